@@ -1,0 +1,53 @@
+use crate::enums::{EventKind, EventStatus, EventVisibility};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "events")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    /// IANA name; the instants are UTC, this is how to show them.
+    pub timezone: String,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub online_url: Option<String>,
+    pub kind: EventKind,
+    pub group_id: Option<Uuid>,
+    pub topic_id: Option<Uuid>,
+    pub visibility: EventVisibility,
+    pub status: EventStatus,
+    /// iCalendar SEQUENCE: bumped on every change a calendar shows.
+    pub sequence: i32,
+    pub capacity: Option<i32>,
+    pub request_id: Option<Uuid>,
+    pub created_by: Option<Uuid>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::group::Entity", from = "Column::GroupId", to = "super::group::Column::Id")]
+    Group,
+    #[sea_orm(has_many = "super::rsvp::Entity")]
+    Rsvp,
+}
+
+impl Related<super::group::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Group.def()
+    }
+}
+
+impl Related<super::rsvp::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Rsvp.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,79 @@
+use crate::enums::{RequestKind, RequestState};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "requests")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Public reference the requester follows the request with.
+    #[sea_orm(unique)]
+    pub reference: String,
+    pub kind: RequestKind,
+    pub topic_id: Uuid,
+    pub group_id: Option<Uuid>,
+    pub organisation_name: Option<String>,
+    /// Private contact details; purged after retention.
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub online: bool,
+    pub town: Option<String>,
+    pub postcode_area: Option<String>,
+    pub expected_audience: Option<i32>,
+    pub notes: String,
+    pub state: RequestState,
+    /// Optimistic concurrency: every transition is conditional on it.
+    pub version: i32,
+    pub submitted_by: Option<Uuid>,
+    pub decline_reason: Option<String>,
+    pub ended_at: Option<DateTimeUtc>,
+    pub contact_purged_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::topic::Entity", from = "Column::TopicId", to = "super::topic::Column::Id")]
+    Topic,
+    #[sea_orm(belongs_to = "super::group::Entity", from = "Column::GroupId", to = "super::group::Column::Id")]
+    Group,
+    #[sea_orm(has_many = "super::request_window::Entity")]
+    RequestWindow,
+    #[sea_orm(has_many = "super::request_transition::Entity")]
+    RequestTransition,
+    #[sea_orm(has_many = "super::assignment::Entity")]
+    Assignment,
+}
+
+impl Related<super::topic::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Topic.def()
+    }
+}
+
+impl Related<super::group::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Group.def()
+    }
+}
+
+impl Related<super::request_window::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RequestWindow.def()
+    }
+}
+
+impl Related<super::request_transition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RequestTransition.def()
+    }
+}
+
+impl Related<super::assignment::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assignment.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// One of a request's one to three preferred date windows.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "request_windows")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(belongs_to = "super::request::Entity", from = "Column::RequestId", to = "super::request::Column::Id")]
+    Request,
+}
+
+impl Related<super::request::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Request.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "trainer_regions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub trainer_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub region: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::trainer_profile::Entity",
+        from = "Column::TrainerId",
+        to = "super::trainer_profile::Column::Id"
+    )]
+    TrainerProfile,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

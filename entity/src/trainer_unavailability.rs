@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "trainer_unavailability")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub trainer_id: Uuid,
+    pub starts_at: DateTimeUtc,
+    pub ends_at: DateTimeUtc,
+    pub note: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::trainer_profile::Entity",
+        from = "Column::TrainerId",
+        to = "super::trainer_profile::Column::Id"
+    )]
+    TrainerProfile,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,41 @@
+use crate::enums::UserRole;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Private: stored lowercased; `None` once the account is erased.
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: UserRole,
+    /// Bumped to revoke every token issued before.
+    pub token_version: i32,
+    pub erased_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::membership::Entity")]
+    Membership,
+    #[sea_orm(has_one = "super::trainer_profile::Entity")]
+    TrainerProfile,
+}
+
+impl Related<super::membership::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
+
+impl Related<super::trainer_profile::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::TrainerProfile.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! Database migrations for muster, run at start by `muster serve` and by
+//! `muster migrate`. Each migration is written once and never edited after it
+//! has landed: a change to the schema is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}
