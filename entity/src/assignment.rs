@@ -20,7 +20,11 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::request::Entity", from = "Column::RequestId", to = "super::request::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::request::Entity",
+        from = "Column::RequestId",
+        to = "super::request::Column::Id"
+    )]
     Request,
     #[sea_orm(
         belongs_to = "super::trainer_profile::Entity",

@@ -34,9 +34,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::topic::Entity", from = "Column::TopicId", to = "super::topic::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::topic::Entity",
+        from = "Column::TopicId",
+        to = "super::topic::Column::Id"
+    )]
     Topic,
-    #[sea_orm(belongs_to = "super::group::Entity", from = "Column::GroupId", to = "super::group::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::group::Entity",
+        from = "Column::GroupId",
+        to = "super::group::Column::Id"
+    )]
     Group,
     #[sea_orm(has_many = "super::request_window::Entity")]
     RequestWindow,

@@ -17,7 +17,11 @@ pub enum Relation {
         to = "super::trainer_profile::Column::Id"
     )]
     TrainerProfile,
-    #[sea_orm(belongs_to = "super::topic::Entity", from = "Column::TopicId", to = "super::topic::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::topic::Entity",
+        from = "Column::TopicId",
+        to = "super::topic::Column::Id"
+    )]
     Topic,
 }
 

@@ -69,9 +69,7 @@ impl MigrationTrait for Migration {
         // only way to say that on both SQLite and PostgreSQL.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX IF NOT EXISTS ux_users_email_lower ON users (lower(email))",
-            )
+            .execute_unprepared("CREATE UNIQUE INDEX IF NOT EXISTS ux_users_email_lower ON users (lower(email))")
             .await?;
 
         manager
@@ -91,8 +89,12 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("ix_groups_region", "groups", &["region"])).await?;
-        manager.create_index(index("ix_groups_name", "groups", &["name"])).await?;
+        manager
+            .create_index(index("ix_groups_region", "groups", &["region"]))
+            .await?;
+        manager
+            .create_index(index("ix_groups_name", "groups", &["name"]))
+            .await?;
 
         manager
             .create_table(
@@ -113,11 +115,17 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                index("ux_memberships_user_group", "memberships", &["user_id", "group_id"]).unique().take(),
+                index("ux_memberships_user_group", "memberships", &["user_id", "group_id"])
+                    .unique()
+                    .take(),
             )
             .await?;
         manager
-            .create_index(index("ix_memberships_group_status", "memberships", &["group_id", "status"]))
+            .create_index(index(
+                "ix_memberships_group_status",
+                "memberships",
+                &["group_id", "status"],
+            ))
             .await?;
 
         manager
@@ -197,7 +205,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("ends_at"))
                     .col(text_null("note"))
                     .col(timestamp_with_time_zone("created_at"))
-                    .foreign_key(&mut fk("trainer_unavailability", "trainer_id", "trainer_profiles", Cascade))
+                    .foreign_key(&mut fk(
+                        "trainer_unavailability",
+                        "trainer_id",
+                        "trainer_profiles",
+                        Cascade,
+                    ))
                     .check(Expr::col("starts_at").lt(Expr::col("ends_at")))
                     .take(),
             )
@@ -232,7 +245,15 @@ impl MigrationTrait for Migration {
                     .col(text("notes").default(""))
                     .col(one_of(
                         "state",
-                        &["SUBMITTED", "ASSIGNED", "CONFIRMED", "DELIVERED", "DECLINED", "WITHDRAWN", "CANCELLED"],
+                        &[
+                            "SUBMITTED",
+                            "ASSIGNED",
+                            "CONFIRMED",
+                            "DELIVERED",
+                            "DECLINED",
+                            "WITHDRAWN",
+                            "CANCELLED",
+                        ],
                     ))
                     .col(integer("version").default(1))
                     .col(uuid_null("submitted_by"))
@@ -250,8 +271,12 @@ impl MigrationTrait for Migration {
         manager
             .create_index(index("ix_requests_state_created", "requests", &["state", "created_at"]))
             .await?;
-        manager.create_index(index("ix_requests_group", "requests", &["group_id"])).await?;
-        manager.create_index(index("ix_requests_ended", "requests", &["ended_at"])).await?;
+        manager
+            .create_index(index("ix_requests_group", "requests", &["group_id"]))
+            .await?;
+        manager
+            .create_index(index("ix_requests_ended", "requests", &["ended_at"]))
+            .await?;
 
         manager
             .create_table(
@@ -322,7 +347,11 @@ impl MigrationTrait for Migration {
             .create_index(index("ix_assignments_request", "assignments", &["request_id"]))
             .await?;
         manager
-            .create_index(index("ix_assignments_trainer_start", "assignments", &["trainer_id", "starts_at"]))
+            .create_index(index(
+                "ix_assignments_trainer_start",
+                "assignments",
+                &["trainer_id", "starts_at"],
+            ))
             .await?;
 
         manager
@@ -339,7 +368,10 @@ impl MigrationTrait for Migration {
                     .col(text_null("venue"))
                     .col(text_null("address"))
                     .col(text_null("online_url"))
-                    .col(one_of("kind", &["WORKSHOP", "TALK", "TRAINING", "ACTION", "MEETING", "OTHER"]))
+                    .col(one_of(
+                        "kind",
+                        &["WORKSHOP", "TALK", "TRAINING", "ACTION", "MEETING", "OTHER"],
+                    ))
                     .col(uuid_null("group_id"))
                     .col(uuid_null("topic_id"))
                     .col(one_of("visibility", &["PUBLIC", "MEMBERS"]))
@@ -359,12 +391,18 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("ix_events_starts_at", "events", &["starts_at"])).await?;
+        manager
+            .create_index(index("ix_events_starts_at", "events", &["starts_at"]))
+            .await?;
         manager
             .create_index(index("ix_events_group_starts_at", "events", &["group_id", "starts_at"]))
             .await?;
-        manager.create_index(index("ix_events_updated_at", "events", &["updated_at"])).await?;
-        manager.create_index(index("ix_events_request", "events", &["request_id"])).await?;
+        manager
+            .create_index(index("ix_events_updated_at", "events", &["updated_at"]))
+            .await?;
+        manager
+            .create_index(index("ix_events_request", "events", &["request_id"]))
+            .await?;
 
         manager
             .create_table(
@@ -383,12 +421,22 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("ux_rsvps_event_user", "rsvps", &["event_id", "user_id"]).unique().take())
+            .create_index(
+                index("ux_rsvps_event_user", "rsvps", &["event_id", "user_id"])
+                    .unique()
+                    .take(),
+            )
             .await?;
         manager
-            .create_index(index("ix_rsvps_event_status", "rsvps", &["event_id", "status", "created_at"]))
+            .create_index(index(
+                "ix_rsvps_event_status",
+                "rsvps",
+                &["event_id", "status", "created_at"],
+            ))
             .await?;
-        manager.create_index(index("ix_rsvps_user", "rsvps", &["user_id"])).await?;
+        manager
+            .create_index(index("ix_rsvps_user", "rsvps", &["user_id"]))
+            .await?;
 
         // Only a hash of the feed secret is stored: a leaked database does
         // not hand out anyone's private calendar.
@@ -408,7 +456,9 @@ impl MigrationTrait for Migration {
                     .take(),
             )
             .await?;
-        manager.create_index(index("ix_feed_tokens_user", "feed_tokens", &["user_id"])).await?;
+        manager
+            .create_index(index("ix_feed_tokens_user", "feed_tokens", &["user_id"]))
+            .await?;
 
         // Audit entries outlive neither party's erasure in a readable form:
         // the references are set to NULL when a user row goes.
@@ -431,7 +481,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(index("ix_audit_entries_subject", "audit_entries", &["subject_id", "created_at"]))
+            .create_index(index(
+                "ix_audit_entries_subject",
+                "audit_entries",
+                &["subject_id", "created_at"],
+            ))
             .await?;
         manager
             .create_index(index("ix_audit_entries_created", "audit_entries", &["created_at"]))
