@@ -1,1 +1,184 @@
-fn main(){}
+//! The `muster` command: a thin CLI over the library. Every failure ends in
+//! one line on stderr and a non-zero exit, never a panic or a backtrace.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::{io::Read, process::ExitCode};
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+use muster::{
+    AppState,
+    config::{self, Config, LogFormat, SecretOrigin},
+    db,
+    domain::accounts::{self, NewUser},
+    seed::{self, SeedOutcome},
+    server,
+};
+
+#[derive(Parser)]
+#[command(name = "muster", version, about = "Coordination server for a campaign network")]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text (or MUSTER_LOG_FORMAT=json).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an account; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value_t = RoleArg::Supporter)]
+        role: RoleArg,
+        /// Also give the account a trainer profile.
+        #[arg(long)]
+        trainer: bool,
+    },
+    /// Fill an empty database with a realistic demo network.
+    SeedDemo,
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Supporter,
+    Coordinator,
+    Admin,
+}
+
+impl From<RoleArg> for entity::UserRole {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Supporter => Self::Supporter,
+            RoleArg::Coordinator => Self::Coordinator,
+            RoleArg::Admin => Self::Admin,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(&anyhow::anyhow!("cannot start the async runtime: {err}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+/// One line, whatever the error: its chain joined by ": ".
+fn fail(err: &anyhow::Error) -> ExitCode {
+    let line = format!("{err:#}").replace(['\n', '\r'], " ");
+    eprintln!("error: {line}");
+    ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::ExportSchema = command {
+        print!("{}", muster::graphql::sdl());
+        return Ok(());
+    }
+
+    let config = Config::from_env()?;
+    let log_format = if cli.log_json {
+        LogFormat::Json
+    } else {
+        config.log_format
+    };
+    muster::telemetry::init(log_format);
+
+    let database = db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("MUSTER_DATABASE_URL: cannot open {}", config.database_url.redacted()))?;
+    db::migrate(&database).await.context("database migration failed")?;
+
+    match command {
+        Command::Serve => serve(config, database).await,
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::CreateUser {
+            email,
+            name,
+            role,
+            trainer,
+        } => {
+            let password = read_password()?;
+            let new = NewUser {
+                email: &email,
+                display_name: &name,
+                password: &password,
+                role: role.into(),
+                trainer,
+            };
+            let user = accounts::create_user(&database, new, Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot create the account: {e}"))?;
+            println!("created account {} with role {}", user.id, user.role.as_str());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            match seed::seed_demo(&database, Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("seed-demo: {e}"))?
+            {
+                SeedOutcome::AlreadySeeded => println!("the demo network is already in this database; nothing to do"),
+                SeedOutcome::Seeded(summary) => println!(
+                    "seeded the demo network: {} groups, {} users ({} trainers), {} topics, {} events, {} requests",
+                    summary.groups, summary.users, summary.trainers, summary.topics, summary.events, summary.requests
+                ),
+            }
+            Ok(())
+        }
+        Command::ExportSchema => Ok(()),
+    }
+}
+
+async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let (_jwt_secret, origin) = config::load_jwt_secret(&config.jwt_secret)?;
+    if let (SecretOrigin::FileCreated, config::JwtSecretSource::File(path)) = (&origin, &config.jwt_secret) {
+        tracing::info!(file = %path.display(), "generated a new token signing secret (mode 0600)");
+    }
+    let acceptor = server::bind(config.bind)
+        .await
+        .with_context(|| format!("MUSTER_BIND: cannot listen on {}", config.bind))?;
+    tracing::info!(address = %config.bind, public_url = %config.public_url, "muster is serving; GraphiQL at /graphql");
+    server::serve(acceptor, AppState::new(database, &config))
+        .await
+        .context("server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("Password (10+ characters, shown as typed): ");
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password on standard input (pipe it in, e.g. `echo \"$PASSWORD\" | muster create-user ...`)");
+    }
+    Ok(password)
+}

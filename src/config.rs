@@ -1,0 +1,365 @@
+//! Typed configuration from the environment, validated once at start.
+//!
+//! Every problem is reported as one line that names the variable, because
+//! the person reading it is usually an organiser at a terminal, not a Rust
+//! developer. Secrets never appear in `Debug` output or in errors.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+/// A configuration problem, printed as a single line at start.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// The database URL; its password is redacted whenever it is shown.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        const VAR: &str = "MUSTER_DATABASE_URL";
+        let url = url::Url::parse(raw).map_err(|e| ConfigError::new(VAR, format!("not a valid URL ({e})")))?;
+        match url.scheme() {
+            "sqlite" | "postgres" | "postgresql" => Ok(Self(raw.to_owned())),
+            other => Err(ConfigError::new(
+                VAR,
+                format!("unsupported scheme `{other}:` (use sqlite:// or postgres://)"),
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The SQLite database file, when the URL names one (not `:memory:`).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite:")?;
+        let rest = rest.trim_start_matches("//");
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path.contains(":memory:") {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+
+    /// The URL with any password replaced, safe for logs and errors.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Where the JWT signing secret comes from.
+#[derive(Clone)]
+pub enum JwtSecretSource {
+    /// `MUSTER_JWT_SECRET` was set.
+    Value(Vec<u8>),
+    /// Read from (or generated into) this file.
+    File(PathBuf),
+}
+
+impl fmt::Debug for JwtSecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("Value(<redacted>)"),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    pub public_url: url::Url,
+    pub jwt_secret: JwtSecretSource,
+    pub retention_days: u32,
+    pub log_format: LogFormat,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://muster.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const JWT_SECRET_FILE: &str = "muster-jwt-secret";
+const MIN_SECRET_BYTES: usize = 32;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url =
+            DatabaseUrl::parse(&get("MUSTER_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()))?;
+
+        let bind_raw = get("MUSTER_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        let bind: SocketAddr = bind_raw.parse().map_err(|_| {
+            ConfigError::new(
+                "MUSTER_BIND",
+                format!("`{bind_raw}` is not an address:port such as 127.0.0.1:8080"),
+            )
+        })?;
+
+        let public_url_raw = get("MUSTER_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let public_url = url::Url::parse(&public_url_raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                ConfigError::new("MUSTER_PUBLIC_URL", format!("`{public_url_raw}` is not an http(s) URL"))
+            })?;
+
+        let jwt_secret = match get("MUSTER_JWT_SECRET") {
+            Some(value) if value.len() < MIN_SECRET_BYTES => {
+                return Err(ConfigError::new(
+                    "MUSTER_JWT_SECRET",
+                    format!("too short: use at least {MIN_SECRET_BYTES} random characters"),
+                ));
+            }
+            Some(value) => JwtSecretSource::Value(value.into_bytes()),
+            None => {
+                let dir = match get("MUSTER_DATA_DIR") {
+                    Some(dir) => PathBuf::from(dir),
+                    None => database_url
+                        .sqlite_file()
+                        .and_then(|file| file.parent().map(Path::to_path_buf))
+                        .unwrap_or_default(),
+                };
+                JwtSecretSource::File(dir.join(JWT_SECRET_FILE))
+            }
+        };
+
+        let retention_days = match get("MUSTER_RETENTION_DAYS") {
+            None => 180,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_RETENTION_DAYS",
+                    format!("`{raw}` is not a positive number of days"),
+                )
+            })?,
+        };
+
+        let log_format = match get("MUSTER_LOG_FORMAT").as_deref() {
+            None | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "MUSTER_LOG_FORMAT",
+                    format!("`{other}` is neither `human` nor `json`"),
+                ));
+            }
+        };
+
+        let max_body_bytes = match get("MUSTER_MAX_BODY_BYTES") {
+            None => 256 * 1024,
+            Some(raw) => raw.trim().parse::<usize>().ok().filter(|n| *n >= 1024).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_MAX_BODY_BYTES",
+                    format!("`{raw}` is not a size in bytes of at least 1024"),
+                )
+            })?,
+        };
+
+        Ok(Self {
+            database_url,
+            bind,
+            public_url,
+            jwt_secret,
+            retention_days,
+            log_format,
+            max_body_bytes,
+        })
+    }
+}
+
+/// The secret that signs access tokens. Never printed.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JwtSecret(<redacted>)")
+    }
+}
+
+/// Whether the secret was read or had to be made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SecretOrigin {
+    Environment,
+    FileRead,
+    FileCreated,
+}
+
+/// Loads the JWT secret, generating one into its file on first start.
+///
+/// The file is created with mode 0600 atomically (`create_new`), so two
+/// instances starting together on one data directory cannot each write a
+/// different secret.
+pub fn load_jwt_secret(source: &JwtSecretSource) -> Result<(JwtSecret, SecretOrigin), ConfigError> {
+    const VAR: &str = "MUSTER_JWT_SECRET";
+    let path = match source {
+        JwtSecretSource::Value(value) => return Ok((JwtSecret(value.clone()), SecretOrigin::Environment)),
+        JwtSecretSource::File(path) => path,
+    };
+    let shown = path.display();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).unwrap_or_default();
+            let secret = text.trim();
+            if secret.len() < MIN_SECRET_BYTES {
+                return Err(ConfigError::new(
+                    VAR,
+                    format!("key file {shown} is shorter than {MIN_SECRET_BYTES} characters"),
+                ));
+            }
+            Ok((JwtSecret(secret.as_bytes().to_vec()), SecretOrigin::FileRead))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut raw = [0u8; 48];
+            getrandom::fill(&mut raw).map_err(|e| ConfigError::new(VAR, format!("no randomness available: {e}")))?;
+            let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+            write_private_file(path, secret.as_bytes())
+                .map_err(|e| ConfigError::new(VAR, format!("cannot create key file {shown}: {e}")))?;
+            Ok((JwtSecret(secret.into_bytes()), SecretOrigin::FileCreated))
+        }
+        Err(e) => Err(ConfigError::new(VAR, format!("cannot read key file {shown}: {e}"))),
+    }
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_loopback() {
+        let config = config(&[]).unwrap();
+        assert!(config.database_url.is_sqlite());
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(config.retention_days, 180);
+        assert!(matches!(config.jwt_secret, JwtSecretSource::File(ref p) if p == Path::new("muster-jwt-secret")));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("MUSTER_DATABASE_URL", "mysql://x/y"),
+            ("MUSTER_DATABASE_URL", "not a url"),
+            ("MUSTER_BIND", "localhost"),
+            ("MUSTER_PUBLIC_URL", "ftp://example.org"),
+            ("MUSTER_JWT_SECRET", "short"),
+            ("MUSTER_RETENTION_DAYS", "-3"),
+            ("MUSTER_LOG_FORMAT", "xml"),
+            ("MUSTER_MAX_BODY_BYTES", "12"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.variable, var, "{value}");
+            assert!(!err.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn database_password_is_redacted() {
+        let url = DatabaseUrl::parse("postgres://muster:hunter2secret@db.example/muster").unwrap();
+        assert!(!format!("{url:?}").contains("hunter2secret"));
+        assert!(!url.redacted().contains("hunter2secret"));
+    }
+
+    #[test]
+    fn secret_file_sits_beside_the_sqlite_database() {
+        let config = config(&[("MUSTER_DATABASE_URL", "sqlite:///var/lib/muster/muster.db?mode=rwc")]).unwrap();
+        assert!(matches!(config.jwt_secret,
+            JwtSecretSource::File(ref p) if p == Path::new("/var/lib/muster/muster-jwt-secret")));
+    }
+
+    #[test]
+    fn generated_secret_is_private_stable_and_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = JwtSecretSource::File(dir.path().join("muster-jwt-secret"));
+        let (first, origin) = load_jwt_secret(&source).unwrap();
+        assert_eq!(origin, SecretOrigin::FileCreated);
+        assert!(first.expose().len() >= 32);
+        let (second, origin) = load_jwt_secret(&source).unwrap();
+        assert_eq!(origin, SecretOrigin::FileRead);
+        assert_eq!(first.expose(), second.expose());
+        assert_eq!(format!("{first:?}"), "JwtSecret(<redacted>)");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("muster-jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The HTTP surface: routes, and the middleware every request passes.
+
+mod access_log;
+mod graphql;
+mod health;
+
+use poem::{Endpoint, EndpointExt, Route, get, middleware::CatchPanic};
+
+use crate::AppState;
+
+/// Builds the whole application; the server and the tests use this same
+/// function, so tests exercise exactly what is served.
+pub fn app(state: AppState) -> impl Endpoint {
+    Route::new()
+        .at("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .at("/healthz", get(health::healthz))
+        .data(state)
+        // A panic answers 500 with no detail instead of dropping the connection.
+        .with(CatchPanic::new())
+        .around(access_log::log_request)
+}

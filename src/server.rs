@@ -1,0 +1,50 @@
+//! Running the HTTP server: bind, serve, and stop cleanly on SIGTERM or
+//! Ctrl-C, letting requests in flight finish.
+
+use std::{net::SocketAddr, time::Duration};
+
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+
+use crate::{AppState, http::app};
+
+/// How long requests in flight may take to finish after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Binds the listening socket. Done before serving so that an address in
+/// use is reported as a start-up error, not a failure later.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<impl Acceptor> {
+    TcpListener::bind(addr).into_acceptor().await
+}
+
+pub async fn serve(acceptor: impl Acceptor + 'static, state: AppState) -> std::io::Result<()> {
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(SHUTDOWN_GRACE))
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("stop signal received; finishing requests in flight");
+}
