@@ -1,0 +1,283 @@
+//! The data model on real databases: migrations, constraints, demo seed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::Utc;
+use common::{Backend, TestDb};
+use entity::{
+    EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
+    membership, rsvp, user,
+};
+use muster::{
+    db,
+    seed::{SeedOutcome, seed_demo},
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+use uuid::Uuid;
+
+const TABLES: [&str; 16] = [
+    "users",
+    "groups",
+    "memberships",
+    "topics",
+    "trainer_profiles",
+    "trainer_topics",
+    "trainer_regions",
+    "trainer_unavailability",
+    "requests",
+    "request_windows",
+    "request_transitions",
+    "assignments",
+    "events",
+    "rsvps",
+    "feed_tokens",
+    "audit_entries",
+];
+
+on_both_databases!(
+    migrations_create_every_table_and_rerun_as_a_no_op,
+    emails_are_unique_whatever_their_case,
+    one_membership_per_user_and_group_and_one_rsvp_per_user_and_event,
+    foreign_keys_and_checks_are_enforced,
+    seed_demo_builds_the_network_once,
+);
+
+async fn migrations_create_every_table_and_rerun_as_a_no_op(db: TestDb) {
+    // TestDb::new migrated once; a second and third start must change nothing.
+    db::migrate(&db.conn).await.unwrap();
+    db::migrate(&db.conn).await.unwrap();
+    for table in TABLES {
+        let count = db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.conn.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM \"{table}\""),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("table {table}: {e}"))
+            .unwrap();
+        assert_eq!(count.try_get::<i64>("", "n").unwrap(), 0, "{table}");
+    }
+}
+
+fn new_user(email: &str) -> user::ActiveModel {
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(Some(email.to_owned())),
+        display_name: Set(Some("Test Person".into())),
+        password_hash: Set(None),
+        role: Set(UserRole::Supporter),
+        token_version: Set(0),
+        erased_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+fn new_group(slug: &str) -> group::ActiveModel {
+    let now = Utc::now();
+    group::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set(slug.to_owned()),
+        name: Set(format!("Group {slug}")),
+        region: Set("Wales".into()),
+        description: Set(String::new()),
+        contact_email: Set(None),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+fn new_event(group_id: Option<Uuid>) -> event::ActiveModel {
+    let now = Utc::now();
+    event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        title: Set("Know your rights".into()),
+        description: Set(String::new()),
+        starts_at: Set(now),
+        ends_at: Set(now + chrono::Duration::hours(2)),
+        timezone: Set("Europe/London".into()),
+        venue: Set(None),
+        address: Set(None),
+        online_url: Set(None),
+        kind: Set(EventKind::Workshop),
+        group_id: Set(group_id),
+        topic_id: Set(None),
+        visibility: Set(EventVisibility::Public),
+        status: Set(EventStatus::Scheduled),
+        sequence: Set(0),
+        capacity: Set(None),
+        request_id: Set(None),
+        created_by: Set(None),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+async fn emails_are_unique_whatever_their_case(db: TestDb) {
+    new_user("sam@example.org").insert(&db.conn).await.unwrap();
+    assert!(new_user("SAM@Example.org").insert(&db.conn).await.is_err());
+    // Erased accounts have no email; any number of them may exist.
+    new_user("x@example.org").insert(&db.conn).await.unwrap();
+    for _ in 0..2 {
+        let mut erased = new_user("unused@example.org");
+        erased.email = Set(None);
+        erased.insert(&db.conn).await.unwrap();
+    }
+    assert!(new_group("leeds").insert(&db.conn).await.is_ok());
+    assert!(
+        new_group("leeds").insert(&db.conn).await.is_err(),
+        "group slugs are unique"
+    );
+}
+
+async fn one_membership_per_user_and_group_and_one_rsvp_per_user_and_event(db: TestDb) {
+    let person = new_user("member@example.org").insert(&db.conn).await.unwrap();
+    let group = new_group("cardiff").insert(&db.conn).await.unwrap();
+    let membership = |role| membership::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(person.id),
+        group_id: Set(group.id),
+        role: Set(role),
+        status: Set(MembershipStatus::Pending),
+        created_at: Set(Utc::now()),
+        approved_at: Set(None),
+    };
+    membership(MembershipRole::Member).insert(&db.conn).await.unwrap();
+    assert!(membership(MembershipRole::Organiser).insert(&db.conn).await.is_err());
+
+    let event = new_event(Some(group.id)).insert(&db.conn).await.unwrap();
+    let rsvp = |status| rsvp::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        event_id: Set(event.id),
+        user_id: Set(person.id),
+        status: Set(status),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+    };
+    rsvp(RsvpStatus::Going).insert(&db.conn).await.unwrap();
+    assert!(rsvp(RsvpStatus::Waitlisted).insert(&db.conn).await.is_err());
+}
+
+async fn foreign_keys_and_checks_are_enforced(db: TestDb) {
+    // A membership of a user that does not exist.
+    let group = new_group("york").insert(&db.conn).await.unwrap();
+    let orphan = membership::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(Uuid::new_v4()),
+        group_id: Set(group.id),
+        role: Set(MembershipRole::Member),
+        status: Set(MembershipStatus::Active),
+        created_at: Set(Utc::now()),
+        approved_at: Set(None),
+    };
+    assert!(orphan.insert(&db.conn).await.is_err(), "foreign keys are on");
+
+    // An event that ends before it starts.
+    let mut backwards = new_event(None);
+    backwards.ends_at = Set(Utc::now() - chrono::Duration::hours(1));
+    assert!(backwards.insert(&db.conn).await.is_err(), "CHECK starts_at < ends_at");
+
+    // A role outside the enumeration, written behind the application's back.
+    let stray = db
+        .conn
+        .execute_unprepared(
+            "INSERT INTO users (id, role, token_version, created_at, updated_at) \
+             VALUES ('00000000-0000-0000-0000-000000000001', 'OVERLORD', 0, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .await;
+    assert!(stray.is_err(), "CHECK on role");
+
+    // Deleting a group keeps its events (group set to NULL) and drops memberships.
+    let event = new_event(Some(group.id)).insert(&db.conn).await.unwrap();
+    group::Entity::delete_by_id(group.id).exec(&db.conn).await.unwrap();
+    let kept = event::Entity::find_by_id(event.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.group_id, None);
+}
+
+async fn count<E: EntityTrait>(conn: &DatabaseConnection) -> u64
+where
+    E::Model: Sync,
+{
+    E::find().count(conn).await.unwrap()
+}
+
+async fn seed_demo_builds_the_network_once(db: TestDb) {
+    let SeedOutcome::Seeded(summary) = seed_demo(&db.conn, Utc::now()).await.unwrap() else {
+        panic!("an empty database is seeded");
+    };
+    assert_eq!(summary.groups, 16);
+    assert_eq!(count::<group::Entity>(&db.conn).await, 16);
+    assert!(count::<entity::trainer_profile::Entity>(&db.conn).await >= 8);
+    assert!(count::<entity::topic::Entity>(&db.conn).await >= 6);
+
+    // Every workflow state is represented.
+    let rows = db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.conn.get_database_backend(),
+            "SELECT DISTINCT state FROM requests".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let mut states: Vec<String> = rows.iter().map(|r| r.try_get("", "state").unwrap()).collect();
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            "ASSIGNED",
+            "CANCELLED",
+            "CONFIRMED",
+            "DECLINED",
+            "DELIVERED",
+            "SUBMITTED",
+            "WITHDRAWN"
+        ]
+    );
+
+    // Public and members-only, past and future, scheduled and cancelled.
+    let events = event::Entity::find().all(&db.conn).await.unwrap();
+    let now = Utc::now();
+    assert!(events.iter().any(|e| e.visibility == EventVisibility::Public));
+    assert!(events.iter().any(|e| e.visibility == EventVisibility::Members));
+    assert!(events.iter().any(|e| e.starts_at < now));
+    assert!(events.iter().any(|e| e.starts_at > now));
+    assert!(events.iter().any(|e| e.status == EventStatus::Cancelled));
+
+    // Every group has an organiser.
+    let organisers = membership::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.role == MembershipRole::Organiser && m.status == MembershipStatus::Active)
+        .map(|m| m.group_id)
+        .collect::<std::collections::HashSet<_>>();
+    assert_eq!(organisers.len(), 16);
+
+    // A second run changes nothing.
+    let users_before = count::<user::Entity>(&db.conn).await;
+    assert!(matches!(
+        seed_demo(&db.conn, Utc::now()).await.unwrap(),
+        SeedOutcome::AlreadySeeded
+    ));
+    assert_eq!(count::<user::Entity>(&db.conn).await, users_before);
+    assert_eq!(count::<group::Entity>(&db.conn).await, 16);
+}
+
+#[tokio::test]
+async fn seed_demo_refuses_a_database_with_other_groups() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    new_group("not-demo").insert(&db.conn).await.unwrap();
+    let err = seed_demo(&db.conn, Utc::now()).await.err().unwrap();
+    assert_eq!(err.code(), "CONFLICT");
+    assert_eq!(count::<group::Entity>(&db.conn).await, 1, "nothing written");
+}
