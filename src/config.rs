@@ -112,6 +112,8 @@ pub struct Config {
     pub public_url: url::Url,
     pub jwt_secret: JwtSecretSource,
     pub retention_days: u32,
+    /// How long a sign-in token stays valid.
+    pub jwt_ttl_hours: u32,
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
@@ -182,6 +184,21 @@ impl Config {
             })?,
         };
 
+        let jwt_ttl_hours = match get("MUSTER_JWT_TTL_HOURS") {
+            None => 12,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|h| (1..=720).contains(h))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "MUSTER_JWT_TTL_HOURS",
+                        format!("`{raw}` is not a number of hours from 1 to 720"),
+                    )
+                })?,
+        };
+
         let log_format = match get("MUSTER_LOG_FORMAT").as_deref() {
             None | Some("human") => LogFormat::Human,
             Some("json") => LogFormat::Json,
@@ -209,6 +226,7 @@ impl Config {
             public_url,
             jwt_secret,
             retention_days,
+            jwt_ttl_hours,
             log_format,
             max_body_bytes,
         })
@@ -220,6 +238,10 @@ impl Config {
 pub struct JwtSecret(Vec<u8>);
 
 impl JwtSecret {
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -318,6 +340,7 @@ mod tests {
             ("MUSTER_PUBLIC_URL", "ftp://example.org"),
             ("MUSTER_JWT_SECRET", "short"),
             ("MUSTER_RETENTION_DAYS", "-3"),
+            ("MUSTER_JWT_TTL_HOURS", "0"),
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
         ] {

@@ -1,6 +1,7 @@
 //! muster: coordination server for a campaign network. The binary in
 //! `main.rs` is a thin CLI over this library; tests build the same app.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -20,14 +21,17 @@ pub use http::app;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: graphql::MusterSchema,
+    pub tokens: auth::jwt::TokenKeys,
     pub max_body_bytes: usize,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: &config::Config) -> Self {
+    pub fn new(db: DatabaseConnection, config: &config::Config, jwt_secret: &config::JwtSecret) -> Self {
+        let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         Self {
-            schema: graphql::build_schema(db.clone()),
+            schema: graphql::build_schema(db.clone(), tokens.clone()),
             db,
+            tokens,
             max_body_bytes: config.max_body_bytes,
         }
     }

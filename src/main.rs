@@ -150,7 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow::Result<()> {
-    let (_jwt_secret, origin) = config::load_jwt_secret(&config.jwt_secret)?;
+    let (jwt_secret, origin) = config::load_jwt_secret(&config.jwt_secret)?;
     if let (SecretOrigin::FileCreated, config::JwtSecretSource::File(path)) = (&origin, &config.jwt_secret) {
         tracing::info!(file = %path.display(), "generated a new token signing secret (mode 0600)");
     }
@@ -158,7 +158,7 @@ async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow:
         .await
         .with_context(|| format!("MUSTER_BIND: cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, public_url = %config.public_url, "muster is serving; GraphiQL at /graphql");
-    server::serve(acceptor, AppState::new(database, &config))
+    server::serve(acceptor, AppState::new(database, &config, &jwt_secret))
         .await
         .context("server stopped with an error")?;
     tracing::info!("stopped");

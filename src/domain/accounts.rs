@@ -1,15 +1,22 @@
-//! User accounts: creation and the rules on emails and names.
+//! User accounts: registration, sign-in, profile, password and role.
+
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use entity::{UserRole, trainer_profile, user};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    SqlErr, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
 use crate::{
-    domain::password,
+    auth::{Action, Viewer, authorize},
+    domain::{
+        audit::{self, AuditAction, NewAuditEntry},
+        password,
+    },
     error::{Error, Result},
 };
 
@@ -61,7 +68,7 @@ pub struct NewUser<'a> {
     pub trainer: bool,
 }
 
-/// Finds a user by email, case-insensitively.
+/// Finds a live (not erased) user by email, case-insensitively.
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
     let email = normalize_email(email)?;
     Ok(user::Entity::find()
@@ -70,15 +77,38 @@ pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Opt
         .await?)
 }
 
+/// A unique-index violation as a conflict; anything else stays internal.
+fn conflict_on_unique(err: DbErr, message: &str) -> Error {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message.to_owned()),
+        _ => err.into(),
+    }
+}
+
+/// Argon2 is deliberately slow: run it off the async workers.
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+}
+
+async fn verify_password(password: String, stored: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || password::verify(&password, &stored))
+        .await
+        .map_err(|e| Error::Internal(e.into()))
+}
+
 /// Creates a user (and a trainer profile when asked) in one transaction.
 pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTime<Utc>) -> Result<user::Model> {
+    const TAKEN: &str = "an account with this email already exists";
     let email = normalize_email(new.email)?;
     let display_name = validate_display_name(new.display_name)?;
-    let password_hash = password::hash(new.password)?;
+    password::validate(new.password)?;
+    let password_hash = hash_password(new.password.to_owned()).await?;
 
     let txn = db.begin().await?;
     if find_by_email(&txn, &email).await?.is_some() {
-        return Err(Error::Conflict("an account with this email already exists".into()));
+        return Err(Error::Conflict(TAKEN.into()));
     }
     let created = user::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -92,7 +122,8 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
         updated_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| conflict_on_unique(e, TAKEN))?;
     if new.trainer {
         trainer_profile::ActiveModel {
             id: Set(created.id),
@@ -105,6 +136,173 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     }
     txn.commit().await?;
     Ok(created)
+}
+
+/// Anyone may register; a new account is a supporter.
+pub async fn register(
+    db: &DatabaseConnection,
+    email: &str,
+    display_name: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let new = NewUser {
+        email,
+        display_name,
+        password,
+        role: UserRole::Supporter,
+        trainer: false,
+    };
+    create_user(db, new, now).await
+}
+
+/// A hash to verify against when the email is unknown, so that a wrong
+/// email takes as long as a wrong password and reveals nothing.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| password::hash("decoy password for unknown accounts").unwrap_or_default())
+}
+
+/// The account for an email and password. Every failure is the same
+/// `UNAUTHENTICATED`, whether the email is unknown or the password wrong.
+pub async fn login(db: &impl ConnectionTrait, email: &str, password: &str) -> Result<user::Model> {
+    let user = match normalize_email(email) {
+        Ok(email) => find_by_email(db, &email).await?,
+        Err(_) => None,
+    };
+    let stored = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| decoy_hash().to_owned());
+    let matches = verify_password(password.to_owned(), stored).await?;
+    match user {
+        Some(user) if matches && user.erased_at.is_none() && user.password_hash.is_some() => Ok(user),
+        _ => Err(Error::Unauthenticated),
+    }
+}
+
+fn signed_in_id(viewer: &Viewer) -> Result<Uuid> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    viewer.user_id().ok_or(Error::Unauthenticated)
+}
+
+/// The viewer's own account row.
+pub async fn me(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<Option<user::Model>> {
+    match viewer.user_id() {
+        None => Ok(None),
+        Some(id) => Ok(user::Entity::find_by_id(id).one(db).await?),
+    }
+}
+
+async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|u| u.erased_at.is_none())
+        .ok_or(Error::NotFound)
+}
+
+/// Changes the password and revokes every earlier token.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let id = signed_in_id(viewer)?;
+    let user = load_user(db, id).await?;
+    let stored = user.password_hash.clone().unwrap_or_else(|| decoy_hash().to_owned());
+    if !verify_password(current.to_owned(), stored).await? {
+        return Err(Error::validation("currentPassword", "is not your current password"));
+    }
+    password::validate(new)?;
+    let hash = hash_password(new.to_owned()).await?;
+    let version = user.token_version;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(Some(hash));
+    active.token_version = Set(version + 1);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    let id = signed_in_id(viewer)?;
+    let name = validate_display_name(display_name)?;
+    let mut active = load_user(db, id).await?.into_active_model();
+    active.display_name = Set(Some(name));
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Revokes every token of the viewer, this one included.
+pub async fn sign_out_everywhere(db: &impl ConnectionTrait, viewer: &Viewer, now: DateTime<Utc>) -> Result<()> {
+    let id = signed_in_id(viewer)?;
+    bump_token_version(db, id, now).await
+}
+
+async fn bump_token_version(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::TokenVersion, Expr::col(user::Column::TokenVersion).add(1))
+        .col_expr(user::Column::UpdatedAt, Expr::val(now).into())
+        .filter(ExprTrait::eq(Expr::col(user::Column::Id), id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// An admin changes a user's global role. The subject's tokens are revoked
+/// so that no client keeps acting under the old role, and the last admin
+/// cannot remove their own role.
+pub async fn set_user_role(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    subject_id: Uuid,
+    role: UserRole,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<user::Model> {
+    authorize(viewer, Action::SetUserRole)?;
+    let txn = db.begin().await?;
+    let subject = load_user(&txn, subject_id).await?;
+    if subject.role == role {
+        return Ok(subject);
+    }
+    if subject.role == UserRole::Admin {
+        let admins = user::Entity::find()
+            .filter(ExprTrait::eq(Expr::col(user::Column::Role), UserRole::Admin.as_str()))
+            .filter(Expr::col(user::Column::ErasedAt).is_null())
+            .all(&txn)
+            .await?;
+        if admins.len() <= 1 {
+            return Err(Error::Conflict("the network must keep at least one admin".into()));
+        }
+    }
+    let version = subject.token_version;
+    let mut active = subject.into_active_model();
+    active.role = Set(role);
+    active.token_version = Set(version + 1);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        NewAuditEntry {
+            actor_id: viewer.user_id(),
+            subject_id: Some(subject_id),
+            request_id: None,
+            action: AuditAction::ChangeRole,
+            operation: operation.to_owned(),
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 #[cfg(test)]

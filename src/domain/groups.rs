@@ -1,12 +1,20 @@
-//! Local groups: the public directory.
+//! Local groups: the public directory, and how the network creates, edits
+//! and archives groups.
 
+use chrono::{DateTime, Utc};
 use entity::group;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
+use uuid::Uuid;
 
-use crate::error::Result;
+use crate::{
+    auth::{Action, Viewer, authorize},
+    domain::accounts::normalize_email,
+    error::{Error, Result},
+};
 
 /// Filters of the public group directory.
 #[derive(Debug, Default, Clone)]
@@ -55,7 +63,7 @@ fn filter_condition(filter: &GroupFilter) -> Condition {
 }
 
 /// Escapes LIKE wildcards so a search for "50%" means the characters.
-fn escape_like(text: &str) -> String {
+pub fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -80,9 +88,9 @@ pub async fn list_groups(
     if let Some(after) = after {
         page_condition = page_condition.add(
             Condition::any().add(group::Column::Name.gt(after.name.clone())).add(
-                group::Column::Name
-                    .eq(after.name.clone())
-                    .and(group::Column::Slug.gt(after.slug.clone())),
+                Condition::all()
+                    .add(group::Column::Name.eq(after.name.clone()))
+                    .add(group::Column::Slug.gt(after.slug.clone())),
             ),
         );
     }
@@ -102,13 +110,179 @@ pub async fn list_groups(
     })
 }
 
-/// An active group by its slug.
+/// An active (not archived) group by its slug.
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<group::Model>> {
     Ok(group::Entity::find()
         .filter(group::Column::Slug.eq(slug.trim().to_lowercase()))
         .filter(group::Column::ArchivedAt.is_null())
         .one(db)
         .await?)
+}
+
+/// Like [`find_by_slug`], but a missing group is `NOT_FOUND`.
+pub async fn get_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<group::Model> {
+    find_by_slug(db, slug).await?.ok_or(Error::NotFound)
+}
+
+/// Serialises changes to one group's memberships across concurrent
+/// requests: on PostgreSQL this takes the group row's lock, on SQLite it
+/// makes the transaction a writer from its first statement. A rule that
+/// counts rows ("at least one organiser") is then checked against a count
+/// no other transaction can change underneath it.
+pub async fn lock_group(db: &impl ConnectionTrait, group_id: Uuid) -> Result<()> {
+    let locked = group::Entity::update_many()
+        .col_expr(group::Column::UpdatedAt, Expr::col(group::Column::UpdatedAt).into())
+        .filter(group::Column::Id.eq(group_id))
+        .exec(db)
+        .await?;
+    if locked.rows_affected == 0 {
+        Err(Error::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+const MAX_DESCRIPTION_CHARS: usize = 5000;
+const MAX_REGION_CHARS: usize = 60;
+
+fn validate_slug(raw: &str) -> Result<String> {
+    let slug = raw.trim().to_lowercase();
+    let ok = (2..=40).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(slug)
+    } else {
+        Err(Error::validation(
+            "slug",
+            "must be 2 to 40 characters of a-z, 0-9 and inner hyphens",
+        ))
+    }
+}
+
+fn validate_text(field: &str, raw: &str, max: usize, required: bool) -> Result<String> {
+    let text = raw.trim();
+    if required && text.is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(Error::validation(field, format!("must be at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
+fn validate_contact(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(email) => normalize_email(email)
+            .map(Some)
+            .map_err(|_| Error::validation("contactEmail", "is not a valid email address")),
+    }
+}
+
+pub struct NewGroup<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub description: &'a str,
+    pub contact_email: Option<&'a str>,
+}
+
+/// Coordinators and admins create groups.
+pub async fn create_group(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    new: NewGroup<'_>,
+    now: DateTime<Utc>,
+) -> Result<group::Model> {
+    authorize(viewer, Action::CreateGroup)?;
+    let model = group::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set(validate_slug(new.slug)?),
+        name: Set(validate_text("name", new.name, 100, true)?),
+        region: Set(validate_text("region", new.region, MAX_REGION_CHARS, true)?),
+        description: Set(validate_text(
+            "description",
+            new.description,
+            MAX_DESCRIPTION_CHARS,
+            false,
+        )?),
+        contact_email: Set(validate_contact(new.contact_email)?),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(db).await.map_err(|e| slug_taken(e))
+}
+
+fn slug_taken(err: DbErr) -> Error {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::validation("slug", "is already taken"),
+        _ => err.into(),
+    }
+}
+
+/// Changes to a group's profile; `None` leaves a field as it is. The slug
+/// never changes: feed and page URLs people have saved contain it.
+#[derive(Debug, Default)]
+pub struct GroupChanges<'a> {
+    pub name: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub description: Option<&'a str>,
+    /// `Some(None)` clears the contact address.
+    pub contact_email: Option<Option<&'a str>>,
+}
+
+/// Organisers edit their own group's public profile; the region, which
+/// the network classifies groups by, is for coordinators and admins.
+pub async fn update_group(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    slug: &str,
+    changes: GroupChanges<'_>,
+    now: DateTime<Utc>,
+) -> Result<group::Model> {
+    let group = get_by_slug(db, slug).await?;
+    authorize(
+        viewer,
+        Action::UpdateGroup {
+            group_id: group.id,
+            network_fields: changes.region.is_some(),
+        },
+    )?;
+    let mut active = group.into_active_model();
+    if let Some(name) = changes.name {
+        active.name = Set(validate_text("name", name, 100, true)?);
+    }
+    if let Some(region) = changes.region {
+        active.region = Set(validate_text("region", region, MAX_REGION_CHARS, true)?);
+    }
+    if let Some(description) = changes.description {
+        active.description = Set(validate_text("description", description, MAX_DESCRIPTION_CHARS, false)?);
+    }
+    if let Some(contact) = changes.contact_email {
+        active.contact_email = Set(validate_contact(contact)?);
+    }
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Archiving hides a group from the directory and lookups; its history
+/// (events, requests) stays.
+pub async fn archive_group(db: &impl ConnectionTrait, viewer: &Viewer, slug: &str, now: DateTime<Utc>) -> Result<()> {
+    authorize(viewer, Action::ArchiveGroup)?;
+    let group = get_by_slug(db, slug).await?;
+    let mut active = group.into_active_model();
+    active.archived_at = Set(Some(now));
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,5 +292,14 @@ mod tests {
     #[test]
     fn like_wildcards_are_literal() {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+
+    #[test]
+    fn slugs_are_url_safe() {
+        assert_eq!(validate_slug(" Leeds ").unwrap(), "leeds");
+        assert_eq!(validate_slug("tower-hamlets").unwrap(), "tower-hamlets");
+        for bad in ["a", "-leeds", "leeds-", "leeds city", "léeds", &"x".repeat(41)] {
+            assert!(validate_slug(bad).is_err(), "{bad}");
+        }
     }
 }

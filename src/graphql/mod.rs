@@ -1,22 +1,40 @@
-//! The GraphQL schema: its roots, limits and the checked-in SDL.
+//! The GraphQL schema: its roots, limits and the checked-in SDL. Each
+//! domain has its own Query/Mutation part, merged here.
 
+mod accounts;
+pub mod context;
 pub mod error;
+mod groups;
+pub mod loaders;
+mod memberships;
 pub mod pagination;
-pub mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
-pub type MusterSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+use crate::{auth::jwt::TokenKeys, error::Error};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(accounts::AccountQuery, groups::GroupQuery, memberships::MembershipQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    accounts::AccountMutation,
+    groups::GroupMutation,
+    memberships::MembershipMutation,
+);
+
+pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deep enough for the standard introspection query (GraphiQL's nests about
 /// 13 levels), shallow enough to refuse abusive nesting.
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 1000;
 
-pub fn build_schema(db: DatabaseConnection) -> MusterSchema {
-    schema_builder().data(db).finish()
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys) -> MusterSchema {
+    schema_builder().data(db).data(keys).finish()
 }
 
 /// The schema without runtime data, for printing the SDL.
@@ -24,8 +42,13 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<query::QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// An `ID` argument as the UUID it must be.
+pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
+    Uuid::parse_str(id.as_str()).map_err(|_| Error::validation(field, "is not a valid id"))
 }

@@ -1,19 +1,22 @@
 //! `POST /graphql` executes; `GET /graphql` serves the GraphiQL playground.
 //!
 //! The body is read with a hard limit before anything is parsed, so an
-//! oversized request costs no more than the limit.
+//! oversized request costs no more than the limit. The bearer token is
+//! checked here, once per HTTP request: a bad one answers 401 before any
+//! resolver runs.
 
-use async_graphql::{BatchRequest, http::GraphiQLSource};
+use async_graphql::{BatchRequest, dataloader::DataLoader, http::GraphiQLSource};
 use async_graphql_poem::GraphQLBatchResponse;
 use poem::{
-    Body, IntoResponse, Response,
+    Body, IntoResponse, Request, Response,
     error::ReadBodyError,
     handler,
-    http::StatusCode,
+    http::{StatusCode, header},
     web::{Data, Html},
 };
+use serde_json::json;
 
-use crate::AppState;
+use crate::{AppState, auth::viewer, error::Error, graphql::loaders::AppLoader};
 
 #[handler]
 pub async fn graphiql() -> Html<String> {
@@ -26,7 +29,21 @@ pub async fn graphiql() -> Html<String> {
 }
 
 #[handler]
-pub async fn execute(Data(state): Data<&AppState>, body: Body) -> Response {
+pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
+    let authorization = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => return unauthenticated(),
+    };
+    let viewer = match viewer::authenticate(&state.db, &state.tokens, authorization).await {
+        Ok(viewer) => viewer,
+        Err(Error::Unauthenticated) => return unauthenticated(),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed on a database error");
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
+        }
+    };
+
     let bytes = match body.into_bytes_limit(state.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(ReadBodyError::PayloadTooLarge) => {
@@ -43,7 +60,31 @@ pub async fn execute(Data(state): Data<&AppState>, body: Body) -> Response {
         // the content of the body.
         Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")),
     };
+    let loader = DataLoader::new(
+        AppLoader {
+            db: state.db.clone(),
+            viewer_id: viewer.user_id(),
+        },
+        tokio::spawn,
+    );
+    let batch = batch.data(viewer).data(std::sync::Arc::new(loader));
     GraphQLBatchResponse(state.schema.execute_batch(batch).await).into_response()
+}
+
+/// 401 with a GraphQL-shaped body, so clients find the usual code.
+fn unauthenticated() -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{
+            "message": Error::Unauthenticated.to_string(),
+            "extensions": { "code": Error::Unauthenticated.code() }
+        }]
+    });
+    Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 fn plain(status: StatusCode, message: String) -> Response {

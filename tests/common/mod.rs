@@ -3,7 +3,11 @@
 //! tests run in parallel and never see each other's rows.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use muster::{AppState, config::Config, db};
+use muster::{
+    AppState,
+    config::{Config, JwtSecret},
+    db,
+};
 use poem::{Endpoint, test::TestClient};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
@@ -90,8 +94,12 @@ impl TestDb {
         Config::from_lookup(move |name| (name == "MUSTER_DATABASE_URL").then(|| url.clone())).unwrap()
     }
 
+    pub fn state(&self) -> AppState {
+        AppState::new(self.conn.clone(), &self.config(), &test_secret())
+    }
+
     pub fn app(&self) -> TestClient<impl Endpoint> {
-        TestClient::new(muster::app(AppState::new(self.conn.clone(), &self.config())))
+        TestClient::new(muster::app(self.state()))
     }
 }
 
@@ -119,6 +127,12 @@ impl Drop for TestDb {
             .join();
         }
     }
+}
+
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
+
+pub fn test_secret() -> JwtSecret {
+    JwtSecret::from_bytes(TEST_SECRET.as_bytes().to_vec())
 }
 
 /// Runs one async test body on SQLite and on PostgreSQL, as two tests.

@@ -1,0 +1,245 @@
+//! The one authorization policy: may this viewer perform this action?
+//!
+//! Every resolver that reads or changes data calls [`authorize`] with an
+//! [`Action`] naming the resource; no resolver checks roles itself. The
+//! decisions follow DESIGN.md's "Who sees what" table. Anonymous viewers get
+//! `UNAUTHENTICATED` for anything that needs an account, signed-in viewers
+//! without the right get `FORBIDDEN`. A grant says whether the access reads
+//! someone else's personal data and so must be audited.
+
+use uuid::Uuid;
+
+use crate::{
+    auth::viewer::Viewer,
+    error::{Error, Result},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Anything a signed-in person does to their own account and
+    /// memberships: `me`, `myGroups`, `updateProfile`, `changePassword`,
+    /// `signOutEverywhere`, `requestToJoin`, `leaveGroup`.
+    UseOwnAccount,
+    /// Change a user's global role (admins only).
+    SetUserRole,
+    CreateGroup,
+    /// Edit a group's public profile; `network_fields` when the change
+    /// touches what the network classifies groups by (the region).
+    UpdateGroup {
+        group_id: Uuid,
+        network_fields: bool,
+    },
+    ArchiveGroup,
+    /// See who the members of a group are.
+    ListGroupMembers {
+        group_id: Uuid,
+    },
+    /// Approve, remove, or change the role of a group's members.
+    ManageMembers {
+        group_id: Uuid,
+    },
+    /// Read a person's email: `subject_groups` are the groups the subject
+    /// belongs to or asked to join.
+    ReadEmail {
+        subject_id: Uuid,
+        subject_groups: &'a [Uuid],
+    },
+    /// Read a person's global role and trainer status.
+    ReadAccountRole {
+        subject_id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Allowed,
+    /// Allowed, and an audit entry must record the read.
+    Audited,
+}
+
+/// Decides whether `viewer` may perform `action`.
+pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
+    use Action::*;
+    let Some(user) = viewer.signed_in() else {
+        return Err(match action {
+            // Field reads are refused as forbidden: the field exists, the
+            // viewer may not see it.
+            ReadEmail { .. } | ReadAccountRole { .. } => Error::Forbidden,
+            _ => Error::Unauthenticated,
+        });
+    };
+    let allowed = match action {
+        UseOwnAccount => true,
+        SetUserRole => viewer.is_admin(),
+        CreateGroup | ArchiveGroup => viewer.is_staff(),
+        UpdateGroup {
+            group_id,
+            network_fields,
+        } => viewer.is_staff() || (!network_fields && viewer.is_organiser_of(group_id)),
+        ListGroupMembers { group_id } | ManageMembers { group_id } => {
+            viewer.is_staff() || viewer.is_organiser_of(group_id)
+        }
+        ReadEmail {
+            subject_id,
+            subject_groups,
+        } => {
+            if subject_id == user.id {
+                return Ok(Grant::Allowed);
+            }
+            if viewer.is_staff() || subject_groups.iter().any(|g| viewer.is_organiser_of(*g)) {
+                return Ok(Grant::Audited);
+            }
+            false
+        }
+        ReadAccountRole { subject_id } => subject_id == user.id || viewer.is_staff(),
+    };
+    if allowed {
+        Ok(Grant::Allowed)
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::viewer::{SignedIn, ViewerMembership};
+    use entity::{MembershipRole, MembershipStatus, UserRole};
+
+    const GROUP_A: Uuid = Uuid::from_u128(0xA);
+    const GROUP_B: Uuid = Uuid::from_u128(0xB);
+    const SELF_ID: Uuid = Uuid::from_u128(1);
+    const MEMBER_OF_A: Uuid = Uuid::from_u128(2);
+    const LONER: Uuid = Uuid::from_u128(3);
+
+    fn person(role: UserRole, trainer: bool, memberships: &[(Uuid, MembershipRole, MembershipStatus)]) -> Viewer {
+        Viewer::User(SignedIn {
+            id: SELF_ID,
+            role,
+            is_trainer: trainer,
+            memberships: memberships
+                .iter()
+                .map(|&(group_id, role, status)| ViewerMembership { group_id, role, status })
+                .collect(),
+        })
+    }
+
+    fn personas() -> Vec<(&'static str, Viewer)> {
+        use MembershipRole::*;
+        use MembershipStatus::*;
+        vec![
+            ("anonymous", Viewer::Anonymous),
+            ("supporter", person(UserRole::Supporter, false, &[])),
+            (
+                "pending",
+                person(UserRole::Supporter, false, &[(GROUP_A, Member, Pending)]),
+            ),
+            (
+                "member",
+                person(UserRole::Supporter, false, &[(GROUP_A, Member, Active)]),
+            ),
+            (
+                "organiser",
+                person(UserRole::Supporter, false, &[(GROUP_A, Organiser, Active)]),
+            ),
+            (
+                "pending organiser",
+                person(UserRole::Supporter, false, &[(GROUP_A, Organiser, Pending)]),
+            ),
+            (
+                "other organiser",
+                person(UserRole::Supporter, false, &[(GROUP_B, Organiser, Active)]),
+            ),
+            ("trainer", person(UserRole::Supporter, true, &[])),
+            ("coordinator", person(UserRole::Coordinator, false, &[])),
+            ("admin", person(UserRole::Admin, false, &[])),
+        ]
+    }
+
+    /// One row per action; one column per persona, in `personas()` order:
+    /// A = allowed, U = audited, F = forbidden, N = unauthenticated.
+    #[test]
+    fn role_by_action_table() {
+        let groups_of_member = [GROUP_A];
+        let rows: Vec<(&str, Action, &str)> = vec![
+            //                                                         anon sup pend mem org porg oorg trn coord admin
+            ("use own account", Action::UseOwnAccount, "N A A A A A A A A A"),
+            ("set user role", Action::SetUserRole, "N F F F F F F F F A"),
+            ("create group", Action::CreateGroup, "N F F F F F F F A A"),
+            ("archive group", Action::ArchiveGroup, "N F F F F F F F A A"),
+            (
+                "update group profile",
+                Action::UpdateGroup {
+                    group_id: GROUP_A,
+                    network_fields: false,
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "update group region",
+                Action::UpdateGroup {
+                    group_id: GROUP_A,
+                    network_fields: true,
+                },
+                "N F F F F F F F A A",
+            ),
+            (
+                "list members",
+                Action::ListGroupMembers { group_id: GROUP_A },
+                "N F F F A F F F A A",
+            ),
+            (
+                "manage members",
+                Action::ManageMembers { group_id: GROUP_A },
+                "N F F F A F F F A A",
+            ),
+            (
+                "read a member's email",
+                Action::ReadEmail {
+                    subject_id: MEMBER_OF_A,
+                    subject_groups: &groups_of_member,
+                },
+                "F F F F U F F F U U",
+            ),
+            (
+                "read a loner's email",
+                Action::ReadEmail {
+                    subject_id: LONER,
+                    subject_groups: &[],
+                },
+                "F F F F F F F F U U",
+            ),
+            (
+                "read own email",
+                Action::ReadEmail {
+                    subject_id: SELF_ID,
+                    subject_groups: &[],
+                },
+                "F A A A A A A A A A",
+            ),
+            (
+                "read someone's role",
+                Action::ReadAccountRole { subject_id: LONER },
+                "F F F F F F F F A A",
+            ),
+            (
+                "read own role",
+                Action::ReadAccountRole { subject_id: SELF_ID },
+                "F A A A A A A A A A",
+            ),
+        ];
+        for (name, action, expected) in rows {
+            let expected: Vec<&str> = expected.split(' ').collect();
+            for ((persona, viewer), want) in personas().iter().zip(&expected) {
+                let got = match authorize(viewer, action) {
+                    Ok(Grant::Allowed) => "A",
+                    Ok(Grant::Audited) => "U",
+                    Err(Error::Forbidden) => "F",
+                    Err(Error::Unauthenticated) => "N",
+                    Err(other) => panic!("{name} as {persona}: unexpected {other:?}"),
+                };
+                assert_eq!(got, *want, "{name} as {persona}");
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Accounts: register, sign in, the viewer's own profile, and roles.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::Utc;
+
+use crate::{
+    auth::jwt::TokenKeys,
+    domain::accounts,
+    graphql::{
+        context::{db, operation_name, viewer},
+        error::ApiResult,
+        parse_id,
+        types::{AuthPayload, GqlUserRole, User},
+    },
+};
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub email: String,
+    /// The name others in your groups see.
+    pub display_name: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProfileInput {
+    pub display_name: String,
+}
+
+fn sign_in(ctx: &Context<'_>, user: entity::user::Model) -> ApiResult<AuthPayload> {
+    let issued = ctx
+        .data_unchecked::<TokenKeys>()
+        .issue(user.id, user.token_version, Utc::now())?;
+    Ok(AuthPayload {
+        token: issued.token,
+        expires_at: issued.expires_at,
+        user: User(user),
+    })
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in person; null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        Ok(accounts::me(db(ctx), viewer(ctx)).await?.map(User))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates a supporter account and signs it in.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+        let user = accounts::register(db(ctx), &input.email, &input.display_name, &input.password, Utc::now()).await?;
+        sign_in(ctx, user)
+    }
+
+    /// Signs in. A wrong email and a wrong password give the same error.
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<AuthPayload> {
+        let user = accounts::login(db(ctx), &email, &password).await?;
+        sign_in(ctx, user)
+    }
+
+    /// Changes the password; every earlier token stops working, and a new
+    /// one is returned.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> ApiResult<AuthPayload> {
+        let user =
+            accounts::change_password(db(ctx), viewer(ctx), &current_password, &new_password, Utc::now()).await?;
+        sign_in(ctx, user)
+    }
+
+    async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> ApiResult<User> {
+        Ok(User(
+            accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, Utc::now()).await?,
+        ))
+    }
+
+    /// Revokes every token of the signed-in person, this one included.
+    async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        accounts::sign_out_everywhere(db(ctx), viewer(ctx), Utc::now()).await?;
+        Ok(true)
+    }
+
+    /// Admins only: sets a person's network role and revokes their tokens.
+    async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: GqlUserRole) -> ApiResult<User> {
+        let subject = parse_id("userId", &user_id)?;
+        let user = accounts::set_user_role(
+            db(ctx),
+            viewer(ctx),
+            subject,
+            role.into(),
+            &operation_name(ctx),
+            Utc::now(),
+        )
+        .await?;
+        Ok(User(user))
+    }
+}

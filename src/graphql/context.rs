@@ -1,0 +1,40 @@
+//! What resolvers read from the request context.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, dataloader::DataLoader};
+use sea_orm::DatabaseConnection;
+
+use crate::{auth::Viewer, error::Error, graphql::loaders::AppLoader};
+
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The request's viewer; a request executed without one (not through the
+/// HTTP handler) is anonymous.
+pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    ctx.data::<Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// The request's DataLoader, set by the HTTP handler for each request.
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<AppLoader>, Error> {
+    ctx.data::<Arc<DataLoader<AppLoader>>>()
+        .map(Arc::as_ref)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no DataLoader in the request context")))
+}
+
+/// The root field this resolver runs under (e.g. `approveMember`): the
+/// "why" recorded with audit entries.
+pub fn operation_name(ctx: &Context<'_>) -> String {
+    let mut node = ctx.path_node.as_ref();
+    let mut root = None;
+    while let Some(current) = node {
+        if let async_graphql::QueryPathSegment::Name(name) = current.segment {
+            root = Some(name);
+        }
+        node = current.parent;
+    }
+    root.unwrap_or("unknown").to_owned()
+}

@@ -1,0 +1,123 @@
+//! DataLoaders: every place where a list meets a relation loads the
+//! relation for the whole list in one query, so the number of statements
+//! for a page does not grow with its size.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+use chrono::Utc;
+use entity::{group, user};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        audit::{self, AuditAction, NewAuditEntry},
+        memberships,
+    },
+    graphql::error::ApiError,
+};
+
+/// One loader per request; it knows the viewer so that reads it records
+/// in the audit trail name who read.
+pub struct AppLoader {
+    pub db: DatabaseConnection,
+    pub viewer_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserById(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupById(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ActiveMemberCount(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupsOfUser(pub Uuid);
+
+/// Recording that the viewer read a person's email, in a given operation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailRead {
+    pub subject_id: Uuid,
+    pub operation: Arc<str>,
+}
+
+impl Loader<UserById> for AppLoader {
+    type Value = user::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, ApiError> {
+        let users = user::Entity::find()
+            .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(users.into_iter().map(|u| (UserById(u.id), u)).collect())
+    }
+}
+
+impl Loader<GroupById> for AppLoader {
+    type Value = group::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[GroupById]) -> Result<HashMap<GroupById, group::Model>, ApiError> {
+        let groups = group::Entity::find()
+            .filter(group::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(groups.into_iter().map(|g| (GroupById(g.id), g)).collect())
+    }
+}
+
+impl Loader<ActiveMemberCount> for AppLoader {
+    type Value = u64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ActiveMemberCount]) -> Result<HashMap<ActiveMemberCount, u64>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let counts = memberships::active_member_counts(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, counts.get(&k.0).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+impl Loader<GroupsOfUser> for AppLoader {
+    type Value = Vec<Uuid>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[GroupsOfUser]) -> Result<HashMap<GroupsOfUser, Vec<Uuid>>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut groups = memberships::group_ids_of_users(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, groups.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<EmailRead> for AppLoader {
+    type Value = ();
+    type Error = ApiError;
+
+    /// Writes the audit entries of every email read in this batch in one
+    /// statement; the emails are only returned once this has succeeded.
+    async fn load(&self, keys: &[EmailRead]) -> Result<HashMap<EmailRead, ()>, ApiError> {
+        let entries = keys
+            .iter()
+            .map(|k| NewAuditEntry {
+                actor_id: self.viewer_id,
+                subject_id: Some(k.subject_id),
+                request_id: None,
+                action: AuditAction::ReadEmail,
+                operation: k.operation.to_string(),
+            })
+            .collect();
+        audit::record_all(&self.db, entries, Utc::now()).await?;
+        Ok(keys.iter().map(|k| (k.clone(), ())).collect())
+    }
+}

@@ -1,0 +1,92 @@
+//! Joining groups, approving members, roles within a group, leaving.
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+
+use crate::{
+    domain::memberships::{self, MemberChange},
+    graphql::{
+        context::{db, operation_name, viewer},
+        error::ApiResult,
+        parse_id,
+        types::{GqlMembershipRole, Membership},
+    },
+};
+
+#[derive(Default)]
+pub struct MembershipQuery;
+
+#[Object]
+impl MembershipQuery {
+    /// The signed-in person's memberships, requests to join included.
+    async fn my_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Membership>> {
+        let rows = memberships::my_memberships(db(ctx), viewer(ctx)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(membership, _group)| Membership(membership))
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MembershipMutation;
+
+#[Object]
+impl MembershipMutation {
+    /// Asks to join a group; its organisers approve.
+    async fn request_to_join(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<Membership> {
+        Ok(Membership(
+            memberships::request_to_join(db(ctx), viewer(ctx), &group_slug, Utc::now()).await?,
+        ))
+    }
+
+    /// The group's organisers: approves a request to join.
+    async fn approve_member(&self, ctx: &Context<'_>, group_slug: String, user_id: ID) -> ApiResult<Membership> {
+        let operation = operation_name(ctx);
+        let change = MemberChange {
+            group_slug: &group_slug,
+            user_id: parse_id("userId", &user_id)?,
+            operation: &operation,
+        };
+        Ok(Membership(
+            memberships::approve_member(db(ctx), viewer(ctx), change, Utc::now()).await?,
+        ))
+    }
+
+    /// The group's organisers: removes a member or turns down a request.
+    async fn remove_member(&self, ctx: &Context<'_>, group_slug: String, user_id: ID) -> ApiResult<bool> {
+        let operation = operation_name(ctx);
+        let change = MemberChange {
+            group_slug: &group_slug,
+            user_id: parse_id("userId", &user_id)?,
+            operation: &operation,
+        };
+        memberships::remove_member(db(ctx), viewer(ctx), change, Utc::now()).await?;
+        Ok(true)
+    }
+
+    /// The group's organisers: makes a member organiser, or back.
+    async fn set_member_role(
+        &self,
+        ctx: &Context<'_>,
+        group_slug: String,
+        user_id: ID,
+        role: GqlMembershipRole,
+    ) -> ApiResult<Membership> {
+        let operation = operation_name(ctx);
+        let change = MemberChange {
+            group_slug: &group_slug,
+            user_id: parse_id("userId", &user_id)?,
+            operation: &operation,
+        };
+        Ok(Membership(
+            memberships::set_member_role(db(ctx), viewer(ctx), change, role.into(), Utc::now()).await?,
+        ))
+    }
+
+    /// Leaves a group, or withdraws a request to join.
+    async fn leave_group(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<bool> {
+        memberships::leave_group(db(ctx), viewer(ctx), &group_slug).await?;
+        Ok(true)
+    }
+}

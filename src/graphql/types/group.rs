@@ -1,0 +1,99 @@
+use async_graphql::{
+    Context, ID, Object,
+    connection::{Connection, Edge, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use entity::group;
+
+use crate::{
+    domain::memberships::{self, MemberPosition},
+    graphql::{
+        context::{db, loader, viewer},
+        error::ApiResult,
+        loaders::ActiveMemberCount,
+        pagination::{decode_cursor, encode_cursor, page_size},
+        types::{ConnectionTotal, GqlMembershipStatus, Membership},
+    },
+};
+
+/// A local group of the network.
+pub struct Group(pub group::Model);
+
+pub type MembershipConnection = Connection<String, Membership, ConnectionTotal, EmptyFields>;
+
+#[Object]
+impl Group {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Short unique name used in URLs, e.g. `leeds`. It never changes.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Region of the UK, e.g. `Yorkshire and the Humber`.
+    async fn region(&self) -> &str {
+        &self.0.region
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// The group's public address (a group mailbox, never a person's).
+    async fn contact_email(&self) -> Option<&str> {
+        self.0.contact_email.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// How many approved members the group has. Public; who they are is not.
+    async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        Ok(loader(ctx)?.load_one(ActiveMemberCount(self.0.id)).await?.unwrap_or(0))
+    }
+
+    /// The group's members and requests to join, oldest first. Only the
+    /// group's organisers, coordinators and admins may see them.
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<GqlMembershipStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<MembershipConnection> {
+        let limit = page_size(first)?;
+        let after = after
+            .map(|cursor| decode_cursor::<(DateTime<Utc>, uuid::Uuid)>(&cursor))
+            .transpose()?
+            .map(|(created_at, id)| MemberPosition { created_at, id });
+        let page = memberships::list_members(
+            db(ctx),
+            viewer(ctx),
+            self.0.id,
+            status.map(Into::into),
+            after.as_ref(),
+            limit,
+        )
+        .await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next_page,
+            ConnectionTotal {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.memberships
+                .into_iter()
+                .map(|m| Edge::new(encode_cursor(&(m.created_at, m.id)), Membership(m))),
+        );
+        Ok(connection)
+    }
+}

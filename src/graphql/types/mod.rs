@@ -1,0 +1,31 @@
+//! The API's own output types, built from entities field by field so that a
+//! column change cannot silently change what clients see.
+
+mod enums;
+mod group;
+mod membership;
+mod user;
+
+use async_graphql::SimpleObject;
+use chrono::{DateTime, Utc};
+
+pub use enums::{GqlMembershipRole, GqlMembershipStatus, GqlUserRole};
+pub use group::Group;
+pub use membership::Membership;
+pub use user::User;
+
+/// Extra fields on every connection.
+#[derive(SimpleObject)]
+pub struct ConnectionTotal {
+    /// How many items match the filter, across all pages.
+    pub total_count: u64,
+}
+
+/// A sign-in token and the account it is for.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
