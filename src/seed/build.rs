@@ -1,0 +1,1097 @@
+//! The pure in-memory builder: every row of the demo network, made from the
+//! tables in [`catalogue`](super::catalogue) and the generators in
+//! [`random`](super::random), without a database. Its tests check that the
+//! plan is repeatable and consistent whatever the date.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, anyhow};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
+use entity::{
+    AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestKind,
+    RequestState, RsvpStatus, UserRole, assignment, event, group, membership, request, request_transition,
+    request_window, rsvp, topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user,
+};
+use uuid::Uuid;
+
+use super::calendar::{Calendar, add_months, uk_time};
+use super::catalogue::{
+    AWAY, COORDINATORS, EVENTS, GROUPS, GroupSpec, Place, REQUESTS, RequestSpec, Requester, SUPPORTERS, TOPICS,
+    TRAINERS, TopicSpec,
+};
+use super::random::{NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
+
+/// Every row of the demo network, in the order they are written.
+#[derive(Default)]
+pub(super) struct Plan {
+    pub(super) users: Vec<user::Model>,
+    pub(super) groups: Vec<group::Model>,
+    pub(super) memberships: Vec<membership::Model>,
+    pub(super) topics: Vec<topic::Model>,
+    pub(super) trainer_profiles: Vec<trainer_profile::Model>,
+    pub(super) trainer_topics: Vec<trainer_topic::Model>,
+    pub(super) trainer_regions: Vec<trainer_region::Model>,
+    pub(super) unavailability: Vec<trainer_unavailability::Model>,
+    pub(super) requests: Vec<request::Model>,
+    pub(super) windows: Vec<request_window::Model>,
+    pub(super) transitions: Vec<request_transition::Model>,
+    pub(super) assignments: Vec<assignment::Model>,
+    pub(super) events: Vec<event::Model>,
+    pub(super) rsvps: Vec<rsvp::Model>,
+}
+
+#[derive(Clone)]
+struct Person {
+    id: Uuid,
+    name: String,
+    email: String,
+}
+
+/// What later steps need to know about a group.
+struct GroupInfo {
+    id: Uuid,
+    spec: &'static GroupSpec,
+    organisers: Vec<Uuid>,
+    /// Organisers and active members.
+    active: Vec<Uuid>,
+}
+
+#[derive(Clone, Copy)]
+struct TopicInfo {
+    id: Uuid,
+    spec: &'static TopicSpec,
+}
+
+struct Builder {
+    cal: Calendar,
+    rng: SplitMix64,
+    names: NamePool,
+    plan: Plan,
+    coordinators: Vec<Uuid>,
+    trainers: Vec<Uuid>,
+    supporters: Vec<Uuid>,
+    groups: Vec<GroupInfo>,
+    topics: HashMap<&'static str, TopicInfo>,
+}
+
+/// The whole demo network as rows, relative to `now`. Pure apart from the
+/// random UUIDs; fails only if the tables in [`catalogue`](super::catalogue)
+/// contradict themselves.
+pub(super) fn build(now: DateTime<Utc>) -> anyhow::Result<Plan> {
+    let mut builder = Builder {
+        cal: Calendar::new(now),
+        rng: SplitMix64::new(SEED),
+        names: NamePool::default(),
+        plan: Plan::default(),
+        coordinators: Vec::new(),
+        trainers: Vec::new(),
+        supporters: Vec::new(),
+        groups: Vec::new(),
+        topics: HashMap::new(),
+    };
+    builder.add_staff();
+    builder.add_topics();
+    builder.add_groups();
+    builder.add_trainers()?;
+    builder.add_events()?;
+    builder.add_meetings();
+    builder.add_requests()?;
+    Ok(builder.plan)
+}
+
+impl Builder {
+    fn add_user(&mut self, role: UserRole, created_at: DateTime<Utc>) -> Person {
+        let (first, last) = self.names.draw(&mut self.rng);
+        let name = format!("{first} {last}");
+        let email = format!("{first}.{last}@example.org").to_lowercase();
+        let id = Uuid::new_v4();
+        self.plan.users.push(user::Model {
+            id,
+            email: Some(email.clone()),
+            display_name: Some(name.clone()),
+            password_hash: None,
+            role,
+            token_version: 0,
+            erased_at: None,
+            created_at,
+            updated_at: created_at,
+        });
+        Person { id, name, email }
+    }
+
+    fn topic(&self, slug: &str) -> anyhow::Result<&TopicInfo> {
+        self.topics
+            .get(slug)
+            .with_context(|| format!("demo tables name an unknown topic {slug:?}"))
+    }
+
+    fn group_index(&self, slug: &str) -> anyhow::Result<usize> {
+        self.groups
+            .iter()
+            .position(|g| g.spec.slug == slug)
+            .with_context(|| format!("demo tables name an unknown group {slug:?}"))
+    }
+
+    fn trainer(&self, index: usize) -> anyhow::Result<Uuid> {
+        self.trainers
+            .get(index)
+            .copied()
+            .with_context(|| format!("no demo trainer {index}"))
+    }
+
+    /// The admin, the coordinators and the supporters who belong to no group.
+    fn add_staff(&mut self) {
+        self.add_user(UserRole::Admin, self.cal.at(-900, 10, 0));
+        for k in 0..COORDINATORS {
+            let coordinator = self.add_user(UserRole::Coordinator, self.cal.at(-850 + 150 * k as i64, 10, 0));
+            self.coordinators.push(coordinator.id);
+        }
+        for _ in 0..SUPPORTERS {
+            let day = -self.rng.between(20, 600);
+            let supporter = self.add_user(UserRole::Supporter, self.cal.at(day, 20, 15));
+            self.supporters.push(supporter.id);
+        }
+    }
+
+    fn add_topics(&mut self) {
+        for (k, spec) in TOPICS.iter().enumerate() {
+            let id = Uuid::new_v4();
+            let created_at = self.cal.at(-800 + 10 * k as i64, 11, 0);
+            self.plan.topics.push(topic::Model {
+                id,
+                slug: spec.slug.into(),
+                name: spec.name.into(),
+                description: spec.description.into(),
+                typical_duration_minutes: spec.minutes,
+                archived_at: None,
+                created_at,
+                updated_at: created_at,
+            });
+            self.topics.insert(spec.slug, TopicInfo { id, spec });
+        }
+    }
+
+    /// Groups, each with one or two organisers, active members and a few
+    /// pending ones.
+    fn add_groups(&mut self) {
+        for (k, spec) in GROUPS.iter().enumerate() {
+            let age_days = 500 + 23 * k as i64;
+            let created_at = self.cal.at(-age_days, 19, 30);
+            let id = Uuid::new_v4();
+            self.plan.groups.push(group::Model {
+                id,
+                slug: spec.slug.into(),
+                name: spec.name.into(),
+                region: spec.region.into(),
+                description: spec.description.into(),
+                contact_email: Some(format!("{}@groups.example.org", spec.slug)),
+                archived_at: None,
+                created_at,
+                updated_at: created_at,
+            });
+            let mut info = GroupInfo {
+                id,
+                spec,
+                organisers: Vec::new(),
+                active: Vec::new(),
+            };
+
+            let organisers = 1 + usize::from(k % 3 == 0);
+            for _ in 0..organisers {
+                let person = self.add_user(UserRole::Supporter, created_at);
+                self.add_membership(&person, id, MembershipRole::Organiser, created_at, true);
+                info.organisers.push(person.id);
+                info.active.push(person.id);
+            }
+            let active = 3 + self.rng.below(5);
+            for _ in 0..active {
+                let joined = self.cal.at(-self.rng.between(20, age_days - 1), 20, 0);
+                let person = self.add_user(UserRole::Supporter, joined);
+                self.add_membership(&person, id, MembershipRole::Member, joined, true);
+                info.active.push(person.id);
+            }
+            let pending = usize::from(k % 4 == 1) + self.rng.below(2);
+            for _ in 0..pending {
+                let asked = self.cal.at(-self.rng.between(1, 12), 21, 0);
+                let person = self.add_user(UserRole::Supporter, asked);
+                self.add_membership(&person, id, MembershipRole::Member, asked, false);
+            }
+            self.groups.push(info);
+        }
+    }
+
+    fn add_membership(
+        &mut self,
+        person: &Person,
+        group_id: Uuid,
+        role: MembershipRole,
+        created_at: DateTime<Utc>,
+        approved: bool,
+    ) {
+        let (status, approved_at) = if approved {
+            (MembershipStatus::Active, Some(created_at + TimeDelta::hours(20)))
+        } else {
+            (MembershipStatus::Pending, None)
+        };
+        self.plan.memberships.push(membership::Model {
+            id: Uuid::new_v4(),
+            user_id: person.id,
+            group_id,
+            role,
+            status,
+            created_at,
+            approved_at,
+        });
+    }
+
+    fn add_trainers(&mut self) -> anyhow::Result<()> {
+        for (k, spec) in TRAINERS.iter().enumerate() {
+            let created_at = self.cal.at(-700 + 45 * k as i64, 12, 0);
+            let person = self.add_user(UserRole::Supporter, created_at);
+            self.plan.trainer_profiles.push(trainer_profile::Model {
+                id: person.id,
+                monthly_cap: spec.monthly_cap,
+                created_at,
+                updated_at: created_at,
+            });
+            for slug in spec.topics {
+                let topic_id = self.topic(slug)?.id;
+                self.plan.trainer_topics.push(trainer_topic::Model {
+                    trainer_id: person.id,
+                    topic_id,
+                });
+            }
+            for region in spec.regions {
+                self.plan.trainer_regions.push(trainer_region::Model {
+                    trainer_id: person.id,
+                    region: (*region).into(),
+                });
+            }
+            self.trainers.push(person.id);
+        }
+        for &(trainer, first_day, days, note) in AWAY {
+            let starts_at = self.cal.at(first_day, 0, 0);
+            self.plan.unavailability.push(trainer_unavailability::Model {
+                id: Uuid::new_v4(),
+                trainer_id: self.trainer(trainer)?,
+                starts_at,
+                ends_at: self.cal.at(first_day + days, 0, 0),
+                note: Some(note.into()),
+                created_at: self.cal.listed(starts_at),
+            });
+        }
+        Ok(())
+    }
+
+    /// The people who might RSVP: the group's active members first (all of
+    /// them for a members-only event), then supporters and other members.
+    fn rsvp_pool(&mut self, group: Option<usize>, visibility: EventVisibility) -> Vec<Uuid> {
+        let mut own = group
+            .and_then(|g| self.groups.get(g))
+            .map(|g| g.active.clone())
+            .unwrap_or_default();
+        self.rng.shuffle(&mut own);
+        if visibility == EventVisibility::Members {
+            return own;
+        }
+        let mut others: Vec<Uuid> = self.supporters.clone();
+        for (k, info) in self.groups.iter().enumerate() {
+            if Some(k) != group {
+                others.extend(&info.active);
+            }
+        }
+        self.rng.shuffle(&mut others);
+        own.extend(others);
+        own
+    }
+
+    /// `count` RSVPs from the front of `pool`, spread between the listing and
+    /// the start (or now); beyond the capacity they are waitlisted.
+    fn add_rsvps(&mut self, event: &event::Model, pool: Vec<Uuid>, count: usize) {
+        let until = event.starts_at.min(self.cal.now);
+        let span = (until - event.created_at).num_minutes().max(0);
+        let count = count.min(pool.len());
+        let capacity = event.capacity.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
+        for (k, user_id) in pool.into_iter().take(count).enumerate() {
+            let at = event.created_at + TimeDelta::minutes(span * (k as i64 + 1) / (count as i64 + 1));
+            self.plan.rsvps.push(rsvp::Model {
+                id: Uuid::new_v4(),
+                event_id: event.id,
+                user_id,
+                status: if k < capacity {
+                    RsvpStatus::Going
+                } else {
+                    RsvpStatus::Waitlisted
+                },
+                created_at: at,
+                updated_at: at,
+            });
+        }
+    }
+
+    fn place(&self, group: Option<usize>, place: Place<'_>) -> (Option<String>, Option<String>, Option<String>) {
+        match place {
+            Place::Home => match group.and_then(|g| self.groups.get(g)) {
+                Some(info) => (Some(info.spec.venue.into()), Some(info.spec.address.into()), None),
+                None => (None, None, None),
+            },
+            Place::Venue(venue, address) => (Some(venue.into()), Some(address.into()), None),
+            Place::Online(path) => (None, None, Some(format!("https://meet.example.org/{path}"))),
+        }
+    }
+
+    fn add_events(&mut self) -> anyhow::Result<()> {
+        for spec in EVENTS {
+            let group = spec.group.map(|slug| self.group_index(slug)).transpose()?;
+            let topic_id = spec.topic.map(|slug| self.topic(slug).map(|t| t.id)).transpose()?;
+            let starts_at = uk_time(self.cal.week_day(spec.week, spec.weekday), spec.time.0, spec.time.1);
+            let created_at = self.cal.listed(starts_at);
+            let cancelled_at = spec.cancelled_day.map(|day| self.cal.at(day, 16, 45));
+            let updated_at = match cancelled_at {
+                Some(at) => at,
+                None if spec.sequence > 0 => self.cal.edited(created_at),
+                None => created_at,
+            };
+            let created_by = match group.and_then(|g| self.groups.get(g)) {
+                Some(info) => info.organisers.first().copied(),
+                None => self.coordinators.first().copied(),
+            };
+            let (venue, address, online_url) = self.place(group, spec.place);
+            let event = event::Model {
+                id: Uuid::new_v4(),
+                title: spec.title.into(),
+                description: spec.description.into(),
+                starts_at,
+                ends_at: starts_at + TimeDelta::minutes(spec.minutes),
+                timezone: "Europe/London".into(),
+                venue,
+                address,
+                online_url,
+                kind: spec.kind,
+                group_id: group.and_then(|g| self.groups.get(g)).map(|g| g.id),
+                topic_id,
+                visibility: spec.visibility,
+                status: if cancelled_at.is_some() {
+                    EventStatus::Cancelled
+                } else {
+                    EventStatus::Scheduled
+                },
+                sequence: spec.sequence + i32::from(cancelled_at.is_some()),
+                capacity: spec.capacity,
+                request_id: None,
+                created_by,
+                cancelled_at,
+                created_at,
+                updated_at,
+            };
+            let pool = self.rsvp_pool(group, spec.visibility);
+            self.add_rsvps(&event, pool, spec.rsvps);
+            self.plan.events.push(event);
+        }
+        Ok(())
+    }
+
+    /// Each group's monthly members' meeting, from two months back to three
+    /// ahead: a fixed weekday and week of the month per group, alternately
+    /// in person and online.
+    fn add_meetings(&mut self) {
+        const WEEKDAYS: [Weekday; 4] = [Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Mon];
+        let earliest = self.cal.day(-92);
+        let latest = self.cal.day(122);
+        for g in 0..self.groups.len() {
+            let weekday = WEEKDAYS[g % WEEKDAYS.len()];
+            let nth = 1 + (g / WEEKDAYS.len() % 3) as u8;
+            let (hour, minute) = if g % 2 == 0 { (18, 30) } else { (19, 0) };
+            for month in -2..=3 {
+                let (year, month_number) = add_months(self.cal.today, month);
+                let Some(date) = NaiveDate::from_weekday_of_month_opt(year, month_number, weekday, nth) else {
+                    continue;
+                };
+                if date < earliest || date > latest {
+                    continue;
+                }
+                let (id, slug, organiser) = {
+                    let info = &self.groups[g];
+                    (info.id, info.spec.slug, info.organisers.first().copied())
+                };
+                let place = if month % 2 == 0 {
+                    Place::Home
+                } else {
+                    Place::Online(slug)
+                };
+                let (venue, address, online_url) = self.place(Some(g), place);
+                let online_url = online_url.map(|url| format!("{url}-monthly"));
+                let starts_at = uk_time(date, hour, minute);
+                let created_at = self.cal.listed(starts_at);
+                let event = event::Model {
+                    id: Uuid::new_v4(),
+                    title: "Monthly organising meeting".into(),
+                    description: "Members' meeting: news from the network, a casework round-up \
+                                  (no names), and planning for the weeks ahead. Ask an organiser \
+                                  about travel costs or childcare."
+                        .into(),
+                    starts_at,
+                    ends_at: starts_at + TimeDelta::minutes(90),
+                    timezone: "Europe/London".into(),
+                    venue,
+                    address,
+                    online_url,
+                    kind: EventKind::Meeting,
+                    group_id: Some(id),
+                    topic_id: None,
+                    visibility: EventVisibility::Members,
+                    status: EventStatus::Scheduled,
+                    sequence: 0,
+                    capacity: None,
+                    request_id: None,
+                    created_by: organiser,
+                    cancelled_at: None,
+                    created_at,
+                    updated_at: created_at,
+                };
+                let pool = self.rsvp_pool(Some(g), EventVisibility::Members);
+                let count = 2 + self.rng.below(pool.len().saturating_sub(1));
+                self.add_rsvps(&event, pool, count);
+                self.plan.events.push(event);
+            }
+        }
+    }
+
+    fn add_requests(&mut self) -> anyhow::Result<()> {
+        let mut references = SplitMix64::new(SEED ^ REFERENCE_STREAM);
+        let mut used = HashSet::new();
+        for (k, spec) in REQUESTS.iter().enumerate() {
+            let reference = reference(&mut references, &mut used);
+            self.add_request(k, spec, reference)
+                .with_context(|| format!("demo request {k}"))?;
+        }
+        Ok(())
+    }
+
+    fn add_request(&mut self, k: usize, spec: &RequestSpec, reference: String) -> anyhow::Result<()> {
+        use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
+
+        let cal = self.cal;
+        let id = Uuid::new_v4();
+        let topic = *self.topic(spec.topic)?;
+        let coordinator = self.coordinators[k % self.coordinators.len()];
+        let submitted_at = cal.at(spec.submitted_day, 9 + (k % 9) as u32, 5 * (k % 12) as u32);
+        let asker = self.asker(spec.requester, submitted_at)?;
+
+        for &(first_day, days) in spec.windows {
+            self.plan.windows.push(request_window::Model {
+                id: Uuid::new_v4(),
+                request_id: id,
+                starts_at: cal.at(first_day, 9, 0),
+                ends_at: cal.at(first_day + days - 1, 21, 30),
+            });
+        }
+
+        // The history step by step, with the assignment and event it implies:
+        // assigned a day after submission, answered a day after that.
+        let transition = |from_state, to_state, actor: Uuid, note: &str, created_at| request_transition::Model {
+            id: Uuid::new_v4(),
+            request_id: id,
+            from_state,
+            to_state,
+            actor_id: Some(actor),
+            note: (!note.is_empty()).then(|| note.to_owned()),
+            created_at,
+        };
+        let mut history = vec![transition(None, Submitted, asker.submitter, "", submitted_at)];
+        let minute = 15 * (k % 4) as u32;
+        let assigned_at = cal.at(spec.submitted_day + 1, 10 + (k % 6) as u32, minute);
+        let answered_at = cal.at(spec.submitted_day + 2, 18 + (k % 3) as u32, minute);
+        let ended_at = spec.ended.map(|(day, _)| cal.at(day, 11, 30));
+        let mut slot_day = None;
+
+        if let Some((trainer_index, slot)) = spec.trainer {
+            let trainer_id = self.trainer(trainer_index)?;
+            let &(first_day, _) = spec.windows.get(slot.window).context("slot outside the windows")?;
+            let day = first_day + slot.day;
+            slot_day = Some(day);
+            let starts_at = cal.at(day, slot.hour, slot.minute);
+            let ends_at = starts_at + TimeDelta::minutes(i64::from(topic.spec.minutes));
+            let assign_note = "Proposed a trainer who covers the topic and is free in the window.";
+            history.push(transition(
+                Some(Submitted),
+                Assigned,
+                coordinator,
+                assign_note,
+                assigned_at,
+            ));
+            let status = if spec.state == Assigned {
+                AssignmentStatus::Proposed
+            } else if spec.trainer_declined {
+                let note = "Declined by the trainer: no longer free that day.";
+                history.push(transition(Some(Assigned), Submitted, trainer_id, note, answered_at));
+                AssignmentStatus::Declined
+            } else {
+                history.push(transition(
+                    Some(Assigned),
+                    Confirmed,
+                    trainer_id,
+                    "Accepted.",
+                    answered_at,
+                ));
+                AssignmentStatus::Accepted
+            };
+            self.plan.assignments.push(assignment::Model {
+                id: Uuid::new_v4(),
+                request_id: id,
+                trainer_id,
+                status,
+                starts_at,
+                ends_at,
+                assigned_by: Some(coordinator),
+                note: None,
+                created_at: assigned_at,
+                responded_at: (status != AssignmentStatus::Proposed).then_some(answered_at),
+            });
+            if status == AssignmentStatus::Accepted {
+                let booking = Booking {
+                    request_id: id,
+                    trainer_id,
+                    starts_at,
+                    ends_at,
+                    accepted_at: answered_at,
+                    cancelled_at: ended_at.filter(|_| spec.state == Cancelled),
+                };
+                self.add_request_event(spec, &asker, topic, &reference, &booking);
+            }
+        }
+
+        let ending = spec.ended.zip(ended_at);
+        let (from, actor, note, at) = match (spec.state, ending) {
+            (Submitted | Assigned | Confirmed, _) => (None, coordinator, "", submitted_at),
+            (Delivered, _) => {
+                let day = slot_day.context("a delivered request needs a slot")?;
+                let note = "Delivered; feedback form sent to the requester.";
+                (Some(Confirmed), coordinator, note, cal.at(day + 1, 10, 0))
+            }
+            (Cancelled, Some(((_, note), at))) => (Some(Confirmed), coordinator, note, at),
+            (Declined, Some(((_, note), at))) => (Some(Submitted), coordinator, note, at),
+            (Withdrawn, Some(((_, note), at))) => (Some(Submitted), asker.submitter, note, at),
+            (state, None) => return Err(anyhow!("a {} request needs `ended`", state.as_str())),
+        };
+        if from.is_some() {
+            history.push(transition(from, spec.state, actor, note, at));
+        }
+        let (last_state, last_at) = history
+            .last()
+            .map(|t| (t.to_state, t.created_at))
+            .context("empty history")?;
+        if last_state != spec.state {
+            return Err(anyhow!(
+                "history ends in {} instead of {}",
+                last_state.as_str(),
+                spec.state.as_str()
+            ));
+        }
+        let ended = matches!(spec.state, Delivered | Declined | Withdrawn | Cancelled);
+
+        self.plan.requests.push(request::Model {
+            id,
+            reference,
+            kind: spec.kind,
+            topic_id: topic.id,
+            group_id: asker.group_id,
+            organisation_name: asker.organisation,
+            contact_name: asker.contact.as_ref().map(|c| c.name.clone()),
+            contact_email: asker.contact.as_ref().map(|c| c.email.clone()),
+            online: spec.online,
+            town: Some(asker.town),
+            postcode_area: Some(asker.postcode_area),
+            expected_audience: spec.audience,
+            notes: spec.notes.into(),
+            state: spec.state,
+            version: i32::try_from(history.len())?,
+            submitted_by: Some(asker.submitter),
+            decline_reason: (spec.state == Declined).then(|| note.to_owned()),
+            ended_at: ended.then_some(last_at),
+            contact_purged_at: None,
+            created_at: submitted_at,
+            updated_at: last_at,
+        });
+        self.plan.transitions.extend(history);
+        Ok(())
+    }
+
+    /// Who asks: a group's first organiser, or an outside organisation's
+    /// contact person, who gets a supporter account.
+    fn asker(&mut self, requester: Requester, submitted_at: DateTime<Utc>) -> anyhow::Result<Asker> {
+        match requester {
+            Requester::Group(slug) => {
+                let g = self.group_index(slug)?;
+                let info = &self.groups[g];
+                let submitter = info.organisers.first().copied().context("group without organiser")?;
+                Ok(Asker {
+                    group: Some(g),
+                    group_id: Some(info.id),
+                    name: info.spec.name.into(),
+                    submitter,
+                    organisation: None,
+                    contact: None,
+                    town: info.spec.town.into(),
+                    postcode_area: info.spec.postcode_area.into(),
+                })
+            }
+            Requester::Organisation {
+                name,
+                town,
+                postcode_area,
+            } => {
+                let contact = self.add_user(UserRole::Supporter, submitted_at - TimeDelta::days(2));
+                Ok(Asker {
+                    group: None,
+                    group_id: None,
+                    name: name.into(),
+                    submitter: contact.id,
+                    organisation: Some(name.into()),
+                    contact: Some(contact),
+                    town: town.into(),
+                    postcode_area: postcode_area.into(),
+                })
+            }
+        }
+    }
+
+    /// The calendar event an accepted assignment creates, with its RSVPs.
+    fn add_request_event(
+        &mut self,
+        spec: &RequestSpec,
+        asker: &Asker,
+        topic: TopicInfo,
+        reference: &str,
+        booking: &Booking,
+    ) {
+        let (venue, address, online_url) = if spec.online {
+            let path = reference.to_lowercase();
+            self.place(None, Place::Online(&path))
+        } else if asker.group.is_some() {
+            self.place(asker.group, Place::Home)
+        } else {
+            let address = format!("{} {}", asker.town, asker.postcode_area);
+            (Some(asker.name.clone()), Some(address), None)
+        };
+        let (kind, title) = match spec.kind {
+            RequestKind::Workshop => (EventKind::Workshop, format!("{} ({})", topic.spec.name, asker.name)),
+            RequestKind::Speaker => (EventKind::Talk, format!("Talk: {} ({})", topic.spec.name, asker.name)),
+        };
+        let cancelled = booking.cancelled_at.is_some();
+        let event = event::Model {
+            id: Uuid::new_v4(),
+            title,
+            description: format!("{} Arranged through the network's requests.", topic.spec.description),
+            starts_at: booking.starts_at,
+            ends_at: booking.ends_at,
+            timezone: "Europe/London".into(),
+            venue,
+            address,
+            online_url,
+            kind,
+            group_id: asker.group_id,
+            topic_id: Some(topic.id),
+            visibility: spec.visibility,
+            status: if cancelled {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Scheduled
+            },
+            sequence: i32::from(cancelled),
+            capacity: spec.capacity,
+            request_id: Some(booking.request_id),
+            created_by: Some(booking.trainer_id),
+            cancelled_at: booking.cancelled_at,
+            created_at: booking.accepted_at,
+            updated_at: booking.cancelled_at.unwrap_or(booking.accepted_at),
+        };
+        let pool = self.rsvp_pool(asker.group, spec.visibility);
+        self.add_rsvps(&event, pool, spec.rsvps);
+        self.plan.events.push(event);
+    }
+}
+
+/// Who asked for a request.
+struct Asker {
+    /// Index into the builder's groups, for a group's own request.
+    group: Option<usize>,
+    group_id: Option<Uuid>,
+    /// The group's or the organisation's name.
+    name: String,
+    submitter: Uuid,
+    organisation: Option<String>,
+    /// An organisation's contact person (a group's request has none).
+    contact: Option<Person>,
+    town: String,
+    postcode_area: String,
+}
+
+/// An accepted assignment: what its event is made from.
+struct Booking {
+    request_id: Uuid,
+    trainer_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    accepted_at: DateTime<Utc>,
+    cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use anyhow::{Context, ensure};
+    use chrono::{DateTime, Datelike, TimeDelta, Utc};
+    use entity::{AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus};
+    use entity::{RequestKind, RequestState, RsvpStatus, UserRole};
+    use sea_orm::Iterable;
+    use uuid::Uuid;
+
+    use super::{Plan, build};
+    use crate::seed::calendar::instant;
+
+    /// Everything about a plan except its random UUIDs.
+    fn fingerprint(plan: &Plan) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines.extend(
+            plan.users
+                .iter()
+                .map(|u| format!("{:?} {:?} {}", u.email, u.role, u.created_at)),
+        );
+        lines.extend(
+            plan.groups
+                .iter()
+                .map(|g| format!("{} {} {}", g.slug, g.region, g.created_at)),
+        );
+        lines.extend(
+            plan.memberships
+                .iter()
+                .map(|m| format!("{:?} {:?} {}", m.role, m.status, m.created_at)),
+        );
+        lines.extend(
+            plan.unavailability
+                .iter()
+                .map(|u| format!("{} {}", u.starts_at, u.ends_at)),
+        );
+        lines.extend(plan.events.iter().map(|e| {
+            format!(
+                "{} {} {:?} {:?} {} {:?}",
+                e.title, e.starts_at, e.status, e.venue, e.sequence, e.online_url
+            )
+        }));
+        lines.extend(plan.rsvps.iter().map(|r| format!("{:?} {}", r.status, r.created_at)));
+        lines.extend(
+            plan.requests
+                .iter()
+                .map(|r| format!("{} {:?} {} {:?}", r.reference, r.state, r.version, r.contact_name)),
+        );
+        lines.extend(
+            plan.transitions
+                .iter()
+                .map(|t| format!("{:?} {:?} {}", t.from_state, t.to_state, t.created_at)),
+        );
+        lines.extend(
+            plan.assignments
+                .iter()
+                .map(|a| format!("{:?} {} {}", a.status, a.starts_at, a.ends_at)),
+        );
+        lines
+    }
+
+    #[test]
+    fn two_builds_give_the_same_network() -> anyhow::Result<()> {
+        let now = instant(2026, 11, 22, 14, 7)?;
+        let (first, second) = (build(now)?, build(now)?);
+        assert_eq!(fingerprint(&first), fingerprint(&second));
+        assert_ne!(first.users[0].id, second.users[0].id, "ids are random, the rest is not");
+        Ok(())
+    }
+
+    #[test]
+    fn the_plan_is_consistent_whatever_the_date() -> anyhow::Result<()> {
+        let start = instant(2026, 1, 1, 12, 0)?;
+        for step in 0..40 {
+            // Every 19 days and 5 hours: all seasons, weekdays and hours.
+            let now = start + TimeDelta::hours(step * (19 * 24 + 5));
+            check(&build(now)?, now).with_context(|| format!("now = {now}"))?;
+        }
+        Ok(())
+    }
+
+    fn check(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
+        check_people(plan)?;
+        check_events(plan, now)?;
+        check_requests(plan, now)?;
+        check_trainers(plan)
+    }
+
+    fn check_people(plan: &Plan) -> anyhow::Result<()> {
+        ensure!(plan.groups.len() == 16 && plan.topics.len() == 8 && plan.trainer_profiles.len() >= 8);
+        let regions: HashSet<_> = plan.groups.iter().map(|g| g.region.as_str()).collect();
+        ensure!(regions.contains("Scotland") && regions.contains("Wales") && regions.len() >= 10);
+        let emails: HashSet<_> = plan.users.iter().filter_map(|u| u.email.as_deref()).collect();
+        ensure!(emails.len() == plan.users.len(), "emails are unique");
+        ensure!(
+            emails
+                .iter()
+                .all(|e| e.ends_with("@example.org") && *e == e.to_lowercase())
+        );
+        ensure!(
+            plan.users
+                .iter()
+                .all(|u| u.password_hash.is_none() && u.display_name.is_some())
+        );
+        let names: HashSet<_> = plan.users.iter().filter_map(|u| u.display_name.as_deref()).collect();
+        ensure!(names.len() == plan.users.len(), "names are unique");
+        let roles = |role| plan.users.iter().filter(|u| u.role == role).count();
+        ensure!(roles(UserRole::Admin) == 1 && roles(UserRole::Coordinator) >= 2);
+        for group in &plan.groups {
+            let contact = group.contact_email.as_deref().unwrap_or_default();
+            ensure!(contact == format!("{}@groups.example.org", group.slug));
+            ensure!(plan.memberships.iter().any(|m| m.group_id == group.id
+                && m.role == MembershipRole::Organiser
+                && m.status == MembershipStatus::Active));
+        }
+        ensure!(plan.memberships.iter().any(|m| m.status == MembershipStatus::Pending));
+        for m in &plan.memberships {
+            ensure!((m.status == MembershipStatus::Active) == m.approved_at.is_some());
+        }
+        let pairs: HashSet<_> = plan.memberships.iter().map(|m| (m.user_id, m.group_id)).collect();
+        ensure!(pairs.len() == plan.memberships.len());
+        Ok(())
+    }
+
+    fn check_events(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let kinds: HashSet<_> = plan.events.iter().map(|e| e.kind).collect();
+        ensure!(
+            EventKind::iter().all(|k| kinds.contains(&k)),
+            "every event kind is used"
+        );
+        ensure!(plan.events.iter().any(|e| e.visibility == EventVisibility::Public));
+        ensure!(plan.events.iter().any(|e| e.starts_at < now) && plan.events.iter().any(|e| e.starts_at > now));
+        ensure!(
+            plan.events
+                .iter()
+                .filter(|e| e.status == EventStatus::Cancelled)
+                .count()
+                >= 3
+        );
+        let members: HashMap<Uuid, HashSet<Uuid>> = plan
+            .groups
+            .iter()
+            .map(|g| {
+                let active = plan
+                    .memberships
+                    .iter()
+                    .filter(|m| m.group_id == g.id && m.status == MembershipStatus::Active);
+                (g.id, active.map(|m| m.user_id).collect())
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        for e in &plan.events {
+            ensure!(e.starts_at < e.ends_at && e.timezone == "Europe/London", "{}", e.title);
+            ensure!(e.starts_at > now - TimeDelta::days(100) && e.starts_at < now + TimeDelta::days(125));
+            ensure!(e.created_at <= e.updated_at && e.updated_at <= now && e.created_at < e.starts_at);
+            ensure!(
+                (e.status == EventStatus::Cancelled) == e.cancelled_at.is_some(),
+                "{}",
+                e.title
+            );
+            ensure!(e.cancelled_at.is_none() || e.sequence >= 1, "{}", e.title);
+            ensure!(e.venue.is_some() || e.online_url.is_some(), "{}", e.title);
+            ensure!(
+                e.online_url
+                    .as_deref()
+                    .is_none_or(|u| u.starts_with("https://meet.example.org/"))
+            );
+            ensure!(
+                e.visibility == EventVisibility::Public || e.group_id.is_some(),
+                "{}",
+                e.title
+            );
+            let rsvps: Vec<_> = plan.rsvps.iter().filter(|r| r.event_id == e.id).collect();
+            let going = rsvps.iter().filter(|r| r.status == RsvpStatus::Going).count();
+            let capacity = e.capacity.map_or(usize::MAX, |c| c as usize);
+            ensure!(going <= capacity, "{}: {going} going", e.title);
+            ensure!(
+                going == rsvps.len() || going == capacity,
+                "{}: waitlist with free places",
+                e.title
+            );
+            for r in &rsvps {
+                ensure!(seen.insert((r.event_id, r.user_id)), "one RSVP per person and event");
+                ensure!(r.created_at >= e.created_at && r.created_at <= now);
+                if e.visibility == EventVisibility::Members {
+                    let group = e.group_id.and_then(|g| members.get(&g)).context("group")?;
+                    ensure!(group.contains(&r.user_id), "{}: RSVP from a non-member", e.title);
+                }
+            }
+        }
+        ensure!(plan.rsvps.iter().any(|r| r.status == RsvpStatus::Waitlisted));
+        Ok(())
+    }
+
+    fn check_requests(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
+        use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
+
+        let states: HashSet<_> = plan.requests.iter().map(|r| r.state).collect();
+        ensure!(
+            RequestState::iter().all(|s| states.contains(&s)),
+            "every request state is used"
+        );
+        ensure!(plan.requests.iter().any(|r| r.group_id.is_some()));
+        ensure!(plan.requests.iter().any(|r| r.organisation_name.is_some()));
+        let references: HashSet<_> = plan.requests.iter().map(|r| r.reference.as_str()).collect();
+        ensure!(references.len() == plan.requests.len());
+        let covers: HashSet<_> = plan.trainer_topics.iter().map(|t| (t.trainer_id, t.topic_id)).collect();
+        for r in &plan.requests {
+            let what = &r.reference;
+            match (r.group_id, &r.organisation_name) {
+                (Some(group), None) => ensure!(plan.memberships.iter().any(|m| m.group_id == group
+                    && Some(m.user_id) == r.submitted_by
+                    && m.role == MembershipRole::Organiser)),
+                (None, Some(_)) => {
+                    ensure!(r.contact_name.is_some(), "{what}");
+                    ensure!(
+                        r.contact_email.as_deref().is_some_and(|e| e.ends_with("@example.org")),
+                        "{what}"
+                    );
+                }
+                _ => anyhow::bail!("{what}: a group or an organisation, not both"),
+            }
+            let windows: Vec<_> = plan.windows.iter().filter(|w| w.request_id == r.id).collect();
+            ensure!((1..=3).contains(&windows.len()), "{what}");
+            ensure!(
+                windows
+                    .iter()
+                    .all(|w| w.starts_at < w.ends_at && w.starts_at > r.created_at),
+                "{what}"
+            );
+
+            let history: Vec<_> = plan.transitions.iter().filter(|t| t.request_id == r.id).collect();
+            ensure!(r.version as usize == history.len(), "{what}: version");
+            let mut previous = None;
+            let mut last_at = r.created_at - TimeDelta::seconds(1);
+            for t in &history {
+                ensure!(
+                    t.from_state == previous && t.created_at > last_at && t.created_at <= now,
+                    "{what}"
+                );
+                ensure!(t.actor_id.is_some(), "{what}");
+                previous = Some(t.to_state);
+                last_at = t.created_at;
+            }
+            ensure!(
+                history
+                    .first()
+                    .is_some_and(|t| t.to_state == Submitted && t.created_at == r.created_at)
+            );
+            ensure!(previous == Some(r.state) && r.updated_at == last_at, "{what}: history");
+            let ended = matches!(r.state, Delivered | Declined | Withdrawn | Cancelled);
+            ensure!(r.ended_at == ended.then_some(last_at), "{what}: ended_at");
+            ensure!(
+                (r.state == Declined) == r.decline_reason.is_some(),
+                "{what}: decline reason"
+            );
+
+            let assignments: Vec<_> = plan.assignments.iter().filter(|a| a.request_id == r.id).collect();
+            let events: Vec<_> = plan.events.iter().filter(|e| e.request_id == Some(r.id)).collect();
+            let expected = match r.state {
+                Assigned => Some(AssignmentStatus::Proposed),
+                Confirmed | Delivered | Cancelled => Some(AssignmentStatus::Accepted),
+                Submitted | Declined | Withdrawn => None,
+            };
+            if let Some(status) = expected {
+                ensure!(
+                    assignments.len() == 1 && assignments[0].status == status,
+                    "{what}: assignment"
+                );
+            } else {
+                ensure!(
+                    assignments.iter().all(|a| a.status == AssignmentStatus::Declined),
+                    "{what}"
+                );
+            }
+            for a in &assignments {
+                ensure!(
+                    covers.contains(&(a.trainer_id, r.topic_id)),
+                    "{what}: trainer covers the topic"
+                );
+                ensure!(
+                    windows
+                        .iter()
+                        .any(|w| w.starts_at <= a.starts_at && a.ends_at <= w.ends_at),
+                    "{what}"
+                );
+                ensure!(a.created_at > r.created_at && a.responded_at.is_none_or(|t| t > a.created_at));
+            }
+            if expected == Some(AssignmentStatus::Accepted) {
+                let (a, e) = (assignments[0], events.first().context("accepted without an event")?);
+                ensure!(
+                    events.len() == 1 && e.starts_at == a.starts_at && e.ends_at == a.ends_at,
+                    "{what}"
+                );
+                let kind = if r.kind == RequestKind::Speaker {
+                    EventKind::Talk
+                } else {
+                    EventKind::Workshop
+                };
+                ensure!(
+                    e.kind == kind && e.topic_id == Some(r.topic_id) && e.group_id == r.group_id,
+                    "{what}"
+                );
+                ensure!(
+                    (r.state == Cancelled) == (e.status == EventStatus::Cancelled),
+                    "{what}: event status"
+                );
+                match r.state {
+                    Confirmed => ensure!(e.starts_at > now, "{what}: confirmed in the future"),
+                    Delivered => ensure!(e.ends_at < last_at, "{what}: delivered after the event"),
+                    _ => ensure!(e.sequence >= 1 && e.cancelled_at == r.ended_at, "{what}"),
+                }
+            } else {
+                ensure!(events.is_empty(), "{what}: no event before acceptance");
+            }
+        }
+        Ok(())
+    }
+
+    fn check_trainers(plan: &Plan) -> anyhow::Result<()> {
+        for t in &plan.topics {
+            ensure!(
+                plan.trainer_topics.iter().any(|c| c.topic_id == t.id),
+                "{} has a trainer",
+                t.slug
+            );
+        }
+        for p in &plan.trainer_profiles {
+            ensure!((2..=6).contains(&p.monthly_cap));
+            ensure!(plan.trainer_regions.iter().any(|r| r.trainer_id == p.id));
+            let busy: Vec<_> = plan
+                .assignments
+                .iter()
+                .filter(|a| a.trainer_id == p.id && a.status != AssignmentStatus::Declined)
+                .collect();
+            for (i, a) in busy.iter().enumerate() {
+                for b in &busy[i + 1..] {
+                    ensure!(
+                        a.ends_at <= b.starts_at || b.ends_at <= a.starts_at,
+                        "double-booked trainer"
+                    );
+                }
+                for u in plan.unavailability.iter().filter(|u| u.trainer_id == p.id) {
+                    ensure!(
+                        a.ends_at <= u.starts_at || u.ends_at <= a.starts_at,
+                        "booked while away"
+                    );
+                }
+                let month = |x: &entity::assignment::Model| (x.starts_at.year(), x.starts_at.month());
+                let in_month = busy.iter().filter(|b| month(b) == month(a)).count();
+                ensure!(in_month <= p.monthly_cap as usize, "over the monthly cap");
+            }
+        }
+        ensure!(plan.unavailability.iter().all(|u| u.starts_at < u.ends_at));
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The fixed tables the demo network is made from. Edit these to change the
+//! demo; the builder turns them into rows and its tests check that they stay
+//! consistent (no trainer double-booked, every history valid).
+
+mod events;
+mod groups;
+mod requests;
+mod topics;
+
+pub(super) use events::{EVENTS, Place};
+pub(super) use groups::{COORDINATORS, FIRST_NAMES, GROUPS, GroupSpec, SUPPORTERS, SURNAMES};
+pub(super) use requests::{REQUESTS, RequestSpec, Requester};
+pub(super) use topics::{AWAY, TOPICS, TRAINERS, TopicSpec};

@@ -1,0 +1,194 @@
+//! `muster seed-demo`: a realistic demo network, written in one transaction.
+//!
+//! This module owns the demo data set: 16 local groups across England,
+//! Scotland and Wales, the campaign's topic catalogue, an admin, coordinators,
+//! organisers, members and supporters, trainers with their topics, regions and
+//! unavailable periods, a calendar of past and coming events with RSVPs, and
+//! speaker and workshop requests in every state with consistent histories.
+//!
+//! How and why:
+//! - **Deterministic.** Every choice comes from the tables in `catalogue` or
+//!   from a small seeded PRNG (`random`: splitmix64, no `rand`), and every
+//!   time is relative to `now`, so two runs on the same day give the same
+//!   network; only the UUIDs differ.
+//! - **Planned, then written.** `build::build` makes every row in memory
+//!   without a database (so its tests can check the plan's consistency), then
+//!   [`seed_demo`] writes it in one transaction: a failure leaves nothing.
+//! - **Safe to re-run.** A database that already holds the demo is left alone;
+//!   one that holds real groups is refused, so demo rows never mix with a live
+//!   network.
+//! - **Private by construction.** Invented names only, every email address is
+//!   at example.org, no password hashes (demo accounts cannot sign in).
+//!
+//! Times are UK wall-clock times (Europe/London; British Summer Time is worked
+//! out in `calendar` from the last-Sunday rule) stored as UTC instants.
+//!
+//! Layout: this file holds the public API, the check against what the
+//! database already holds and the transactional write; `catalogue` the fixed
+//! tables; `build` the pure in-memory builder; `calendar` the UK times and
+//! days relative to `now`; `random` the PRNG, request references and names.
+
+mod build;
+mod calendar;
+mod catalogue;
+mod random;
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use entity::{group, topic, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, TransactionTrait,
+};
+
+use self::build::{Plan, build};
+use self::catalogue::GROUPS;
+use crate::error::Error;
+
+/// What a call of [`seed_demo`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedOutcome {
+    /// The demo network was written; what it holds.
+    Seeded(SeedSummary),
+    /// The demo network was already there; nothing was written.
+    AlreadySeeded,
+}
+
+/// How many rows of each main kind the demo network holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeedSummary {
+    pub groups: usize,
+    pub users: usize,
+    pub topics: usize,
+    pub trainers: usize,
+    pub events: usize,
+    pub requests: usize,
+}
+
+impl fmt::Display for SeedSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} groups, {} users ({} trainers), {} topics, {} events, {} requests",
+            self.groups, self.users, self.trainers, self.topics, self.events, self.requests
+        )
+    }
+}
+
+/// Writes the demo network, or does nothing if it is already there.
+///
+/// Refused with `CONFLICT` when the database holds groups that are not the
+/// demo's, or topics or accounts that would collide with it.
+pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<SeedOutcome, Error> {
+    let plan = build(now).map_err(Error::Internal)?;
+    let txn = db.begin().await?;
+    let marker = group::Entity::find()
+        .filter(group::Column::Slug.eq(GROUPS[0].slug))
+        .one(&txn)
+        .await?;
+    if marker.is_some() {
+        txn.rollback().await?;
+        return Ok(SeedOutcome::AlreadySeeded);
+    }
+    if let Some(reason) = clash(&txn, &plan).await? {
+        txn.rollback().await?;
+        return Err(Error::Conflict(reason.into()));
+    }
+    let summary = plan.summary();
+    plan.write(&txn).await?;
+    txn.commit().await?;
+    Ok(SeedOutcome::Seeded(summary))
+}
+
+/// Why the demo cannot be written beside what the database already holds.
+async fn clash(db: &impl ConnectionTrait, plan: &Plan) -> Result<Option<&'static str>, DbErr> {
+    if group::Entity::find().count(db).await? > 0 {
+        return Ok(Some(
+            "the database already holds groups that are not demo data; seed-demo only runs on an \
+             empty database or re-runs on its own data",
+        ));
+    }
+    let slugs = plan.topics.iter().map(|t| t.slug.clone());
+    if topic::Entity::find()
+        .filter(topic::Column::Slug.is_in(slugs))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Ok(Some("the topic catalogue already holds topics with the demo's slugs"));
+    }
+    let emails = plan.users.iter().filter_map(|u| u.email.clone());
+    if user::Entity::find()
+        .filter(user::Column::Email.is_in(emails))
+        .count(db)
+        .await?
+        > 0
+    {
+        return Ok(Some(
+            "the database already holds accounts with the demo's email addresses",
+        ));
+    }
+    Ok(None)
+}
+
+/// What the plan holds, and its writing: made by [`build()`], written here.
+impl Plan {
+    fn summary(&self) -> SeedSummary {
+        SeedSummary {
+            groups: self.groups.len(),
+            users: self.users.len(),
+            topics: self.topics.len(),
+            trainers: self.trainer_profiles.len(),
+            events: self.events.len(),
+            requests: self.requests.len(),
+        }
+    }
+
+    /// Inserts every row, parents before children.
+    async fn write(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        insert_all(db, self.users).await?;
+        insert_all(db, self.groups).await?;
+        insert_all(db, self.memberships).await?;
+        insert_all(db, self.topics).await?;
+        insert_all(db, self.trainer_profiles).await?;
+        insert_all(db, self.trainer_topics).await?;
+        insert_all(db, self.trainer_regions).await?;
+        insert_all(db, self.unavailability).await?;
+        insert_all(db, self.requests).await?;
+        insert_all(db, self.windows).await?;
+        insert_all(db, self.transitions).await?;
+        insert_all(db, self.assignments).await?;
+        insert_all(db, self.events).await?;
+        insert_all(db, self.rsvps).await
+    }
+}
+
+/// Rows per INSERT: well under SQLite's and PostgreSQL's parameter limits.
+const ROWS_PER_INSERT: usize = 100;
+
+async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>) -> Result<(), DbErr>
+where
+    M: IntoActiveModel<A>,
+    A: ActiveModelTrait,
+{
+    let mut rows = rows.into_iter().map(IntoActiveModel::into_active_model).peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        A::Entity::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use sea_orm::DatabaseConnection;
+
+    /// `muster seed-demo` may run inside a spawned task.
+    #[allow(dead_code)]
+    fn seed_demo_is_send(db: &DatabaseConnection) {
+        fn send<T: Send>(_: &T) {}
+        send(&super::seed_demo(db, Utc::now()));
+    }
+}
