@@ -249,7 +249,7 @@ pub async fn sign_out_everywhere(db: &impl ConnectionTrait, viewer: &Viewer, now
 async fn bump_token_version(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     user::Entity::update_many()
         .col_expr(user::Column::TokenVersion, Expr::col(user::Column::TokenVersion).add(1))
-        .col_expr(user::Column::UpdatedAt, Expr::val(now).into())
+        .col_expr(user::Column::UpdatedAt, Expr::val(now))
         .filter(ExprTrait::eq(Expr::col(user::Column::Id), id))
         .exec(db)
         .await?;

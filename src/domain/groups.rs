@@ -131,7 +131,7 @@ pub async fn get_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<group:
 /// no other transaction can change underneath it.
 pub async fn lock_group(db: &impl ConnectionTrait, group_id: Uuid) -> Result<()> {
     let locked = group::Entity::update_many()
-        .col_expr(group::Column::UpdatedAt, Expr::col(group::Column::UpdatedAt).into())
+        .col_expr(group::Column::UpdatedAt, Expr::col(group::Column::UpdatedAt))
         .filter(group::Column::Id.eq(group_id))
         .exec(db)
         .await?;
@@ -218,7 +218,7 @@ pub async fn create_group(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    model.insert(db).await.map_err(|e| slug_taken(e))
+    model.insert(db).await.map_err(slug_taken)
 }
 
 fn slug_taken(err: DbErr) -> Error {

@@ -17,9 +17,11 @@ use uuid::Uuid;
 use crate::{auth::jwt::TokenKeys, error::Error};
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(accounts::AccountQuery, groups::GroupQuery, memberships::MembershipQuery);
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     accounts::AccountMutation,
     groups::GroupMutation,
