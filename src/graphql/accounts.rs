@@ -35,7 +35,7 @@ fn sign_in(ctx: &Context<'_>, user: entity::user::Model) -> ApiResult<AuthPayloa
     Ok(AuthPayload {
         token: issued.token,
         expires_at: issued.expires_at,
-        user: User(user),
+        user: User::just_signed_in(user),
     })
 }
 
@@ -46,7 +46,7 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in person; null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        Ok(accounts::me(db(ctx), viewer(ctx)).await?.map(User))
+        Ok(accounts::me(db(ctx), viewer(ctx)).await?.map(User::new))
     }
 }
 
@@ -81,7 +81,7 @@ impl AccountMutation {
     }
 
     async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> ApiResult<User> {
-        Ok(User(
+        Ok(User::new(
             accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, Utc::now()).await?,
         ))
     }
@@ -104,6 +104,6 @@ impl AccountMutation {
             Utc::now(),
         )
         .await?;
-        Ok(User(user))
+        Ok(User::new(user))
     }
 }

@@ -3,6 +3,8 @@
 //! tests run in parallel and never see each other's rows.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod network;
+
 use muster::{
     AppState,
     config::{Config, JwtSecret},
@@ -18,6 +20,93 @@ pub const POSTGRES_ENV: &str = "MUSTER_TEST_POSTGRES_URL";
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// A populated database that tests copy, so that each case starts from the
+/// same rows without building them again.
+pub struct Template {
+    backend: Backend,
+    /// SQLite: the file to copy. PostgreSQL: the database to clone.
+    source: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres_cleanup: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Closes this database and makes it a template for [`Template::instance`].
+    pub async fn into_template(mut self) -> Template {
+        self.conn.clone().close().await.expect("close the template's connections");
+        let source = match self.backend {
+            Backend::Sqlite => self.sqlite_path().expect("a SQLite file"),
+            Backend::Postgres => self.postgres_cleanup.as_ref().map(|(_, name)| name.clone()).expect("a database"),
+        };
+        Template {
+            backend: self.backend,
+            source,
+            _dir: self._dir.take(),
+            postgres_cleanup: self.postgres_cleanup.take(),
+        }
+    }
+
+    fn sqlite_path(&self) -> Option<String> {
+        muster::config::DatabaseUrl::parse(&self.url).ok()?.sqlite_file().map(|p| p.display().to_string())
+    }
+}
+
+impl Template {
+    /// A fresh database holding a copy of the template's rows.
+    pub async fn instance(&self) -> TestDb {
+        match self.backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let file = dir.path().join("muster.db");
+                std::fs::copy(&self.source, &file).expect("copy the template");
+                let url = format!("sqlite://{}?mode=rwc", file.display());
+                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap()).await.expect("open sqlite");
+                TestDb { url, conn, backend: Backend::Sqlite, _dir: Some(dir), postgres_cleanup: None }
+            }
+            Backend::Postgres => {
+                let (admin_url, _) = self.postgres_cleanup.clone().expect("postgres template");
+                let name = format!("muster_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {}", self.source))
+                    .await
+                    .expect("clone the template database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("postgres URL");
+                url.set_path(&format!("/{name}"));
+                let url = url.to_string();
+                let conn =
+                    db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap()).await.expect("open postgres");
+                TestDb { url, conn, backend: Backend::Postgres, _dir: None, postgres_cleanup: Some((admin_url, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for Template {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres_cleanup.take() {
+            drop_postgres_database(admin_url, name);
+        }
+    }
+}
+
+/// Drops a test database from a thread of its own: `Drop` cannot await,
+/// and the test's runtime may be shutting down or have this worker blocked.
+/// The database's pool is not closed first (its connections belong to the
+/// test's runtime); `WITH (FORCE)` ends them from the server side.
+fn drop_postgres_database(admin_url: String, name: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async move {
+            let admin = Database::connect(&admin_url).await.ok()?;
+            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+            admin.close().await.ok()
+        })
+    })
+    .join();
 }
 
 /// A migrated database that exists for one test.
@@ -104,27 +193,9 @@ impl TestDb {
 }
 
 impl Drop for TestDb {
-    /// Drops the PostgreSQL database on a thread of its own: `Drop` cannot
-    /// await, and the test's runtime may already be shutting down.
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.postgres_cleanup.take() {
-            let conn = self.conn.clone();
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async move {
-                    conn.close().await.ok();
-                    let admin = Database::connect(&admin_url).await.ok()?;
-                    admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await
-                        .ok()?;
-                    admin.close().await.ok()
-                })
-            })
-            .join();
+            drop_postgres_database(admin_url, name);
         }
     }
 }
@@ -170,4 +241,22 @@ pub async fn graphql<E: Endpoint>(client: &TestClient<E>, query: &str, variables
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Posts a GraphQL operation with an optional bearer token; returns the
+/// HTTP status and the JSON body.
+pub async fn graphql_as<E: Endpoint>(
+    client: &TestClient<E>,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (u16, Value) {
+    let mut request = client.post("/graphql").body_json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let response = request.send().await;
+    let status = response.0.status().as_u16();
+    let body = response.0.into_body().into_string().await.unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }

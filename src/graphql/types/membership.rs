@@ -35,7 +35,7 @@ impl Membership {
             .load_one(UserById(self.0.user_id))
             .await?
             .ok_or(Error::NotFound)?;
-        Ok(User(user))
+        Ok(User::new(user))
     }
 
     async fn role(&self) -> GqlMembershipRole {

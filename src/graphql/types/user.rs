@@ -1,8 +1,10 @@
+use std::borrow::Cow;
+
 use async_graphql::{Context, ID, Object};
 use entity::user;
 
 use crate::{
-    auth::{Action, Grant, authorize},
+    auth::{Action, Grant, Viewer, authorize, viewer::SignedIn},
     graphql::{
         context::{loader, operation_name, viewer},
         error::ApiResult,
@@ -16,24 +18,56 @@ pub const FORMER_MEMBER: &str = "former member";
 
 /// A person with an account. Their email and role are private: asking for
 /// them without the right answers `FORBIDDEN` on that field.
-pub struct User(pub user::Model);
+pub struct User {
+    model: user::Model,
+    /// Set when this is the account the request just proved to hold
+    /// (register, login, changePassword): it is asked about as its own
+    /// viewer, not as whoever sent the request.
+    signed_in_as_subject: bool,
+}
+
+impl User {
+    pub fn new(model: user::Model) -> Self {
+        Self { model, signed_in_as_subject: false }
+    }
+
+    /// The account that has just signed in with this request.
+    pub fn just_signed_in(model: user::Model) -> Self {
+        Self { model, signed_in_as_subject: true }
+    }
+
+    /// The viewer whose rights apply to this object's private fields.
+    fn effective_viewer<'a>(&self, ctx: &Context<'a>) -> Cow<'a, Viewer> {
+        if self.signed_in_as_subject {
+            Cow::Owned(Viewer::User(SignedIn {
+                id: self.model.id,
+                role: self.model.role,
+                is_trainer: false,
+                memberships: Vec::new(),
+            }))
+        } else {
+            Cow::Borrowed(viewer(ctx))
+        }
+    }
+}
 
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
 
     async fn display_name(&self) -> &str {
-        self.0.display_name.as_deref().unwrap_or(FORMER_MEMBER)
+        self.model.display_name.as_deref().unwrap_or(FORMER_MEMBER)
     }
 
     /// Visible to the person themself, to organisers of a group they belong
     /// to or asked to join, and to coordinators and admins. Every read by
     /// someone else is recorded in the person's data access log.
     async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let viewer = viewer(ctx);
-        let subject_id = self.0.id;
+        let viewer = self.effective_viewer(ctx);
+        let viewer = viewer.as_ref();
+        let subject_id = self.model.id;
         let subject_groups = if viewer.user_id() == Some(subject_id) || viewer.is_staff() {
             Vec::new()
         } else {
@@ -49,7 +83,7 @@ impl User {
                 subject_groups: &subject_groups,
             },
         )?;
-        if grant == Grant::Audited && self.0.email.is_some() {
+        if grant == Grant::Audited && self.model.email.is_some() {
             loader(ctx)?
                 .load_one(EmailRead {
                     subject_id,
@@ -57,12 +91,12 @@ impl User {
                 })
                 .await?;
         }
-        Ok(self.0.email.clone())
+        Ok(self.model.email.clone())
     }
 
     /// The person's role in the network; visible to themself and to staff.
     async fn role(&self, ctx: &Context<'_>) -> ApiResult<GqlUserRole> {
-        authorize(viewer(ctx), Action::ReadAccountRole { subject_id: self.0.id })?;
-        Ok(self.0.role.into())
+        authorize(self.effective_viewer(ctx).as_ref(), Action::ReadAccountRole { subject_id: self.model.id })?;
+        Ok(self.model.role.into())
     }
 }

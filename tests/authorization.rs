@@ -1,0 +1,273 @@
+//! Every operation of the schema, as every persona of DESIGN.md's "Who sees
+//! what" table, over HTTP on a real database: allowed or refused as the
+//! table says, and no response carries an email its reader may not see.
+//!
+//! A new query or mutation without a row here fails
+//! `every_operation_has_a_row`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use common::{
+    Backend, TestDb, graphql_as,
+    network::{self, Network, PASSWORD, Persona},
+};
+use serde_json::{Value, json};
+
+/// What a case may produce: `A` allowed (no error), `N` UNAUTHENTICATED,
+/// `F` FORBIDDEN, `C` CONFLICT, `X` NOT_FOUND.
+fn outcome(body: &Value) -> &'static str {
+    match body["errors"][0]["extensions"]["code"].as_str() {
+        None if body.get("errors").is_none() => "A",
+        Some("UNAUTHENTICATED") => "N",
+        Some("FORBIDDEN") => "F",
+        Some("CONFLICT") => "C",
+        Some("NOT_FOUND") => "X",
+        _ => "?",
+    }
+}
+
+/// Whether `text` holds `address` as a whole address (not the tail of a
+/// longer one, as `organiser@…` is of `other-organiser@…`).
+fn contains_address(text: &str, address: &str) -> bool {
+    text.match_indices(address).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+    })
+}
+
+struct Row {
+    /// The root field(s) this row exercises.
+    covers: &'static [&'static str],
+    query: &'static str,
+    variables: fn(&Network, Persona) -> Value,
+    /// Outcomes in `Persona::ALL` order: anonymous, supporter, member,
+    /// organiser, other organiser, trainer, coordinator, admin.
+    expected: &'static str,
+}
+
+fn no_variables(_: &Network, _: Persona) -> Value {
+    json!({})
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            covers: &["me"],
+            query: "{ me { id displayName email role } }",
+            variables: no_variables,
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["groups"],
+            query: "{ groups(first: 100) { totalCount edges { node { slug name region contactEmail memberCount } } } }",
+            variables: no_variables,
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["group"],
+            query: r#"{ group(slug: "alpha") { slug description memberCount } }"#,
+            variables: no_variables,
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["group"],
+            query: r#"{ group(slug: "alpha") { members { totalCount edges { node { role status user { displayName email } } } } } }"#,
+            variables: no_variables,
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["myGroups"],
+            query: "{ myGroups { role status group { slug } user { email } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["register"],
+            query: "mutation($email: String!) { register(input: { email: $email, displayName: \"New Person\", password: \"a long enough password\" }) { token user { email } } }",
+            variables: |_, persona| json!({ "email": format!("new-{persona:?}@people.example.org").to_lowercase() }),
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["login"],
+            query: "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token expiresAt } }",
+            variables: |net, _| json!({ "email": net.supporter.email, "password": PASSWORD }),
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["changePassword"],
+            query: "mutation($p: String!) { changePassword(currentPassword: $p, newPassword: \"another long password\") { token } }",
+            variables: |_, _| json!({ "p": PASSWORD }),
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["updateProfile"],
+            query: "mutation { updateProfile(input: { displayName: \"Renamed\" }) { displayName } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["signOutEverywhere"],
+            query: "mutation { signOutEverywhere }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["setUserRole"],
+            query: "mutation($id: ID!) { setUserRole(userId: $id, role: COORDINATOR) { id role email } }",
+            variables: |net, _| json!({ "id": net.supporter.id }),
+            expected: "N F F F F F F A",
+        },
+        Row {
+            covers: &["createGroup"],
+            query: "mutation { createGroup(input: { slug: \"gamma\", name: \"Gamma\", region: \"London\" }) { slug } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["updateGroup"],
+            query: "mutation { updateGroup(slug: \"alpha\", input: { description: \"New words\", contactEmail: null }) { description contactEmail } }",
+            variables: no_variables,
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["updateGroup"],
+            query: "mutation { updateGroup(slug: \"alpha\", input: { region: \"London\" }) { region } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["archiveGroup"],
+            query: "mutation { archiveGroup(slug: \"beta\") }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["requestToJoin"],
+            query: "mutation { requestToJoin(groupSlug: \"beta\") { status role group { slug } } }",
+            variables: no_variables,
+            expected: "N A A A C A A A",
+        },
+        Row {
+            covers: &["approveMember"],
+            query: "mutation($id: ID!) { approveMember(groupSlug: \"alpha\", userId: $id) { status user { email } } }",
+            variables: |net, _| json!({ "id": net.pending.id }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["removeMember"],
+            query: "mutation($id: ID!) { removeMember(groupSlug: \"alpha\", userId: $id) }",
+            variables: |net, _| json!({ "id": net.member.id }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["setMemberRole"],
+            query: "mutation($id: ID!) { setMemberRole(groupSlug: \"alpha\", userId: $id, role: ORGANISER) { role user { email } } }",
+            variables: |net, _| json!({ "id": net.member.id }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["leaveGroup"],
+            query: "mutation { leaveGroup(groupSlug: \"alpha\") }",
+            variables: no_variables,
+            expected: "N X A C X X X X",
+        },
+    ]
+}
+
+/// The root fields of `type Query` and `type Mutation` in the served SDL.
+fn schema_operations() -> BTreeSet<String> {
+    let sdl = muster::graphql::sdl();
+    let mut operations = BTreeSet::new();
+    for root in ["type Query {", "type Mutation {"] {
+        let Some(start) = sdl.find(root) else { continue };
+        let body = &sdl[start + root.len()..];
+        let body = &body[..body.find("\n}").unwrap()];
+        let mut depth = 0;
+        for line in body.lines() {
+            let line = line.trim();
+            if line.starts_with("\"\"\"") {
+                depth = 1 - depth;
+                if line.len() > 3 && line.ends_with("\"\"\"") {
+                    depth = 1 - depth;
+                }
+                continue;
+            }
+            if depth == 0 && !line.is_empty() && !line.starts_with('"') {
+                let name: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    operations.insert(name);
+                }
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn every_operation_has_a_row() {
+    let covered: BTreeSet<String> = rows().iter().flat_map(|r| r.covers.iter().map(|c| c.to_string())).collect();
+    let operations = schema_operations();
+    assert!(operations.len() >= 15, "parsed the SDL: {operations:?}");
+    let missing: Vec<_> = operations.difference(&covered).collect();
+    assert!(missing.is_empty(), "operations without a row in the role table: {missing:?}");
+}
+
+async fn role_by_operation_table(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else { return };
+    let network = network::build(&db.conn).await;
+    let template = Arc::new(db.into_template().await);
+    let network = Arc::new(network);
+
+    let mut cases = tokio::task::JoinSet::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(6));
+    for (row_index, row) in rows().into_iter().enumerate() {
+        let expected: Vec<&'static str> = row.expected.split(' ').collect();
+        assert_eq!(expected.len(), Persona::ALL.len(), "row {row_index}");
+        for (persona, want) in Persona::ALL.into_iter().zip(expected) {
+            let (template, network, permits) = (template.clone(), network.clone(), permits.clone());
+            let (query, variables) = (row.query, (row.variables)(&network, persona));
+            cases.spawn(async move {
+                let _permit = permits.acquire().await.unwrap();
+                // Each case on its own copy: mutations of one case cannot
+                // change what the next one sees.
+                let db = template.instance().await;
+                let token = network.token(persona);
+                let (status, body) = graphql_as(&db.app(), token.as_deref(), query, variables).await;
+                assert_eq!(status, 200, "{query} as {persona:?}: {body}");
+                let got = outcome(&body);
+                let text = body.to_string();
+                let visible = network.emails_visible_to(persona);
+                let leaked: Vec<String> = network
+                    .emails()
+                    .into_iter()
+                    .filter(|e| contains_address(&text, e) && !visible.contains(e))
+                    .map(str::to_owned)
+                    .collect();
+                (row_index, persona, query, want, got, leaked, text)
+            });
+        }
+    }
+    let mut failures = Vec::new();
+    while let Some(result) = cases.join_next().await {
+        let (row, persona, query, want, got, leaked, body) = result.unwrap();
+        if want != got {
+            failures.push(format!("row {row} as {persona:?}: expected {want}, got {got}: {query}\n   {body}"));
+        }
+        if !leaked.is_empty() {
+            failures.push(format!("row {row} as {persona:?} LEAKED {leaked:?}: {query}\n   {body}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_by_operation_on_sqlite() {
+    role_by_operation_table(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_by_operation_on_postgres() {
+    role_by_operation_table(Backend::Postgres).await;
+}

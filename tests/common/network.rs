@@ -1,0 +1,204 @@
+//! A small network with one person in every position of DESIGN.md's "Who
+//! sees what" table, written straight to the database (no API calls), so
+//! that tests can act as each of them.
+
+use chrono::Utc;
+use entity::{MembershipRole, MembershipStatus, UserRole, group, membership, trainer_profile, user};
+use muster::auth::jwt::TokenKeys;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use uuid::Uuid;
+
+use super::test_secret;
+
+/// Every persona's password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Persona {
+    Anonymous,
+    Supporter,
+    /// Active member of group Alpha.
+    Member,
+    /// Active organiser of group Alpha (its only one).
+    Organiser,
+    /// Active organiser of group Beta.
+    OtherOrganiser,
+    Trainer,
+    Coordinator,
+    Admin,
+}
+
+impl Persona {
+    pub const ALL: [Persona; 8] = [
+        Persona::Anonymous,
+        Persona::Supporter,
+        Persona::Member,
+        Persona::Organiser,
+        Persona::OtherOrganiser,
+        Persona::Trainer,
+        Persona::Coordinator,
+        Persona::Admin,
+    ];
+}
+
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: Uuid,
+    pub email: String,
+}
+
+/// The ids and emails of the network's rows.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub alpha: Uuid,
+    pub beta: Uuid,
+    pub supporter: Person,
+    pub member: Person,
+    /// Asked to join Alpha, not yet approved.
+    pub pending: Person,
+    pub organiser: Person,
+    pub other_organiser: Person,
+    pub trainer: Person,
+    pub coordinator: Person,
+    pub admin: Person,
+}
+
+impl Network {
+    pub fn person(&self, persona: Persona) -> Option<&Person> {
+        Some(match persona {
+            Persona::Anonymous => return None,
+            Persona::Supporter => &self.supporter,
+            Persona::Member => &self.member,
+            Persona::Organiser => &self.organiser,
+            Persona::OtherOrganiser => &self.other_organiser,
+            Persona::Trainer => &self.trainer,
+            Persona::Coordinator => &self.coordinator,
+            Persona::Admin => &self.admin,
+        })
+    }
+
+    /// Every personal email in the network.
+    pub fn emails(&self) -> Vec<&str> {
+        [
+            &self.supporter,
+            &self.member,
+            &self.pending,
+            &self.organiser,
+            &self.other_organiser,
+            &self.trainer,
+            &self.coordinator,
+            &self.admin,
+        ]
+        .iter()
+        .map(|p| p.email.as_str())
+        .collect()
+    }
+
+    /// The emails `persona` may ever see: their own; an organiser also those
+    /// of their group's members and applicants; staff all of them.
+    pub fn emails_visible_to(&self, persona: Persona) -> Vec<&str> {
+        match persona {
+            Persona::Coordinator | Persona::Admin => self.emails(),
+            Persona::Organiser => {
+                vec![self.organiser.email.as_str(), self.member.email.as_str(), self.pending.email.as_str()]
+            }
+            other => self.person(other).map(|p| vec![p.email.as_str()]).unwrap_or_default(),
+        }
+    }
+
+    /// A valid bearer token for `persona` (none for anonymous).
+    pub fn token(&self, persona: Persona) -> Option<String> {
+        let keys = TokenKeys::new(&test_secret(), chrono::Duration::hours(1));
+        self.person(persona).map(|p| keys.issue(p.id, 0, Utc::now()).unwrap().token)
+    }
+}
+
+async fn add_user(db: &DatabaseConnection, name: &str, role: UserRole, password_hash: &str) -> Person {
+    let now = Utc::now();
+    let email = format!("{name}@people.example.org");
+    let user = user::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        email: Set(Some(email.clone())),
+        display_name: Set(Some(format!("{name} Example"))),
+        password_hash: Set(Some(password_hash.to_owned())),
+        role: Set(role),
+        token_version: Set(0),
+        erased_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    Person { id: user.id, email }
+}
+
+async fn add_group(db: &DatabaseConnection, slug: &str, region: &str) -> Uuid {
+    let now = Utc::now();
+    group::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set(slug.to_owned()),
+        name: Set(format!("{slug} group")),
+        region: Set(region.to_owned()),
+        description: Set("A local group".into()),
+        contact_email: Set(Some(format!("{slug}@groups.example.org"))),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn join(db: &DatabaseConnection, user: &Person, group: Uuid, role: MembershipRole, status: MembershipStatus) {
+    membership::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user.id),
+        group_id: Set(group),
+        role: Set(role),
+        status: Set(status),
+        created_at: Set(Utc::now()),
+        approved_at: Set((status == MembershipStatus::Active).then(Utc::now)),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+/// Writes the network into `db`.
+pub async fn build(db: &DatabaseConnection) -> Network {
+    let hash = muster::domain::password::hash(PASSWORD).unwrap();
+    let alpha = add_group(db, "alpha", "Wales").await;
+    let beta = add_group(db, "beta", "Scotland").await;
+    let network = Network {
+        alpha,
+        beta,
+        supporter: add_user(db, "supporter", UserRole::Supporter, &hash).await,
+        member: add_user(db, "member", UserRole::Supporter, &hash).await,
+        pending: add_user(db, "pending", UserRole::Supporter, &hash).await,
+        organiser: add_user(db, "organiser", UserRole::Supporter, &hash).await,
+        other_organiser: add_user(db, "other-organiser", UserRole::Supporter, &hash).await,
+        trainer: add_user(db, "trainer", UserRole::Supporter, &hash).await,
+        coordinator: add_user(db, "coordinator", UserRole::Coordinator, &hash).await,
+        admin: add_user(db, "admin", UserRole::Admin, &hash).await,
+    };
+    use MembershipRole::*;
+    use MembershipStatus::*;
+    join(db, &network.organiser, alpha, Organiser, Active).await;
+    join(db, &network.member, alpha, Member, Active).await;
+    join(db, &network.pending, alpha, Member, Pending).await;
+    join(db, &network.other_organiser, beta, Organiser, Active).await;
+    let now = Utc::now();
+    trainer_profile::ActiveModel {
+        id: Set(network.trainer.id),
+        monthly_cap: Set(4),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    network
+}
