@@ -33,7 +33,10 @@ fn outcome(body: &Value) -> &'static str {
 /// longer one, as `organiser@…` is of `other-organiser@…`).
 fn contains_address(text: &str, address: &str) -> bool {
     text.match_indices(address).any(|(at, _)| {
-        !text[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
     })
 }
 
@@ -207,11 +210,17 @@ fn schema_operations() -> BTreeSet<String> {
 
 #[test]
 fn every_operation_has_a_row() {
-    let covered: BTreeSet<String> = rows().iter().flat_map(|r| r.covers.iter().map(|c| c.to_string())).collect();
+    let covered: BTreeSet<String> = rows()
+        .iter()
+        .flat_map(|r| r.covers.iter().map(|c| c.to_string()))
+        .collect();
     let operations = schema_operations();
     assert!(operations.len() >= 15, "parsed the SDL: {operations:?}");
     let missing: Vec<_> = operations.difference(&covered).collect();
-    assert!(missing.is_empty(), "operations without a row in the role table: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "operations without a row in the role table: {missing:?}"
+    );
 }
 
 async fn role_by_operation_table(backend: Backend) {
@@ -253,13 +262,22 @@ async fn role_by_operation_table(backend: Backend) {
     while let Some(result) = cases.join_next().await {
         let (row, persona, query, want, got, leaked, body) = result.unwrap();
         if want != got {
-            failures.push(format!("row {row} as {persona:?}: expected {want}, got {got}: {query}\n   {body}"));
+            failures.push(format!(
+                "row {row} as {persona:?}: expected {want}, got {got}: {query}\n   {body}"
+            ));
         }
         if !leaked.is_empty() {
-            failures.push(format!("row {row} as {persona:?} LEAKED {leaked:?}: {query}\n   {body}"));
+            failures.push(format!(
+                "row {row} as {persona:?} LEAKED {leaked:?}: {query}\n   {body}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

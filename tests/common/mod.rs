@@ -35,10 +35,18 @@ pub struct Template {
 impl TestDb {
     /// Closes this database and makes it a template for [`Template::instance`].
     pub async fn into_template(mut self) -> Template {
-        self.conn.clone().close().await.expect("close the template's connections");
+        self.conn
+            .clone()
+            .close()
+            .await
+            .expect("close the template's connections");
         let source = match self.backend {
             Backend::Sqlite => self.sqlite_path().expect("a SQLite file"),
-            Backend::Postgres => self.postgres_cleanup.as_ref().map(|(_, name)| name.clone()).expect("a database"),
+            Backend::Postgres => self
+                .postgres_cleanup
+                .as_ref()
+                .map(|(_, name)| name.clone())
+                .expect("a database"),
         };
         Template {
             backend: self.backend,
@@ -49,7 +57,10 @@ impl TestDb {
     }
 
     fn sqlite_path(&self) -> Option<String> {
-        muster::config::DatabaseUrl::parse(&self.url).ok()?.sqlite_file().map(|p| p.display().to_string())
+        muster::config::DatabaseUrl::parse(&self.url)
+            .ok()?
+            .sqlite_file()
+            .map(|p| p.display().to_string())
     }
 }
 
@@ -62,8 +73,16 @@ impl Template {
                 let file = dir.path().join("muster.db");
                 std::fs::copy(&self.source, &file).expect("copy the template");
                 let url = format!("sqlite://{}?mode=rwc", file.display());
-                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap()).await.expect("open sqlite");
-                TestDb { url, conn, backend: Backend::Sqlite, _dir: Some(dir), postgres_cleanup: None }
+                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
+                    .await
+                    .expect("open sqlite");
+                TestDb {
+                    url,
+                    conn,
+                    backend: Backend::Sqlite,
+                    _dir: Some(dir),
+                    postgres_cleanup: None,
+                }
             }
             Backend::Postgres => {
                 let (admin_url, _) = self.postgres_cleanup.clone().expect("postgres template");
@@ -77,9 +96,16 @@ impl Template {
                 let mut url = url::Url::parse(&admin_url).expect("postgres URL");
                 url.set_path(&format!("/{name}"));
                 let url = url.to_string();
-                let conn =
-                    db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap()).await.expect("open postgres");
-                TestDb { url, conn, backend: Backend::Postgres, _dir: None, postgres_cleanup: Some((admin_url, name)) }
+                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
+                    .await
+                    .expect("open postgres");
+                TestDb {
+                    url,
+                    conn,
+                    backend: Backend::Postgres,
+                    _dir: None,
+                    postgres_cleanup: Some((admin_url, name)),
+                }
             }
         }
     }
@@ -99,10 +125,16 @@ impl Drop for Template {
 /// test's runtime); `WITH (FORCE)` ends them from the server side.
 fn drop_postgres_database(admin_url: String, name: String) {
     let _ = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
         runtime.block_on(async move {
             let admin = Database::connect(&admin_url).await.ok()?;
-            admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok()?;
             admin.close().await.ok()
         })
     })
@@ -251,7 +283,9 @@ pub async fn graphql_as<E: Endpoint>(
     query: &str,
     variables: Value,
 ) -> (u16, Value) {
-    let mut request = client.post("/graphql").body_json(&json!({ "query": query, "variables": variables }));
+    let mut request = client
+        .post("/graphql")
+        .body_json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }

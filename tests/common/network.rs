@@ -100,7 +100,11 @@ impl Network {
         match persona {
             Persona::Coordinator | Persona::Admin => self.emails(),
             Persona::Organiser => {
-                vec![self.organiser.email.as_str(), self.member.email.as_str(), self.pending.email.as_str()]
+                vec![
+                    self.organiser.email.as_str(),
+                    self.member.email.as_str(),
+                    self.pending.email.as_str(),
+                ]
             }
             other => self.person(other).map(|p| vec![p.email.as_str()]).unwrap_or_default(),
         }
@@ -109,7 +113,8 @@ impl Network {
     /// A valid bearer token for `persona` (none for anonymous).
     pub fn token(&self, persona: Persona) -> Option<String> {
         let keys = TokenKeys::new(&test_secret(), chrono::Duration::hours(1));
-        self.person(persona).map(|p| keys.issue(p.id, 0, Utc::now()).unwrap().token)
+        self.person(persona)
+            .map(|p| keys.issue(p.id, 0, Utc::now()).unwrap().token)
     }
 }
 

@@ -28,12 +28,18 @@ pub struct User {
 
 impl User {
     pub fn new(model: user::Model) -> Self {
-        Self { model, signed_in_as_subject: false }
+        Self {
+            model,
+            signed_in_as_subject: false,
+        }
     }
 
     /// The account that has just signed in with this request.
     pub fn just_signed_in(model: user::Model) -> Self {
-        Self { model, signed_in_as_subject: true }
+        Self {
+            model,
+            signed_in_as_subject: true,
+        }
     }
 
     /// The viewer whose rights apply to this object's private fields.
@@ -96,7 +102,12 @@ impl User {
 
     /// The person's role in the network; visible to themself and to staff.
     async fn role(&self, ctx: &Context<'_>) -> ApiResult<GqlUserRole> {
-        authorize(self.effective_viewer(ctx).as_ref(), Action::ReadAccountRole { subject_id: self.model.id })?;
+        authorize(
+            self.effective_viewer(ctx).as_ref(),
+            Action::ReadAccountRole {
+                subject_id: self.model.id,
+            },
+        )?;
         Ok(self.model.role.into())
     }
 }
