@@ -114,6 +114,8 @@ pub struct Config {
     pub retention_days: u32,
     /// How long a sign-in token stays valid.
     pub jwt_ttl_hours: u32,
+    /// How many days back calendar feeds reach.
+    pub feed_past_days: u32,
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
@@ -199,6 +201,16 @@ impl Config {
                 })?,
         };
 
+        let feed_past_days = match get("MUSTER_FEED_PAST_DAYS") {
+            None => 30,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d <= 3650).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_FEED_PAST_DAYS",
+                    format!("`{raw}` is not a number of days from 0 to 3650"),
+                )
+            })?,
+        };
+
         let log_format = match get("MUSTER_LOG_FORMAT").as_deref() {
             None | Some("human") => LogFormat::Human,
             Some("json") => LogFormat::Json,
@@ -227,6 +239,7 @@ impl Config {
             jwt_secret,
             retention_days,
             jwt_ttl_hours,
+            feed_past_days,
             log_format,
             max_body_bytes,
         })
@@ -341,6 +354,7 @@ mod tests {
             ("MUSTER_JWT_SECRET", "short"),
             ("MUSTER_RETENTION_DAYS", "-3"),
             ("MUSTER_JWT_TTL_HOURS", "0"),
+            ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
         ] {

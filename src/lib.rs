@@ -8,9 +8,11 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ical;
 pub mod seed;
 pub mod server;
 pub mod telemetry;
+pub mod urls;
 
 use sea_orm::DatabaseConnection;
 
@@ -22,16 +24,22 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: graphql::MusterSchema,
     pub tokens: auth::jwt::TokenKeys,
+    pub urls: urls::PublicUrls,
+    /// How far back feeds reach.
+    pub feed_past_days: u32,
     pub max_body_bytes: usize,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: &config::Config, jwt_secret: &config::JwtSecret) -> Self {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
+        let urls = urls::PublicUrls::new(&config.public_url);
         Self {
-            schema: graphql::build_schema(db.clone(), tokens.clone()),
+            schema: graphql::build_schema(db.clone(), tokens.clone(), urls.clone()),
             db,
             tokens,
+            urls,
+            feed_past_days: config.feed_past_days,
             max_body_bytes: config.max_body_bytes,
         }
     }

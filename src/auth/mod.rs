@@ -9,5 +9,5 @@ pub mod jwt;
 pub mod policy;
 pub mod viewer;
 
-pub use policy::{Action, Grant, authorize};
+pub use policy::{Action, EventScope, Grant, authorize, event_scope};
 pub use viewer::{Viewer, ViewerMembership};

@@ -48,6 +48,48 @@ pub enum Action<'a> {
     ReadAccountRole {
         subject_id: Uuid,
     },
+    /// Create an event for a group, or (`None`) for the whole network.
+    CreateEvent {
+        group_id: Option<Uuid>,
+    },
+    /// Change or cancel an existing event of a group (or of the network).
+    ManageEvent {
+        group_id: Option<Uuid>,
+    },
+    /// See who is going to an event; `delivered_by_viewer` when the viewer
+    /// is the trainer delivering it.
+    ListAttendees {
+        group_id: Option<Uuid>,
+        delivered_by_viewer: bool,
+    },
+}
+
+/// Which events a viewer may see, as a filter the database applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventScope {
+    /// Coordinators and admins see every event.
+    All,
+    /// Public events, and members-only events of these groups.
+    PublicAndMembersOf(Vec<Uuid>),
+}
+
+/// Members-only events are for the members of their group and for staff.
+pub fn event_scope(viewer: &Viewer) -> EventScope {
+    if viewer.is_staff() {
+        EventScope::All
+    } else {
+        EventScope::PublicAndMembersOf(viewer.member_group_ids())
+    }
+}
+
+impl EventScope {
+    /// The same rule for one event already loaded.
+    pub fn includes(&self, members_only: bool, group_id: Option<Uuid>) -> bool {
+        match self {
+            Self::All => true,
+            Self::PublicAndMembersOf(groups) => !members_only || group_id.is_some_and(|g| groups.contains(&g)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +134,13 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
             false
         }
         ReadAccountRole { subject_id } => subject_id == user.id || viewer.is_staff(),
+        CreateEvent { group_id } | ManageEvent { group_id } => {
+            viewer.is_staff() || group_id.is_some_and(|g| viewer.is_organiser_of(g))
+        }
+        ListAttendees {
+            group_id,
+            delivered_by_viewer,
+        } => viewer.is_staff() || delivered_by_viewer || group_id.is_some_and(|g| viewer.is_organiser_of(g)),
     };
     if allowed {
         Ok(Grant::Allowed)
@@ -227,6 +276,46 @@ mod tests {
                 Action::ReadAccountRole { subject_id: SELF_ID },
                 "F A A A A A A A A A",
             ),
+            (
+                "create a group event",
+                Action::CreateEvent {
+                    group_id: Some(GROUP_A),
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "create a network event",
+                Action::CreateEvent { group_id: None },
+                "N F F F F F F F A A",
+            ),
+            (
+                "manage a group event",
+                Action::ManageEvent {
+                    group_id: Some(GROUP_A),
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "manage a network event",
+                Action::ManageEvent { group_id: None },
+                "N F F F F F F F A A",
+            ),
+            (
+                "list attendees",
+                Action::ListAttendees {
+                    group_id: Some(GROUP_A),
+                    delivered_by_viewer: false,
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "list attendees of one's engagement",
+                Action::ListAttendees {
+                    group_id: Some(GROUP_B),
+                    delivered_by_viewer: true,
+                },
+                "N A A A A A A A A A",
+            ),
         ];
         for (name, action, expected) in rows {
             let expected: Vec<&str> = expected.split(' ').collect();
@@ -240,6 +329,33 @@ mod tests {
                 };
                 assert_eq!(got, *want, "{name} as {persona}");
             }
+        }
+    }
+
+    #[test]
+    fn members_only_events_are_for_members_and_staff() {
+        // (persona, sees A's members-only event, sees B's, sees public)
+        let expected = [
+            ("anonymous", false, false),
+            ("supporter", false, false),
+            ("pending", false, false),
+            ("member", true, false),
+            ("organiser", true, false),
+            ("pending organiser", false, false),
+            ("other organiser", false, true),
+            ("trainer", false, false),
+            ("coordinator", true, true),
+            ("admin", true, true),
+        ];
+        for ((persona, viewer), (name, sees_a, sees_b)) in personas().iter().zip(expected) {
+            assert_eq!(*persona, name);
+            let scope = event_scope(viewer);
+            assert_eq!(scope.includes(true, Some(GROUP_A)), sees_a, "{persona} A");
+            assert_eq!(scope.includes(true, Some(GROUP_B)), sees_b, "{persona} B");
+            assert!(
+                scope.includes(false, Some(GROUP_A)) && scope.includes(false, None),
+                "{persona} public"
+            );
         }
     }
 }

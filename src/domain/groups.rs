@@ -119,6 +119,11 @@ pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Optio
         .await?)
 }
 
+/// A group by id, archived or not (for showing what an event belongs to).
+pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<group::Model>> {
+    Ok(group::Entity::find_by_id(id).one(db).await?)
+}
+
 /// Like [`find_by_slug`], but a missing group is `NOT_FOUND`.
 pub async fn get_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<group::Model> {
     find_by_slug(db, slug).await?.ok_or(Error::NotFound)

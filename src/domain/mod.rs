@@ -5,6 +5,9 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod events;
+pub mod feeds;
 pub mod groups;
 pub mod memberships;
 pub mod password;
+pub mod rsvps;

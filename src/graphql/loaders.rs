@@ -6,14 +6,14 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
-use entity::{group, user};
+use entity::{event, group, rsvp, topic, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     domain::{
         audit::{self, AuditAction, NewAuditEntry},
-        memberships,
+        memberships, rsvps,
     },
     graphql::error::ApiError,
 };
@@ -119,5 +119,78 @@ impl Loader<EmailRead> for AppLoader {
             .collect();
         audit::record_all(&self.db, entries, Utc::now()).await?;
         Ok(keys.iter().map(|k| (k.clone(), ())).collect())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventById(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TopicById(pub Uuid);
+
+/// Places taken (GOING) at an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GoingCount(pub Uuid);
+
+/// The viewer's own RSVP to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ViewerRsvp(pub Uuid);
+
+impl Loader<EventById> for AppLoader {
+    type Value = event::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[EventById]) -> Result<HashMap<EventById, event::Model>, ApiError> {
+        let events = event::Entity::find()
+            .filter(event::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(events.into_iter().map(|e| (EventById(e.id), e)).collect())
+    }
+}
+
+impl Loader<TopicById> for AppLoader {
+    type Value = topic::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TopicById]) -> Result<HashMap<TopicById, topic::Model>, ApiError> {
+        let topics = topic::Entity::find()
+            .filter(topic::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(topics.into_iter().map(|t| (TopicById(t.id), t)).collect())
+    }
+}
+
+impl Loader<GoingCount> for AppLoader {
+    type Value = u64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[GoingCount]) -> Result<HashMap<GoingCount, u64>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let counts = rsvps::going_counts(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, counts.get(&k.0).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+impl Loader<ViewerRsvp> for AppLoader {
+    type Value = rsvp::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ViewerRsvp]) -> Result<HashMap<ViewerRsvp, rsvp::Model>, ApiError> {
+        let Some(viewer_id) = self.viewer_id else {
+            return Ok(HashMap::new());
+        };
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rsvps = rsvps::rsvps_of(&self.db, viewer_id, &ids).await?;
+        Ok(rsvps
+            .into_iter()
+            .map(|(event, rsvp)| (ViewerRsvp(event), rsvp))
+            .collect())
     }
 }

@@ -4,6 +4,8 @@
 mod accounts;
 pub mod context;
 pub mod error;
+mod events;
+mod feeds;
 mod groups;
 pub mod loaders;
 mod memberships;
@@ -14,11 +16,17 @@ use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{auth::jwt::TokenKeys, error::Error};
+use crate::{auth::jwt::TokenKeys, error::Error, urls::PublicUrls};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(accounts::AccountQuery, groups::GroupQuery, memberships::MembershipQuery);
+pub struct QueryRoot(
+    accounts::AccountQuery,
+    groups::GroupQuery,
+    memberships::MembershipQuery,
+    events::EventQuery,
+    feeds::FeedQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
@@ -26,6 +34,8 @@ pub struct MutationRoot(
     accounts::AccountMutation,
     groups::GroupMutation,
     memberships::MembershipMutation,
+    events::EventMutation,
+    feeds::FeedMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -35,8 +45,8 @@ pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 1000;
 
-pub fn build_schema(db: DatabaseConnection, keys: TokenKeys) -> MusterSchema {
-    schema_builder().data(db).data(keys).finish()
+pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, urls: PublicUrls) -> MusterSchema {
+    schema_builder().data(db).data(keys).data(urls).finish()
 }
 
 /// The schema without runtime data, for printing the SDL.

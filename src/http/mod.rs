@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the middleware every request passes.
 
 mod access_log;
+pub mod feeds;
 mod graphql;
 mod health;
 
@@ -14,6 +15,10 @@ pub fn app(state: AppState) -> impl Endpoint {
     Route::new()
         .at("/graphql", get(graphql::graphiql).post(graphql::execute))
         .at("/healthz", get(health::healthz))
+        .at("/calendar.ics", get(feeds::public_calendar))
+        .at("/groups/:slug/calendar.ics", get(feeds::group_calendar))
+        .at("/feeds/:token/calendar.ics", get(feeds::private_calendar))
+        .at("/events/:file", get(feeds::event_file))
         .data(state)
         // A panic answers 500 with no detail instead of dropping the connection.
         .with(CatchPanic::new())

@@ -2,7 +2,7 @@
 //! stay fixed whatever the storage does.
 
 use async_graphql::Enum;
-use entity::{MembershipRole, MembershipStatus, UserRole};
+use entity::{EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole};
 
 macro_rules! mirror_enum {
     ($(#[$meta:meta])* $gql:ident as $name:literal <=> $stored:ident { $($variant:ident),+ $(,)? }) => {
@@ -36,4 +36,20 @@ mirror_enum!(
 mirror_enum!(
     /// Whether a membership has been approved by the group's organisers.
     GqlMembershipStatus as "MembershipStatus" <=> MembershipStatus { Pending, Active }
+);
+mirror_enum!(
+    /// What kind of event it is.
+    GqlEventKind as "EventKind" <=> EventKind { Workshop, Talk, Training, Action, Meeting, Other }
+);
+mirror_enum!(
+    /// Who may see an event: everyone, or the members of its group.
+    GqlEventVisibility as "EventVisibility" <=> EventVisibility { Public, Members }
+);
+mirror_enum!(
+    /// Cancelled events stay visible, marked, so calendars can strike them.
+    GqlEventStatus as "EventStatus" <=> EventStatus { Scheduled, Cancelled }
+);
+mirror_enum!(
+    /// A place at the event, or a place on its waiting list.
+    GqlRsvpStatus as "RsvpStatus" <=> RsvpStatus { Going, Waitlisted }
 );

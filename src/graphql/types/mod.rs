@@ -2,16 +2,27 @@
 //! column change cannot silently change what clients see.
 
 mod enums;
+mod event;
+mod feed_token;
 mod group;
 mod membership;
+mod rsvp;
+mod topic;
 mod user;
 
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 
-pub use enums::{GqlMembershipRole, GqlMembershipStatus, GqlUserRole};
+pub use enums::{
+    GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlMembershipRole, GqlMembershipStatus, GqlRsvpStatus,
+    GqlUserRole,
+};
+pub use event::Event;
+pub use feed_token::{CreatedFeedToken, FeedToken};
 pub use group::Group;
 pub use membership::Membership;
+pub use rsvp::Rsvp;
+pub use topic::Topic;
 pub use user::User;
 
 /// Extra fields on every connection.

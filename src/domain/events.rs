@@ -1,0 +1,541 @@
+//! Events: validation, creation, changes, cancellation, and the scoped
+//! queries that list them.
+//!
+//! Every change a calendar shows bumps `sequence` and `updated_at`, so that
+//! subscribed calendars replace their copy; cancellation keeps the row
+//! (status `CANCELLED`) so feeds can tell calendars to strike it.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{EventKind, EventStatus, EventVisibility, event, group, topic};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Action, EventScope, Viewer, authorize, event_scope},
+    domain::groups::{escape_like, get_by_slug},
+    error::{Error, Result},
+};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+const MAX_PLACE_CHARS: usize = 300;
+const MAX_URL_CHARS: usize = 2_000;
+const MAX_CAPACITY: i32 = 100_000;
+/// Longer than any day of action; catches a mistyped year.
+const MAX_DURATION_DAYS: i64 = 31;
+pub const DEFAULT_TIMEZONE: &str = "Europe/London";
+
+fn clean_text(field: &str, raw: &str, max: usize, required: bool) -> Result<String> {
+    let text = raw.trim();
+    if required && text.is_empty() {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if text.chars().count() > max {
+        return Err(Error::validation(field, format!("must be at most {max} characters")));
+    }
+    // Newlines and tabs are kept (descriptions have paragraphs); other
+    // control characters have no place in text people read.
+    Ok(text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect())
+}
+
+fn clean_optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(text) => clean_text(field, text, max, false).map(Some),
+    }
+}
+
+/// Only http(s) links: a `javascript:` or `file:` URL in a calendar entry
+/// is an attack on whoever clicks it.
+pub fn validate_url(field: &str, raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if raw.len() > MAX_URL_CHARS {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {MAX_URL_CHARS} characters"),
+        ));
+    }
+    match url::Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(Some(url.to_string())),
+        _ => Err(Error::validation(field, "must be an http:// or https:// address")),
+    }
+}
+
+pub fn validate_timezone(raw: Option<&str>) -> Result<String> {
+    let name = raw.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_TIMEZONE);
+    chrono_tz::Tz::from_str(name)
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| Error::validation("timezone", "is not an IANA time zone such as Europe/London"))
+}
+
+fn validate_times(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<()> {
+    if ends_at <= starts_at {
+        return Err(Error::validation("endsAt", "must be after startsAt"));
+    }
+    if ends_at - starts_at > Duration::days(MAX_DURATION_DAYS) {
+        return Err(Error::validation(
+            "endsAt",
+            format!("must be within {MAX_DURATION_DAYS} days of startsAt"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_capacity(capacity: Option<i32>) -> Result<Option<i32>> {
+    match capacity {
+        Some(n) if !(1..=MAX_CAPACITY).contains(&n) => Err(Error::validation(
+            "capacity",
+            format!("must be between 1 and {MAX_CAPACITY}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// What a new event consists of, as the API received it.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub title: String,
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub timezone: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub online_url: Option<String>,
+    pub kind: EventKind,
+    pub group_slug: Option<String>,
+    pub topic_id: Option<Uuid>,
+    pub visibility: EventVisibility,
+    pub capacity: Option<i32>,
+}
+
+async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Result<()> {
+    if let Some(id) = topic_id
+        && topic::Entity::find_by_id(id).count(db).await? == 0
+    {
+        return Err(Error::validation("topicId", "is not a topic of the catalogue"));
+    }
+    Ok(())
+}
+
+/// Group organisers create events for their group; coordinators and admins
+/// for any group or for the network as a whole.
+pub async fn create_event(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    new: NewEvent,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
+    let group = match new.group_slug.as_deref() {
+        Some(slug) => Some(get_by_slug(db, slug).await?),
+        None => None,
+    };
+    let group_id = group.as_ref().map(|g| g.id);
+    authorize(viewer, Action::CreateEvent { group_id })?;
+
+    validate_times(new.starts_at, new.ends_at)?;
+    if new.visibility == EventVisibility::Members && group_id.is_none() {
+        return Err(Error::validation("visibility", "members-only events belong to a group"));
+    }
+    ensure_topic(db, new.topic_id).await?;
+    let model = event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        title: Set(clean_text("title", &new.title, MAX_TITLE_CHARS, true)?),
+        description: Set(clean_text(
+            "description",
+            &new.description,
+            MAX_DESCRIPTION_CHARS,
+            false,
+        )?),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        timezone: Set(validate_timezone(new.timezone.as_deref())?),
+        venue: Set(clean_optional("venue", new.venue.as_deref(), MAX_PLACE_CHARS)?),
+        address: Set(clean_optional("address", new.address.as_deref(), MAX_PLACE_CHARS)?),
+        online_url: Set(validate_url("onlineUrl", new.online_url.as_deref())?),
+        kind: Set(new.kind),
+        group_id: Set(group_id),
+        topic_id: Set(new.topic_id),
+        visibility: Set(new.visibility),
+        status: Set(EventStatus::Scheduled),
+        sequence: Set(0),
+        capacity: Set(validate_capacity(new.capacity)?),
+        request_id: Set(None),
+        created_by: Set(viewer.user_id()),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(model.insert(db).await?)
+}
+
+/// Changes to an event; `None` leaves a field as it is, `Some(None)` clears
+/// an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct EventChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub timezone: Option<String>,
+    pub venue: Option<Option<String>>,
+    pub address: Option<Option<String>>,
+    pub online_url: Option<Option<String>>,
+    pub kind: Option<EventKind>,
+    pub topic_id: Option<Option<Uuid>>,
+    pub visibility: Option<EventVisibility>,
+    pub capacity: Option<Option<i32>>,
+}
+
+/// Loads an event the viewer may see; one they may not is `NOT_FOUND`, so
+/// that members-only events do not even reveal that they exist.
+pub async fn get_visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
+    let event = event::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)?;
+    if event_scope(viewer).includes(event.visibility == EventVisibility::Members, event.group_id) {
+        Ok(event)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+async fn get_manageable(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
+    let event = get_visible(db, viewer, id).await?;
+    authorize(
+        viewer,
+        Action::ManageEvent {
+            group_id: event.group_id,
+        },
+    )?;
+    Ok(event)
+}
+
+/// Applies `changes`; a change a calendar would show bumps the sequence.
+/// Raising the capacity lets waitlisted people in (see `rsvps`).
+pub async fn update_event(
+    db: &sea_orm::DatabaseConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    changes: EventChanges,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    crate::domain::rsvps::lock_event(&txn, id).await?;
+    let event = get_manageable(&txn, viewer, id).await?;
+    if event.status == EventStatus::Cancelled {
+        return Err(Error::validation("id", "a cancelled event cannot be changed"));
+    }
+    let starts_at = changes.starts_at.unwrap_or(event.starts_at);
+    let ends_at = changes.ends_at.unwrap_or(event.ends_at);
+    validate_times(starts_at, ends_at)?;
+    if changes.visibility == Some(EventVisibility::Members) && event.group_id.is_none() {
+        return Err(Error::validation("visibility", "members-only events belong to a group"));
+    }
+    if let Some(topic_id) = changes.topic_id {
+        ensure_topic(&txn, topic_id).await?;
+    }
+    let old = event.clone();
+    let mut active = event.into_active_model();
+    if let Some(title) = &changes.title {
+        active.title = Set(clean_text("title", title, MAX_TITLE_CHARS, true)?);
+    }
+    if let Some(description) = &changes.description {
+        active.description = Set(clean_text("description", description, MAX_DESCRIPTION_CHARS, false)?);
+    }
+    active.starts_at = Set(starts_at);
+    active.ends_at = Set(ends_at);
+    if let Some(timezone) = &changes.timezone {
+        active.timezone = Set(validate_timezone(Some(timezone))?);
+    }
+    if let Some(venue) = &changes.venue {
+        active.venue = Set(clean_optional("venue", venue.as_deref(), MAX_PLACE_CHARS)?);
+    }
+    if let Some(address) = &changes.address {
+        active.address = Set(clean_optional("address", address.as_deref(), MAX_PLACE_CHARS)?);
+    }
+    if let Some(online_url) = &changes.online_url {
+        active.online_url = Set(validate_url("onlineUrl", online_url.as_deref())?);
+    }
+    if let Some(kind) = changes.kind {
+        active.kind = Set(kind);
+    }
+    if let Some(topic_id) = changes.topic_id {
+        active.topic_id = Set(topic_id);
+    }
+    if let Some(visibility) = changes.visibility {
+        active.visibility = Set(visibility);
+    }
+    if let Some(capacity) = changes.capacity {
+        active.capacity = Set(validate_capacity(capacity)?);
+    }
+    let shown_changed = active.title.as_ref() != &old.title
+        || active.description.as_ref() != &old.description
+        || starts_at != old.starts_at
+        || ends_at != old.ends_at
+        || active.timezone.as_ref() != &old.timezone
+        || active.venue.as_ref() != &old.venue
+        || active.address.as_ref() != &old.address
+        || active.online_url.as_ref() != &old.online_url
+        || active.kind.as_ref() != &old.kind
+        || active.visibility.as_ref() != &old.visibility;
+    if shown_changed {
+        active.sequence = Set(old.sequence + 1);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    if updated.capacity != old.capacity {
+        crate::domain::rsvps::fill_free_places(&txn, &updated, now).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Cancels an event; it stays, marked cancelled, so calendars learn of it.
+pub async fn cancel_event(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
+    let event = get_manageable(db, viewer, id).await?;
+    if event.status == EventStatus::Cancelled {
+        return Ok(event);
+    }
+    let sequence = event.sequence;
+    let mut active = event.into_active_model();
+    active.status = Set(EventStatus::Cancelled);
+    active.cancelled_at = Set(Some(now));
+    active.sequence = Set(sequence + 1);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Filters of the event list; every field narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Events still running at or after this instant (default: now).
+    pub from: Option<DateTime<Utc>>,
+    /// Events starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    pub group_slugs: Vec<String>,
+    pub regions: Vec<String>,
+    pub kinds: Vec<EventKind>,
+    /// Topic slugs.
+    pub topics: Vec<String>,
+    pub search: Option<String>,
+    /// Cancelled events are left out unless asked for, or unless syncing
+    /// with `updated_since` (a syncing client must learn of cancellations).
+    pub include_cancelled: Option<bool>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Position in the list: start time, then id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPosition {
+    pub starts_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+pub struct EventPage {
+    pub events: Vec<event::Model>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+/// The visibility rule as SQL: the scope is applied by the database, not
+/// by filtering rows after loading them.
+pub fn scope_condition(scope: &EventScope) -> Condition {
+    match scope {
+        EventScope::All => Condition::all(),
+        EventScope::PublicAndMembersOf(groups) => Condition::any()
+            .add(event::Column::Visibility.eq(EventVisibility::Public))
+            .add(
+                Condition::all()
+                    .add(event::Column::Visibility.eq(EventVisibility::Members))
+                    .add(event::Column::GroupId.is_in(groups.iter().copied())),
+            ),
+    }
+}
+
+/// Events of groups with these slugs or in these regions, as a condition.
+pub fn group_condition(group_slugs: &[String], regions: &[String]) -> Condition {
+    let mut condition = Condition::all();
+    if !group_slugs.is_empty() {
+        let slugs: Vec<String> = group_slugs.iter().map(|s| s.trim().to_lowercase()).collect();
+        condition = condition.add(
+            event::Column::GroupId.in_subquery(
+                group::Entity::find()
+                    .select_only()
+                    .column(group::Column::Id)
+                    .filter(group::Column::Slug.is_in(slugs))
+                    .into_query(),
+            ),
+        );
+    }
+    if !regions.is_empty() {
+        let regions: Vec<String> = regions.iter().map(|r| r.trim().to_lowercase()).collect();
+        condition = condition.add(
+            event::Column::GroupId.in_subquery(
+                group::Entity::find()
+                    .select_only()
+                    .column(group::Column::Id)
+                    .filter(Func::lower(Expr::col(group::Column::Region)).is_in(regions))
+                    .into_query(),
+            ),
+        );
+    }
+    condition
+}
+
+/// Events about any of these topics (by slug); no slugs, no restriction.
+pub fn topic_condition(topic_slugs: &[String]) -> Condition {
+    if topic_slugs.is_empty() {
+        return Condition::all();
+    }
+    let slugs: Vec<String> = topic_slugs.iter().map(|s| s.trim().to_lowercase()).collect();
+    Condition::all().add(
+        event::Column::TopicId.in_subquery(
+            topic::Entity::find()
+                .select_only()
+                .column(topic::Column::Id)
+                .filter(topic::Column::Slug.is_in(slugs))
+                .into_query(),
+        ),
+    )
+}
+
+fn filter_condition(filter: &EventFilter, scope: &EventScope, now: DateTime<Utc>) -> Condition {
+    let mut condition = scope_condition(scope)
+        .add(event::Column::EndsAt.gte(filter.from.unwrap_or(now)))
+        .add(group_condition(&filter.group_slugs, &filter.regions));
+    if let Some(to) = filter.to {
+        condition = condition.add(event::Column::StartsAt.lt(to));
+    }
+    if !filter.kinds.is_empty() {
+        condition = condition.add(event::Column::Kind.is_in(filter.kinds.iter().copied()));
+    }
+    condition = condition.add(topic_condition(&filter.topics));
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        condition = condition.add(
+            Condition::any()
+                .add(Func::lower(Expr::col(event::Column::Title)).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                .add(Func::lower(Expr::col(event::Column::Description)).like(LikeExpr::new(pattern).escape('\\'))),
+        );
+    }
+    if let Some(since) = filter.updated_since {
+        condition = condition.add(event::Column::UpdatedAt.gt(since));
+    }
+    let include_cancelled = filter.include_cancelled.unwrap_or(filter.updated_since.is_some());
+    if !include_cancelled {
+        condition = condition.add(event::Column::Status.eq(EventStatus::Scheduled));
+    }
+    condition
+}
+
+/// One page of the events the viewer may see, by start time.
+pub async fn list_events(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    after: Option<&EventPosition>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<EventPage> {
+    let condition = filter_condition(filter, &event_scope(viewer), now);
+    let total_count = event::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut page_condition = condition;
+    if let Some(after) = after {
+        page_condition = page_condition.add(
+            Condition::any().add(event::Column::StartsAt.gt(after.starts_at)).add(
+                Condition::all()
+                    .add(event::Column::StartsAt.eq(after.starts_at))
+                    .add(event::Column::Id.gt(after.id)),
+            ),
+        );
+    }
+    let mut events = event::Entity::find()
+        .filter(page_condition)
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next_page = events.len() as u64 > limit;
+    events.truncate(limit as usize);
+    Ok(EventPage {
+        events,
+        has_next_page,
+        total_count,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_links_are_accepted() {
+        assert_eq!(
+            validate_url("onlineUrl", Some(" https://meet.example.org/x "))
+                .unwrap()
+                .as_deref(),
+            Some("https://meet.example.org/x")
+        );
+        assert_eq!(validate_url("onlineUrl", Some("")).unwrap(), None);
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "ftp://example.org",
+            "example.org",
+            "https://",
+        ] {
+            let err = validate_url("onlineUrl", Some(bad)).unwrap_err();
+            assert!(
+                matches!(err, Error::Validation { ref field, .. } if field == "onlineUrl"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_zones_are_real_iana_names() {
+        assert_eq!(validate_timezone(None).unwrap(), "Europe/London");
+        assert_eq!(validate_timezone(Some("America/New_York")).unwrap(), "America/New_York");
+        for bad in ["Mars/Olympus", "GMT+25", "europe/london;DROP"] {
+            assert!(validate_timezone(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_and_capacity_are_checked() {
+        let start = Utc::now();
+        assert!(validate_times(start, start + Duration::hours(2)).is_ok());
+        assert!(validate_times(start, start).is_err());
+        assert!(validate_times(start, start - Duration::hours(1)).is_err());
+        assert!(validate_times(start, start + Duration::days(40)).is_err());
+        assert!(validate_capacity(Some(0)).is_err());
+        assert!(validate_capacity(Some(-5)).is_err());
+        assert_eq!(validate_capacity(Some(30)).unwrap(), Some(30));
+        assert_eq!(validate_capacity(None).unwrap(), None);
+    }
+
+    #[test]
+    fn text_keeps_paragraphs_and_drops_other_control_characters() {
+        assert_eq!(clean_text("title", " a\u{0}b\u{7}c ", 10, true).unwrap(), "abc");
+        assert_eq!(clean_text("description", "one\ntwo", 10, false).unwrap(), "one\ntwo");
+        assert!(clean_text("title", "   ", 10, true).is_err());
+        assert!(clean_text("title", &"é".repeat(11), 10, true).is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! Calendar feeds: which events each feed carries, and the private feed
+//! tokens people subscribe with.
+//!
+//! A feed token is a random 256-bit secret shown to its owner once; only
+//! its SHA-256 is stored, so a copy of the database opens no one's private
+//! calendar. Tokens are revocable and independent of sign-in tokens.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use entity::{AssignmentStatus, EventKind, EventVisibility, assignment, event, feed_token, group, rsvp, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Action, EventScope, Viewer, authorize, event_scope, viewer::load_signed_in},
+    domain::events::{group_condition, scope_condition, topic_condition},
+    error::{Error, Result},
+};
+
+const MAX_LABEL_CHARS: usize = 100;
+/// Tokens a person may hold at once; each is a standing way in.
+const MAX_ACTIVE_TOKENS: usize = 20;
+
+/// The stored form of a feed secret.
+pub fn hash_secret(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub struct CreatedToken {
+    pub token: feed_token::Model,
+    /// Shown once, never stored.
+    pub secret: String,
+}
+
+pub async fn create_token(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<CreatedToken> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+        return Err(Error::validation(
+            "label",
+            format!("must be 1 to {MAX_LABEL_CHARS} characters of text"),
+        ));
+    }
+    if active_tokens(db, user_id).await?.len() >= MAX_ACTIVE_TOKENS {
+        return Err(Error::validation(
+            "label",
+            format!("revoke a token first: at most {MAX_ACTIVE_TOKENS} at once"),
+        ));
+    }
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let secret = URL_SAFE_NO_PAD.encode(raw);
+    let token = feed_token::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        label: Set(label.to_owned()),
+        token_hash: Set(hash_secret(&secret)),
+        created_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(CreatedToken { token, secret })
+}
+
+async fn active_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<feed_token::Model>> {
+    Ok(feed_token::Entity::find()
+        .filter(feed_token::Column::UserId.eq(user_id))
+        .filter(feed_token::Column::RevokedAt.is_null())
+        .order_by_asc(feed_token::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// The viewer's tokens that still work.
+pub async fn list_tokens(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<Vec<feed_token::Model>> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    active_tokens(db, viewer.user_id().ok_or(Error::Unauthenticated)?).await
+}
+
+pub async fn revoke_token(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
+    let token = feed_token::Entity::find_by_id(id)
+        .filter(feed_token::Column::UserId.eq(user_id))
+        .filter(feed_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut active = token.into_active_model();
+    active.revoked_at = Set(Some(now));
+    active.update(db).await?;
+    Ok(())
+}
+
+/// The owner of a live token, as a viewer; unknown, revoked or erased is
+/// `NOT_FOUND`.
+pub async fn resolve_token(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>) -> Result<Viewer> {
+    let token = feed_token::Entity::find()
+        .filter(feed_token::Column::TokenHash.eq(hash_secret(secret)))
+        .filter(feed_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let owner = user::Entity::find_by_id(token.user_id)
+        .filter(user::Column::ErasedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    // Shown to the owner so they can tell which subscriptions are in use;
+    // written at most hourly, not on every poll.
+    if token.last_used_at.is_none_or(|used| now - used > Duration::hours(1)) {
+        feed_token::Entity::update_many()
+            .col_expr(feed_token::Column::LastUsedAt, sea_orm::sea_query::Expr::val(now))
+            .filter(feed_token::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Viewer::User(load_signed_in(db, owner).await?))
+}
+
+/// Filters of the public feed; each list narrows when non-empty.
+#[derive(Debug, Clone, Default)]
+pub struct FeedFilter {
+    pub group_slugs: Vec<String>,
+    pub kinds: Vec<EventKind>,
+    pub regions: Vec<String>,
+    pub topics: Vec<String>,
+}
+
+/// Feed events with their group's name, in start order.
+pub type FeedEvents = Vec<(event::Model, Option<group::Model>)>;
+
+async fn load(db: &impl ConnectionTrait, condition: Condition) -> Result<FeedEvents> {
+    Ok(event::Entity::find()
+        .filter(condition)
+        .find_also_related(group::Entity)
+        .order_by_asc(event::Column::StartsAt)
+        .order_by_asc(event::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Public events from `since` on, cancelled ones included so that
+/// calendars learn of cancellations.
+pub async fn public_feed(db: &impl ConnectionTrait, filter: &FeedFilter, since: DateTime<Utc>) -> Result<FeedEvents> {
+    let mut condition = Condition::all()
+        .add(event::Column::Visibility.eq(EventVisibility::Public))
+        .add(event::Column::EndsAt.gte(since))
+        .add(group_condition(&filter.group_slugs, &filter.regions))
+        .add(topic_condition(&filter.topics));
+    if !filter.kinds.is_empty() {
+        condition = condition.add(event::Column::Kind.is_in(filter.kinds.iter().copied()));
+    }
+    load(db, condition).await
+}
+
+/// A person's own feed: what they may see (public events and the
+/// members-only events of their groups, or everything for staff), plus
+/// the events they answered and the engagements they deliver.
+pub async fn private_feed(db: &impl ConnectionTrait, owner: &Viewer, since: DateTime<Utc>) -> Result<FeedEvents> {
+    let user_id = owner.user_id().ok_or(Error::NotFound)?;
+    let scope = event_scope(owner);
+    let mut visible = Condition::any().add(scope_condition(&scope));
+    if scope != EventScope::All {
+        visible = visible
+            .add(
+                event::Column::Id.in_subquery(
+                    rsvp::Entity::find()
+                        .select_only()
+                        .column(rsvp::Column::EventId)
+                        .filter(rsvp::Column::UserId.eq(user_id))
+                        .into_query(),
+                ),
+            )
+            .add(
+                event::Column::RequestId.in_subquery(
+                    assignment::Entity::find()
+                        .select_only()
+                        .column(assignment::Column::RequestId)
+                        .filter(assignment::Column::TrainerId.eq(user_id))
+                        .filter(assignment::Column::Status.eq(AssignmentStatus::Accepted))
+                        .into_query(),
+                ),
+            );
+    }
+    load(db, Condition::all().add(event::Column::EndsAt.gte(since)).add(visible)).await
+}

@@ -1,0 +1,238 @@
+//! Events and RSVPs.
+
+use async_graphql::{
+    Context, ID, InputObject, MaybeUndefined, Object,
+    connection::{Connection, Edge, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        events::{self, EventChanges, EventFilter, EventPosition, NewEvent},
+        rsvps,
+    },
+    error::Error,
+    graphql::{
+        context::{db, viewer},
+        error::ApiResult,
+        pagination::{decode_cursor, encode_cursor, page_size},
+        parse_id,
+        types::{ConnectionTotal, Event, GqlEventKind, GqlEventVisibility, Rsvp},
+    },
+};
+
+/// Filters for the event list; every given field narrows it.
+#[derive(InputObject, Default)]
+pub struct EventFilterInput {
+    /// Events still running at or after this time (default: now).
+    pub from: Option<DateTime<Utc>>,
+    /// Events starting before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Group slugs.
+    #[graphql(default)]
+    pub groups: Vec<String>,
+    #[graphql(default)]
+    pub regions: Vec<String>,
+    #[graphql(default)]
+    pub kinds: Vec<GqlEventKind>,
+    /// Topic slugs.
+    #[graphql(default)]
+    pub topics: Vec<String>,
+    /// Text in the title or description (case-insensitive).
+    pub search: Option<String>,
+    /// Include cancelled events (default: no, but yes with `updatedSince`).
+    pub include_cancelled: Option<bool>,
+    /// Only events changed after this time, cancellations included: for
+    /// clients that keep a copy in sync.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct CreateEventInput {
+    pub title: String,
+    #[graphql(default)]
+    pub description: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// IANA time zone to show it in (default Europe/London).
+    pub timezone: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    /// http(s) only.
+    pub online_url: Option<String>,
+    pub kind: GqlEventKind,
+    /// The group holding it; omitted for a network-wide event (staff only).
+    pub group_slug: Option<String>,
+    pub topic_id: Option<ID>,
+    #[graphql(default_with = "GqlEventVisibility::Public")]
+    pub visibility: GqlEventVisibility,
+    /// Places available; omitted for unlimited.
+    pub capacity: Option<i32>,
+}
+
+/// Omitted fields stay as they are; `null` clears an optional one.
+#[derive(InputObject)]
+pub struct UpdateEventInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub timezone: Option<String>,
+    pub venue: MaybeUndefined<String>,
+    pub address: MaybeUndefined<String>,
+    pub online_url: MaybeUndefined<String>,
+    pub kind: Option<GqlEventKind>,
+    pub topic_id: MaybeUndefined<ID>,
+    pub visibility: Option<GqlEventVisibility>,
+    pub capacity: MaybeUndefined<i32>,
+}
+
+fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+fn parse_optional_id(field: &str, id: Option<ID>) -> Result<Option<Uuid>, Error> {
+    id.map(|id| parse_id(field, &id)).transpose()
+}
+
+pub type EventConnection = Connection<String, Event, ConnectionTotal, EmptyFields>;
+
+#[derive(Default)]
+pub struct EventQuery;
+
+#[Object]
+impl EventQuery {
+    /// Events the viewer may see, by start time. Members-only events appear
+    /// to members of their group, coordinators and admins.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<EventConnection> {
+        let limit = page_size(first)?;
+        let after = after
+            .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
+            .transpose()?
+            .map(|(starts_at, id)| EventPosition { starts_at, id });
+        let input = filter.unwrap_or_default();
+        let filter = EventFilter {
+            from: input.from,
+            to: input.to,
+            group_slugs: input.groups,
+            regions: input.regions,
+            kinds: input.kinds.into_iter().map(Into::into).collect(),
+            topics: input.topics,
+            search: input.search,
+            include_cancelled: input.include_cancelled,
+            updated_since: input.updated_since,
+        };
+        let page = events::list_events(db(ctx), viewer(ctx), &filter, after.as_ref(), limit, Utc::now()).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next_page,
+            ConnectionTotal {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.events
+                .into_iter()
+                .map(|e| Edge::new(encode_cursor(&(e.starts_at, e.id)), Event(e))),
+        );
+        Ok(connection)
+    }
+
+    /// An event by id; null when there is none or the viewer may not see it.
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Event>> {
+        match events::get_visible(db(ctx), viewer(ctx), parse_id("id", &id)?).await {
+            Ok(event) => Ok(Some(Event(event))),
+            Err(Error::NotFound) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// The signed-in person's RSVPs, by event start; upcoming only unless
+    /// `includePast`.
+    async fn my_events(&self, ctx: &Context<'_>, #[graphql(default)] include_past: bool) -> ApiResult<Vec<Rsvp>> {
+        let rows = rsvps::my_events(db(ctx), viewer(ctx), include_past, Utc::now()).await?;
+        Ok(rows.into_iter().map(|(rsvp, _event)| Rsvp(rsvp)).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct EventMutation;
+
+#[Object]
+impl EventMutation {
+    /// Group organisers for their group; coordinators and admins for any.
+    async fn create_event(&self, ctx: &Context<'_>, input: CreateEventInput) -> ApiResult<Event> {
+        let new = NewEvent {
+            title: input.title,
+            description: input.description,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            timezone: input.timezone,
+            venue: input.venue,
+            address: input.address,
+            online_url: input.online_url,
+            kind: input.kind.into(),
+            group_slug: input.group_slug,
+            topic_id: parse_optional_id("topicId", input.topic_id)?,
+            visibility: input.visibility.into(),
+            capacity: input.capacity,
+        };
+        Ok(Event(
+            events::create_event(db(ctx), viewer(ctx), new, Utc::now()).await?,
+        ))
+    }
+
+    /// Changes an event; a change calendars show raises its sequence.
+    async fn update_event(&self, ctx: &Context<'_>, id: ID, input: UpdateEventInput) -> ApiResult<Event> {
+        let changes = EventChanges {
+            title: input.title,
+            description: input.description,
+            starts_at: input.starts_at,
+            ends_at: input.ends_at,
+            timezone: input.timezone,
+            venue: change(input.venue),
+            address: change(input.address),
+            online_url: change(input.online_url),
+            kind: input.kind.map(Into::into),
+            topic_id: change(input.topic_id)
+                .map(|id| parse_optional_id("topicId", id))
+                .transpose()?,
+            visibility: input.visibility.map(Into::into),
+            capacity: change(input.capacity),
+        };
+        Ok(Event(
+            events::update_event(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, Utc::now()).await?,
+        ))
+    }
+
+    /// Cancels an event; feeds keep it, marked cancelled.
+    async fn cancel_event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Event> {
+        Ok(Event(
+            events::cancel_event(db(ctx), viewer(ctx), parse_id("id", &id)?, Utc::now()).await?,
+        ))
+    }
+
+    /// Takes a place, or a place on the waiting list when the event is full.
+    async fn rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<Rsvp> {
+        Ok(Rsvp(
+            rsvps::rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, Utc::now()).await?,
+        ))
+    }
+
+    /// Gives up a place; the first on the waiting list moves up.
+    async fn cancel_rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<bool> {
+        rsvps::cancel_rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, Utc::now()).await?;
+        Ok(true)
+    }
+}

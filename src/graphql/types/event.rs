@@ -1,0 +1,141 @@
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use entity::{EventVisibility, event};
+
+use crate::{
+    domain::rsvps,
+    graphql::{
+        context::{db, loader, viewer},
+        error::ApiResult,
+        loaders::{GoingCount, GroupById, TopicById, ViewerRsvp},
+        types::{GqlEventKind, GqlEventStatus, GqlEventVisibility, Group, Rsvp, Topic},
+    },
+    urls::PublicUrls,
+};
+
+/// Something happening: a workshop, talk, training, action or meeting.
+pub struct Event(pub event::Model);
+
+#[Object]
+impl Event {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    async fn starts_at(&self) -> DateTime<Utc> {
+        self.0.starts_at
+    }
+
+    async fn ends_at(&self) -> DateTime<Utc> {
+        self.0.ends_at
+    }
+
+    /// IANA time zone the event is shown in, e.g. `Europe/London`.
+    async fn timezone(&self) -> &str {
+        &self.0.timezone
+    }
+
+    async fn venue(&self) -> Option<&str> {
+        self.0.venue.as_deref()
+    }
+
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+
+    /// Where to join online, if the event is online.
+    async fn online_url(&self) -> Option<&str> {
+        self.0.online_url.as_deref()
+    }
+
+    async fn kind(&self) -> GqlEventKind {
+        self.0.kind.into()
+    }
+
+    async fn visibility(&self) -> GqlEventVisibility {
+        self.0.visibility.into()
+    }
+
+    async fn status(&self) -> GqlEventStatus {
+        self.0.status.into()
+    }
+
+    /// Bumped on every change a calendar shows (iCalendar SEQUENCE).
+    async fn sequence(&self) -> i32 {
+        self.0.sequence
+    }
+
+    /// Places available in all; null when unlimited.
+    async fn capacity(&self) -> Option<i32> {
+        self.0.capacity
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.cancelled_at
+    }
+
+    /// The group holding it; null for network-wide events.
+    async fn group(&self, ctx: &Context<'_>) -> ApiResult<Option<Group>> {
+        let Some(id) = self.0.group_id else { return Ok(None) };
+        Ok(loader(ctx)?.load_one(GroupById(id)).await?.map(Group))
+    }
+
+    async fn topic(&self, ctx: &Context<'_>) -> ApiResult<Option<Topic>> {
+        let Some(id) = self.0.topic_id else { return Ok(None) };
+        Ok(loader(ctx)?.load_one(TopicById(id)).await?.map(Topic))
+    }
+
+    /// How many people have a place.
+    async fn going_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
+        Ok(loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0))
+    }
+
+    /// Places still free; null when unlimited.
+    async fn places_left(&self, ctx: &Context<'_>) -> ApiResult<Option<u64>> {
+        let Some(capacity) = self.0.capacity else {
+            return Ok(None);
+        };
+        let going = loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0);
+        Ok(Some((capacity.max(0) as u64).saturating_sub(going)))
+    }
+
+    /// The viewer's own RSVP, if any.
+    async fn my_rsvp(&self, ctx: &Context<'_>) -> ApiResult<Option<Rsvp>> {
+        if viewer(ctx).user_id().is_none() {
+            return Ok(None);
+        }
+        Ok(loader(ctx)?.load_one(ViewerRsvp(self.0.id)).await?.map(Rsvp))
+    }
+
+    /// Who is going and who is waiting, in the order they answered: for the
+    /// group's organisers, the delivering trainer, coordinators and admins.
+    async fn attendees(&self, ctx: &Context<'_>) -> ApiResult<Vec<Rsvp>> {
+        Ok(rsvps::attendees(db(ctx), viewer(ctx), &self.0)
+            .await?
+            .into_iter()
+            .map(Rsvp)
+            .collect())
+    }
+
+    /// A calendar file of this one event ("add to calendar"); public events
+    /// only.
+    async fn ics_url(&self, ctx: &Context<'_>) -> Option<String> {
+        (self.0.visibility == EventVisibility::Public).then(|| ctx.data_unchecked::<PublicUrls>().event_ics(self.0.id))
+    }
+}
