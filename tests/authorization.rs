@@ -171,6 +171,99 @@ fn rows() -> Vec<Row> {
             expected: "N F F A F F A A",
         },
         Row {
+            covers: &["events"],
+            query: "{ events(first: 100) { totalCount edges { node { title visibility group { slug } goingCount myRsvp { status } } } } }",
+            variables: no_variables,
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["event"],
+            query: "query($id: ID!) { event(id: $id) { title placesLeft } }",
+            variables: |net, _| json!({ "id": net.alpha_members_event }),
+            // Not visible is null, not an error: members-only events do
+            // not reveal that they exist (checked in tests/events.rs).
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["event"],
+            query: "query($id: ID!) { event(id: $id) { attendees { status user { displayName email } } } }",
+            variables: |net, _| json!({ "id": net.alpha_public_event }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["myEvents"],
+            query: "{ myEvents(includePast: true) { status event { title } user { email } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["createEvent"],
+            query: "mutation($s: DateTime!, $e: DateTime!) { createEvent(input: { title: \"Stall\", startsAt: $s, endsAt: $e, kind: ACTION, groupSlug: \"alpha\" }) { id sequence } }",
+            variables: |_, _| json!({ "s": "2031-03-01T10:00:00Z", "e": "2031-03-01T12:00:00Z" }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["createEvent"],
+            query: "mutation { createEvent(input: { title: \"National day of action\", startsAt: \"2031-03-01T10:00:00Z\", endsAt: \"2031-03-01T16:00:00Z\", kind: ACTION }) { id } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["updateEvent"],
+            query: "mutation($id: ID!) { updateEvent(id: $id, input: { title: \"Alpha open meeting (moved)\" }) { sequence } }",
+            variables: |net, _| json!({ "id": net.alpha_public_event }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["cancelEvent"],
+            query: "mutation($id: ID!) { cancelEvent(id: $id) { status } }",
+            variables: |net, _| json!({ "id": net.alpha_public_event }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["cancelEvent"],
+            query: "mutation($id: ID!) { cancelEvent(id: $id) { status } }",
+            variables: |net, _| json!({ "id": net.beta_members_event }),
+            // Invisible to Alpha's people: not found, not forbidden.
+            expected: "N X X X A X A A",
+        },
+        Row {
+            covers: &["rsvp"],
+            query: "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
+            variables: |net, _| json!({ "id": net.alpha_public_event }),
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["rsvp"],
+            query: "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
+            variables: |net, _| json!({ "id": net.alpha_members_event }),
+            expected: "N X A A X X A A",
+        },
+        Row {
+            covers: &["cancelRsvp"],
+            query: "mutation($id: ID!) { cancelRsvp(eventId: $id) }",
+            variables: |net, _| json!({ "id": net.alpha_public_event }),
+            expected: "N X A X X X X X",
+        },
+        Row {
+            covers: &["feedTokens"],
+            query: "{ feedTokens { id label createdAt } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["createFeedToken"],
+            query: "mutation { createFeedToken(label: \"phone\") { secret url webcalUrl feedToken { label } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["revokeFeedToken"],
+            query: "mutation($id: ID!) { revokeFeedToken(id: $id) }",
+            variables: |_, _| json!({ "id": uuid::Uuid::new_v4() }),
+            expected: "N X X X X X X X",
+        },
+        Row {
             covers: &["leaveGroup"],
             query: "mutation { leaveGroup(groupSlug: \"alpha\") }",
             variables: no_variables,

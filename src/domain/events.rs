@@ -210,6 +210,8 @@ pub async fn get_visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -
 }
 
 async fn get_manageable(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
+    // Anonymous callers learn they must sign in, not whether the event exists.
+    authorize(viewer, Action::UseOwnAccount)?;
     let event = get_visible(db, viewer, id).await?;
     authorize(
         viewer,

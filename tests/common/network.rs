@@ -3,7 +3,10 @@
 //! that tests can act as each of them.
 
 use chrono::Utc;
-use entity::{MembershipRole, MembershipStatus, UserRole, group, membership, trainer_profile, user};
+use entity::{
+    EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
+    membership, rsvp, trainer_profile, user,
+};
 use muster::auth::jwt::TokenKeys;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
@@ -61,6 +64,13 @@ pub struct Network {
     pub trainer: Person,
     pub coordinator: Person,
     pub admin: Person,
+    /// A public event of Alpha next week, with room for 20; the member
+    /// has a place.
+    pub alpha_public_event: Uuid,
+    /// A members-only event of Alpha next week.
+    pub alpha_members_event: Uuid,
+    /// A members-only event of Beta next week.
+    pub beta_members_event: Uuid,
 }
 
 impl Network {
@@ -172,6 +182,38 @@ async fn join(db: &DatabaseConnection, user: &Person, group: Uuid, role: Members
     .unwrap();
 }
 
+async fn add_event(db: &DatabaseConnection, title: &str, group: Uuid, visibility: EventVisibility) -> Uuid {
+    let now = Utc::now();
+    let starts_at = now + chrono::Duration::days(7);
+    event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        title: Set(title.to_owned()),
+        description: Set(String::new()),
+        starts_at: Set(starts_at),
+        ends_at: Set(starts_at + chrono::Duration::hours(2)),
+        timezone: Set("Europe/London".into()),
+        venue: Set(Some("Community Hall".into())),
+        address: Set(None),
+        online_url: Set(None),
+        kind: Set(EventKind::Meeting),
+        group_id: Set(Some(group)),
+        topic_id: Set(None),
+        visibility: Set(visibility),
+        status: Set(EventStatus::Scheduled),
+        sequence: Set(0),
+        capacity: Set(Some(20)),
+        request_id: Set(None),
+        created_by: Set(None),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
 /// Writes the network into `db`.
 pub async fn build(db: &DatabaseConnection) -> Network {
     let hash = muster::domain::password::hash(PASSWORD).unwrap();
@@ -188,6 +230,9 @@ pub async fn build(db: &DatabaseConnection) -> Network {
         trainer: add_user(db, "trainer", UserRole::Supporter, &hash).await,
         coordinator: add_user(db, "coordinator", UserRole::Coordinator, &hash).await,
         admin: add_user(db, "admin", UserRole::Admin, &hash).await,
+        alpha_public_event: add_event(db, "Alpha open meeting", alpha, EventVisibility::Public).await,
+        alpha_members_event: add_event(db, "Alpha planning", alpha, EventVisibility::Members).await,
+        beta_members_event: add_event(db, "Beta planning", beta, EventVisibility::Members).await,
     };
     use MembershipRole::*;
     use MembershipStatus::*;
@@ -196,6 +241,17 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     join(db, &network.pending, alpha, Member, Pending).await;
     join(db, &network.other_organiser, beta, Organiser, Active).await;
     let now = Utc::now();
+    rsvp::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        event_id: Set(network.alpha_public_event),
+        user_id: Set(network.member.id),
+        status: Set(RsvpStatus::Going),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
     trainer_profile::ActiveModel {
         id: Set(network.trainer.id),
         monthly_cap: Set(4),
