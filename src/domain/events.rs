@@ -418,7 +418,9 @@ pub fn topic_condition(topic_slugs: &[String]) -> Condition {
 }
 
 fn filter_condition(filter: &EventFilter, scope: &EventScope, now: DateTime<Utc>) -> Condition {
-    let mut condition = scope_condition(scope)
+    // The scope is an OR of its own: it is nested, never extended.
+    let mut condition = Condition::all()
+        .add(scope_condition(scope))
         .add(event::Column::EndsAt.gte(filter.from.unwrap_or(now)))
         .add(group_condition(&filter.group_slugs, &filter.regions));
     if let Some(to) = filter.to {

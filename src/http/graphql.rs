@@ -28,6 +28,8 @@ pub async fn graphiql() -> Html<String> {
     )
 }
 
+const LOADER_BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
+
 #[handler]
 pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
     let authorization = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
@@ -60,13 +62,13 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         // the content of the body.
         Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")),
     };
-    let loader = DataLoader::new(
-        AppLoader {
-            db: state.db.clone(),
-            viewer_id: viewer.user_id(),
-        },
-        tokio::spawn,
-    );
+    // The batch window must outlast the resolution of a whole page of
+    // objects, or a large page is loaded in several batches.
+    let app_loader = AppLoader {
+        db: state.db.clone(),
+        viewer_id: viewer.user_id(),
+    };
+    let loader = DataLoader::new(app_loader, tokio::spawn).delay(LOADER_BATCH_WINDOW);
     let batch = batch.data(viewer).data(std::sync::Arc::new(loader));
     GraphQLBatchResponse(state.schema.execute_batch(batch).await).into_response()
 }
