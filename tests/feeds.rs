@@ -1,0 +1,301 @@
+//! The calendar feeds over HTTP, read back with an independent parser (the
+//! `ical` crate): what each feed holds, cancellations, time zones across a
+//! daylight-saving change, ETags, and private feed tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{collections::BTreeSet, io::BufReader};
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use common::{
+    TestDb, graphql_as,
+    network::{self, Persona},
+};
+use entity::{EventVisibility, event, user};
+use poem::{Endpoint, test::TestClient};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+struct Fetched {
+    status: u16,
+    etag: Option<String>,
+    content_type: Option<String>,
+    body: String,
+}
+
+async fn fetch<E: Endpoint>(client: &TestClient<E>, path: &str, if_none_match: Option<&str>) -> Fetched {
+    let mut request = client.get(path);
+    if let Some(tag) = if_none_match {
+        request = request.header("If-None-Match", tag);
+    }
+    let response = request.send().await;
+    let header = |name: &str| {
+        response
+            .0
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (status, etag, content_type) = (response.0.status().as_u16(), header("etag"), header("content-type"));
+    let body = response.0.into_body().into_string().await.unwrap();
+    Fetched {
+        status,
+        etag,
+        content_type,
+        body,
+    }
+}
+
+/// One parsed VEVENT: property name → raw value.
+type ParsedEvent = std::collections::HashMap<String, String>;
+
+fn parse(body: &str) -> Vec<ParsedEvent> {
+    let mut calendars = ical::IcalParser::new(BufReader::new(body.as_bytes()));
+    let calendar = calendars.next().expect("one calendar").expect("the feed parses");
+    assert!(calendars.next().is_none());
+    calendar
+        .events
+        .into_iter()
+        .map(|e| {
+            e.properties
+                .into_iter()
+                .map(|p| (p.name, p.value.unwrap_or_default()))
+                .collect()
+        })
+        .collect()
+}
+
+fn utc(value: &str) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ").expect("a UTC date-time"))
+}
+
+on_both_databases!(
+    the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_data,
+    local_times_hold_across_a_daylight_saving_change,
+    cancelling_changes_status_sequence_and_etag,
+    private_feeds_follow_their_owner_and_die_with_their_token,
+);
+
+async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_data(db: TestDb) {
+    muster::seed::seed_demo(&db.conn, Utc::now()).await.unwrap();
+    let client = db.app();
+    let feed = fetch(&client, "/calendar.ics", None).await;
+    assert_eq!(feed.status, 200);
+    assert_eq!(feed.content_type.as_deref(), Some("text/calendar; charset=utf-8"));
+    assert!(feed.body.starts_with("BEGIN:VCALENDAR\r\n") && feed.body.ends_with("END:VCALENDAR\r\n"));
+    assert!(
+        feed.body.split("\r\n").all(|line| line.len() <= 75),
+        "folded at 75 octets"
+    );
+    assert!(!feed.body.replace("\r\n", "").contains('\n'), "CRLF only");
+
+    let events = parse(&feed.body);
+    let since = Utc::now() - chrono::Duration::days(30);
+    let all = event::Entity::find().all(&db.conn).await.unwrap();
+    let expected: BTreeSet<String> = all
+        .iter()
+        .filter(|e| e.visibility == EventVisibility::Public && e.ends_at >= since)
+        .map(|e| e.id.to_string())
+        .collect();
+    let uids: BTreeSet<String> = events
+        .iter()
+        .map(|e| e["UID"].split('@').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(uids, expected);
+    assert!(expected.len() > 5);
+    for members_only in all.iter().filter(|e| e.visibility == EventVisibility::Members) {
+        assert!(
+            !feed.body.contains(&members_only.id.to_string()),
+            "members-only event in the public feed"
+        );
+        assert!(
+            !feed.body.contains(&members_only.title),
+            "members-only title {}",
+            members_only.title
+        );
+    }
+    for person in user::Entity::find()
+        .filter(user::Column::Email.is_not_null())
+        .all(&db.conn)
+        .await
+        .unwrap()
+    {
+        assert!(
+            !feed.body.contains(person.email.as_deref().unwrap()),
+            "personal email in the public feed"
+        );
+    }
+
+    // Field by field against the database.
+    for parsed in &events {
+        let id = parsed["UID"].split('@').next().unwrap();
+        let stored = all.iter().find(|e| e.id.to_string() == id).unwrap();
+        assert_eq!(utc(&parsed["DTSTART"]), stored.starts_at, "{id}");
+        assert_eq!(utc(&parsed["DTEND"]), stored.ends_at);
+        assert_eq!(
+            utc(&parsed["LAST-MODIFIED"]),
+            stored.updated_at.with_nanosecond(0).unwrap()
+        );
+        assert_eq!(parsed["SEQUENCE"], stored.sequence.to_string());
+        let cancelled = stored.status == entity::EventStatus::Cancelled;
+        assert_eq!(parsed["STATUS"], if cancelled { "CANCELLED" } else { "CONFIRMED" });
+        assert_eq!(
+            parsed["SUMMARY"].starts_with("Cancelled: "),
+            cancelled,
+            "{}",
+            parsed["SUMMARY"]
+        );
+        assert!(parsed["URL"].ends_with(&format!("/events/{id}.ics")));
+    }
+
+    // Filters narrow the feed; an unknown kind is a clear 400.
+    let leeds = fetch(&client, "/calendar.ics?group=leeds&group=bristol", None).await;
+    let leeds_events = parse(&leeds.body);
+    assert!(!leeds_events.is_empty() && leeds_events.len() < events.len());
+    let talks = fetch(&client, "/calendar.ics?kind=talk&kind=WORKSHOP", None).await;
+    assert!(
+        parse(&talks.body)
+            .iter()
+            .all(|e| ["Talk", "Workshop"].contains(&e["CATEGORIES"].as_str()))
+    );
+    assert_eq!(fetch(&client, "/calendar.ics?kind=PARTY", None).await.status, 400);
+    let group = fetch(&client, "/groups/leeds/calendar.ics", None).await;
+    assert_eq!(group.status, 200);
+    assert!(group.body.contains("X-WR-CALNAME:"));
+    assert_eq!(fetch(&client, "/groups/atlantis/calendar.ics", None).await.status, 404);
+}
+
+use chrono::Timelike;
+
+const CREATE: &str = "mutation($input: CreateEventInput!) { createEvent(input: $input) { id } }";
+
+async fn local_times_hold_across_a_daylight_saving_change(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let london = chrono_tz::Europe::London;
+    // 19:00 in London in late March (BST, UTC+1) and in November (GMT).
+    for (day, title) in [((2031, 3, 31), "Spring meeting"), ((2031, 11, 3), "Autumn meeting")] {
+        let start = london
+            .with_ymd_and_hms(day.0, day.1, day.2, 19, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let input = json!({
+            "title": title, "kind": "MEETING", "groupSlug": "alpha",
+            "startsAt": start.to_rfc3339(), "endsAt": (start + chrono::Duration::hours(2)).to_rfc3339(),
+        });
+        let (_, body) = graphql_as(
+            &client,
+            net.token(Persona::Organiser).as_deref(),
+            CREATE,
+            json!({ "input": input }),
+        )
+        .await;
+        assert!(body["data"]["createEvent"]["id"].is_string(), "{body}");
+    }
+    let feed = fetch(&client, "/groups/alpha/calendar.ics", None).await;
+    let events = parse(&feed.body);
+    for (title, utc_hour) in [("Spring meeting", 18), ("Autumn meeting", 19)] {
+        let parsed = events.iter().find(|e| e["SUMMARY"] == title).unwrap();
+        let start = utc(&parsed["DTSTART"]);
+        assert_eq!(start.hour(), utc_hour, "{title} in UTC");
+        assert_eq!(start.with_timezone(&london).hour(), 19, "{title} in London");
+        assert_eq!(parsed["X-MUSTER-TIMEZONE"], "Europe/London");
+    }
+}
+
+async fn cancelling_changes_status_sequence_and_etag(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let first = fetch(&client, "/groups/alpha/calendar.ics", None).await;
+    let etag = first.etag.clone().expect("an ETag");
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "strong: {etag}");
+    let again = fetch(&client, "/groups/alpha/calendar.ics", Some(&etag)).await;
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
+
+    let id = net.alpha_public_event.to_string();
+    let before = parse(&first.body)
+        .into_iter()
+        .find(|e| e["UID"].starts_with(&id))
+        .unwrap();
+    let (_, cancelled) = graphql_as(
+        &client,
+        net.token(Persona::Organiser).as_deref(),
+        "mutation($id: ID!) { cancelEvent(id: $id) { status } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(cancelled["data"]["cancelEvent"]["status"], "CANCELLED");
+
+    let after = fetch(&client, "/groups/alpha/calendar.ics", Some(&etag)).await;
+    assert_eq!(after.status, 200, "the feed changed");
+    assert_ne!(after.etag.as_deref(), Some(etag.as_str()));
+    let entry = parse(&after.body)
+        .into_iter()
+        .find(|e| e["UID"].starts_with(&id))
+        .expect("cancelled events stay");
+    assert_eq!(entry["STATUS"], "CANCELLED");
+    assert!(entry["SEQUENCE"].parse::<i32>().unwrap() > before["SEQUENCE"].parse::<i32>().unwrap());
+    assert_eq!(entry["SUMMARY"], "Cancelled: Alpha open meeting");
+}
+
+async fn private_feeds_follow_their_owner_and_die_with_their_token(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let member = net.token(Persona::Member);
+    let (_, created) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation { createFeedToken(label: \"phone\") { secret url webcalUrl feedToken { id label } } }",
+        json!({}),
+    )
+    .await;
+    let created = &created["data"]["createFeedToken"];
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.len() >= 43, "256 bits");
+    let url = created["url"].as_str().unwrap();
+    assert!(url.ends_with(&format!("/feeds/{secret}/calendar.ics")), "{url}");
+    assert!(created["webcalUrl"].as_str().unwrap().starts_with("webcal://"));
+    let path = format!("/feeds/{secret}/calendar.ics");
+
+    let feed = fetch(&client, &path, None).await;
+    assert_eq!(feed.status, 200);
+    let titles: BTreeSet<String> = parse(&feed.body).into_iter().map(|e| e["SUMMARY"].clone()).collect();
+    assert!(
+        titles.contains("Alpha open meeting") && titles.contains("Alpha planning"),
+        "{titles:?}"
+    );
+    assert!(!titles.contains("Beta planning"), "another group's members-only event");
+
+    // The list shows the token without its secret; only the hash is stored.
+    let (_, listed) = graphql_as(&client, member.as_deref(), "{ feedTokens { id label } }", json!({})).await;
+    assert_eq!(listed["data"]["feedTokens"][0]["label"], "phone");
+    assert!(!listed.to_string().contains(secret));
+    let stored = entity::feed_token::Entity::find().all(&db.conn).await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|t| t.token_hash != secret && !t.token_hash.contains(secret))
+    );
+
+    // Someone else cannot revoke it; its owner can, and then it is gone.
+    let token_id = created["feedToken"]["id"].as_str().unwrap();
+    let revoke = "mutation($id: ID!) { revokeFeedToken(id: $id) }";
+    let (_, other) = graphql_as(
+        &client,
+        net.token(Persona::Admin).as_deref(),
+        revoke,
+        json!({ "id": token_id }),
+    )
+    .await;
+    assert_eq!(other["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(fetch(&client, &path, None).await.status, 200);
+    let (_, revoked) = graphql_as(&client, member.as_deref(), revoke, json!({ "id": token_id })).await;
+    assert_eq!(revoked["data"]["revokeFeedToken"], true);
+    assert_eq!(fetch(&client, &path, None).await.status, 404);
+    assert_eq!(
+        fetch(&client, "/feeds/not-a-token/calendar.ics", None).await.status,
+        404
+    );
+}
