@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, dataloader::DataLoader};
+use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Viewer, error::Error, graphql::loaders::AppLoader};
+use crate::{auth::Viewer, error::Error, graphql::loaders::RequestLoader};
 
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
@@ -19,8 +19,8 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> &'a Viewer {
 }
 
 /// The request's DataLoader, set by the HTTP handler for each request.
-pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a DataLoader<AppLoader>, Error> {
-    ctx.data::<Arc<DataLoader<AppLoader>>>()
+pub fn loader<'a>(ctx: &Context<'a>) -> Result<&'a RequestLoader, Error> {
+    ctx.data::<Arc<RequestLoader>>()
         .map(Arc::as_ref)
         .map_err(|_| Error::Internal(anyhow::anyhow!("no DataLoader in the request context")))
 }

@@ -17,7 +17,7 @@ use crate::{
         context::{db, viewer},
         error::ApiResult,
         pagination::{decode_cursor, encode_cursor, page_size},
-        parse_id,
+        parse_id, prime,
         types::{ConnectionTotal, Event, GqlEventKind, GqlEventVisibility, Rsvp},
     },
 };
@@ -134,6 +134,7 @@ impl EventQuery {
             updated_since: input.updated_since,
         };
         let page = events::list_events(db(ctx), viewer(ctx), &filter, after.as_ref(), limit, Utc::now()).await?;
+        prime::events(ctx, &page.events).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next_page,

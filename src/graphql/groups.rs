@@ -12,6 +12,7 @@ use crate::{
         context::{db, viewer},
         error::ApiResult,
         pagination::{decode_cursor, encode_cursor, page_size},
+        prime,
         types::{ConnectionTotal, Group},
     },
 };
@@ -74,6 +75,7 @@ impl GroupQuery {
         };
 
         let page = groups::list_groups(db(ctx), &filter, after.as_ref(), limit).await?;
+        prime::groups(ctx, &page.groups).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next_page,

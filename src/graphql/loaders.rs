@@ -18,6 +18,9 @@ use crate::{
     graphql::error::ApiError,
 };
 
+/// The request's loader, with a cache that lives as long as the request.
+pub type RequestLoader = async_graphql::dataloader::DataLoader<AppLoader, async_graphql::dataloader::HashMapCache>;
+
 /// One loader per request; it knows the viewer so that reads it records
 /// in the audit trail name who read.
 pub struct AppLoader {
@@ -179,18 +182,17 @@ impl Loader<GoingCount> for AppLoader {
 }
 
 impl Loader<ViewerRsvp> for AppLoader {
-    type Value = rsvp::Model;
+    /// `None` is cached too: most events have no RSVP from the viewer, and
+    /// a miss must not send each item back to the database.
+    type Value = Option<rsvp::Model>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[ViewerRsvp]) -> Result<HashMap<ViewerRsvp, rsvp::Model>, ApiError> {
+    async fn load(&self, keys: &[ViewerRsvp]) -> Result<HashMap<ViewerRsvp, Option<rsvp::Model>>, ApiError> {
         let Some(viewer_id) = self.viewer_id else {
-            return Ok(HashMap::new());
+            return Ok(keys.iter().map(|k| (*k, None)).collect());
         };
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rsvps = rsvps::rsvps_of(&self.db, viewer_id, &ids).await?;
-        Ok(rsvps
-            .into_iter()
-            .map(|(event, rsvp)| (ViewerRsvp(event), rsvp))
-            .collect())
+        let mut rsvps = rsvps::rsvps_of(&self.db, viewer_id, &ids).await?;
+        Ok(keys.iter().map(|k| (*k, rsvps.remove(&k.0))).collect())
     }
 }

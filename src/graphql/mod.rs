@@ -10,6 +10,7 @@ mod groups;
 pub mod loaders;
 mod memberships;
 pub mod pagination;
+mod prime;
 pub mod types;
 
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};

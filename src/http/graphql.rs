@@ -5,7 +5,11 @@
 //! checked here, once per HTTP request: a bad one answers 401 before any
 //! resolver runs.
 
-use async_graphql::{BatchRequest, dataloader::DataLoader, http::GraphiQLSource};
+use async_graphql::{
+    BatchRequest,
+    dataloader::{DataLoader, HashMapCache},
+    http::GraphiQLSource,
+};
 use async_graphql_poem::GraphQLBatchResponse;
 use poem::{
     Body, IntoResponse, Request, Response,
@@ -16,7 +20,12 @@ use poem::{
 };
 use serde_json::json;
 
-use crate::{AppState, auth::viewer, error::Error, graphql::loaders::AppLoader};
+use crate::{
+    AppState,
+    auth::viewer,
+    error::Error,
+    graphql::loaders::{AppLoader, RequestLoader},
+};
 
 #[handler]
 pub async fn graphiql() -> Html<String> {
@@ -27,8 +36,6 @@ pub async fn graphiql() -> Html<String> {
             .finish(),
     )
 }
-
-const LOADER_BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[handler]
 pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
@@ -62,13 +69,13 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         // the content of the body.
         Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")),
     };
-    // The batch window must outlast the resolution of a whole page of
-    // objects, or a large page is loaded in several batches.
+    // Cached for this request only: list resolvers load a page's relations
+    // in one go (see `graphql::prime`), and each item then finds them here.
     let app_loader = AppLoader {
         db: state.db.clone(),
         viewer_id: viewer.user_id(),
     };
-    let loader = DataLoader::new(app_loader, tokio::spawn).delay(LOADER_BATCH_WINDOW);
+    let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
     let batch = batch.data(viewer).data(std::sync::Arc::new(loader));
     GraphQLBatchResponse(state.schema.execute_batch(batch).await).into_response()
 }

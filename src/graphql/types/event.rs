@@ -120,7 +120,7 @@ impl Event {
         if viewer(ctx).user_id().is_none() {
             return Ok(None);
         }
-        Ok(loader(ctx)?.load_one(ViewerRsvp(self.0.id)).await?.map(Rsvp))
+        Ok(loader(ctx)?.load_one(ViewerRsvp(self.0.id)).await?.flatten().map(Rsvp))
     }
 
     /// Who is going and who is waiting, in the order they answered: for the
