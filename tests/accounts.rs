@@ -435,7 +435,7 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
     let request = edges
         .iter()
         .find(|e| e["node"]["user"]["id"] == newcomer_id.as_str())
-        .expect("listed");
+        .unwrap_or_else(|| panic!("listed: {requests}"));
     assert_eq!(request["node"]["user"]["email"], "newcomer@people.example.org");
     let (_, approved) = graphql_as(
         &client,

@@ -150,6 +150,21 @@ async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_
         assert!(parsed["URL"].ends_with(&format!("/events/{id}.ics")));
     }
 
+    // A second, independent parser reads the same feed the same way.
+    if common::python::python_icalendar_available() {
+        let read = common::python::python_read(&feed.body);
+        assert_eq!(read.len(), events.len());
+        for (python, ours) in read.iter().zip(&events) {
+            assert_eq!(python["uid"], ours["UID"].as_str());
+            assert_eq!(
+                python["dtstart"],
+                utc(&ours["DTSTART"]).format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
+            assert_eq!(python["status"], ours["STATUS"].as_str());
+            assert_eq!(python["sequence"].to_string(), ours["SEQUENCE"]);
+        }
+    }
+
     // Filters narrow the feed; an unknown kind is a clear 400.
     let leeds = fetch(&client, "/calendar.ics?group=leeds&group=bristol", None).await;
     let leeds_events = parse(&leeds.body);
