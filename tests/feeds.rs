@@ -314,3 +314,112 @@ async fn private_feeds_follow_their_owner_and_die_with_their_token(db: TestDb) {
         404
     );
 }
+
+on_both_databases!(a_trainers_private_feed_and_attendee_list_include_their_engagements);
+
+async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db: TestDb) {
+    use entity::{AssignmentStatus, RequestKind, RequestState, assignment, request, topic};
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let net = network::build(&db.conn).await;
+    let now = Utc::now();
+    let topic = topic::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        slug: Set("know-your-rights".into()),
+        name: Set("Know your rights".into()),
+        description: Set(String::new()),
+        typical_duration_minutes: Set(90),
+        archived_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&db.conn)
+    .await
+    .unwrap();
+    let request = request::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        reference: Set("REQ-TEST01".into()),
+        kind: Set(RequestKind::Workshop),
+        topic_id: Set(topic.id),
+        group_id: Set(Some(net.beta)),
+        organisation_name: Set(None),
+        contact_name: Set(None),
+        contact_email: Set(None),
+        online: Set(false),
+        town: Set(Some("Glasgow".into())),
+        postcode_area: Set(Some("G1".into())),
+        expected_audience: Set(Some(20)),
+        notes: Set(String::new()),
+        state: Set(RequestState::Confirmed),
+        version: Set(3),
+        submitted_by: Set(Some(net.other_organiser.id)),
+        decline_reason: Set(None),
+        ended_at: Set(None),
+        contact_purged_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&db.conn)
+    .await
+    .unwrap();
+    let engagement = event::Entity::find_by_id(net.beta_members_event)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let (starts_at, ends_at) = (engagement.starts_at, engagement.ends_at);
+    let mut linked = engagement.into_active_model();
+    linked.request_id = Set(Some(request.id));
+    linked.update(&db.conn).await.unwrap();
+    assignment::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        request_id: Set(request.id),
+        trainer_id: Set(net.trainer.id),
+        status: Set(AssignmentStatus::Accepted),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        assigned_by: Set(Some(net.coordinator.id)),
+        note: Set(None),
+        created_at: Set(now),
+        responded_at: Set(Some(now)),
+    }
+    .insert(&db.conn)
+    .await
+    .unwrap();
+
+    let client = db.app();
+    let trainer = net.token(Persona::Trainer);
+    let (_, created) = graphql_as(
+        &client,
+        trainer.as_deref(),
+        "mutation { createFeedToken(label: \"work\") { secret } }",
+        json!({}),
+    )
+    .await;
+    let secret = created["data"]["createFeedToken"]["secret"].as_str().unwrap();
+    let feed = fetch(&client, &format!("/feeds/{secret}/calendar.ics"), None).await;
+    let titles: BTreeSet<String> = parse(&feed.body).into_iter().map(|e| e["SUMMARY"].clone()).collect();
+    assert!(titles.contains("Beta planning"), "the engagement: {titles:?}");
+    assert!(!titles.contains("Alpha planning"), "not a member of Alpha: {titles:?}");
+
+    // Delivering it, the trainer may see who is coming, though not a member.
+    let query = "query($id: ID!) { event(id: $id) { attendees { status } } }";
+    let (_, own) = graphql_as(
+        &client,
+        trainer.as_deref(),
+        query,
+        json!({ "id": net.beta_members_event }),
+    )
+    .await;
+    assert!(own["data"]["event"]["attendees"].is_array(), "their engagement: {own}");
+    let (_, list) = graphql_as(
+        &client,
+        trainer.as_deref(),
+        query,
+        json!({ "id": net.alpha_public_event }),
+    )
+    .await;
+    assert_eq!(
+        list["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "not theirs: {list}"
+    );
+}

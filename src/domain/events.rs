@@ -202,7 +202,10 @@ pub struct EventChanges {
 /// that members-only events do not even reveal that they exist.
 pub async fn get_visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
     let event = event::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)?;
-    if event_scope(viewer).includes(event.visibility == EventVisibility::Members, event.group_id) {
+    // The trainer delivering a members-only engagement sees it too.
+    if event_scope(viewer).includes(event.visibility == EventVisibility::Members, event.group_id)
+        || crate::domain::rsvps::delivered_by(db, &event, viewer.user_id()).await?
+    {
         Ok(event)
     } else {
         Err(Error::NotFound)
