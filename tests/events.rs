@@ -433,24 +433,7 @@ async fn statements_for(db: &TestDb, net: &Network, first: usize) -> usize {
 async fn statements_do_not_grow_with_the_page_size(db: TestDb) {
     let net = network::build(&db.conn).await;
     let client = db.app();
-    let topic_id = {
-        use sea_orm::{ActiveModelTrait, Set};
-        let now = chrono::Utc::now();
-        entity::topic::ActiveModel {
-            id: Set(uuid::Uuid::new_v4()),
-            slug: Set("stop-sharing".into()),
-            name: Set("Data sharing and patient confidentiality".into()),
-            description: Set(String::new()),
-            typical_duration_minutes: Set(90),
-            archived_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&db.conn)
-        .await
-        .unwrap()
-        .id
-    };
+    let topic_id = network::add_topic(&db.conn, "stop-sharing", "Data sharing and patient confidentiality").await;
     for n in 0..110 {
         let mut input = event_input(&format!("Event {n}"));
         input["groupSlug"] = json!(if n % 2 == 0 { "alpha" } else { "beta" });

@@ -318,28 +318,16 @@ async fn private_feeds_follow_their_owner_and_die_with_their_token(db: TestDb) {
 on_both_databases!(a_trainers_private_feed_and_attendee_list_include_their_engagements);
 
 async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db: TestDb) {
-    use entity::{AssignmentStatus, RequestKind, RequestState, assignment, request, topic};
+    use entity::{AssignmentStatus, RequestKind, RequestState, assignment, request};
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
     let net = network::build(&db.conn).await;
     let now = Utc::now();
-    let topic = topic::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        slug: Set("know-your-rights".into()),
-        name: Set("Know your rights".into()),
-        description: Set(String::new()),
-        typical_duration_minutes: Set(90),
-        archived_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
+    let topic_id = network::add_topic(&db.conn, "know-your-rights", "Know your rights").await;
     let request = request::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
         reference: Set("REQ-TEST01".into()),
         kind: Set(RequestKind::Workshop),
-        topic_id: Set(topic.id),
+        topic_id: Set(topic_id),
         group_id: Set(Some(net.beta)),
         organisation_name: Set(None),
         contact_name: Set(None),

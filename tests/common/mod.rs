@@ -87,26 +87,7 @@ impl Template {
             }
             Backend::Postgres => {
                 let (admin_url, _) = self.postgres_cleanup.clone().expect("postgres template");
-                let name = format!("muster_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(&admin_url).await.expect("connect to PostgreSQL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {}", self.source))
-                    .await
-                    .expect("clone the template database");
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("postgres URL");
-                url.set_path(&format!("/{name}"));
-                let url = url.to_string();
-                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-                    .await
-                    .expect("open postgres");
-                TestDb {
-                    url,
-                    conn,
-                    backend: Backend::Postgres,
-                    _dir: None,
-                    postgres_cleanup: Some((admin_url, name)),
-                }
+                TestDb::postgres_database(admin_url, Some(&self.source)).await
             }
         }
     }
@@ -120,12 +101,14 @@ impl Drop for Template {
     }
 }
 
-/// Drops a test database from a thread of its own: `Drop` cannot await,
-/// and the test's runtime may be shutting down or have this worker blocked.
+/// Drops a test database from a thread of its own: `Drop` cannot await.
 /// The database's pool is not closed first (its connections belong to the
-/// test's runtime); `WITH (FORCE)` ends them from the server side.
+/// test's runtime); `WITH (FORCE)` ends them from the server side. While
+/// waiting, this worker hands its place to another (`block_in_place`): a
+/// connection of the pool may be halfway through authenticating, and the
+/// server waits for it before dropping, so the runtime must keep running.
 fn drop_postgres_database(admin_url: String, name: String) {
-    let _ = std::thread::spawn(move || {
+    let dropping = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -138,8 +121,14 @@ fn drop_postgres_database(admin_url: String, name: String) {
                 .ok()?;
             admin.close().await.ok()
         })
-    })
-    .join();
+    });
+    let on_multi_thread_runtime = tokio::runtime::Handle::try_current()
+        .is_ok_and(|rt| rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if on_multi_thread_runtime {
+        tokio::task::block_in_place(|| dropping.join().ok());
+    } else {
+        let _ = dropping.join();
+    }
 }
 
 /// A migrated database that exists for one test.
@@ -187,14 +176,20 @@ impl TestDb {
             eprintln!("skipping the PostgreSQL variant: {POSTGRES_ENV} is not set");
             return None;
         };
+        Some(Self::postgres_database(admin_url, None).await)
+    }
+
+    /// A new database on the test server, empty or copied from `template`.
+    async fn postgres_database(admin_url: String, template: Option<&str>) -> Self {
         let name = format!("muster_test_{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(&admin_url)
             .await
             .expect("connect to the PostgreSQL test server");
+        let template = template.map(|t| format!(" TEMPLATE {t}")).unwrap_or_default();
         admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .execute_unprepared(&format!("CREATE DATABASE {name}{template}"))
             .await
-            .expect("create test database");
+            .expect("create a test database");
         admin.close().await.ok();
         let mut url = url::Url::parse(&admin_url).expect("postgres URL");
         url.set_path(&format!("/{name}"));
@@ -202,13 +197,13 @@ impl TestDb {
         let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
             .await
             .expect("open postgres");
-        Some(Self {
+        Self {
             url,
             conn,
             backend: Backend::Postgres,
             _dir: None,
             postgres_cleanup: Some((admin_url, name)),
-        })
+        }
     }
 
     pub fn config(&self) -> Config {

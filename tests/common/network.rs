@@ -5,7 +5,7 @@
 use chrono::Utc;
 use entity::{
     EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
-    membership, rsvp, trainer_profile, user,
+    membership, rsvp, topic, trainer_profile, user,
 };
 use muster::auth::jwt::TokenKeys;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
@@ -205,6 +205,25 @@ async fn add_event(db: &DatabaseConnection, title: &str, group: Uuid, visibility
         request_id: Set(None),
         created_by: Set(None),
         cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+/// Adds a topic to the catalogue; returns its id.
+pub async fn add_topic(db: &DatabaseConnection, slug: &str, name: &str) -> Uuid {
+    let now = Utc::now();
+    topic::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        description: Set(String::new()),
+        typical_duration_minutes: Set(90),
+        archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
