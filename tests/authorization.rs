@@ -264,6 +264,30 @@ fn rows() -> Vec<Row> {
             expected: "N X X X X X X X",
         },
         Row {
+            covers: &["topics"],
+            query: "{ topics(includeArchived: true) { slug name typicalDurationMinutes archivedAt } }",
+            variables: no_variables,
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["createTopic"],
+            query: "mutation { createTopic(input: { slug: \"campaign-skills\", name: \"Campaign skills\", typicalDurationMinutes: 120 }) { slug } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["updateTopic"],
+            query: "mutation($id: ID!) { updateTopic(id: $id, input: { typicalDurationMinutes: 60 }) { typicalDurationMinutes } }",
+            variables: |net, _| json!({ "id": net.topic }),
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["archiveTopic"],
+            query: "mutation($id: ID!) { archiveTopic(id: $id) }",
+            variables: |net, _| json!({ "id": net.topic }),
+            expected: "N F F F F F A A",
+        },
+        Row {
             covers: &["leaveGroup"],
             query: "mutation { leaveGroup(groupSlug: \"alpha\") }",
             variables: no_variables,

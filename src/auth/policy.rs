@@ -48,6 +48,8 @@ pub enum Action<'a> {
     ReadAccountRole {
         subject_id: Uuid,
     },
+    /// Add to, change or archive the topic catalogue.
+    ManageTopics,
     /// Create an event for a group, or (`None`) for the whole network.
     CreateEvent {
         group_id: Option<Uuid>,
@@ -113,7 +115,7 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     let allowed = match action {
         UseOwnAccount => true,
         SetUserRole => viewer.is_admin(),
-        CreateGroup | ArchiveGroup => viewer.is_staff(),
+        CreateGroup | ArchiveGroup | ManageTopics => viewer.is_staff(),
         UpdateGroup {
             group_id,
             network_fields,
@@ -215,6 +217,7 @@ mod tests {
             ("use own account", Action::UseOwnAccount, "N A A A A A A A A A"),
             ("set user role", Action::SetUserRole, "N F F F F F F F F A"),
             ("create group", Action::CreateGroup, "N F F F F F F F A A"),
+            ("manage topics", Action::ManageTopics, "N F F F F F F F A A"),
             ("archive group", Action::ArchiveGroup, "N F F F F F F F A A"),
             (
                 "update group profile",

@@ -150,7 +150,7 @@ pub async fn lock_group(db: &impl ConnectionTrait, group_id: Uuid) -> Result<()>
 const MAX_DESCRIPTION_CHARS: usize = 5000;
 const MAX_REGION_CHARS: usize = 60;
 
-fn validate_slug(raw: &str) -> Result<String> {
+pub fn validate_slug(raw: &str) -> Result<String> {
     let slug = raw.trim().to_lowercase();
     let ok = (2..=40).contains(&slug.len())
         && slug

@@ -11,3 +11,4 @@ pub mod groups;
 pub mod memberships;
 pub mod password;
 pub mod rsvps;
+pub mod topics;

@@ -11,6 +11,7 @@ pub mod loaders;
 mod memberships;
 pub mod pagination;
 mod prime;
+mod topics;
 pub mod types;
 
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
@@ -27,6 +28,7 @@ pub struct QueryRoot(
     memberships::MembershipQuery,
     events::EventQuery,
     feeds::FeedQuery,
+    topics::TopicQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,6 +39,7 @@ pub struct MutationRoot(
     memberships::MembershipMutation,
     events::EventMutation,
     feeds::FeedMutation,
+    topics::TopicMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

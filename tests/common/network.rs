@@ -71,6 +71,8 @@ pub struct Network {
     pub alpha_members_event: Uuid,
     /// A members-only event of Beta next week.
     pub beta_members_event: Uuid,
+    /// A topic of the catalogue.
+    pub topic: Uuid,
 }
 
 impl Network {
@@ -252,6 +254,7 @@ pub async fn build(db: &DatabaseConnection) -> Network {
         alpha_public_event: add_event(db, "Alpha open meeting", alpha, EventVisibility::Public).await,
         alpha_members_event: add_event(db, "Alpha planning", alpha, EventVisibility::Members).await,
         beta_members_event: add_event(db, "Beta planning", beta, EventVisibility::Members).await,
+        topic: add_topic(db, "intro-nhs-charging", "Introduction to NHS charging").await,
     };
     use MembershipRole::*;
     use MembershipStatus::*;

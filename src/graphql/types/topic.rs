@@ -26,4 +26,9 @@ impl Topic {
     async fn typical_duration_minutes(&self) -> i32 {
         self.0.typical_duration_minutes
     }
+
+    /// Set when the topic was taken out of the catalogue.
+    async fn archived_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0.archived_at
+    }
 }
