@@ -288,6 +288,48 @@ fn rows() -> Vec<Row> {
             expected: "N F F F F F A A",
         },
         Row {
+            covers: &["trainerProfile"],
+            query: "{ trainerProfile { monthlyCap regions topics { slug } unavailablePeriods { startsAt } user { email } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["trainerProfile"],
+            query: "query($id: ID) { trainerProfile(trainerId: $id) { monthlyCap regions user { email } } }",
+            variables: |net, _| json!({ "id": net.trainer.id }),
+            expected: "N F F F F A A A",
+        },
+        Row {
+            covers: &["trainers"],
+            query: "{ trainers(topic: \"intro-nhs-charging\", availableBetween: { startsAt: \"2031-01-01T10:00:00Z\", endsAt: \"2031-01-01T12:00:00Z\" }) { user { displayName email } regions } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["setTrainerProfile"],
+            query: "mutation($topic: ID!) { setTrainerProfile(input: { topicIds: [$topic], regions: [\"Wales\"], monthlyCap: 3 }) { monthlyCap regions topics { slug } } }",
+            variables: |net, _| json!({ "topic": net.topic }),
+            expected: "N F F F F A A A",
+        },
+        Row {
+            covers: &["setTrainerProfile"],
+            query: "mutation($id: ID, $topic: ID!) { setTrainerProfile(trainerId: $id, input: { topicIds: [$topic], regions: [\"Wales\", \"wales\"], monthlyCap: 3 }) { regions user { email } } }",
+            variables: |net, _| json!({ "id": net.trainer.id, "topic": net.topic }),
+            expected: "N F F F F A A A",
+        },
+        Row {
+            covers: &["addUnavailability"],
+            query: "mutation { addUnavailability(input: { startsAt: \"2031-08-01T00:00:00Z\", endsAt: \"2031-08-15T00:00:00Z\", note: \"leave\" }) { id } }",
+            variables: no_variables,
+            expected: "N F F F F A X X",
+        },
+        Row {
+            covers: &["removeUnavailability"],
+            query: "mutation($id: ID!) { removeUnavailability(id: $id) }",
+            variables: |_, _| json!({ "id": uuid::Uuid::new_v4() }),
+            expected: "N X X X X X X X",
+        },
+        Row {
             covers: &["leaveGroup"],
             query: "mutation { leaveGroup(groupSlug: \"alpha\") }",
             variables: no_variables,

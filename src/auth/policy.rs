@@ -50,6 +50,14 @@ pub enum Action<'a> {
     },
     /// Add to, change or archive the topic catalogue.
     ManageTopics,
+    /// Change a trainer's profile or away periods; `profile_exists` is
+    /// false when this would make someone a trainer.
+    ManageTrainerProfile {
+        trainer_id: Uuid,
+        profile_exists: bool,
+    },
+    /// Search the trainers (coordinators matching requests).
+    ListTrainers,
     /// Create an event for a group, or (`None`) for the whole network.
     CreateEvent {
         group_id: Option<Uuid>,
@@ -115,7 +123,11 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     let allowed = match action {
         UseOwnAccount => true,
         SetUserRole => viewer.is_admin(),
-        CreateGroup | ArchiveGroup | ManageTopics => viewer.is_staff(),
+        CreateGroup | ArchiveGroup | ManageTopics | ListTrainers => viewer.is_staff(),
+        ManageTrainerProfile {
+            trainer_id,
+            profile_exists,
+        } => viewer.is_staff() || (profile_exists && trainer_id == user.id),
         UpdateGroup {
             group_id,
             network_fields,
@@ -218,6 +230,31 @@ mod tests {
             ("set user role", Action::SetUserRole, "N F F F F F F F F A"),
             ("create group", Action::CreateGroup, "N F F F F F F F A A"),
             ("manage topics", Action::ManageTopics, "N F F F F F F F A A"),
+            ("list trainers", Action::ListTrainers, "N F F F F F F F A A"),
+            (
+                "make oneself a trainer",
+                Action::ManageTrainerProfile {
+                    trainer_id: SELF_ID,
+                    profile_exists: false,
+                },
+                "N F F F F F F F A A",
+            ),
+            (
+                "edit one's own trainer profile",
+                Action::ManageTrainerProfile {
+                    trainer_id: SELF_ID,
+                    profile_exists: true,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "edit someone else's trainer profile",
+                Action::ManageTrainerProfile {
+                    trainer_id: LONER,
+                    profile_exists: true,
+                },
+                "N F F F F F F F A A",
+            ),
             ("archive group", Action::ArchiveGroup, "N F F F F F F F A A"),
             (
                 "update group profile",

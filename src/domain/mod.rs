@@ -12,3 +12,4 @@ pub mod memberships;
 pub mod password;
 pub mod rsvps;
 pub mod topics;
+pub mod trainers;

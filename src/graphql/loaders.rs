@@ -6,14 +6,14 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
-use entity::{event, group, rsvp, topic, user};
+use entity::{event, group, rsvp, topic, trainer_unavailability, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     domain::{
         audit::{self, AuditAction, NewAuditEntry},
-        memberships, rsvps,
+        memberships, rsvps, trainers,
     },
     graphql::error::ApiError,
 };
@@ -194,5 +194,41 @@ impl Loader<ViewerRsvp> for AppLoader {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let mut rsvps = rsvps::rsvps_of(&self.db, viewer_id, &ids).await?;
         Ok(keys.iter().map(|k| (*k, rsvps.remove(&k.0))).collect())
+    }
+}
+
+/// A trainer's topics and regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TrainerCoverage(pub Uuid);
+
+/// A trainer's away periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TrainerAway(pub Uuid);
+
+impl Loader<TrainerCoverage> for AppLoader {
+    type Value = (Vec<Uuid>, Vec<String>);
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TrainerCoverage]) -> Result<HashMap<TrainerCoverage, Self::Value>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut coverage = trainers::coverage(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, coverage.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<TrainerAway> for AppLoader {
+    type Value = Vec<trainer_unavailability::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TrainerAway]) -> Result<HashMap<TrainerAway, Self::Value>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut periods = trainers::unavailability(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, periods.remove(&k.0).unwrap_or_default()))
+            .collect())
     }
 }

@@ -12,6 +12,7 @@ mod memberships;
 pub mod pagination;
 mod prime;
 mod topics;
+mod trainers;
 pub mod types;
 
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     events::EventQuery,
     feeds::FeedQuery,
     topics::TopicQuery,
+    trainers::TrainerQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +42,7 @@ pub struct MutationRoot(
     events::EventMutation,
     feeds::FeedMutation,
     topics::TopicMutation,
+    trainers::TrainerMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

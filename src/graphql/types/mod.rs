@@ -8,6 +8,7 @@ mod group;
 mod membership;
 mod rsvp;
 mod topic;
+mod trainer;
 mod user;
 
 use async_graphql::SimpleObject;
@@ -23,6 +24,7 @@ pub use group::Group;
 pub use membership::Membership;
 pub use rsvp::Rsvp;
 pub use topic::Topic;
+pub use trainer::{TrainerProfile, UnavailablePeriod};
 pub use user::User;
 
 /// Extra fields on every connection.

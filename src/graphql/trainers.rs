@@ -1,0 +1,133 @@
+//! Trainer profiles, away periods, and finding trainers.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    domain::trainers::{self, ProfileInput, TrainerSearch},
+    graphql::{
+        context::{db, viewer},
+        error::ApiResult,
+        parse_id,
+        types::{TrainerProfile, UnavailablePeriod},
+    },
+};
+
+#[derive(InputObject)]
+pub struct TrainerProfileInput {
+    /// Topics of the catalogue the trainer covers.
+    pub topic_ids: Vec<ID>,
+    /// Regions the trainer travels to, e.g. `Wales`.
+    pub regions: Vec<String>,
+    /// Engagements a month at most (0 pauses new ones).
+    pub monthly_cap: i32,
+}
+
+#[derive(InputObject)]
+pub struct TimeRangeInput {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct UnavailabilityInput {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// For the trainer and coordinators only, e.g. "annual leave".
+    pub note: Option<String>,
+}
+
+fn optional_id(field: &str, id: Option<ID>) -> Result<Option<uuid::Uuid>, crate::error::Error> {
+    id.map(|id| parse_id(field, &id)).transpose()
+}
+
+#[derive(Default)]
+pub struct TrainerQuery;
+
+#[Object]
+impl TrainerQuery {
+    /// A trainer's profile: your own by default; coordinators and admins
+    /// may name anyone's. Null when there is none.
+    async fn trainer_profile(&self, ctx: &Context<'_>, trainer_id: Option<ID>) -> ApiResult<Option<TrainerProfile>> {
+        let trainer_id = optional_id("trainerId", trainer_id)?;
+        Ok(trainers::get_profile(db(ctx), viewer(ctx), trainer_id)
+            .await?
+            .map(TrainerProfile))
+    }
+
+    /// Coordinators and admins: trainers who cover a topic (slug) and a
+    /// region, and are free for a whole period, by name.
+    async fn trainers(
+        &self,
+        ctx: &Context<'_>,
+        topic: Option<String>,
+        region: Option<String>,
+        available_between: Option<TimeRangeInput>,
+    ) -> ApiResult<Vec<TrainerProfile>> {
+        let search = TrainerSearch {
+            topic_slug: topic,
+            region,
+            available_between: available_between.map(|r| (r.starts_at, r.ends_at)),
+        };
+        Ok(trainers::find_trainers(db(ctx), viewer(ctx), &search)
+            .await?
+            .into_iter()
+            .map(TrainerProfile)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct TrainerMutation;
+
+#[Object]
+impl TrainerMutation {
+    /// Sets a trainer's topics, regions and monthly cap: your own, or, for
+    /// coordinators and admins, anyone's (which makes them a trainer).
+    async fn set_trainer_profile(
+        &self,
+        ctx: &Context<'_>,
+        trainer_id: Option<ID>,
+        input: TrainerProfileInput,
+    ) -> ApiResult<TrainerProfile> {
+        let topic_ids = input
+            .topic_ids
+            .iter()
+            .map(|id| parse_id("topicIds", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let profile_input = ProfileInput {
+            topic_ids,
+            regions: input.regions,
+            monthly_cap: input.monthly_cap,
+        };
+        let trainer_id = optional_id("trainerId", trainer_id)?;
+        let profile = trainers::set_profile(db(ctx), viewer(ctx), trainer_id, profile_input, Utc::now()).await?;
+        Ok(TrainerProfile(profile))
+    }
+
+    /// Records a period a trainer is away (your own, or as a coordinator).
+    async fn add_unavailability(
+        &self,
+        ctx: &Context<'_>,
+        trainer_id: Option<ID>,
+        input: UnavailabilityInput,
+    ) -> ApiResult<UnavailablePeriod> {
+        let trainer_id = optional_id("trainerId", trainer_id)?;
+        let period = trainers::add_unavailability(
+            db(ctx),
+            viewer(ctx),
+            trainer_id,
+            input.starts_at,
+            input.ends_at,
+            input.note.as_deref(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(UnavailablePeriod(period))
+    }
+
+    async fn remove_unavailability(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        trainers::remove_unavailability(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
+        Ok(true)
+    }
+}
