@@ -226,7 +226,8 @@ pub async fn create_group(
     model.insert(db).await.map_err(slug_taken)
 }
 
-fn slug_taken(err: DbErr) -> Error {
+/// A unique-slug violation as a validation error on `slug`.
+pub fn slug_taken(err: DbErr) -> Error {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => Error::validation("slug", "is already taken"),
         _ => err.into(),

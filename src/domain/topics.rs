@@ -4,14 +4,13 @@
 use chrono::{DateTime, Utc};
 use entity::topic;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::groups::validate_slug,
+    domain::groups::{slug_taken, validate_slug},
     error::{Error, Result},
 };
 
@@ -89,13 +88,6 @@ pub async fn create(
     .insert(db)
     .await
     .map_err(slug_taken)
-}
-
-fn slug_taken(err: DbErr) -> Error {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => Error::validation("slug", "is already taken"),
-        _ => err.into(),
-    }
 }
 
 /// Changes to a topic; `None` leaves a field. The slug is fixed: feed
