@@ -13,3 +13,4 @@ pub mod password;
 pub mod rsvps;
 pub mod topics;
 pub mod trainers;
+pub mod workflow;
