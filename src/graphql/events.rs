@@ -14,8 +14,9 @@ use crate::{
     },
     error::Error,
     graphql::{
-        context::{db, viewer},
+        context::{db, loader, viewer},
         error::ApiResult,
+        loaders::EventById,
         pagination::{decode_cursor, encode_cursor, page_size},
         parse_id, prime,
         types::{ConnectionTotal, Event, GqlEventKind, GqlEventVisibility, Rsvp},
@@ -163,6 +164,11 @@ impl EventQuery {
     /// `includePast`.
     async fn my_events(&self, ctx: &Context<'_>, #[graphql(default)] include_past: bool) -> ApiResult<Vec<Rsvp>> {
         let rows = rsvps::my_events(db(ctx), viewer(ctx), include_past, Utc::now()).await?;
+        // The events came with the RSVPs: hand them to the loader rather
+        // than fetch them again for `Rsvp.event`.
+        loader(ctx)?
+            .feed_many(rows.iter().map(|(_, event)| (EventById(event.id), event.clone())))
+            .await;
         Ok(rows.into_iter().map(|(rsvp, _event)| Rsvp(rsvp)).collect())
     }
 }

@@ -6,8 +6,9 @@ use chrono::Utc;
 use crate::{
     domain::memberships::{self, MemberChange},
     graphql::{
-        context::{db, operation_name, viewer},
+        context::{db, loader, operation_name, viewer},
         error::ApiResult,
+        loaders::GroupById,
         parse_id,
         types::{GqlMembershipRole, Membership},
     },
@@ -21,6 +22,11 @@ impl MembershipQuery {
     /// The signed-in person's memberships, requests to join included.
     async fn my_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Membership>> {
         let rows = memberships::my_memberships(db(ctx), viewer(ctx)).await?;
+        // The groups came with the memberships: hand them to the loader
+        // rather than fetch them again for `Membership.group`.
+        loader(ctx)?
+            .feed_many(rows.iter().map(|(_, group)| (GroupById(group.id), group.clone())))
+            .await;
         Ok(rows
             .into_iter()
             .map(|(membership, _group)| Membership(membership))
