@@ -19,6 +19,8 @@ pub struct Model {
     pub online: bool,
     pub town: Option<String>,
     pub postcode_area: Option<String>,
+    /// The region it is for, as groups and trainers name regions.
+    pub region: Option<String>,
     pub expected_audience: Option<i32>,
     pub notes: String,
     pub state: RequestState,
@@ -28,6 +30,12 @@ pub struct Model {
     pub decline_reason: Option<String>,
     pub ended_at: Option<DateTimeUtc>,
     pub contact_purged_at: Option<DateTimeUtc>,
+    /// Whether the event it leads to may be listed publicly.
+    pub public_event: bool,
+    /// What delivery reported: people who came, and the requester's or
+    /// trainer's feedback.
+    pub attendance: Option<i32>,
+    pub feedback: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

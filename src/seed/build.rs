@@ -602,6 +602,7 @@ impl Builder {
             online: spec.online,
             town: Some(asker.town),
             postcode_area: Some(asker.postcode_area),
+            region: Some(asker.region),
             expected_audience: spec.audience,
             notes: spec.notes.into(),
             state: spec.state,
@@ -610,6 +611,9 @@ impl Builder {
             decline_reason: (spec.state == Declined).then(|| note.to_owned()),
             ended_at: ended.then_some(last_at),
             contact_purged_at: None,
+            public_event: spec.visibility == EventVisibility::Public,
+            attendance: (spec.state == Delivered).then(|| spec.audience.unwrap_or(20) * 4 / 5),
+            feedback: None,
             created_at: submitted_at,
             updated_at: last_at,
         });
@@ -634,12 +638,14 @@ impl Builder {
                     contact: None,
                     town: info.spec.town.into(),
                     postcode_area: info.spec.postcode_area.into(),
+                    region: info.spec.region.into(),
                 })
             }
             Requester::Organisation {
                 name,
                 town,
                 postcode_area,
+                region,
             } => {
                 let contact = self.add_user(UserRole::Supporter, submitted_at - TimeDelta::days(2));
                 Ok(Asker {
@@ -651,6 +657,7 @@ impl Builder {
                     contact: Some(contact),
                     town: town.into(),
                     postcode_area: postcode_area.into(),
+                    region: region.into(),
                 })
             }
         }
@@ -725,6 +732,7 @@ struct Asker {
     contact: Option<Person>,
     town: String,
     postcode_area: String,
+    region: String,
 }
 
 /// An accepted assignment: what its event is made from.
