@@ -119,6 +119,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Requests for a speaker or workshop accepted per hour from one client
+    /// address without an account.
+    pub anonymous_requests_per_hour: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://muster.db?mode=rwc";
@@ -211,6 +214,16 @@ impl Config {
             })?,
         };
 
+        let anonymous_requests_per_hour = match get("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR") {
+            None => 5,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| *n <= 10_000).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_ANONYMOUS_REQUESTS_PER_HOUR",
+                    format!("`{raw}` is not a number from 0 to 10000"),
+                )
+            })?,
+        };
+
         let log_format = match get("MUSTER_LOG_FORMAT").as_deref() {
             None | Some("human") => LogFormat::Human,
             Some("json") => LogFormat::Json,
@@ -242,6 +255,7 @@ impl Config {
             feed_past_days,
             log_format,
             max_body_bytes,
+            anonymous_requests_per_hour,
         })
     }
 }
@@ -357,6 +371,7 @@ mod tests {
             ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
+            ("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "lots"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");

@@ -21,8 +21,10 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     InvalidTransition(String),
-    #[error("trainer unavailable: {reason}")]
-    TrainerUnavailable { reason: String },
+    /// `reason` is a stable code (`TOPIC_NOT_COVERED`, `AWAY`, `ENGAGED`,
+    /// `MONTHLY_CAP`, `NOT_FREE`); `message` says it for people.
+    #[error("trainer unavailable: {message}")]
+    TrainerUnavailable { reason: &'static str, message: String },
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ical;
+pub mod rate_limit;
 pub mod seed;
 pub mod server;
 pub mod telemetry;
@@ -35,7 +36,12 @@ impl AppState {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         let urls = urls::PublicUrls::new(&config.public_url);
         Self {
-            schema: graphql::build_schema(db.clone(), tokens.clone(), urls.clone()),
+            schema: graphql::build_schema(
+                db.clone(),
+                tokens.clone(),
+                urls.clone(),
+                std::sync::Arc::new(rate_limit::RateLimits::new(config.anonymous_requests_per_hour)),
+            ),
             db,
             tokens,
             urls,

@@ -66,6 +66,26 @@ pub enum Action<'a> {
     ManageEvent {
         group_id: Option<Uuid>,
     },
+    /// Ask for a speaker or a workshop: for a group (`Some`: its organisers
+    /// and staff) or for an outside organisation (`None`: anyone, signed in
+    /// or not).
+    SubmitRequest {
+        group_id: Option<Uuid>,
+    },
+    /// See a request: `requester` when the viewer submitted it or organises
+    /// the group it is for, `trainer` when they were ever assigned to it.
+    ViewRequest {
+        requester: bool,
+        trainer: bool,
+    },
+    /// Read a request's contact details: `assigned_trainer` only while the
+    /// viewer's assignment to it is open or accepted.
+    ReadRequestContact {
+        requester: bool,
+        assigned_trainer: bool,
+    },
+    /// The coordinators' work on requests: the queue, suggestions.
+    TriageRequests,
     /// See who is going to an event; `delivered_by_viewer` when the viewer
     /// is the trainer delivering it.
     ListAttendees {
@@ -114,6 +134,8 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     use Action::*;
     let Some(user) = viewer.signed_in() else {
         return Err(match action {
+            // Outside organisations need no account to ask.
+            SubmitRequest { group_id: None } => return Ok(Grant::Allowed),
             // Field reads are refused as forbidden: the field exists, the
             // viewer may not see it.
             ReadEmail { .. } | ReadAccountRole { .. } => Error::Forbidden,
@@ -123,7 +145,21 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     let allowed = match action {
         UseOwnAccount => true,
         SetUserRole => viewer.is_admin(),
-        CreateGroup | ArchiveGroup | ManageTopics | ListTrainers => viewer.is_staff(),
+        CreateGroup | ArchiveGroup | ManageTopics | ListTrainers | TriageRequests => viewer.is_staff(),
+        SubmitRequest { group_id } => group_id.is_none_or(|g| viewer.is_staff() || viewer.is_organiser_of(g)),
+        ViewRequest { requester, trainer } => viewer.is_staff() || requester || trainer,
+        ReadRequestContact {
+            requester,
+            assigned_trainer,
+        } => {
+            if requester {
+                return Ok(Grant::Allowed);
+            }
+            if viewer.is_staff() || assigned_trainer {
+                return Ok(Grant::Audited);
+            }
+            false
+        }
         ManageTrainerProfile {
             trainer_id,
             profile_exists,
@@ -256,6 +292,67 @@ mod tests {
                 "N F F F F F F F A A",
             ),
             ("archive group", Action::ArchiveGroup, "N F F F F F F F A A"),
+            ("triage requests", Action::TriageRequests, "N F F F F F F F A A"),
+            (
+                "request for an outside organisation",
+                Action::SubmitRequest { group_id: None },
+                "A A A A A A A A A A",
+            ),
+            (
+                "request for a group",
+                Action::SubmitRequest {
+                    group_id: Some(GROUP_A),
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "see a request one has nothing to do with",
+                Action::ViewRequest {
+                    requester: false,
+                    trainer: false,
+                },
+                "N F F F F F F F A A",
+            ),
+            (
+                "see one's own request",
+                Action::ViewRequest {
+                    requester: true,
+                    trainer: false,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "see a request one was assigned to",
+                Action::ViewRequest {
+                    requester: false,
+                    trainer: true,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "read a stranger's request contact",
+                Action::ReadRequestContact {
+                    requester: false,
+                    assigned_trainer: false,
+                },
+                "N F F F F F F F U U",
+            ),
+            (
+                "read one's own request contact",
+                Action::ReadRequestContact {
+                    requester: true,
+                    assigned_trainer: false,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "read the contact of one's engagement",
+                Action::ReadRequestContact {
+                    requester: false,
+                    assigned_trainer: true,
+                },
+                "N U U U U U U U U U",
+            ),
             (
                 "update group profile",
                 Action::UpdateGroup {

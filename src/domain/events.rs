@@ -314,6 +314,17 @@ pub async fn cancel_event(
     now: DateTime<Utc>,
 ) -> Result<event::Model> {
     let event = get_manageable(db, viewer, id).await?;
+    mark_cancelled(db, event, now).await
+}
+
+/// Marks an event cancelled with a higher sequence, so that subscribed
+/// calendars replace it; a cancelled one is returned as it is. The caller
+/// has decided that it may.
+pub async fn mark_cancelled(
+    db: &impl ConnectionTrait,
+    event: event::Model,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
     if event.status == EventStatus::Cancelled {
         return Ok(event);
     }

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod groups;
 pub mod memberships;
 pub mod password;
+pub mod requests;
 pub mod rsvps;
 pub mod topics;
 pub mod trainers;

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{
-    AssignmentStatus, assignment, topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user,
-};
+use entity::{assignment, topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
@@ -17,6 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
+    domain::requests::matching::live_assignments,
     error::{Error, Result},
 };
 
@@ -298,9 +297,7 @@ pub async fn find_trainers(
                     assignment::Entity::find()
                         .select_only()
                         .column(assignment::Column::TrainerId)
-                        .filter(
-                            assignment::Column::Status.is_in([AssignmentStatus::Proposed, AssignmentStatus::Accepted]),
-                        )
+                        .filter(live_assignments())
                         .filter(assignment::Column::StartsAt.lt(ends_at))
                         .filter(assignment::Column::EndsAt.gt(starts_at))
                         .into_query(),

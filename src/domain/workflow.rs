@@ -60,9 +60,32 @@ impl Step {
         match self {
             Step::Assign | Step::Decline | Step::Cancel => actor == Coordinator,
             Step::Accept | Step::TrainerDecline => actor == AssignedTrainer,
-            Step::Withdraw => actor == Requester,
+            // Coordinators withdraw for requesters who asked by email or
+            // phone, or who submitted without an account.
+            Step::Withdraw => matches!(actor, Requester | Coordinator),
             Step::MarkDelivered => matches!(actor, Coordinator | AssignedTrainer),
         }
+    }
+}
+
+/// The relation under which someone who holds several (a coordinator who
+/// also submitted the request, say) takes `step`: the first one the step
+/// admits, or [`Actor::Other`].
+pub fn acting_as(step: Step, relations: &[Actor]) -> Actor {
+    relations
+        .iter()
+        .copied()
+        .find(|actor| step.allowed_for(*actor))
+        .unwrap_or(Actor::Other)
+}
+
+/// `FORBIDDEN` when the actor may never take the step, whatever the state.
+/// Checked before the version, so that who may not act learns nothing more.
+pub fn check_actor(step: Step, actor: Actor) -> Result<()> {
+    if step.allowed_for(actor) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
     }
 }
 
@@ -70,9 +93,7 @@ impl Step {
 /// the step; `INVALID_TRANSITION` when the request's state does not allow it.
 pub fn next_state(state: RequestState, step: Step, actor: Actor) -> Result<RequestState> {
     use RequestState::*;
-    if !step.allowed_for(actor) {
-        return Err(Error::Forbidden);
-    }
+    check_actor(step, actor)?;
     let next = match (state, step) {
         (Submitted, Step::Assign) => Some(Assigned),
         (Submitted, Step::Decline) => Some(Declined),
@@ -137,7 +158,7 @@ mod tests {
             (Submitted, Step::Decline, Coordinator) => Some(Declined),
             (Assigned, Step::Accept, AssignedTrainer) => Some(Confirmed),
             (Assigned, Step::TrainerDecline, AssignedTrainer) => Some(Submitted),
-            (Submitted | Assigned | Confirmed, Step::Withdraw, Requester) => Some(Withdrawn),
+            (Submitted | Assigned | Confirmed, Step::Withdraw, Requester | Coordinator) => Some(Withdrawn),
             (Confirmed, Step::MarkDelivered, Coordinator | AssignedTrainer) => Some(Delivered),
             (Confirmed, Step::Cancel, Coordinator) => Some(Cancelled),
             _ => None,
@@ -170,7 +191,7 @@ mod tests {
             }
         }
         assert_eq!(
-            allowed_count, 10,
+            allowed_count, 13,
             "the diagram's transitions, counted per permitted actor"
         );
     }
@@ -183,6 +204,15 @@ mod tests {
                 .all(|step| ACTORS.iter().all(|actor| next_state(state, *step, *actor).is_err()));
             assert_eq!(has_ended(state), terminal, "{state:?}");
         }
+    }
+
+    #[test]
+    fn several_relations_act_under_the_one_the_step_admits() {
+        let both = [Actor::Coordinator, Actor::Requester];
+        assert_eq!(acting_as(Step::Assign, &both), Actor::Coordinator);
+        assert_eq!(acting_as(Step::Withdraw, &[Actor::Requester]), Actor::Requester);
+        assert_eq!(acting_as(Step::Accept, &both), Actor::Other);
+        assert_eq!(acting_as(Step::Cancel, &[]), Actor::Other);
     }
 
     #[test]

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Viewer, error::Error, graphql::loaders::RequestLoader};
+use crate::{
+    auth::Viewer,
+    error::Error,
+    graphql::loaders::RequestLoader,
+    rate_limit::{ClientAddress, RateLimits},
+};
 
 pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
@@ -37,4 +42,16 @@ pub fn operation_name(ctx: &Context<'_>) -> String {
         node = current.parent;
     }
     root.unwrap_or("unknown").to_owned()
+}
+
+/// The process's rate limits.
+pub fn rate_limits<'a>(ctx: &Context<'a>) -> Result<&'a RateLimits, Error> {
+    ctx.data::<Arc<RateLimits>>()
+        .map(Arc::as_ref)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no rate limits in the schema data")))
+}
+
+/// Where the request came from; unknown when executed outside HTTP.
+pub fn client_address(ctx: &Context<'_>) -> ClientAddress {
+    ctx.data::<ClientAddress>().copied().unwrap_or(ClientAddress(None))
 }

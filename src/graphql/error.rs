@@ -39,6 +39,7 @@ impl<E: Into<Error>> From<E> for ApiError {
             match &err {
                 Error::Validation { field, .. } => ext.set("field", field.as_str()),
                 Error::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                Error::TrainerUnavailable { reason, .. } => ext.set("reason", *reason),
                 _ => {}
             }
         }))

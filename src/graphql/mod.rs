@@ -15,11 +15,13 @@ mod topics;
 mod trainers;
 pub mod types;
 
+use std::sync::Arc;
+
 use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{auth::jwt::TokenKeys, error::Error, urls::PublicUrls};
+use crate::{auth::jwt::TokenKeys, error::Error, rate_limit::RateLimits, urls::PublicUrls};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -52,8 +54,13 @@ pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 1000;
 
-pub fn build_schema(db: DatabaseConnection, keys: TokenKeys, urls: PublicUrls) -> MusterSchema {
-    schema_builder().data(db).data(keys).data(urls).finish()
+pub fn build_schema(
+    db: DatabaseConnection,
+    keys: TokenKeys,
+    urls: PublicUrls,
+    limits: Arc<RateLimits>,
+) -> MusterSchema {
+    schema_builder().data(db).data(keys).data(urls).data(limits).finish()
 }
 
 /// The schema without runtime data, for printing the SDL.

@@ -25,6 +25,7 @@ use crate::{
     auth::viewer,
     error::Error,
     graphql::loaders::{AppLoader, RequestLoader},
+    rate_limit::ClientAddress,
 };
 
 #[handler]
@@ -76,7 +77,8 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         viewer_id: viewer.user_id(),
     };
     let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
-    let batch = batch.data(viewer).data(std::sync::Arc::new(loader));
+    let client = ClientAddress(req.remote_addr().as_socket_addr().map(|addr| addr.ip()));
+    let batch = batch.data(viewer).data(std::sync::Arc::new(loader)).data(client);
     GraphQLBatchResponse(state.schema.execute_batch(batch).await).into_response()
 }
 

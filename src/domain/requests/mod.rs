@@ -1,0 +1,730 @@
+//! Speaker and workshop requests: intake, who may see them, the
+//! coordinators' queue and the public status page. The workflow's steps
+//! are in [`transitions`], the matching of trainers in [`matching`].
+//!
+//! Who relates to a request how is worked out once, in [`Relation`], from
+//! the database and the viewer; the policy decides what each relation may
+//! see and the state machine what it may do.
+
+pub mod matching;
+pub mod transitions;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    AssignmentStatus, RequestKind, RequestState, assignment, group, request, request_transition, request_window, topic,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Action, Grant, Viewer, authorize},
+    domain::{accounts::normalize_email, groups, workflow::Actor},
+    error::{Error, Result},
+};
+
+pub use matching::Span;
+
+pub const MIN_WINDOWS: usize = 1;
+pub const MAX_WINDOWS: usize = 3;
+/// A preferred window spans at most this long ("any evening in March").
+const MAX_WINDOW_DAYS: i64 = 62;
+/// Requests are for the next year and a half at most.
+const MAX_LEAD_DAYS: i64 = 550;
+const MAX_NAME_CHARS: usize = 200;
+const MAX_PLACE_CHARS: usize = 100;
+const MAX_NOTES_CHARS: usize = 4000;
+const MAX_AUDIENCE: i32 = 100_000;
+/// The most of their own requests `myRequests` returns, newest first.
+pub const MY_REQUESTS_LIMIT: u64 = 100;
+
+/// Unambiguous characters of a reference: no 0/O, 1/I/L or U.
+pub const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+const REFERENCE_LENGTH: usize = 6;
+
+/// A request as it was submitted.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub kind: RequestKind,
+    pub topic_id: Uuid,
+    /// The group asking, for a group's own request.
+    pub group_slug: Option<String>,
+    pub organisation_name: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub windows: Vec<Span>,
+    pub online: bool,
+    pub town: Option<String>,
+    pub postcode_area: Option<String>,
+    pub region: Option<String>,
+    pub expected_audience: Option<i32>,
+    pub notes: String,
+    /// Whether the event may be listed publicly (for a group: public, or
+    /// for its members only).
+    pub public_event: bool,
+}
+
+/// Trims; refuses control characters except, where `multiline`, newlines.
+fn clean(field: &str, raw: &str, max: usize, multiline: bool) -> Result<String> {
+    let text = raw.trim();
+    if text.chars().count() > max {
+        return Err(Error::validation(field, format!("must be at most {max} characters")));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
+    {
+        return Err(Error::validation(field, "must not contain control characters"));
+    }
+    Ok(text.replace("\r\n", "\n"))
+}
+
+fn clean_optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>> {
+    Ok(raw
+        .map(|r| clean(field, r, max, false))
+        .transpose()?
+        .filter(|t| !t.is_empty()))
+}
+
+fn required(field: &str, raw: Option<&str>, max: usize) -> Result<String> {
+    clean_optional(field, raw, max)?.ok_or_else(|| Error::validation(field, "is required"))
+}
+
+/// The outward part of a UK postcode (`LS6`, `E1W`, `SW1A`), never the whole
+/// postcode: the area is enough to find a trainer, the full one would
+/// point at a building.
+pub fn validate_postcode_area(raw: &str) -> Result<String> {
+    let area = raw.trim().to_uppercase();
+    let bytes = area.as_bytes();
+    let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let rest = &bytes[letters..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    let tail = &rest[digits..];
+    let ok = (1..=2).contains(&letters)
+        && (1..=2).contains(&digits)
+        && (tail.is_empty() || (tail.len() == 1 && tail[0].is_ascii_alphabetic()));
+    if ok {
+        Ok(area)
+    } else if area.contains(' ') || area.len() > 4 {
+        Err(Error::validation(
+            "postcodeArea",
+            "give only the first part of the postcode (e.g. LS6), not the whole postcode",
+        ))
+    } else {
+        Err(Error::validation(
+            "postcodeArea",
+            "is not the first part of a UK postcode (e.g. LS6)",
+        ))
+    }
+}
+
+/// One to three windows, each in the future, not too long, not too far.
+pub fn validate_windows(windows: &[Span], now: DateTime<Utc>) -> Result<Vec<Span>> {
+    if !(MIN_WINDOWS..=MAX_WINDOWS).contains(&windows.len()) {
+        return Err(Error::validation(
+            "preferredWindows",
+            format!("give {MIN_WINDOWS} to {MAX_WINDOWS} preferred windows"),
+        ));
+    }
+    for window in windows {
+        if window.ends_at <= window.starts_at {
+            return Err(Error::validation("preferredWindows", "each must end after it starts"));
+        }
+        if window.starts_at <= now {
+            return Err(Error::validation("preferredWindows", "each must be in the future"));
+        }
+        if window.ends_at - window.starts_at > Duration::days(MAX_WINDOW_DAYS) {
+            return Err(Error::validation(
+                "preferredWindows",
+                format!("each may span {MAX_WINDOW_DAYS} days at most"),
+            ));
+        }
+        if window.starts_at > now + Duration::days(MAX_LEAD_DAYS) {
+            return Err(Error::validation(
+                "preferredWindows",
+                format!("must start within {MAX_LEAD_DAYS} days"),
+            ));
+        }
+    }
+    let mut sorted = windows.to_vec();
+    sorted.sort_by_key(|w| w.starts_at);
+    Ok(sorted)
+}
+
+fn new_reference() -> Result<String> {
+    let mut bytes = [0u8; REFERENCE_LENGTH];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let mut reference = String::from("REQ-");
+    // 256 is not a multiple of 30; the bias this leaves is immaterial for
+    // a reference that is not a secret.
+    reference.extend(
+        bytes
+            .iter()
+            .map(|b| char::from(REFERENCE_ALPHABET[usize::from(*b) % REFERENCE_ALPHABET.len()])),
+    );
+    Ok(reference)
+}
+
+/// Takes a request: by a group's organiser for the group, or by anyone
+/// (signed in or not) for an outside organisation. The request, its
+/// windows and its first history row are written in one transaction.
+pub async fn submit(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    new: NewRequest,
+    now: DateTime<Utc>,
+) -> Result<request::Model> {
+    let group = match new.group_slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(slug) => Some(groups::get_by_slug(db, slug).await?),
+        None => None,
+    };
+    authorize(
+        viewer,
+        Action::SubmitRequest {
+            group_id: group.as_ref().map(|g| g.id),
+        },
+    )?;
+    let topic = topic::Entity::find_by_id(new.topic_id)
+        .filter(topic::Column::ArchivedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::validation("topicId", "is not a topic of the catalogue"))?;
+    let windows = validate_windows(&new.windows, now)?;
+
+    let (organisation_name, contact_name, contact_email, region) = match &group {
+        Some(group) => {
+            // A group's request is followed by its organisers' accounts.
+            for (field, value) in [
+                ("organisationName", &new.organisation_name),
+                ("contactName", &new.contact_name),
+                ("contactEmail", &new.contact_email),
+            ] {
+                if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
+                    return Err(Error::validation(
+                        field,
+                        "a group's request is followed by its organisers; leave it out",
+                    ));
+                }
+            }
+            (None, None, None, Some(group.region.clone()))
+        }
+        None => {
+            let email = required("contactEmail", new.contact_email.as_deref(), 254)?;
+            let email = normalize_email(&email)
+                .map_err(|_| Error::validation("contactEmail", "is not a valid email address"))?;
+            (
+                Some(required(
+                    "organisationName",
+                    new.organisation_name.as_deref(),
+                    MAX_NAME_CHARS,
+                )?),
+                Some(required("contactName", new.contact_name.as_deref(), MAX_NAME_CHARS)?),
+                Some(email),
+                clean_optional("region", new.region.as_deref(), MAX_PLACE_CHARS)?,
+            )
+        }
+    };
+    let town = clean_optional("town", new.town.as_deref(), MAX_PLACE_CHARS)?;
+    let postcode_area = new
+        .postcode_area
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .map(validate_postcode_area)
+        .transpose()?;
+    if !new.online && town.is_none() {
+        return Err(Error::validation("town", "is required unless the request is online"));
+    }
+    if new.expected_audience.is_some_and(|n| !(1..=MAX_AUDIENCE).contains(&n)) {
+        return Err(Error::validation(
+            "expectedAudience",
+            format!("must be between 1 and {MAX_AUDIENCE}"),
+        ));
+    }
+    let notes = clean("notes", &new.notes, MAX_NOTES_CHARS, true)?;
+
+    let txn = db.begin().await?;
+    let id = Uuid::new_v4();
+    let mut reference = new_reference()?;
+    // A clash among 729 million references is rare; try a few before failing.
+    for _ in 0..5 {
+        let taken = request::Entity::find()
+            .filter(request::Column::Reference.eq(reference.as_str()))
+            .count(&txn)
+            .await?;
+        if taken == 0 {
+            break;
+        }
+        reference = new_reference()?;
+    }
+    let model = request::ActiveModel {
+        id: Set(id),
+        reference: Set(reference),
+        kind: Set(new.kind),
+        topic_id: Set(topic.id),
+        group_id: Set(group.as_ref().map(|g| g.id)),
+        organisation_name: Set(organisation_name),
+        contact_name: Set(contact_name),
+        contact_email: Set(contact_email),
+        online: Set(new.online),
+        town: Set(town),
+        postcode_area: Set(postcode_area),
+        region: Set(region),
+        expected_audience: Set(new.expected_audience),
+        notes: Set(notes),
+        state: Set(RequestState::Submitted),
+        version: Set(1),
+        submitted_by: Set(viewer.user_id()),
+        decline_reason: Set(None),
+        ended_at: Set(None),
+        contact_purged_at: Set(None),
+        public_event: Set(new.public_event),
+        attendance: Set(None),
+        feedback: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    request_window::Entity::insert_many(windows.iter().map(|w| request_window::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        request_id: Set(id),
+        starts_at: Set(w.starts_at),
+        ends_at: Set(w.ends_at),
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    request_transition::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        request_id: Set(id),
+        from_state: Set(None),
+        to_state: Set(RequestState::Submitted),
+        actor_id: Set(viewer.user_id()),
+        note: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// How a viewer relates to a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Relation {
+    pub staff: bool,
+    /// Submitted it, or organises the group it is for.
+    pub requester: bool,
+    /// The trainer of its open or accepted assignment.
+    pub assigned_trainer: bool,
+    /// Was ever assigned to it (an earlier, declined assignment too).
+    pub ever_assigned: bool,
+}
+
+impl Relation {
+    /// The workflow actors this relation can act as.
+    pub fn actors(self) -> Vec<Actor> {
+        let mut actors = Vec::new();
+        if self.staff {
+            actors.push(Actor::Coordinator);
+        }
+        if self.requester {
+            actors.push(Actor::Requester);
+        }
+        if self.assigned_trainer {
+            actors.push(Actor::AssignedTrainer);
+        }
+        actors
+    }
+
+    pub fn may_view(self, viewer: &Viewer) -> Result<()> {
+        authorize(
+            viewer,
+            Action::ViewRequest {
+                requester: self.requester,
+                trainer: self.ever_assigned,
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// Whether the viewer may read the contact details, and whether that
+    /// read must be recorded.
+    pub fn contact_grant(self, viewer: &Viewer) -> Result<Grant> {
+        authorize(
+            viewer,
+            Action::ReadRequestContact {
+                requester: self.requester,
+                assigned_trainer: self.assigned_trainer,
+            },
+        )
+    }
+}
+
+/// Whether an assignment holds the request's trainer now.
+pub fn is_open(status: AssignmentStatus) -> bool {
+    matches!(status, AssignmentStatus::Proposed | AssignmentStatus::Accepted)
+}
+
+/// How `viewer` relates to `request`, given its assignments.
+pub fn relation(viewer: &Viewer, request: &request::Model, assignments: &[assignment::Model]) -> Relation {
+    let Some(user_id) = viewer.user_id() else {
+        return Relation::default();
+    };
+    let mine = || assignments.iter().filter(move |a| a.trainer_id == user_id);
+    Relation {
+        staff: viewer.is_staff(),
+        requester: request.submitted_by == Some(user_id) || request.group_id.is_some_and(|g| viewer.is_organiser_of(g)),
+        assigned_trainer: mine().any(|a| is_open(a.status)),
+        ever_assigned: mine().next().is_some(),
+    }
+}
+
+/// A request's assignments, oldest first.
+pub async fn assignments_of(db: &impl ConnectionTrait, request_id: Uuid) -> Result<Vec<assignment::Model>> {
+    Ok(assignment::Entity::find()
+        .filter(assignment::Column::RequestId.eq(request_id))
+        .order_by_asc(assignment::Column::CreatedAt)
+        .order_by_asc(assignment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A request the viewer may see, with how they relate to it.
+pub async fn get(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<(request::Model, Relation)> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    let request = request::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)?;
+    let relation = relation(viewer, &request, &assignments_of(db, id).await?);
+    relation.may_view(viewer)?;
+    Ok((request, relation))
+}
+
+/// Relations of the viewer to several requests, in one query: for lists
+/// whose items each decide what to show.
+pub async fn relations(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    requests: &[request::Model],
+) -> Result<HashMap<Uuid, Relation>> {
+    let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
+    let mut by_request: HashMap<Uuid, Vec<assignment::Model>> = HashMap::new();
+    if let Some(user_id) = viewer.user_id() {
+        for a in assignment::Entity::find()
+            .filter(assignment::Column::RequestId.is_in(ids))
+            .filter(assignment::Column::TrainerId.eq(user_id))
+            .all(db)
+            .await?
+        {
+            by_request.entry(a.request_id).or_default().push(a);
+        }
+    }
+    Ok(requests
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                relation(viewer, r, by_request.get(&r.id).map_or(&[], Vec::as_slice)),
+            )
+        })
+        .collect())
+}
+
+/// What the coordinators' queue can be narrowed by.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// Empty: the open states (submitted, assigned, confirmed).
+    pub states: Vec<RequestState>,
+    pub kinds: Vec<RequestKind>,
+    /// Topic slug.
+    pub topic: Option<String>,
+    pub region: Option<String>,
+    /// Group slug.
+    pub group: Option<String>,
+}
+
+/// Position in the queue: submission time, then id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestPosition {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+pub struct RequestPage {
+    pub requests: Vec<request::Model>,
+    pub has_next_page: bool,
+    pub total_count: u64,
+}
+
+fn filter_condition(filter: &RequestFilter) -> Condition {
+    let states = if filter.states.is_empty() {
+        vec![RequestState::Submitted, RequestState::Assigned, RequestState::Confirmed]
+    } else {
+        filter.states.clone()
+    };
+    let mut condition = Condition::all().add(request::Column::State.is_in(states));
+    if !filter.kinds.is_empty() {
+        condition = condition.add(request::Column::Kind.is_in(filter.kinds.iter().copied()));
+    }
+    if let Some(slug) = filter.topic.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        condition = condition.add(
+            request::Column::TopicId.in_subquery(
+                topic::Entity::find()
+                    .select_only()
+                    .column(topic::Column::Id)
+                    .filter(topic::Column::Slug.eq(slug.to_lowercase()))
+                    .into_query(),
+            ),
+        );
+    }
+    if let Some(region) = filter.region.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        condition = condition.add(ExprTrait::eq(
+            Func::lower(Expr::col(request::Column::Region)),
+            region.to_lowercase(),
+        ));
+    }
+    if let Some(slug) = filter.group.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        condition = condition.add(
+            request::Column::GroupId.in_subquery(
+                group::Entity::find()
+                    .select_only()
+                    .column(group::Column::Id)
+                    .filter(group::Column::Slug.eq(slug.to_lowercase()))
+                    .into_query(),
+            ),
+        );
+    }
+    condition
+}
+
+/// The coordinators' queue: oldest waiting first.
+pub async fn queue(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    filter: &RequestFilter,
+    after: Option<&RequestPosition>,
+    limit: u64,
+) -> Result<RequestPage> {
+    authorize(viewer, Action::TriageRequests)?;
+    let condition = filter_condition(filter);
+    let total_count = request::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut page_condition = condition;
+    if let Some(after) = after {
+        page_condition = page_condition.add(
+            Condition::any()
+                .add(request::Column::CreatedAt.gt(after.created_at))
+                .add(
+                    Condition::all()
+                        .add(request::Column::CreatedAt.eq(after.created_at))
+                        .add(request::Column::Id.gt(after.id)),
+                ),
+        );
+    }
+    let mut requests = request::Entity::find()
+        .filter(page_condition)
+        .order_by_asc(request::Column::CreatedAt)
+        .order_by_asc(request::Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next_page = requests.len() as u64 > limit;
+    requests.truncate(limit as usize);
+    Ok(RequestPage {
+        requests,
+        has_next_page,
+        total_count,
+    })
+}
+
+/// The viewer's own requests and their groups' requests, newest first.
+pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<Vec<request::Model>> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
+    Ok(request::Entity::find()
+        .filter(
+            Condition::any()
+                .add(request::Column::SubmittedBy.eq(user_id))
+                .add(request::Column::GroupId.is_in(viewer.organised_group_ids())),
+        )
+        .order_by_desc(request::Column::CreatedAt)
+        .order_by_desc(request::Column::Id)
+        .limit(MY_REQUESTS_LIMIT)
+        .all(db)
+        .await?)
+}
+
+/// The viewer's assignments as a trainer: open and accepted ones whose
+/// slot has not ended, or with `include_past` every one, by start.
+pub async fn my_assignments(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    include_past: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<assignment::Model>> {
+    authorize(viewer, Action::UseOwnAccount)?;
+    let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
+    let mut query = assignment::Entity::find().filter(assignment::Column::TrainerId.eq(user_id));
+    if !include_past {
+        query = query
+            .filter(assignment::Column::EndsAt.gte(now))
+            .filter(assignment::Column::Status.is_in([AssignmentStatus::Proposed, AssignmentStatus::Accepted]));
+    }
+    Ok(query
+        .order_by_asc(assignment::Column::StartsAt)
+        .order_by_asc(assignment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A request by its public reference, for the requester to follow without
+/// an account: only what the status page shows is read from it.
+pub async fn by_reference(db: &impl ConnectionTrait, reference: &str) -> Result<request::Model> {
+    let reference = reference.trim().to_uppercase();
+    if reference.len() > 20 {
+        return Err(Error::NotFound);
+    }
+    request::Entity::find()
+        .filter(request::Column::Reference.eq(reference))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// A request's history, oldest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    request_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<request_transition::Model>>> {
+    let mut history: HashMap<Uuid, Vec<request_transition::Model>> = HashMap::new();
+    for row in request_transition::Entity::find()
+        .filter(request_transition::Column::RequestId.is_in(request_ids.iter().copied()))
+        .order_by_asc(request_transition::Column::CreatedAt)
+        .order_by_asc(request_transition::Column::Id)
+        .all(db)
+        .await?
+    {
+        history.entry(row.request_id).or_default().push(row);
+    }
+    Ok(history)
+}
+
+/// Preferred windows of several requests, by start.
+pub async fn windows(db: &impl ConnectionTrait, request_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Span>>> {
+    let mut windows: HashMap<Uuid, Vec<Span>> = HashMap::new();
+    for row in request_window::Entity::find()
+        .filter(request_window::Column::RequestId.is_in(request_ids.iter().copied()))
+        .order_by_asc(request_window::Column::StartsAt)
+        .all(db)
+        .await?
+    {
+        windows
+            .entry(row.request_id)
+            .or_default()
+            .push(Span::new(row.starts_at, row.ends_at));
+    }
+    Ok(windows)
+}
+
+/// Assignments of several requests, oldest first.
+pub async fn assignments(
+    db: &impl ConnectionTrait,
+    request_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<assignment::Model>>> {
+    let mut by_request: HashMap<Uuid, Vec<assignment::Model>> = HashMap::new();
+    for row in assignment::Entity::find()
+        .filter(assignment::Column::RequestId.is_in(request_ids.iter().copied()))
+        .order_by_asc(assignment::Column::CreatedAt)
+        .order_by_asc(assignment::Column::Id)
+        .all(db)
+        .await?
+    {
+        by_request.entry(row.request_id).or_default().push(row);
+    }
+    Ok(by_request)
+}
+
+/// The preferred windows still ahead, from now on.
+pub(crate) async fn remaining_windows(
+    db: &impl ConnectionTrait,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Span>> {
+    Ok(windows(db, &[request_id])
+        .await?
+        .remove(&request_id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| w.ends_at > now)
+        .map(|w| Span::new(Ord::max(w.starts_at, now), w.ends_at))
+        .collect())
+}
+
+pub(crate) fn envelope(spans: &[Span]) -> Option<Span> {
+    let starts_at = spans.iter().map(|s| s.starts_at).min()?;
+    let ends_at = spans.iter().map(|s| s.ends_at).max()?;
+    Some(Span::new(starts_at, ends_at))
+}
+
+pub(crate) fn typical_length(topic: &topic::Model) -> Duration {
+    Duration::minutes(i64::from(Ord::max(topic.typical_duration_minutes, 15)))
+}
+
+pub(crate) async fn topic_of(db: &impl ConnectionTrait, request: &request::Model) -> Result<topic::Model> {
+    topic::Entity::find_by_id(request.topic_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("request without its topic")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postcode_areas_and_not_whole_postcodes() {
+        for (raw, area) in [
+            ("ls6", "LS6"),
+            (" E1W ", "E1W"),
+            ("SW1A", "SW1A"),
+            ("G12", "G12"),
+            ("S10", "S10"),
+        ] {
+            assert_eq!(validate_postcode_area(raw).unwrap(), area);
+        }
+        let whole = validate_postcode_area("LS6 3HN").unwrap_err().to_string();
+        assert!(whole.contains("first part"), "{whole}");
+        for bad in ["", "123", "LSX", "L", "ABC1"] {
+            assert!(validate_postcode_area(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn windows_are_one_to_three_future_spans() {
+        let now = Utc::now();
+        let day = |d: i64, h: i64| now + Duration::days(d) + Duration::hours(h);
+        let ok = [Span::new(day(10, 0), day(10, 4)), Span::new(day(3, 0), day(3, 2))];
+        let sorted = validate_windows(&ok, now).unwrap();
+        assert_eq!(sorted[0], ok[1], "sorted by start");
+        for bad in [
+            vec![],
+            vec![Span::new(day(1, 0), day(1, 1)); 4],
+            vec![Span::new(day(1, 2), day(1, 1))],
+            vec![Span::new(day(-1, 0), day(1, 0))],
+            vec![Span::new(day(1, 0), day(100, 0))],
+            vec![Span::new(day(600, 0), day(600, 2))],
+        ] {
+            let err = validate_windows(&bad, now).unwrap_err();
+            assert!(matches!(err, Error::Validation { ref field, .. } if field == "preferredWindows"));
+        }
+    }
+
+    #[test]
+    fn references_use_the_unambiguous_alphabet() {
+        let reference = new_reference().unwrap();
+        assert_eq!(reference.len(), 4 + REFERENCE_LENGTH);
+        assert!(reference.bytes().skip(4).all(|b| REFERENCE_ALPHABET.contains(&b)));
+    }
+}
