@@ -97,18 +97,24 @@ impl RateLimiter {
     }
 }
 
+const STATUS_LOOKUPS_PER_HOUR: u32 = 120;
+
 /// The limits the API applies, shared by every request of the process.
 #[derive(Debug)]
 pub struct RateLimits {
     /// Requests for a speaker or workshop submitted without an account,
     /// per client address.
     pub anonymous_requests: RateLimiter,
+    /// Look-ups of a request by its reference, per client address: enough
+    /// for a requester checking on theirs, far too few to guess others'.
+    pub status_lookups: RateLimiter,
 }
 
 impl RateLimits {
     pub fn new(anonymous_requests_per_hour: u32) -> Self {
         Self {
             anonymous_requests: RateLimiter::new(anonymous_requests_per_hour, Duration::from_secs(3600)),
+            status_lookups: RateLimiter::new(STATUS_LOOKUPS_PER_HOUR, Duration::from_secs(3600)),
         }
     }
 }

@@ -17,6 +17,7 @@ pub enum AuditAction {
     ApproveMembership,
     RemoveMembership,
     ChangeMemberRole,
+    ReadRequestContact,
 }
 
 impl AuditAction {
@@ -27,6 +28,7 @@ impl AuditAction {
             Self::ApproveMembership => "APPROVE_MEMBERSHIP",
             Self::RemoveMembership => "REMOVE_MEMBERSHIP",
             Self::ChangeMemberRole => "CHANGE_MEMBER_ROLE",
+            Self::ReadRequestContact => "READ_REQUEST_CONTACT",
         }
     }
 }

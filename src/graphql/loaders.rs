@@ -6,14 +6,16 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use chrono::Utc;
-use entity::{event, group, rsvp, topic, trainer_unavailability, user};
+use entity::{assignment, event, group, request, request_transition, rsvp, topic, trainer_unavailability, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     domain::{
         audit::{self, AuditAction, NewAuditEntry},
-        memberships, rsvps, trainers,
+        memberships,
+        requests::{self, Span},
+        rsvps, trainers,
     },
     graphql::error::ApiError,
 };
@@ -230,5 +232,163 @@ impl Loader<TrainerAway> for AppLoader {
             .iter()
             .map(|k| (*k, periods.remove(&k.0).unwrap_or_default()))
             .collect())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestById(pub Uuid);
+
+/// The viewer's own assignments to a request (as its trainer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ViewerAssignmentsTo(pub Uuid);
+
+/// A request's preferred windows, by start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WindowsOfRequest(pub Uuid);
+
+/// A request's assignments, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AssignmentsOfRequest(pub Uuid);
+
+/// A request's history, oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HistoryOfRequest(pub Uuid);
+
+/// The calendar event a request led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventOfRequest(pub Uuid);
+
+/// Recording that the viewer read a request's contact details.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContactRead {
+    pub request_id: Uuid,
+    /// The account that submitted it, whose access log shows the read.
+    pub subject_id: Option<Uuid>,
+    pub operation: Arc<str>,
+}
+
+impl Loader<RequestById> for AppLoader {
+    type Value = request::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[RequestById]) -> Result<HashMap<RequestById, request::Model>, ApiError> {
+        let found = request::Entity::find()
+            .filter(request::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(found.into_iter().map(|r| (RequestById(r.id), r)).collect())
+    }
+}
+
+impl Loader<ViewerAssignmentsTo> for AppLoader {
+    type Value = Vec<assignment::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ViewerAssignmentsTo]) -> Result<HashMap<ViewerAssignmentsTo, Self::Value>, ApiError> {
+        let mut mine: HashMap<ViewerAssignmentsTo, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        let Some(viewer_id) = self.viewer_id else {
+            return Ok(mine);
+        };
+        for row in assignment::Entity::find()
+            .filter(assignment::Column::RequestId.is_in(keys.iter().map(|k| k.0)))
+            .filter(assignment::Column::TrainerId.eq(viewer_id))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?
+        {
+            mine.entry(ViewerAssignmentsTo(row.request_id)).or_default().push(row);
+        }
+        Ok(mine)
+    }
+}
+
+impl Loader<WindowsOfRequest> for AppLoader {
+    type Value = Vec<Span>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[WindowsOfRequest]) -> Result<HashMap<WindowsOfRequest, Vec<Span>>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut windows = requests::windows(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, windows.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<AssignmentsOfRequest> for AppLoader {
+    type Value = Vec<assignment::Model>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AssignmentsOfRequest],
+    ) -> Result<HashMap<AssignmentsOfRequest, Self::Value>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = requests::assignments(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<HistoryOfRequest> for AppLoader {
+    type Value = Vec<request_transition::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[HistoryOfRequest]) -> Result<HashMap<HistoryOfRequest, Self::Value>, ApiError> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = requests::history(&self.db, &ids).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}
+
+impl Loader<EventOfRequest> for AppLoader {
+    type Value = event::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[EventOfRequest]) -> Result<HashMap<EventOfRequest, event::Model>, ApiError> {
+        let events = event::Entity::find()
+            .filter(event::Column::RequestId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await
+            .map_err(ApiError::from)?;
+        let mut by_request: HashMap<EventOfRequest, event::Model> = HashMap::new();
+        for event in events {
+            let Some(request_id) = event.request_id else { continue };
+            let key = EventOfRequest(request_id);
+            // The newest, should a request ever have led to two.
+            if by_request.get(&key).is_none_or(|e| e.created_at < event.created_at) {
+                by_request.insert(key, event);
+            }
+        }
+        Ok(by_request)
+    }
+}
+
+impl Loader<ContactRead> for AppLoader {
+    type Value = ();
+    type Error = ApiError;
+
+    /// Like [`EmailRead`]: the entries are written before the details are
+    /// returned.
+    async fn load(&self, keys: &[ContactRead]) -> Result<HashMap<ContactRead, ()>, ApiError> {
+        let entries = keys
+            .iter()
+            .map(|k| NewAuditEntry {
+                actor_id: self.viewer_id,
+                subject_id: k.subject_id,
+                request_id: Some(k.request_id),
+                action: AuditAction::ReadRequestContact,
+                operation: k.operation.to_string(),
+            })
+            .collect();
+        audit::record_all(&self.db, entries, Utc::now()).await?;
+        Ok(keys.iter().map(|k| (k.clone(), ())).collect())
     }
 }

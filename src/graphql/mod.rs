@@ -11,6 +11,7 @@ pub mod loaders;
 mod memberships;
 pub mod pagination;
 mod prime;
+mod requests;
 mod topics;
 mod trainers;
 pub mod types;
@@ -33,6 +34,7 @@ pub struct QueryRoot(
     feeds::FeedQuery,
     topics::TopicQuery,
     trainers::TrainerQuery,
+    requests::RequestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     feeds::FeedMutation,
     topics::TopicMutation,
     trainers::TrainerMutation,
+    requests::RequestMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -403,36 +403,6 @@ pub async fn get(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result
     Ok((request, relation))
 }
 
-/// Relations of the viewer to several requests, in one query: for lists
-/// whose items each decide what to show.
-pub async fn relations(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    requests: &[request::Model],
-) -> Result<HashMap<Uuid, Relation>> {
-    let ids: Vec<Uuid> = requests.iter().map(|r| r.id).collect();
-    let mut by_request: HashMap<Uuid, Vec<assignment::Model>> = HashMap::new();
-    if let Some(user_id) = viewer.user_id() {
-        for a in assignment::Entity::find()
-            .filter(assignment::Column::RequestId.is_in(ids))
-            .filter(assignment::Column::TrainerId.eq(user_id))
-            .all(db)
-            .await?
-        {
-            by_request.entry(a.request_id).or_default().push(a);
-        }
-    }
-    Ok(requests
-        .iter()
-        .map(|r| {
-            (
-                r.id,
-                relation(viewer, r, by_request.get(&r.id).map_or(&[], Vec::as_slice)),
-            )
-        })
-        .collect())
-}
-
 /// What the coordinators' queue can be narrowed by.
 #[derive(Debug, Clone, Default)]
 pub struct RequestFilter {

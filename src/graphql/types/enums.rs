@@ -2,7 +2,10 @@
 //! stay fixed whatever the storage does.
 
 use async_graphql::Enum;
-use entity::{EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole};
+use entity::{
+    AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestKind,
+    RequestState, RsvpStatus, UserRole,
+};
 
 macro_rules! mirror_enum {
     ($(#[$meta:meta])* $gql:ident as $name:literal <=> $stored:ident { $($variant:ident),+ $(,)? }) => {
@@ -52,4 +55,19 @@ mirror_enum!(
 mirror_enum!(
     /// A place at the event, or a place on its waiting list.
     GqlRsvpStatus as "RsvpStatus" <=> RsvpStatus { Going, Waitlisted }
+);
+mirror_enum!(
+    /// What is asked for: someone to speak at the requester's own event,
+    /// or a workshop delivered by a trainer.
+    GqlRequestKind as "RequestKind" <=> RequestKind { Speaker, Workshop }
+);
+mirror_enum!(
+    /// Where a request is in the workflow.
+    GqlRequestState as "RequestState" <=> RequestState {
+        Submitted, Assigned, Confirmed, Delivered, Declined, Withdrawn, Cancelled
+    }
+);
+mirror_enum!(
+    /// A trainer's answer to being proposed for a request.
+    GqlAssignmentStatus as "AssignmentStatus" <=> AssignmentStatus { Proposed, Accepted, Declined }
 );

@@ -6,6 +6,7 @@ mod event;
 mod feed_token;
 mod group;
 mod membership;
+mod request;
 mod rsvp;
 mod topic;
 mod trainer;
@@ -15,13 +16,14 @@ use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 
 pub use enums::{
-    GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlMembershipRole, GqlMembershipStatus, GqlRsvpStatus,
-    GqlUserRole,
+    GqlAssignmentStatus, GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlMembershipRole, GqlMembershipStatus,
+    GqlRequestKind, GqlRequestState, GqlRsvpStatus, GqlUserRole,
 };
 pub use event::Event;
 pub use feed_token::{CreatedFeedToken, FeedToken};
 pub use group::Group;
 pub use membership::Membership;
+pub use request::{Assignment, Request, RequestReceipt, RequestStatus, TrainerSuggestion};
 pub use rsvp::Rsvp;
 pub use topic::Topic;
 pub use trainer::{TrainerProfile, UnavailablePeriod};

@@ -1,0 +1,345 @@
+//! Speaker and workshop requests: intake, the workflow, matching and the
+//! queues. Each resolver reads its arguments and hands over to
+//! `domain::requests`.
+
+use async_graphql::{
+    Context, ID, InputObject, Object,
+    connection::{Connection, Edge, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    domain::requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
+    graphql::{
+        context::{client_address, db, rate_limits, viewer},
+        error::ApiResult,
+        pagination::{decode_cursor, encode_cursor, page_size},
+        parse_id,
+        trainers::TimeRangeInput,
+        types::{
+            Assignment, ConnectionTotal, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus,
+            TrainerSuggestion,
+        },
+    },
+};
+
+/// A request for a speaker or a workshop. Please do not enter anyone's
+/// immigration status or health details anywhere in it.
+#[derive(InputObject)]
+pub struct SubmitRequestInput {
+    pub kind: GqlRequestKind,
+    /// A topic of the catalogue (`topics`).
+    pub topic_id: ID,
+    /// For a local group's own request: the group's slug (its organisers
+    /// only). Leave it out for an outside organisation.
+    pub group_slug: Option<String>,
+    /// Required for an outside organisation, e.g. "Riverside UNISON branch".
+    pub organisation_name: Option<String>,
+    /// Required for an outside organisation: who the network writes to.
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    /// One to three periods that would suit, each in the future.
+    pub preferred_windows: Vec<TimeRangeInput>,
+    #[graphql(default)]
+    pub online: bool,
+    /// Required unless online.
+    pub town: Option<String>,
+    /// The first part of the postcode only, e.g. `LS6`.
+    pub postcode_area: Option<String>,
+    /// The region, as the network names them (e.g. `North West`); a
+    /// group's request takes its group's.
+    pub region: Option<String>,
+    pub expected_audience: Option<i32>,
+    /// Anything the trainer should know. Not anyone's immigration or
+    /// health details.
+    #[graphql(default)]
+    pub notes: String,
+    /// Whether the event may be listed in the public calendar (default
+    /// yes). No: a group's event is for its members; an outside
+    /// organisation's is seen only by coordinators and the trainer.
+    #[graphql(default = true)]
+    pub public_event: bool,
+}
+
+/// Narrows the coordinators' queue; every given field narrows.
+#[derive(InputObject, Default)]
+pub struct RequestFilterInput {
+    /// Default: the open states (SUBMITTED, ASSIGNED, CONFIRMED).
+    #[graphql(default)]
+    pub states: Vec<GqlRequestState>,
+    #[graphql(default)]
+    pub kinds: Vec<GqlRequestKind>,
+    /// Topic slug.
+    pub topic: Option<String>,
+    pub region: Option<String>,
+    /// Group slug.
+    pub group: Option<String>,
+}
+
+fn span(range: TimeRangeInput) -> Span {
+    Span::new(range.starts_at, range.ends_at)
+}
+
+pub type RequestConnection = Connection<String, Request, ConnectionTotal, EmptyFields>;
+
+#[derive(Default)]
+pub struct RequestQuery;
+
+#[Object]
+impl RequestQuery {
+    /// A request, for its requester, its trainer and coordinators.
+    async fn request(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Request> {
+        let (model, _) = requests::get(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
+        Request::for_viewer(ctx, model).await
+    }
+
+    /// Where a request is, by its reference: for requesters without an
+    /// account. Shows no one's personal data.
+    async fn request_status(&self, ctx: &Context<'_>, reference: String) -> ApiResult<RequestStatus> {
+        rate_limits(ctx)?.status_lookups.check(&client_address(ctx).key())?;
+        Ok(RequestStatus(requests::by_reference(db(ctx), &reference).await?))
+    }
+
+    /// Coordinators and admins: requests waiting to be dealt with, oldest
+    /// first.
+    async fn requests(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<RequestFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<RequestConnection> {
+        let limit = page_size(first)?;
+        let after = after
+            .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
+            .transpose()?
+            .map(|(created_at, id)| RequestPosition { created_at, id });
+        let input = filter.unwrap_or_default();
+        let filter = RequestFilter {
+            states: input.states.into_iter().map(Into::into).collect(),
+            kinds: input.kinds.into_iter().map(Into::into).collect(),
+            topic: input.topic,
+            region: input.region,
+            group: input.group,
+        };
+        let page = requests::queue(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next_page,
+            ConnectionTotal {
+                total_count: page.total_count,
+            },
+        );
+        let cursors: Vec<String> = page
+            .requests
+            .iter()
+            .map(|r| encode_cursor(&(r.created_at, r.id)))
+            .collect();
+        let items = Request::all_for_viewer(ctx, page.requests).await?;
+        connection
+            .edges
+            .extend(cursors.into_iter().zip(items).map(|(cursor, r)| Edge::new(cursor, r)));
+        Ok(connection)
+    }
+
+    /// Your requests, and your groups' if you organise one; newest first,
+    /// the latest 100.
+    async fn my_requests(&self, ctx: &Context<'_>) -> ApiResult<Vec<Request>> {
+        let models = requests::mine(db(ctx), viewer(ctx)).await?;
+        Request::all_for_viewer(ctx, models).await
+    }
+
+    /// Trainers: proposals waiting for your answer and engagements to come,
+    /// by start; every one with `includePast`.
+    async fn my_assignments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_past: bool,
+    ) -> ApiResult<Vec<Assignment>> {
+        let rows = requests::my_assignments(db(ctx), viewer(ctx), include_past, Utc::now()).await?;
+        Ok(rows.into_iter().map(Assignment).collect())
+    }
+
+    /// Coordinators and admins: trainers who cover the topic and are free
+    /// in a preferred window, in the request's region first, then the
+    /// lightest recent load first, each with the reasons.
+    async fn suggest_trainers(&self, ctx: &Context<'_>, request_id: ID) -> ApiResult<Vec<TrainerSuggestion>> {
+        let suggestions =
+            matching::suggest(db(ctx), viewer(ctx), parse_id("requestId", &request_id)?, Utc::now()).await?;
+        Ok(suggestions.into_iter().map(TrainerSuggestion).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct RequestMutation;
+
+#[Object]
+impl RequestMutation {
+    /// Asks for a speaker or a workshop: a group's organisers for their
+    /// group, or anyone, with or without an account, for an outside
+    /// organisation. Without an account it is limited per address.
+    async fn submit_request(&self, ctx: &Context<'_>, input: SubmitRequestInput) -> ApiResult<RequestReceipt> {
+        let viewer = viewer(ctx);
+        if viewer.user_id().is_none() {
+            rate_limits(ctx)?.anonymous_requests.check(&client_address(ctx).key())?;
+        }
+        let new = NewRequest {
+            kind: input.kind.into(),
+            topic_id: parse_id("topicId", &input.topic_id)?,
+            group_slug: input.group_slug,
+            organisation_name: input.organisation_name,
+            contact_name: input.contact_name,
+            contact_email: input.contact_email,
+            windows: input.preferred_windows.into_iter().map(span).collect(),
+            online: input.online,
+            town: input.town,
+            postcode_area: input.postcode_area,
+            region: input.region,
+            expected_audience: input.expected_audience,
+            notes: input.notes,
+            public_event: input.public_event,
+        };
+        let model = requests::submit(db(ctx), viewer, new, Utc::now()).await?;
+        let request = match viewer.user_id() {
+            Some(_) => Some(Request::for_viewer(ctx, model.clone()).await?),
+            None => None,
+        };
+        Ok(RequestReceipt {
+            reference: model.reference.clone(),
+            status: RequestStatus(model),
+            request,
+        })
+    }
+
+    /// Coordinators: proposes a trainer. Refused with `TRAINER_UNAVAILABLE`
+    /// (and `extensions.reason`) when they do not cover the topic or have
+    /// no room in any preferred window; `CONFLICT` when `version` is stale.
+    async fn assign_trainer(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        trainer_id: ID,
+        version: i32,
+        note: Option<String>,
+    ) -> ApiResult<Request> {
+        let model = transitions::assign(
+            db(ctx),
+            viewer(ctx),
+            parse_id("requestId", &request_id)?,
+            parse_id("trainerId", &trainer_id)?,
+            version,
+            note.as_deref(),
+            Utc::now(),
+        )
+        .await?;
+        Request::for_viewer(ctx, model).await
+    }
+
+    /// The proposed trainer answers. Accepting names the slot, inside a
+    /// preferred window, and puts the engagement in the calendar.
+    async fn respond_to_assignment(
+        &self,
+        ctx: &Context<'_>,
+        assignment_id: ID,
+        accept: bool,
+        slot: Option<TimeRangeInput>,
+        note: Option<String>,
+    ) -> ApiResult<Assignment> {
+        let (_, answered) = transitions::respond(
+            db(ctx),
+            viewer(ctx),
+            parse_id("assignmentId", &assignment_id)?,
+            accept,
+            slot.map(span),
+            note.as_deref(),
+            Utc::now(),
+        )
+        .await?;
+        Ok(Assignment(answered))
+    }
+
+    /// Coordinators turn a submitted request down, saying why.
+    async fn decline_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: String,
+        version: Option<i32>,
+    ) -> ApiResult<Request> {
+        let model = transitions::decline(
+            db(ctx),
+            viewer(ctx),
+            parse_id("requestId", &request_id)?,
+            &reason,
+            version,
+            Utc::now(),
+        )
+        .await?;
+        Request::for_viewer(ctx, model).await
+    }
+
+    /// The requester (or a coordinator on their behalf) calls it off before
+    /// delivery; a confirmed engagement's event is cancelled.
+    async fn withdraw_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: Option<String>,
+        version: Option<i32>,
+    ) -> ApiResult<Request> {
+        let model = transitions::withdraw(
+            db(ctx),
+            viewer(ctx),
+            parse_id("requestId", &request_id)?,
+            reason.as_deref(),
+            version,
+            Utc::now(),
+        )
+        .await?;
+        Request::for_viewer(ctx, model).await
+    }
+
+    /// The coordinator or the trainer, once the engagement has ended.
+    async fn mark_delivered(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        attendance: Option<i32>,
+        feedback: Option<String>,
+        version: Option<i32>,
+    ) -> ApiResult<Request> {
+        let model = transitions::mark_delivered(
+            db(ctx),
+            viewer(ctx),
+            parse_id("requestId", &request_id)?,
+            attendance,
+            feedback.as_deref(),
+            version,
+            Utc::now(),
+        )
+        .await?;
+        Request::for_viewer(ctx, model).await
+    }
+
+    /// Coordinators cancel a confirmed engagement; its event is cancelled
+    /// and calendars show it struck through.
+    async fn cancel_request(
+        &self,
+        ctx: &Context<'_>,
+        request_id: ID,
+        reason: Option<String>,
+        version: Option<i32>,
+    ) -> ApiResult<Request> {
+        let model = transitions::cancel(
+            db(ctx),
+            viewer(ctx),
+            parse_id("requestId", &request_id)?,
+            reason.as_deref(),
+            version,
+            Utc::now(),
+        )
+        .await?;
+        Request::for_viewer(ctx, model).await
+    }
+}
