@@ -17,7 +17,7 @@ use common::{
 use serde_json::{Value, json};
 
 /// What a case may produce: `A` allowed (no error), `N` UNAUTHENTICATED,
-/// `F` FORBIDDEN, `C` CONFLICT, `X` NOT_FOUND.
+/// `F` FORBIDDEN, `C` CONFLICT, `X` NOT_FOUND, `T` INVALID_TRANSITION.
 fn outcome(body: &Value) -> &'static str {
     match body["errors"][0]["extensions"]["code"].as_str() {
         None if body.get("errors").is_none() => "A",
@@ -25,6 +25,7 @@ fn outcome(body: &Value) -> &'static str {
         Some("FORBIDDEN") => "F",
         Some("CONFLICT") => "C",
         Some("NOT_FOUND") => "X",
+        Some("INVALID_TRANSITION") => "T",
         _ => "?",
     }
 }
@@ -52,6 +53,12 @@ struct Row {
 
 fn no_variables(_: &Network, _: Persona) -> Value {
     json!({})
+}
+
+/// One preferred window, two months from now.
+fn windows_next_season() -> Value {
+    let starts_at = chrono::Utc::now() + chrono::Duration::days(60);
+    json!([{ "startsAt": starts_at, "endsAt": starts_at + chrono::Duration::hours(3) }])
 }
 
 fn rows() -> Vec<Row> {
@@ -328,6 +335,102 @@ fn rows() -> Vec<Row> {
             query: "mutation($id: ID!) { removeUnavailability(id: $id) }",
             variables: |_, _| json!({ "id": uuid::Uuid::new_v4() }),
             expected: "N X X X X X X X",
+        },
+        Row {
+            covers: &["request"],
+            query: "query($id: ID!) { request(id: $id) { reference state version contact { email } submittedBy { displayName email } preferredWindows { startsAt } history { toState actor { displayName } } } }",
+            variables: |net, _| json!({ "id": net.requests.alpha_request }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["request"],
+            query: "query($id: ID!) { request(id: $id) { organisationName contact { name email } currentAssignment { status trainer { displayName } } } }",
+            variables: |net, _| json!({ "id": net.requests.outside_request }),
+            expected: "N F F F F A A A",
+        },
+        Row {
+            covers: &["requestStatus"],
+            query: "query($reference: String!) { requestStatus(reference: $reference) { reference state topic { name } history { state at } scheduled { startsAt } event { title } } }",
+            variables: |net, _| json!({ "reference": net.requests.alpha_reference }),
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["requests"],
+            query: "{ requests(first: 10) { totalCount edges { node { reference organisationName contact { email } } } } }",
+            variables: no_variables,
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["myRequests"],
+            query: "{ myRequests { reference state contact { email } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["myAssignments"],
+            query: "{ myAssignments(includePast: true) { status startsAt request { reference organisationName contact { name email } } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["suggestTrainers"],
+            query: "query($id: ID!) { suggestTrainers(requestId: $id) { trainer { user { displayName email } } coversTopic sameRegion freeWindows { startsAt } recentLoad } }",
+            variables: |net, _| json!({ "id": net.requests.alpha_request }),
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["submitRequest"],
+            query: "mutation($topic: ID!, $windows: [TimeRangeInput!]!) { submitRequest(input: { kind: WORKSHOP, topicId: $topic, organisationName: \"Riverside Surgery\", contactName: \"Practice Manager\", contactEmail: \"manager@surgery.example.org\", preferredWindows: $windows, town: \"Leeds\", postcodeArea: \"LS6\" }) { reference status { state } request { state } } }",
+            variables: |net, _| json!({ "topic": net.topic, "windows": windows_next_season() }),
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["submitRequest"],
+            query: "mutation($topic: ID!, $windows: [TimeRangeInput!]!) { submitRequest(input: { kind: SPEAKER, topicId: $topic, groupSlug: \"alpha\", preferredWindows: $windows, online: true }) { reference request { group { slug } } } }",
+            variables: |net, _| json!({ "topic": net.topic, "windows": windows_next_season() }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["assignTrainer"],
+            query: "mutation($id: ID!, $trainer: ID!) { assignTrainer(requestId: $id, trainerId: $trainer, version: 1, note: \"You cover Wales\") { state version currentAssignment { status } } }",
+            variables: |net, _| json!({ "id": net.requests.alpha_request, "trainer": net.trainer.id }),
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["respondToAssignment"],
+            query: "mutation($id: ID!) { respondToAssignment(assignmentId: $id, accept: false, note: \"Away that week\") { status request { state } } }",
+            variables: |net, _| json!({ "id": net.requests.proposal }),
+            expected: "N F F F F A F F",
+        },
+        Row {
+            covers: &["declineRequest"],
+            query: "mutation($id: ID!) { declineRequest(requestId: $id, reason: \"No trainer free in time\") { state declineReason } }",
+            variables: |net, _| json!({ "id": net.requests.alpha_request }),
+            expected: "N F F F F F A A",
+        },
+        Row {
+            covers: &["withdrawRequest"],
+            query: "mutation($id: ID!) { withdrawRequest(requestId: $id, reason: \"Meeting moved\") { state endedAt } }",
+            variables: |net, _| json!({ "id": net.requests.alpha_request }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["markDelivered"],
+            query: "mutation($id: ID!) { markDelivered(requestId: $id, attendance: 18, feedback: \"Lively\") { state attendance } }",
+            variables: |net, _| json!({ "id": net.requests.beta_request }),
+            expected: "N F F F F A A A",
+        },
+        Row {
+            covers: &["markDelivered"],
+            query: "mutation($id: ID!) { markDelivered(requestId: $id) { state } }",
+            variables: |net, _| json!({ "id": net.requests.outside_request }),
+            expected: "N F F F F T T T",
+        },
+        Row {
+            covers: &["cancelRequest"],
+            query: "mutation($id: ID!) { cancelRequest(requestId: $id, reason: \"Venue closed\") { state event { status } } }",
+            variables: |net, _| json!({ "id": net.requests.beta_request }),
+            expected: "N F F F F F A A",
         },
         Row {
             covers: &["leaveGroup"],

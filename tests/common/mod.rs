@@ -5,6 +5,7 @@
 
 pub mod network;
 pub mod python;
+pub mod requests;
 
 use muster::{
     AppState,

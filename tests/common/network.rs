@@ -11,7 +11,10 @@ use muster::auth::jwt::TokenKeys;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use uuid::Uuid;
 
-use super::test_secret;
+use super::{
+    requests::{self, Ids, OUTSIDE_CONTACT_EMAIL, RequestFixture},
+    test_secret,
+};
 
 /// Every persona's password.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -73,6 +76,7 @@ pub struct Network {
     pub beta_members_event: Uuid,
     /// A topic of the catalogue.
     pub topic: Uuid,
+    pub requests: RequestFixture,
 }
 
 impl Network {
@@ -103,11 +107,13 @@ impl Network {
         ]
         .iter()
         .map(|p| p.email.as_str())
+        .chain([OUTSIDE_CONTACT_EMAIL])
         .collect()
     }
 
     /// The emails `persona` may ever see: their own; an organiser also those
-    /// of their group's members and applicants; staff all of them.
+    /// of their group's members and applicants; the trainer the contact of
+    /// the request they are assigned to; staff all of them.
     pub fn emails_visible_to(&self, persona: Persona) -> Vec<&str> {
         match persona {
             Persona::Coordinator | Persona::Admin => self.emails(),
@@ -118,6 +124,7 @@ impl Network {
                     self.pending.email.as_str(),
                 ]
             }
+            Persona::Trainer => vec![self.trainer.email.as_str(), OUTSIDE_CONTACT_EMAIL],
             other => self.person(other).map(|p| vec![p.email.as_str()]).unwrap_or_default(),
         }
     }
@@ -240,7 +247,9 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     let hash = muster::domain::password::hash(PASSWORD).unwrap();
     let alpha = add_group(db, "alpha", "Wales").await;
     let beta = add_group(db, "beta", "Scotland").await;
-    let network = Network {
+    let mut network = Network {
+        // Filled in at the end, once the people and groups exist.
+        requests: RequestFixture::default(),
         alpha,
         beta,
         supporter: add_user(db, "supporter", UserRole::Supporter, &hash).await,
@@ -283,5 +292,15 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     .insert(db)
     .await
     .unwrap();
+    let ids = Ids {
+        alpha,
+        beta,
+        organiser: network.organiser.id,
+        other_organiser: network.other_organiser.id,
+        trainer: network.trainer.id,
+        coordinator: network.coordinator.id,
+        topic: network.topic,
+    };
+    network.requests = requests::build(db, &ids).await;
     network
 }
