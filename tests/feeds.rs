@@ -5,11 +5,13 @@
 
 mod common;
 
-use std::{collections::BTreeSet, io::BufReader};
+use std::collections::BTreeSet;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use common::{
-    TestDb, graphql_as,
+    TestDb,
+    calendar::parse,
+    graphql_as,
     network::{self, Persona},
 };
 use entity::{EventVisibility, event, user};
@@ -46,25 +48,6 @@ async fn fetch<E: Endpoint>(client: &TestClient<E>, path: &str, if_none_match: O
         content_type,
         body,
     }
-}
-
-/// One parsed VEVENT: property name → raw value.
-type ParsedEvent = std::collections::HashMap<String, String>;
-
-fn parse(body: &str) -> Vec<ParsedEvent> {
-    let mut calendars = ical::IcalParser::new(BufReader::new(body.as_bytes()));
-    let calendar = calendars.next().expect("one calendar").expect("the feed parses");
-    assert!(calendars.next().is_none());
-    calendar
-        .events
-        .into_iter()
-        .map(|e| {
-            e.properties
-                .into_iter()
-                .map(|p| (p.name, p.value.unwrap_or_default()))
-                .collect()
-        })
-        .collect()
 }
 
 fn utc(value: &str) -> chrono::DateTime<Utc> {

@@ -3,6 +3,7 @@
 //! tests run in parallel and never see each other's rows.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod calendar;
 pub mod network;
 pub mod python;
 pub mod requests;
