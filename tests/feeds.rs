@@ -318,6 +318,7 @@ async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db:
         online: Set(false),
         town: Set(Some("Glasgow".into())),
         postcode_area: Set(Some("G1".into())),
+        region: Set(Some("Scotland".into())),
         expected_audience: Set(Some(20)),
         notes: Set(String::new()),
         state: Set(RequestState::Confirmed),
@@ -326,6 +327,9 @@ async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db:
         decline_reason: Set(None),
         ended_at: Set(None),
         contact_purged_at: Set(None),
+        public_event: Set(false),
+        attendance: Set(None),
+        feedback: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
