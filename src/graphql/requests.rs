@@ -65,7 +65,8 @@ pub struct SubmitRequestInput {
 /// Narrows the coordinators' queue; every given field narrows.
 #[derive(InputObject, Default)]
 pub struct RequestFilterInput {
-    /// Default: the open states (SUBMITTED, ASSIGNED, CONFIRMED).
+    /// Default: those waiting on the network (SUBMITTED, ASSIGNED); ask
+    /// for CONFIRMED to follow up engagements.
     #[graphql(default)]
     pub states: Vec<GqlRequestState>,
     #[graphql(default)]

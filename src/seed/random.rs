@@ -47,8 +47,7 @@ impl SplitMix64 {
     }
 }
 
-/// Unambiguous characters of a reference: no 0/O, 1/I/L or U.
-pub(super) const REFERENCE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(super) use crate::domain::requests::REFERENCE_ALPHABET;
 
 /// A public request reference such as `REQ-7K3Q9F`, not yet in `used`.
 pub(super) fn reference(rng: &mut SplitMix64, used: &mut HashSet<String>) -> String {

@@ -406,7 +406,7 @@ pub async fn get(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result
 /// What the coordinators' queue can be narrowed by.
 #[derive(Debug, Clone, Default)]
 pub struct RequestFilter {
-    /// Empty: the open states (submitted, assigned, confirmed).
+    /// Empty: the states waiting on the network (submitted, assigned).
     pub states: Vec<RequestState>,
     pub kinds: Vec<RequestKind>,
     /// Topic slug.
@@ -431,7 +431,7 @@ pub struct RequestPage {
 
 fn filter_condition(filter: &RequestFilter) -> Condition {
     let states = if filter.states.is_empty() {
-        vec![RequestState::Submitted, RequestState::Assigned, RequestState::Confirmed]
+        vec![RequestState::Submitted, RequestState::Assigned]
     } else {
         filter.states.clone()
     };
