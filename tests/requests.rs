@@ -13,6 +13,11 @@ use common::{
     network::{self, Persona},
     requests::OUTSIDE_CONTACT_EMAIL,
 };
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
 use entity::{assignment, audit_entry, request_transition};
 use futures_util::future::join_all;
 use poem::{Endpoint, test::TestClient};
@@ -85,6 +90,7 @@ on_both_databases!(
     a_trainer_accepting_two_clashing_engagements_at_once_gets_one,
     delivery_is_recorded_after_the_engagement,
     submissions_are_checked_and_anonymous_ones_limited,
+    the_queue_costs_the_same_statements_for_any_page_size,
 );
 
 async fn an_anonymous_request_goes_from_submission_to_a_cancelled_engagement(db: TestDb) {
@@ -684,4 +690,56 @@ async fn submissions_are_checked_and_anonymous_ones_limited(db: TestDb) {
     assert!(signed_in.get("errors").is_none(), "{signed_in}");
     // The fixture's contact never reached anyone here.
     assert!(!signed_in.to_string().contains(OUTSIDE_CONTACT_EMAIL));
+}
+
+/// Counts the SQL statements of one queue query for a page of `first`.
+async fn queue_statements(db: &TestDb, token: Option<&str>, first: usize) -> usize {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut conn = db.conn.clone();
+    let counting = counter.clone();
+    conn.set_metric_callback(move |info| {
+        counting.fetch_add(1, Ordering::SeqCst);
+        if std::env::var_os("SHOW_SQL").is_some() {
+            eprintln!(
+                "SQL {first}: {}",
+                info.statement.sql.chars().take(120).collect::<String>()
+            );
+        }
+    });
+    let client = TestClient::new(muster::app(muster::AppState::new(
+        conn,
+        &db.config(),
+        &common::test_secret(),
+    )));
+    let query = "query($first: Int) { requests(first: $first, filter: { states: [SUBMITTED, ASSIGNED, CONFIRMED] }) {
+      totalCount edges { node { reference topic { name } group { slug } preferredWindows { startsAt }
+        submittedBy { displayName } currentAssignment { status trainer { displayName } }
+        event { title } history { toState actor { displayName } } } } } }";
+    counter.store(0, Ordering::SeqCst);
+    let (_, body) = graphql_as(&client, token, query, json!({ "first": first })).await;
+    assert_eq!(
+        body["data"]["requests"]["edges"].as_array().unwrap().len(),
+        first,
+        "{body}"
+    );
+    counter.load(Ordering::SeqCst)
+}
+
+async fn the_queue_costs_the_same_statements_for_any_page_size(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let coordinator = net.token(Persona::Coordinator);
+    for k in 0..40 {
+        let input = outside_request(net.topic, vec![range(day(10 + k, 9), day(10 + k, 17))]);
+        let (_, body) = graphql_as(&client, coordinator.as_deref(), SUBMIT, json!({ "input": input })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let small = queue_statements(&db, coordinator.as_deref(), 3).await;
+    let large = queue_statements(&db, coordinator.as_deref(), 40).await;
+    assert_eq!(small, large, "statements for 3 requests vs 40");
+    assert!(
+        large <= 14,
+        "{large} statements: auth (3), count, page, own assignments, topics, groups, windows, \
+         assignments, users, events, histories"
+    );
 }

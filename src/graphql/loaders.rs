@@ -349,22 +349,23 @@ impl Loader<HistoryOfRequest> for AppLoader {
 }
 
 impl Loader<EventOfRequest> for AppLoader {
-    type Value = event::Model;
+    /// `None` is cached too: most requests in a queue have no event yet.
+    type Value = Option<event::Model>;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[EventOfRequest]) -> Result<HashMap<EventOfRequest, event::Model>, ApiError> {
+    async fn load(&self, keys: &[EventOfRequest]) -> Result<HashMap<EventOfRequest, Self::Value>, ApiError> {
         let events = event::Entity::find()
             .filter(event::Column::RequestId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
-        let mut by_request: HashMap<EventOfRequest, event::Model> = HashMap::new();
+        let mut by_request: HashMap<EventOfRequest, Self::Value> = keys.iter().map(|k| (*k, None)).collect();
         for event in events {
             let Some(request_id) = event.request_id else { continue };
-            let key = EventOfRequest(request_id);
+            let slot = by_request.entry(EventOfRequest(request_id)).or_default();
             // The newest, should a request ever have led to two.
-            if by_request.get(&key).is_none_or(|e| e.created_at < event.created_at) {
-                by_request.insert(key, event);
+            if slot.as_ref().is_none_or(|e| e.created_at < event.created_at) {
+                *slot = Some(event);
             }
         }
         Ok(by_request)

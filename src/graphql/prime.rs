@@ -7,13 +7,16 @@
 //! loader caches the results, so every item then finds its own.
 
 use async_graphql::{Context, Lookahead};
-use entity::{event, group};
+use entity::{event, group, request};
 use uuid::Uuid;
 
 use crate::graphql::{
     context::{loader, viewer},
     error::ApiResult,
-    loaders::{ActiveMemberCount, GoingCount, GroupById, TopicById, ViewerRsvp},
+    loaders::{
+        ActiveMemberCount, AssignmentsOfRequest, EventOfRequest, GoingCount, GroupById, HistoryOfRequest, TopicById,
+        UserById, ViewerRsvp, WindowsOfRequest,
+    },
 };
 
 /// The selection of a connection's nodes (`edges { node }` or `nodes`).
@@ -81,6 +84,63 @@ pub async fn events(ctx: &Context<'_>, events: &[event::Model]) -> ApiResult<()>
     }
     if selects(&nodes, &["myRsvp"]) && viewer(ctx).user_id().is_some() {
         loader.load_many(events.iter().map(|e| ViewerRsvp(e.id))).await?;
+    }
+    Ok(())
+}
+
+/// For a page of requests: topics, groups, windows, assignments (and their
+/// trainers), events and histories, as far as the query asks for them.
+pub async fn requests(ctx: &Context<'_>, requests: &[request::Model]) -> ApiResult<()> {
+    let nodes = node_selections(ctx);
+    let loader = loader(ctx)?;
+    if selects(&nodes, &["topic"]) {
+        loader
+            .load_many(unique(requests.iter().map(|r| r.topic_id)).into_iter().map(TopicById))
+            .await?;
+    }
+    if selects(&nodes, &["group"]) {
+        loader
+            .load_many(
+                unique(requests.iter().filter_map(|r| r.group_id))
+                    .into_iter()
+                    .map(GroupById),
+            )
+            .await?;
+    }
+    if selects(&nodes, &["preferredWindows"]) {
+        loader
+            .load_many(requests.iter().map(|r| WindowsOfRequest(r.id)))
+            .await?;
+    }
+    // Every person the page names (trainers, submitters, the actors of its
+    // history) in one query.
+    let mut people = Vec::new();
+    if selects(&nodes, &["assignments"]) || selects(&nodes, &["currentAssignment"]) {
+        let assignments = loader
+            .load_many(requests.iter().map(|r| AssignmentsOfRequest(r.id)))
+            .await?;
+        if selects(&nodes, &["assignments", "trainer"]) || selects(&nodes, &["currentAssignment", "trainer"]) {
+            people.extend(assignments.values().flatten().map(|a| a.trainer_id));
+        }
+    }
+    if selects(&nodes, &["history"]) {
+        let history = loader
+            .load_many(requests.iter().map(|r| HistoryOfRequest(r.id)))
+            .await?;
+        if selects(&nodes, &["history", "actor"]) {
+            people.extend(history.values().flatten().filter_map(|t| t.actor_id));
+        }
+    }
+    if selects(&nodes, &["submittedBy"]) {
+        people.extend(requests.iter().filter_map(|r| r.submitted_by));
+    }
+    if !people.is_empty() {
+        loader
+            .load_many(unique(people.into_iter()).into_iter().map(UserById))
+            .await?;
+    }
+    if selects(&nodes, &["event"]) {
+        loader.load_many(requests.iter().map(|r| EventOfRequest(r.id))).await?;
     }
     Ok(())
 }

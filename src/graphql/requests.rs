@@ -15,7 +15,7 @@ use crate::{
         context::{client_address, db, rate_limits, viewer},
         error::ApiResult,
         pagination::{decode_cursor, encode_cursor, page_size},
-        parse_id,
+        parse_id, prime,
         trainers::TimeRangeInput,
         types::{
             Assignment, ConnectionTotal, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus,
@@ -125,6 +125,7 @@ impl RequestQuery {
             group: input.group,
         };
         let page = requests::queue(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
+        prime::requests(ctx, &page.requests).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
             page.has_next_page,

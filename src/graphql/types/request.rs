@@ -258,7 +258,11 @@ impl Request {
 
     /// The calendar event the accepted engagement created.
     async fn event(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
-        Ok(loader(ctx)?.load_one(EventOfRequest(self.model.id)).await?.map(Event))
+        Ok(loader(ctx)?
+            .load_one(EventOfRequest(self.model.id))
+            .await?
+            .flatten()
+            .map(Event))
     }
 
     /// Every step it went through, oldest first.
@@ -420,6 +424,7 @@ impl RequestStatus {
         Ok(loader(ctx)?
             .load_one(EventOfRequest(self.0.id))
             .await?
+            .flatten()
             .map(|e| TimeRange {
                 starts_at: e.starts_at,
                 ends_at: e.ends_at,
@@ -431,6 +436,7 @@ impl RequestStatus {
         Ok(loader(ctx)?
             .load_one(EventOfRequest(self.0.id))
             .await?
+            .flatten()
             .filter(|e| e.visibility == EventVisibility::Public)
             .map(Event))
     }
