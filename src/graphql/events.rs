@@ -110,6 +110,7 @@ pub struct EventQuery;
 impl EventQuery {
     /// Events the viewer may see, by start time. Members-only events appear
     /// to members of their group, coordinators and admins.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

@@ -56,6 +56,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     /// The directory of local groups, in name order.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod feeds;
 mod groups;
+pub mod limits;
 pub mod loaders;
 mod memberships;
 pub mod pagination;
@@ -55,7 +56,11 @@ pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Deep enough for the standard introspection query (GraphiQL's nests about
 /// 13 levels), shallow enough to refuse abusive nesting.
 pub const MAX_DEPTH: usize = 15;
-pub const MAX_COMPLEXITY: usize = 1000;
+/// Each field costs 1, and a connection its page size times what each item
+/// selects (`pagination::page_cost`): a page of 100 events with their group,
+/// topic and places (about 1,500) passes; a connection nested in another
+/// (100 × 100 × …) does not.
+pub const MAX_COMPLEXITY: usize = 5000;
 
 pub fn build_schema(
     db: DatabaseConnection,

@@ -21,6 +21,14 @@ pub fn page_size(first: Option<i32>) -> Result<u64, Error> {
     }
 }
 
+/// What a connection field costs in the complexity limit: its items times
+/// what each item selects, so `first: 100` of a rich selection costs a
+/// hundred times one item and a connection nested in another multiplies.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| n.clamp(1, MAX_PAGE_SIZE as i32) as u64) as usize;
+    items.saturating_mul(child_complexity).saturating_add(1)
+}
+
 pub fn encode_cursor<T: Serialize>(position: &T) -> String {
     // Serialising plain strings and numbers cannot fail.
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(position).unwrap_or_default())

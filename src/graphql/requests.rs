@@ -104,6 +104,7 @@ impl RequestQuery {
 
     /// Coordinators and admins: requests waiting to be dealt with, oldest
     /// first.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn requests(
         &self,
         ctx: &Context<'_>,

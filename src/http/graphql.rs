@@ -6,7 +6,7 @@
 //! resolver runs.
 
 use async_graphql::{
-    BatchRequest,
+    BatchRequest, BatchResponse,
     dataloader::{DataLoader, HashMapCache},
     http::GraphiQLSource,
 };
@@ -24,7 +24,10 @@ use crate::{
     AppState,
     auth::viewer,
     error::Error,
-    graphql::loaders::{AppLoader, RequestLoader},
+    graphql::{
+        limits::{self, LimitExceeded},
+        loaders::{AppLoader, RequestLoader},
+    },
     rate_limit::ClientAddress,
 };
 
@@ -70,6 +73,9 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         // the content of the body.
         Err(err) => return plain(StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")),
     };
+    if let Err(refusal) = within_limits(&batch) {
+        return refused(&refusal);
+    }
     // Cached for this request only: list resolvers load a page's relations
     // in one go (see `graphql::prime`), and each item then finds them here.
     let app_loader = AppLoader {
@@ -79,7 +85,69 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
     let client = ClientAddress(req.remote_addr().as_socket_addr().map(|addr| addr.ip()));
     let batch = batch.data(viewer).data(std::sync::Arc::new(loader)).data(client);
-    GraphQLBatchResponse(state.schema.execute_batch(batch).await).into_response()
+    let mut responses = state.schema.execute_batch(batch).await;
+    let retry_after = settle_error_codes(&mut responses);
+    let mut response = GraphQLBatchResponse(responses).into_response();
+    if let Some(seconds) = retry_after
+        && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn within_limits(batch: &BatchRequest) -> Result<(), LimitExceeded> {
+    if let BatchRequest::Batch(requests) = batch
+        && requests.len() > limits::MAX_BATCH
+    {
+        return Err(LimitExceeded {
+            limit: "batchSize",
+            message: format!(
+                "the batch holds {} operations; at most {} are accepted",
+                requests.len(),
+                limits::MAX_BATCH
+            ),
+        });
+    }
+    batch.iter().try_for_each(|request| limits::check(&request.query))
+}
+
+/// 400 with a GraphQL-shaped body: nothing of the request was executed.
+fn refused(refusal: &LimitExceeded) -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{
+            "message": refusal.message,
+            "extensions": { "code": "BAD_USER_INPUT", "limit": refusal.limit }
+        }]
+    });
+    Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// Every error leaves with a code. Errors without one come from
+/// async-graphql itself (parsing, validation, depth and complexity
+/// limits): all of them are the request's fault, `BAD_USER_INPUT`.
+/// Returns the longest wait a `RATE_LIMITED` error asks for, for the
+/// `Retry-After` header.
+fn settle_error_codes(responses: &mut BatchResponse) -> Option<u64> {
+    let responses: Vec<&mut async_graphql::Response> = match responses {
+        BatchResponse::Single(response) => vec![response],
+        BatchResponse::Batch(responses) => responses.iter_mut().collect(),
+    };
+    let mut retry_after = None;
+    for error in responses.into_iter().flat_map(|r| r.errors.iter_mut()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+        if let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfter") {
+            retry_after = retry_after.max(seconds.as_u64());
+        }
+    }
+    retry_after
 }
 
 /// 401 with a GraphQL-shaped body, so clients find the usual code.

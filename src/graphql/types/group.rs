@@ -61,6 +61,7 @@ impl Group {
 
     /// The group's members and requests to join, oldest first. Only the
     /// group's organisers, coordinators and admins may see them.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn members(
         &self,
         ctx: &Context<'_>,

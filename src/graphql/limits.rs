@@ -1,0 +1,198 @@
+//! Limits checked on a GraphQL request before the schema sees it: the
+//! length of the query text, the number of root fields, aliases, and the
+//! number of fields once fragments are expanded.
+//!
+//! async-graphql's own depth and complexity limits bound how deep and how
+//! costly a query is; these bound how wide it is. A query that asks for the
+//! same field under 500 aliases, or that spreads one fragment inside another
+//! until a small text expands into millions of fields, is refused here in
+//! microseconds, before validation or any database work.
+
+use std::collections::HashSet;
+
+use async_graphql::parser::{
+    parse_query,
+    types::{ExecutableDocument, Selection, SelectionSet},
+};
+
+/// Longest query text accepted, in bytes. The longest query the project's
+/// own clients send is well under 2 KB; the standard introspection query is
+/// about 1.5 KB.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+/// Fields at the root of one operation: a page needs a handful.
+pub const MAX_ROOT_FIELDS: usize = 20;
+/// Aliased fields in the whole document, fragments expanded.
+pub const MAX_ALIASES: usize = 30;
+/// Fields in the whole document once fragments are expanded. The
+/// introspection query expands to about 200.
+pub const MAX_FIELDS: usize = 2_000;
+/// Operations in one batched request.
+pub const MAX_BATCH: usize = 10;
+
+/// Which limit a query went over, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub limit: &'static str,
+    pub message: String,
+}
+
+impl LimitExceeded {
+    fn new(limit: &'static str, message: String) -> Self {
+        Self { limit, message }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    fields: usize,
+    aliases: usize,
+}
+
+/// Counts fields and aliases under `set`, expanding fragment spreads; stops
+/// as soon as the field limit is passed, so a fragment bomb costs no more
+/// than the limit. A fragment cycle is not followed (validation refuses it
+/// with its own message).
+fn count(doc: &ExecutableDocument, set: &SelectionSet, counts: &mut Counts, visiting: &mut HashSet<String>) {
+    for item in &set.items {
+        if counts.fields > MAX_FIELDS {
+            return;
+        }
+        match &item.node {
+            Selection::Field(field) => {
+                counts.fields += 1;
+                if field.node.alias.is_some() {
+                    counts.aliases += 1;
+                }
+                count(doc, &field.node.selection_set.node, counts, visiting);
+            }
+            Selection::InlineFragment(fragment) => count(doc, &fragment.node.selection_set.node, counts, visiting),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                let Some(fragment) = doc.fragments.get(spread.node.fragment_name.node.as_str()) else {
+                    continue;
+                };
+                if visiting.insert(name.to_owned()) {
+                    count(doc, &fragment.node.selection_set.node, counts, visiting);
+                    visiting.remove(name);
+                }
+            }
+        }
+    }
+}
+
+/// Root fields of one selection set, through fragments at the root.
+fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, visiting: &mut HashSet<String>) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(fragment) => root_fields(doc, &fragment.node.selection_set.node, visiting),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                match doc.fragments.get(name) {
+                    Some(fragment) if visiting.insert(name.to_owned()) => {
+                        let n = root_fields(doc, &fragment.node.selection_set.node, visiting);
+                        visiting.remove(name);
+                        n
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
+/// Checks one query text against the limits. A text that does not parse is
+/// let through: the schema answers it with the parser's own message.
+pub fn check(query: &str) -> Result<(), LimitExceeded> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(LimitExceeded::new(
+            "queryLength",
+            format!(
+                "the query is {} bytes long; at most {MAX_QUERY_BYTES} are accepted",
+                query.len()
+            ),
+        ));
+    }
+    let Ok(doc) = parse_query(query) else {
+        return Ok(());
+    };
+    let mut counts = Counts::default();
+    for (_, operation) in doc.operations.iter() {
+        let set = &operation.node.selection_set.node;
+        let roots = root_fields(&doc, set, &mut HashSet::new());
+        if roots > MAX_ROOT_FIELDS {
+            return Err(LimitExceeded::new(
+                "rootFields",
+                format!("an operation selects {roots} root fields; at most {MAX_ROOT_FIELDS} are accepted"),
+            ));
+        }
+        count(&doc, set, &mut counts, &mut HashSet::new());
+    }
+    if counts.fields > MAX_FIELDS {
+        return Err(LimitExceeded::new(
+            "fields",
+            format!("the query expands to more than {MAX_FIELDS} fields"),
+        ));
+    }
+    if counts.aliases > MAX_ALIASES {
+        return Err(LimitExceeded::new(
+            "aliases",
+            format!(
+                "the query uses {} aliases; at most {MAX_ALIASES} are accepted",
+                counts.aliases
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_queries_pass() {
+        check("{ events(first: 50) { edges { node { title group { name } } } } }").unwrap();
+        check("query { a: me { id } b: me { id } }").unwrap();
+        check("not graphql at all {").unwrap();
+    }
+
+    #[test]
+    fn many_aliases_are_refused() {
+        let query = format!(
+            "{{ {} }}",
+            (0..31).map(|k| format!("a{k}: me {{ id }}")).collect::<String>()
+        );
+        let err = check(&query).unwrap_err();
+        assert_eq!(err.limit, "rootFields");
+        let nested = format!(
+            "{{ me {{ {} }} }}",
+            (0..31).map(|k| format!("a{k}: id")).collect::<Vec<_>>().join(" ")
+        );
+        assert_eq!(check(&nested).unwrap_err().limit, "aliases");
+    }
+
+    #[test]
+    fn fragment_bombs_stop_at_the_field_limit() {
+        // Each level doubles the fields: 2^20 once expanded.
+        let mut query = String::from("{ ...f0 } fragment f20 on Query { me { id } }");
+        for level in 0..20 {
+            let next = level + 1;
+            query.push_str(&format!(" fragment f{level} on Query {{ ...f{next} ...f{next} }}"));
+        }
+        let err = check(&query).unwrap_err();
+        assert!(matches!(err.limit, "fields" | "rootFields"), "{err:?}");
+    }
+
+    #[test]
+    fn cycles_are_not_followed() {
+        check("{ ...a } fragment a on Query { ...b } fragment b on Query { ...a }").unwrap();
+    }
+
+    #[test]
+    fn long_texts_are_refused_before_parsing() {
+        let query = format!("{{ me {{ id }} }} #{}", "x".repeat(MAX_QUERY_BYTES));
+        assert_eq!(check(&query).unwrap_err().limit, "queryLength");
+    }
+}
