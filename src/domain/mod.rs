@@ -10,6 +10,8 @@ pub mod feeds;
 pub mod groups;
 pub mod memberships;
 pub mod password;
+pub mod privacy;
+pub mod retention;
 pub mod rsvps;
 pub mod topics;
 pub mod trainers;

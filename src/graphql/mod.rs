@@ -11,6 +11,7 @@ pub mod loaders;
 mod memberships;
 pub mod pagination;
 mod prime;
+mod privacy;
 mod topics;
 mod trainers;
 pub mod types;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     feeds::FeedQuery,
     topics::TopicQuery,
     trainers::TrainerQuery,
+    privacy::PrivacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct MutationRoot(
     feeds::FeedMutation,
     topics::TopicMutation,
     trainers::TrainerMutation,
+    privacy::PrivacyMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
