@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod ical;
 pub mod seed;
 pub mod server;
