@@ -61,7 +61,10 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy) {
         // Only dates and fixed values go into the purge's statements, so
         // the database's message cannot quote anyone's data.
         Err(Error::Internal(source)) => {
-            tracing::error!(error = format!("{source:#}"), "retention purge failed; next try within the hour")
+            tracing::error!(
+                error = format!("{source:#}"),
+                "retention purge failed; next try within the hour"
+            )
         }
         Err(other) => tracing::error!(error = %other, "retention purge failed; next try within the hour"),
     }

@@ -16,7 +16,8 @@ use muster::{
         privacy, retention,
     },
     error::Error,
-    jobs, seed::{self, SeedOutcome},
+    jobs,
+    seed::{self, SeedOutcome},
     server,
 };
 

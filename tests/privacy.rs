@@ -223,7 +223,10 @@ async fn find_everywhere(db: &TestDb, needle: &str) -> Vec<String> {
                 let table: String = table.try_get("", "name").unwrap();
                 let info = db
                     .conn
-                    .query_all_raw(Statement::from_string(backend, format!("PRAGMA table_info(\"{table}\")")))
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("PRAGMA table_info(\"{table}\")"),
+                    ))
                     .await
                     .unwrap();
                 for column in info {
@@ -308,8 +311,22 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     .await;
     let feed_secret = feed["data"]["createFeedToken"]["secret"].as_str().unwrap().to_owned();
     let small = add_small_event(&db.conn, &net).await;
-    add_rsvp(&db.conn, small, net.member.id, RsvpStatus::Going, Utc::now() - Duration::hours(2)).await;
-    add_rsvp(&db.conn, small, net.supporter.id, RsvpStatus::Waitlisted, Utc::now() - Duration::hours(1)).await;
+    add_rsvp(
+        &db.conn,
+        small,
+        net.member.id,
+        RsvpStatus::Going,
+        Utc::now() - Duration::hours(2),
+    )
+    .await;
+    add_rsvp(
+        &db.conn,
+        small,
+        net.supporter.id,
+        RsvpStatus::Waitlisted,
+        Utc::now() - Duration::hours(1),
+    )
+    .await;
     let shouted = email.to_uppercase();
     let made = add_request(
         &db.conn,
@@ -362,7 +379,10 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     )
     .await;
     assert!(members.to_string().contains(&email), "{members}");
-    assert!(!find_everywhere(&db, &email).await.is_empty(), "the search finds it beforehand");
+    assert!(
+        !find_everywhere(&db, &email).await.is_empty(),
+        "the search finds it beforehand"
+    );
 
     // A wrong password erases nothing.
     let (_, wrong) = graphql_as(
@@ -413,11 +433,19 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     assert_eq!(waiting.status, RsvpStatus::Going);
 
     // Requests and their history stay, pointing at a former member.
-    let kept = request::Entity::find_by_id(made.id).one(&db.conn).await.unwrap().unwrap();
+    let kept = request::Entity::find_by_id(made.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(kept.submitted_by, Some(net.member.id));
     assert_eq!((kept.contact_name, kept.contact_email), (None, None));
     assert!(kept.notes.contains("[removed]"), "{}", kept.notes);
-    let row = user::Entity::find_by_id(net.member.id).one(&db.conn).await.unwrap().unwrap();
+    let row = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(row.erased_at.is_some() && row.email.is_none() && row.password_hash.is_none());
     let (_, trail) = graphql_as(
         &client,
@@ -433,7 +461,11 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     // An engaged trainer's profile row stays for the history, empty.
     assert!(
         trainer_topic::Entity::find().all(&db.conn).await.unwrap().is_empty()
-            && trainer_unavailability::Entity::find().all(&db.conn).await.unwrap().is_empty()
+            && trainer_unavailability::Entity::find()
+                .all(&db.conn)
+                .await
+                .unwrap()
+                .is_empty()
     );
     // The address is free for a new account.
     let (_, again) = graphql_as(
@@ -454,7 +486,13 @@ async fn an_admin_erases_an_account_and_the_trail_says_so(db: TestDb) {
 
     let (_, erased) = graphql_as(&client, admin.as_deref(), erase, json!({ "id": net.member.id })).await;
     assert_eq!(erased["data"]["eraseUser"], true, "{erased}");
-    let (status, _) = graphql_as(&client, net.token(Persona::Member).as_deref(), "{ me { id } }", json!({})).await;
+    let (status, _) = graphql_as(
+        &client,
+        net.token(Persona::Member).as_deref(),
+        "{ me { id } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 401);
     assert!(find_everywhere(&db, &net.member.email).await.is_empty());
 
@@ -554,11 +592,16 @@ async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestD
     // The submitter sees the read too; the reader's own log does not.
     let (_, submitter) = graphql_as(&client, net.token(Persona::Supporter).as_deref(), ACCESS_LOG, json!({})).await;
     assert_eq!(
-        submitter["data"]["myDataAccessLog"]["edges"][0]["node"]["action"],
-        "READ_CONTACT_DETAILS",
+        submitter["data"]["myDataAccessLog"]["edges"][0]["node"]["action"], "READ_CONTACT_DETAILS",
         "{submitter}"
     );
-    let (_, reader) = graphql_as(&client, net.token(Persona::Coordinator).as_deref(), ACCESS_LOG, json!({})).await;
+    let (_, reader) = graphql_as(
+        &client,
+        net.token(Persona::Coordinator).as_deref(),
+        ACCESS_LOG,
+        json!({}),
+    )
+    .await;
     assert_eq!(reader["data"]["myDataAccessLog"]["totalCount"], 0, "{reader}");
 
     // Admins filter the whole trail.
@@ -616,7 +659,13 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     )
     .await;
     make_trainer(&db.conn, &net, net.member.id, made.id, "at a conference").await;
-    add_audit(&db.conn, net.member.id, net.organiser.id, Utc::now() - Duration::days(2)).await;
+    add_audit(
+        &db.conn,
+        net.member.id,
+        net.organiser.id,
+        Utc::now() - Duration::days(2),
+    )
+    .await;
 
     let (_, body) = graphql_as(&client, member.as_deref(), EXPORT, json!({})).await;
     let document = body["data"]["exportMyData"].clone();
@@ -629,18 +678,34 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     assert_eq!(document["requestsMade"][0]["notes"], "Step-free access please");
     assert_eq!(document["assignments"][0]["request"], "REQ-EXPORT-1");
     assert_eq!(document["trainerProfile"]["regions"], json!(["Wales"]));
-    assert_eq!(document["trainerProfile"]["unavailablePeriods"][0]["note"], "at a conference");
-    assert_eq!(document["feedTokens"], json!([{
-        "label": "work laptop",
-        "createdAt": document["feedTokens"][0]["createdAt"],
-        "lastUsedAt": null,
-        "revokedAt": null,
-    }]));
+    assert_eq!(
+        document["trainerProfile"]["unavailablePeriods"][0]["note"],
+        "at a conference"
+    );
+    assert_eq!(
+        document["feedTokens"],
+        json!([{
+            "label": "work laptop",
+            "createdAt": document["feedTokens"][0]["createdAt"],
+            "lastUsedAt": null,
+            "revokedAt": null,
+        }])
+    );
     assert_eq!(document["auditEntries"][0]["actor"], "organiser Example");
     let text = document.to_string();
-    let hash = entity::feed_token::Entity::find().one(&db.conn).await.unwrap().unwrap().token_hash;
+    let hash = entity::feed_token::Entity::find()
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .token_hash;
     assert!(!text.contains(&hash), "no token hash");
-    let password_hash = user::Entity::find_by_id(net.member.id).one(&db.conn).await.unwrap().unwrap().password_hash;
+    let password_hash = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
     assert!(!text.contains(&password_hash.unwrap()), "no password hash");
     for other in [&net.supporter.email, &net.organiser.email, &net.coordinator.email] {
         assert!(!text.contains(other.as_str()), "no one else's email: {other}");
@@ -656,7 +721,11 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(comparable(printed.clone()), comparable(document));
     let entries = printed["auditEntries"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["action"] == "EXPORT_DATA" && e["actor"] == "operator (command line)"));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "EXPORT_DATA" && e["actor"] == "operator (command line)")
+    );
 
     let mut command = muster(&db, dir.path());
     command.args(["export-user", "--email", "nobody@people.example.org"]);
@@ -723,7 +792,9 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     let again = retention::purge(&db.conn, policy, now).await.unwrap();
     assert_eq!((again.requests_purged, again.audit_entries_removed), (0, 0));
     // Two days on, the one that ended 179 days ago goes too.
-    let later = retention::purge(&db.conn, policy, now + Duration::days(2)).await.unwrap();
+    let later = retention::purge(&db.conn, policy, now + Duration::days(2))
+        .await
+        .unwrap();
     assert_eq!(later.requests_purged, 1);
 }
 
@@ -769,16 +840,30 @@ async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(printed.contains("purged the contact details of 1 ended requests"), "{printed}");
+    assert!(
+        printed.contains("purged the contact details of 1 ended requests"),
+        "{printed}"
+    );
     for secret in ["Old Contact", "old-contact@", "07700"] {
         assert!(!printed.contains(secret), "{printed}");
     }
 
-    let old = request::Entity::find_by_id(old.id).one(&db.conn).await.unwrap().unwrap();
+    let old = request::Entity::find_by_id(old.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((old.contact_name, old.contact_email), (None, None));
     assert!(old.contact_purged_at.is_some() && old.notes.is_empty());
-    let recent = request::Entity::find_by_id(recent.id).one(&db.conn).await.unwrap().unwrap();
-    assert_eq!(recent.contact_email.as_deref(), Some("recent-contact@union.example.org"));
+    let recent = request::Entity::find_by_id(recent.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        recent.contact_email.as_deref(),
+        Some("recent-contact@union.example.org")
+    );
     assert!(recent.contact_purged_at.is_none());
 
     // A shorter period from the environment reaches the recent one.
@@ -802,7 +887,14 @@ async fn internal_errors_say_nothing_of_the_database(db: TestDb) {
     assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
     assert_eq!(body["errors"][0]["message"], "internal error");
     let text = body.to_string().to_lowercase();
-    for leak in ["feed_tokens", "no such table", "does not exist", "relation", "select", "sql"] {
+    for leak in [
+        "feed_tokens",
+        "no such table",
+        "does not exist",
+        "relation",
+        "select",
+        "sql",
+    ] {
         assert!(!text.contains(leak), "{leak}: {body}");
     }
 }
@@ -815,7 +907,13 @@ async fn the_privacy_notice_is_plain_safe_html_with_the_configured_periods() {
     response.assert_content_type("text/html; charset=utf-8");
     response.assert_header("x-content-type-options", "nosniff");
     response.assert_header("referrer-policy", "no-referrer");
-    let csp = response.0.headers().get("content-security-policy").unwrap().to_str().unwrap();
+    let csp = response
+        .0
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
     assert_eq!(response.0.headers().get_all("content-type").iter().count(), 1);
     let html = response.0.into_body().into_string().await.unwrap();
@@ -826,4 +924,180 @@ async fn the_privacy_notice_is_plain_safe_html_with_the_configured_periods() {
         assert!(html.contains(how), "{how}");
     }
     assert!(!html.contains("<script") && !html.contains("<style") && !html.contains("src="));
+}
+
+/// Sends one HTTP/1.1 request over a real socket; returns the response.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+fn graphql_body(query: &str, variables: Value) -> String {
+    json!({ "query": query, "variables": variables }).to_string()
+}
+
+/// The real server, logging at debug level, is sent failing requests full
+/// of personal data and secrets; its whole output is then searched for
+/// them. Meanwhile its periodic purge runs once, logs counts, and stops
+/// with the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_requests_leave_no_personal_data_in_the_logs() {
+    const EMAIL: &str = "leak.check.person@people.example.org";
+    const PASSWORD_: &str = "leak-check-password-Zq7";
+    const WRONG_PASSWORD: &str = "wrong-password-Xy9-leak";
+    const CONTACT_NAME: &str = "Dr Leaky Contactperson";
+    const CONTACT_EMAIL: &str = "contact.leak@surgery.example.org";
+    const PHONE: &str = "07700 900789";
+    const FAKE_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.bGVha3Rva2Vu.c2lnbmF0dXJlLWxlYWs";
+    const FEED_SECRET: &str = "feedsecretLEAKLEAKLEAK0123456789abcdefXYZ";
+
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-LEAK-1",
+            state: RequestState::Delivered,
+            ended_at: Some(Utc::now() - Duration::days(200)),
+            submitted_by: None,
+            contact_name: CONTACT_NAME,
+            contact_email: CONTACT_EMAIL,
+            notes: PHONE,
+        },
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mut command = muster(&db, dir.path());
+    command
+        .env("RUST_LOG", "debug")
+        .env("MUSTER_BIND", &addr)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+
+    let conn = db.conn.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        while http(&addr, "GET", "/healthz", &[], "").is_none() {
+            assert!(started.elapsed().as_secs() < 30, "server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let post = |headers: &[(&str, &str)], body: &str| http(&addr, "POST", "/graphql", headers, body).unwrap();
+        let register = "mutation($e: String!, $n: String!, $p: String!) { register(input: { email: $e, displayName: $n, password: $p }) { token } }";
+        let signed_up = post(&[], &graphql_body(register, json!({ "e": EMAIL, "n": CONTACT_NAME, "p": PASSWORD_ })));
+        let token = signed_up
+            .split("\"token\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("registered: {signed_up}"))
+            .to_owned();
+        let bearer = format!("Bearer {token}");
+        let fake_bearer = format!("Bearer {FAKE_TOKEN}");
+        let failures = [
+            // Wrong password, taken email, bad email, short password.
+            post(&[], &graphql_body(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({ "e": EMAIL, "p": WRONG_PASSWORD }),
+            )),
+            post(&[], &graphql_body(register, json!({ "e": EMAIL, "n": CONTACT_NAME, "p": PASSWORD_ }))),
+            post(&[], &graphql_body(register, json!({ "e": format!("{CONTACT_NAME} {CONTACT_EMAIL}"), "n": "x", "p": PASSWORD_ }))),
+            post(&[], &graphql_body(register, json!({ "e": CONTACT_EMAIL, "n": CONTACT_NAME, "p": "short" }))),
+            // A forged token, a malformed body and a syntax error, each
+            // carrying contact details.
+            post(&[("Authorization", &fake_bearer)], &graphql_body("{ me { id } }", json!({}))),
+            post(&[], &format!("{{\"query\": \"{{ me }}\", \"contact\": \"{CONTACT_EMAIL} {PHONE}\"")),
+            post(&[], &graphql_body(&format!("{{ me {{ id {} }} }}", CONTACT_NAME.replace(' ', "_")), json!({}))),
+            post(&[], &graphql_body("query($x: Int) { me { id } }", json!({ "x": CONTACT_EMAIL }))),
+            // Wrong password for erasure.
+            post(&[("Authorization", &bearer)], &graphql_body(
+                "mutation($p: String!) { deleteMyAccount(password: $p) }",
+                json!({ "p": WRONG_PASSWORD }),
+            )),
+            http(&addr, "GET", &format!("/feeds/{FEED_SECRET}/calendar.ics"), &[], "").unwrap(),
+            http(&addr, "GET", &format!("/calendar.ics?group={CONTACT_EMAIL}"), &[], "").unwrap(),
+        ];
+        for response in &failures {
+            assert!(!response.starts_with("HTTP/1.1 2") || response.contains("\"errors\"") || response.contains("VCALENDAR"), "{response}");
+        }
+        // An internal error while the request carries contact details.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(conn.execute_unprepared("DROP TABLE feed_tokens"))
+            .unwrap();
+        let internal = post(&[("Authorization", &bearer)], &graphql_body(
+            "mutation($l: String!) { createFeedToken(label: $l) { secret } }",
+            json!({ "l": format!("{CONTACT_NAME} {PHONE}") }),
+        ));
+        assert!(internal.contains("\"INTERNAL\""), "{internal}");
+
+        // Let the first periodic purge run, then stop the server.
+        while started.elapsed() < jobs_first_run() + std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+
+    assert!(output.status.success(), "a clean stop");
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        logs.contains("internal error while answering a request"),
+        "the internal error is logged: {logs}"
+    );
+    assert!(
+        logs.contains("retention purge") && logs.contains("requests_purged=1"),
+        "the periodic purge ran and logged its count: {logs}"
+    );
+    let mut leaked = Vec::new();
+    for secret in [
+        EMAIL,
+        PASSWORD_,
+        WRONG_PASSWORD,
+        CONTACT_NAME,
+        "Dr_Leaky_Contactperson",
+        CONTACT_EMAIL,
+        PHONE,
+        FAKE_TOKEN,
+        FEED_SECRET,
+        "bGVha3Rva2Vu",
+    ] {
+        if logs.to_lowercase().contains(&secret.to_lowercase()) {
+            leaked.push(secret);
+        }
+    }
+    assert!(leaked.is_empty(), "leaked {leaked:?} into:\n{logs}");
+}
+
+fn jobs_first_run() -> std::time::Duration {
+    muster::jobs::FIRST_PURGE_AFTER
 }

@@ -224,10 +224,7 @@ async fn page(
     if let Some(until) = filter.until {
         condition = condition.add(audit_entry::Column::CreatedAt.lt(until));
     }
-    let total_count = audit_entry::Entity::find()
-        .filter(condition.clone())
-        .count(db)
-        .await?;
+    let total_count = audit_entry::Entity::find().filter(condition.clone()).count(db).await?;
     if let Some(after) = after {
         condition = condition.add(
             Condition::any()

@@ -115,7 +115,10 @@ pub async fn export_for_operator(db: &DatabaseConnection, email: &str, now: Date
 /// label only, since their hashes are secrets' stand-ins, not data about
 /// anyone.
 pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc>) -> Result<Value> {
-    let person = user::Entity::find_by_id(user_id).one(db).await?.ok_or(Error::NotFound)?;
+    let person = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
 
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
@@ -457,13 +460,19 @@ pub async fn erase(
             .filter(
                 Condition::any()
                     .add(request::Column::SubmittedBy.eq(subject_id))
-                    .add(ExprTrait::eq(Func::lower(Expr::col(request::Column::ContactEmail)), email)),
+                    .add(ExprTrait::eq(
+                        Func::lower(Expr::col(request::Column::ContactEmail)),
+                        email,
+                    )),
             )
             .exec(db)
             .await?;
         group::Entity::update_many()
             .col_expr(group::Column::ContactEmail, Expr::value(Option::<String>::None))
-            .filter(ExprTrait::eq(Func::lower(Expr::col(group::Column::ContactEmail)), email))
+            .filter(ExprTrait::eq(
+                Func::lower(Expr::col(group::Column::ContactEmail)),
+                email,
+            ))
             .exec(db)
             .await?;
         scrub_free_text(db, email).await?;
@@ -557,10 +566,17 @@ mod tests {
     #[test]
     fn emails_are_replaced_in_any_case() {
         assert_eq!(
-            replace_ignoring_ascii_case("Mail Sam@Example.org or sam@example.org.", "sam@example.org", "[removed]"),
+            replace_ignoring_ascii_case(
+                "Mail Sam@Example.org or sam@example.org.",
+                "sam@example.org",
+                "[removed]"
+            ),
             "Mail [removed] or [removed]."
         );
-        assert_eq!(replace_ignoring_ascii_case("nothing here", "sam@example.org", "x"), "nothing here");
+        assert_eq!(
+            replace_ignoring_ascii_case("nothing here", "sam@example.org", "x"),
+            "nothing here"
+        );
         assert_eq!(
             replace_ignoring_ascii_case("é sam@example.org é", "sam@example.org", "x"),
             "é x é"

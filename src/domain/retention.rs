@@ -14,7 +14,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{RequestState, audit_entry, request};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+};
 
 use crate::error::Result;
 

@@ -50,7 +50,11 @@ impl AuditLogFilterInput {
         };
         Ok(AuditFilter {
             actor_id: self.actor_id.as_ref().map(|id| parse_id("actorId", id)).transpose()?,
-            subject_id: self.subject_id.as_ref().map(|id| parse_id("subjectId", id)).transpose()?,
+            subject_id: self
+                .subject_id
+                .as_ref()
+                .map(|id| parse_id("subjectId", id))
+                .transpose()?,
             action,
             since: self.since,
             until: self.until,

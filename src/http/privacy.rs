@@ -50,7 +50,11 @@ pub fn escape_html(text: &str) -> String {
 }
 
 fn days(n: u32) -> String {
-    escape_html(&if n == 1 { "1 day".to_owned() } else { format!("{n} days") })
+    escape_html(&if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    })
 }
 
 pub fn render(policy: RetentionPolicy) -> String {

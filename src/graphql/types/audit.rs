@@ -4,12 +4,7 @@ use entity::audit_entry;
 
 use crate::{
     domain::privacy::{COMMAND_LINE, FORMER_MEMBER},
-    graphql::{
-        context::loader,
-        error::ApiResult,
-        loaders::UserById,
-        types::User,
-    },
+    graphql::{context::loader, error::ApiResult, loaders::UserById, types::User},
 };
 
 /// One read or change of someone's personal data: who, whose, what, when
@@ -37,13 +32,17 @@ impl AuditEntry {
     /// The account that did it; null for the command line. Its private
     /// fields follow the usual rules.
     async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let Some(actor_id) = self.0.actor_id else { return Ok(None) };
+        let Some(actor_id) = self.0.actor_id else {
+            return Ok(None);
+        };
         Ok(loader(ctx)?.load_one(UserById(actor_id)).await?.map(User::new))
     }
 
     /// The person whose data it was.
     async fn subject(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let Some(subject_id) = self.0.subject_id else { return Ok(None) };
+        let Some(subject_id) = self.0.subject_id else {
+            return Ok(None);
+        };
         Ok(loader(ctx)?.load_one(UserById(subject_id)).await?.map(User::new))
     }
 
