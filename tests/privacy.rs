@@ -282,6 +282,7 @@ on_both_databases!(
     retention_purges_what_ended_long_enough_ago,
     muster_purge_keeps_179_days_and_purges_181,
     internal_errors_say_nothing_of_the_database,
+    changes_to_my_trainer_profile_by_others_are_in_my_access_log,
 );
 
 async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
@@ -621,6 +622,57 @@ async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestD
     )
     .await;
     assert_eq!(none_yet["data"]["auditLog"]["totalCount"], 0, "{none_yet}");
+}
+
+async fn changes_to_my_trainer_profile_by_others_are_in_my_access_log(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let set = "mutation($id: ID, $topic: ID!) { setTrainerProfile(trainerId: $id, input: { topicIds: [$topic], regions: [\"Wales\"], monthlyCap: 3 }) { monthlyCap } }";
+    let away = "mutation($id: ID) { addUnavailability(trainerId: $id, input: { startsAt: \"2031-08-01T00:00:00Z\", endsAt: \"2031-08-15T00:00:00Z\" }) { id } }";
+    let trainer = net.token(Persona::Trainer);
+    let coordinator = net.token(Persona::Coordinator);
+
+    // The trainer's own edits are not someone else's access.
+    let (_, own) = graphql_as(&client, trainer.as_deref(), set, json!({ "topic": net.topic })).await;
+    assert!(own.get("errors").is_none(), "{own}");
+    let (_, log) = graphql_as(&client, trainer.as_deref(), ACCESS_LOG, json!({})).await;
+    assert_eq!(log["data"]["myDataAccessLog"]["totalCount"], 0, "{log}");
+
+    let vars = json!({ "id": net.trainer.id, "topic": net.topic });
+    let (_, by_staff) = graphql_as(&client, coordinator.as_deref(), set, vars.clone()).await;
+    assert!(by_staff.get("errors").is_none(), "{by_staff}");
+    let (_, added) = graphql_as(&client, coordinator.as_deref(), away, vars).await;
+    let period = added["data"]["addUnavailability"]["id"].clone();
+    graphql_as(
+        &client,
+        coordinator.as_deref(),
+        "mutation($id: ID!) { removeUnavailability(id: $id) }",
+        json!({ "id": period }),
+    )
+    .await;
+    let (_, log) = graphql_as(&client, trainer.as_deref(), ACCESS_LOG, json!({})).await;
+    let operations: Vec<(&str, &str, &str)> = log["data"]["myDataAccessLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let node = &e["node"];
+            (
+                node["action"].as_str().unwrap(),
+                node["operation"].as_str().unwrap(),
+                node["actorName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            ("CHANGE_TRAINER_PROFILE", "removeUnavailability", "coordinator Example"),
+            ("CHANGE_TRAINER_PROFILE", "addUnavailability", "coordinator Example"),
+            ("CHANGE_TRAINER_PROFILE", "setTrainerProfile", "coordinator Example"),
+        ],
+        "{log}"
+    );
 }
 
 const EXPORT: &str = "{ exportMyData }";

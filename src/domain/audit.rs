@@ -26,6 +26,8 @@ pub enum AuditAction {
     ApproveMembership,
     RemoveMembership,
     ChangeMemberRole,
+    /// Someone else changed the person's trainer profile or away periods.
+    ChangeTrainerProfile,
     /// A request's contact name and email were shown to someone.
     ReadContactDetails,
     /// Everything held about a person was exported for someone other than
@@ -43,18 +45,20 @@ impl AuditAction {
             Self::ApproveMembership => "APPROVE_MEMBERSHIP",
             Self::RemoveMembership => "REMOVE_MEMBERSHIP",
             Self::ChangeMemberRole => "CHANGE_MEMBER_ROLE",
+            Self::ChangeTrainerProfile => "CHANGE_TRAINER_PROFILE",
             Self::ReadContactDetails => "READ_CONTACT_DETAILS",
             Self::ExportData => "EXPORT_DATA",
             Self::EraseAccount => "ERASE_ACCOUNT",
         }
     }
 
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         Self::ReadEmail,
         Self::ChangeRole,
         Self::ApproveMembership,
         Self::RemoveMembership,
         Self::ChangeMemberRole,
+        Self::ChangeTrainerProfile,
         Self::ReadContactDetails,
         Self::ExportData,
         Self::EraseAccount,
