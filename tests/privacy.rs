@@ -711,6 +711,20 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     )
     .await;
     make_trainer(&db.conn, &net, net.member.id, made.id, "at a conference").await;
+    add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-EXPORT-2",
+            state: RequestState::Submitted,
+            ended_at: None,
+            submitted_by: Some(net.organiser.id),
+            contact_name: "member Example",
+            contact_email: &net.member.email.to_uppercase(),
+            notes: "",
+        },
+    )
+    .await;
     add_audit(
         &db.conn,
         net.member.id,
@@ -729,6 +743,8 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     assert_eq!(document["requestsMade"][0]["reference"], "REQ-EXPORT-1");
     assert_eq!(document["requestsMade"][0]["notes"], "Step-free access please");
     assert_eq!(document["assignments"][0]["request"], "REQ-EXPORT-1");
+    assert_eq!(document["requestsMade"].as_array().unwrap().len(), 1);
+    assert_eq!(document["requestsAsContact"][0]["reference"], "REQ-EXPORT-2");
     assert_eq!(document["trainerProfile"]["regions"], json!(["Wales"]));
     assert_eq!(
         document["trainerProfile"]["unavailablePeriods"][0]["note"],

@@ -111,9 +111,9 @@ pub async fn export_for_operator(db: &DatabaseConnection, email: &str, now: Date
 }
 
 /// Everything held about one person, as one JSON document. Each section is
-/// a table (or part of one) that names them; feed tokens are listed by
-/// label only, since their hashes are secrets' stand-ins, not data about
-/// anyone.
+/// a table (or part of one) that names them, including requests that give
+/// their address as the contact; feed tokens are listed by label only,
+/// since their hashes are secrets' stand-ins, not data about anyone.
 pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc>) -> Result<Value> {
     let person = user::Entity::find_by_id(user_id)
         .one(db)
@@ -204,6 +204,37 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
             })
         })
         .collect::<Vec<_>>();
+
+    // Requests someone else submitted that give this person as the contact.
+    let as_contact = match person.email.as_deref() {
+        None => Vec::new(),
+        Some(email) => request::Entity::find()
+            .filter(ExprTrait::eq(
+                Func::lower(Expr::col(request::Column::ContactEmail)),
+                email,
+            ))
+            .filter(
+                Condition::any()
+                    .add(request::Column::SubmittedBy.is_null())
+                    .add(request::Column::SubmittedBy.ne(user_id)),
+            )
+            .order_by_asc(request::Column::CreatedAt)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| {
+                json!({
+                    "reference": r.reference,
+                    "state": r.state.as_str(),
+                    "organisationName": r.organisation_name,
+                    "contactName": r.contact_name,
+                    "contactEmail": r.contact_email,
+                    "createdAt": instant(r.created_at),
+                    "endedAt": maybe_instant(r.ended_at),
+                })
+            })
+            .collect::<Vec<_>>(),
+    };
 
     let assignments = assignment::Entity::find()
         .filter(assignment::Column::TrainerId.eq(user_id))
@@ -310,6 +341,7 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
         "memberships": memberships,
         "rsvps": rsvps,
         "requestsMade": requests_made,
+        "requestsAsContact": as_contact,
         "assignments": assignments,
         "trainerProfile": trainer_profile,
         "feedTokens": feed_tokens,

@@ -132,9 +132,10 @@ impl PrivacyQuery {
     }
 
     /// Everything muster holds about the signed-in person, as one JSON
-    /// document: profile, memberships, RSVPs, requests made, assignments,
-    /// trainer profile, feed tokens (labels only) and the audit entries
-    /// about them. `muster export-user` prints the same document.
+    /// document: profile, memberships, RSVPs, requests made and requests
+    /// naming them as the contact, assignments, trainer profile, feed tokens
+    /// (labels only) and the audit entries about them. `muster export-user`
+    /// prints the same document.
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
         Ok(Json(privacy::export_my_data(db(ctx), viewer(ctx), Utc::now()).await?))
     }
