@@ -111,7 +111,10 @@ pub struct Config {
     pub bind: SocketAddr,
     pub public_url: url::Url,
     pub jwt_secret: JwtSecretSource,
+    /// Days after a request ends before its contact details are purged.
     pub retention_days: u32,
+    /// Days an audit entry is kept.
+    pub audit_retention_days: u32,
     /// How long a sign-in token stays valid.
     pub jwt_ttl_hours: u32,
     /// How many days back calendar feeds reach.
@@ -124,8 +127,19 @@ pub struct Config {
     pub anonymous_requests_per_hour: u32,
 }
 
+impl Config {
+    /// How long personal data is kept, as the retention purge reads it.
+    pub fn retention(&self) -> crate::domain::retention::RetentionPolicy {
+        crate::domain::retention::RetentionPolicy {
+            retention_days: self.retention_days,
+            audit_retention_days: self.audit_retention_days,
+        }
+    }
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://muster.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 const JWT_SECRET_FILE: &str = "muster-jwt-secret";
 const MIN_SECRET_BYTES: usize = 32;
 
@@ -184,6 +198,19 @@ impl Config {
             Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
                 ConfigError::new(
                     "MUSTER_RETENTION_DAYS",
+                    format!("`{raw}` is not a positive number of days"),
+                )
+            })?,
+        };
+
+        // A year: long enough for someone to notice a read and ask about it,
+        // short enough that the trail of who looked at whom does not grow
+        // into a record of its own.
+        let audit_retention_days = match get("MUSTER_AUDIT_RETENTION_DAYS") {
+            None => DEFAULT_AUDIT_RETENTION_DAYS,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_AUDIT_RETENTION_DAYS",
                     format!("`{raw}` is not a positive number of days"),
                 )
             })?,
@@ -251,6 +278,7 @@ impl Config {
             public_url,
             jwt_secret,
             retention_days,
+            audit_retention_days,
             jwt_ttl_hours,
             feed_past_days,
             log_format,
@@ -355,6 +383,7 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(config.retention_days, 180);
+        assert_eq!(config.audit_retention_days, 365);
         assert!(matches!(config.jwt_secret, JwtSecretSource::File(ref p) if p == Path::new("muster-jwt-secret")));
     }
 
@@ -367,6 +396,7 @@ mod tests {
             ("MUSTER_PUBLIC_URL", "ftp://example.org"),
             ("MUSTER_JWT_SECRET", "short"),
             ("MUSTER_RETENTION_DAYS", "-3"),
+            ("MUSTER_AUDIT_RETENTION_DAYS", "0"),
             ("MUSTER_JWT_TTL_HOURS", "0"),
             ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ical;
+pub mod jobs;
 pub mod rate_limit;
 pub mod seed;
 pub mod server;
@@ -29,6 +30,8 @@ pub struct AppState {
     /// How far back feeds reach.
     pub feed_past_days: u32,
     pub max_body_bytes: usize,
+    /// How long personal data is kept (shown on the privacy notice).
+    pub retention: domain::retention::RetentionPolicy,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             urls,
             feed_past_days: config.feed_past_days,
             max_body_bytes: config.max_body_bytes,
+            retention: config.retention(),
         }
     }
 }

@@ -11,7 +11,12 @@ use muster::{
     AppState,
     config::{self, Config, LogFormat, SecretOrigin},
     db,
-    domain::accounts::{self, NewUser},
+    domain::{
+        accounts::{self, NewUser},
+        privacy, retention,
+    },
+    error::Error,
+    jobs,
     seed::{self, SeedOutcome},
     server,
 };
@@ -48,6 +53,15 @@ enum Command {
     SeedDemo,
     /// Print the GraphQL schema (SDL).
     ExportSchema,
+    /// Print everything held about one person as JSON (a subject access
+    /// request made by post). Recorded in their access log.
+    ExportUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove what has outlived its retention period: ended requests'
+    /// contact details and old audit entries. Prints counts only.
+    Purge,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -100,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         config.log_format
     };
     muster::telemetry::init(log_format);
+    muster::telemetry::install_panic_hook();
 
     let database = db::connect(&config.database_url)
         .await
@@ -145,6 +160,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::ExportUser { email } => {
+            let document = match privacy::export_for_operator(&database, &email, Utc::now()).await {
+                Ok(document) => document,
+                // The address is not repeated: it may be someone's.
+                Err(Error::NotFound) => anyhow::bail!("export-user: no account has that email address"),
+                Err(err) => anyhow::bail!("export-user: {err}"),
+            };
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(())
+        }
+        Command::Purge => {
+            let report = retention::purge(&database, config.retention(), Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
+            println!(
+                "purged the contact details of {} ended requests and removed {} audit entries",
+                report.requests_purged, report.audit_entries_removed
+            );
+            Ok(())
+        }
         Command::ExportSchema => Ok(()),
     }
 }
@@ -158,9 +193,10 @@ async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow:
         .await
         .with_context(|| format!("MUSTER_BIND: cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, public_url = %config.public_url, "muster is serving; GraphiQL at /graphql");
-    server::serve(acceptor, AppState::new(database, &config, &jwt_secret))
-        .await
-        .context("server stopped with an error")?;
+    let purge = jobs::start_retention(database.clone(), config.retention());
+    let served = server::serve(acceptor, AppState::new(database, &config, &jwt_secret)).await;
+    purge.stop().await;
+    served.context("server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -26,3 +26,17 @@ pub fn init(format: LogFormat) {
     // A second init (tests) keeps the first subscriber; nothing to do.
     let _ = result;
 }
+
+/// Replaces the default panic message, which prints the panic's payload: a
+/// payload can be built from anything in scope (a request's email, a
+/// token), so only where the panic happened is logged. `CatchPanic` then
+/// answers the request with a bare 500.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_else(|| "unknown".to_owned());
+        tracing::error!(%location, "panic (its message is not logged: it may hold personal data)");
+    }));
+}

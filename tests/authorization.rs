@@ -433,6 +433,37 @@ fn rows() -> Vec<Row> {
             expected: "N F F F F F A A",
         },
         Row {
+            covers: &["myDataAccessLog"],
+            query: "{ myDataAccessLog(first: 10) { totalCount edges { node { actorName action operation createdAt } } } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["auditLog"],
+            query: "{ auditLog(first: 100) { totalCount edges { node { action operation actorName subject { displayName } } } } }",
+            variables: no_variables,
+            expected: "N F F F F F F A",
+        },
+        Row {
+            covers: &["exportMyData"],
+            query: "{ exportMyData }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["deleteMyAccount"],
+            query: "mutation($p: String!) { deleteMyAccount(password: $p) }",
+            variables: |_, _| json!({ "p": PASSWORD }),
+            // The only admin cannot leave the network without one.
+            expected: "N A A A A A A C",
+        },
+        Row {
+            covers: &["eraseUser"],
+            query: "mutation($id: ID!) { eraseUser(userId: $id) }",
+            variables: |net, _| json!({ "id": net.supporter.id }),
+            expected: "N F F F F F F A",
+        },
+        Row {
             covers: &["leaveGroup"],
             query: "mutation { leaveGroup(groupSlug: \"alpha\") }",
             variables: no_variables,

@@ -151,7 +151,7 @@ async fn an_anonymous_request_goes_from_submission_to_a_cancelled_engagement(db:
     assert_eq!(node["contact"]["email"], "practice.manager@larkspur.example.org");
     let request_id = node["id"].as_str().unwrap().to_owned();
     let contact_reads = audit_entry::Entity::find()
-        .filter(audit_entry::Column::Action.eq("READ_REQUEST_CONTACT"))
+        .filter(audit_entry::Column::Action.eq("READ_CONTACT_DETAILS"))
         .filter(audit_entry::Column::ActorId.eq(net.coordinator.id))
         .count(&db.conn)
         .await

@@ -18,10 +18,17 @@ use crate::{
 pub enum Action<'a> {
     /// Anything a signed-in person does to their own account and
     /// memberships: `me`, `myGroups`, `updateProfile`, `changePassword`,
-    /// `signOutEverywhere`, `requestToJoin`, `leaveGroup`.
+    /// `signOutEverywhere`, `requestToJoin`, `leaveGroup`; and the data
+    /// subject's rights over their own data: `myDataAccessLog`,
+    /// `exportMyData`, `deleteMyAccount`.
     UseOwnAccount,
     /// Change a user's global role (admins only).
     SetUserRole,
+    /// Read the whole audit trail, who read or changed whose data (admins
+    /// only; each person reads their own part with `UseOwnAccount`).
+    ReadAuditLog,
+    /// Erase someone else's account (admins only).
+    EraseUser,
     CreateGroup,
     /// Edit a group's public profile; `network_fields` when the change
     /// touches what the network classifies groups by (the region).
@@ -144,7 +151,7 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     };
     let allowed = match action {
         UseOwnAccount => true,
-        SetUserRole => viewer.is_admin(),
+        SetUserRole | ReadAuditLog | EraseUser => viewer.is_admin(),
         CreateGroup | ArchiveGroup | ManageTopics | ListTrainers | TriageRequests => viewer.is_staff(),
         SubmitRequest { group_id } => group_id.is_none_or(|g| viewer.is_staff() || viewer.is_organiser_of(g)),
         ViewRequest { requester, trainer } => viewer.is_staff() || requester || trainer,
@@ -264,6 +271,8 @@ mod tests {
             //                                                         anon sup pend mem org porg oorg trn coord admin
             ("use own account", Action::UseOwnAccount, "N A A A A A A A A A"),
             ("set user role", Action::SetUserRole, "N F F F F F F F F A"),
+            ("read the audit log", Action::ReadAuditLog, "N F F F F F F F F A"),
+            ("erase a user", Action::EraseUser, "N F F F F F F F F A"),
             ("create group", Action::CreateGroup, "N F F F F F F F A A"),
             ("manage topics", Action::ManageTopics, "N F F F F F F F A A"),
             ("list trainers", Action::ListTrainers, "N F F F F F F F A A"),

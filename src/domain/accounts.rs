@@ -202,6 +202,14 @@ async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model> {
         .ok_or(Error::NotFound)
 }
 
+/// Whether `password` is the live account's password. An account without
+/// one (demo data) matches nothing, after the same work as a mismatch.
+pub async fn password_matches(db: &impl ConnectionTrait, id: Uuid, password: &str) -> Result<bool> {
+    let user = load_user(db, id).await?;
+    let stored = user.password_hash.unwrap_or_else(|| decoy_hash().to_owned());
+    verify_password(password.to_owned(), stored).await
+}
+
 /// Changes the password and revokes every earlier token.
 pub async fn change_password(
     db: &DatabaseConnection,

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
+    domain::audit::{self, AuditAction, NewAuditEntry},
     domain::requests::matching::live_assignments,
     error::{Error, Result},
 };
@@ -27,6 +28,33 @@ const MAX_NOTE_CHARS: usize = 200;
 /// The trainer a call is about: the one named, or the viewer.
 fn target(viewer: &Viewer, trainer_id: Option<Uuid>) -> Result<Uuid> {
     trainer_id.or(viewer.user_id()).ok_or(Error::Unauthenticated)
+}
+
+/// Records a change someone made to another person's trainer profile or
+/// away periods, in the change's transaction; one's own edits are not
+/// someone else's access.
+async fn audit_change(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    trainer_id: Uuid,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if viewer.user_id() == Some(trainer_id) {
+        return Ok(());
+    }
+    audit::record(
+        db,
+        NewAuditEntry {
+            actor_id: viewer.user_id(),
+            subject_id: Some(trainer_id),
+            request_id: None,
+            action: AuditAction::ChangeTrainerProfile,
+            operation: operation.to_owned(),
+        },
+        now,
+    )
+    .await
 }
 
 async fn authorize_for(db: &impl ConnectionTrait, viewer: &Viewer, trainer_id: Uuid) -> Result<bool> {
@@ -74,6 +102,7 @@ pub async fn set_profile(
     viewer: &Viewer,
     trainer_id: Option<Uuid>,
     input: ProfileInput,
+    operation: &str,
     now: DateTime<Utc>,
 ) -> Result<trainer_profile::Model> {
     let trainer_id = target(viewer, trainer_id)?;
@@ -149,20 +178,31 @@ pub async fn set_profile(
         .exec_without_returning(&txn)
         .await?;
     }
+    audit_change(&txn, viewer, trainer_id, operation, now).await?;
     txn.commit().await?;
     Ok(profile)
 }
 
+pub struct NewAwayPeriod<'a> {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub note: Option<&'a str>,
+}
+
 /// Records a period a trainer is away.
 pub async fn add_unavailability(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     viewer: &Viewer,
     trainer_id: Option<Uuid>,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    note: Option<&str>,
+    period: NewAwayPeriod<'_>,
+    operation: &str,
     now: DateTime<Utc>,
 ) -> Result<trainer_unavailability::Model> {
+    let NewAwayPeriod {
+        starts_at,
+        ends_at,
+        note,
+    } = period;
     let trainer_id = target(viewer, trainer_id)?;
     if !authorize_for(db, viewer, trainer_id).await? {
         return Err(Error::NotFound);
@@ -177,7 +217,8 @@ pub async fn add_unavailability(
             format!("must be at most {MAX_NOTE_CHARS} characters of text"),
         ));
     }
-    Ok(trainer_unavailability::ActiveModel {
+    let txn = db.begin().await?;
+    let period = trainer_unavailability::ActiveModel {
         id: Set(Uuid::new_v4()),
         trainer_id: Set(trainer_id),
         starts_at: Set(starts_at),
@@ -185,18 +226,30 @@ pub async fn add_unavailability(
         note: Set(note.map(str::to_owned)),
         created_at: Set(now),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    audit_change(&txn, viewer, trainer_id, operation, now).await?;
+    txn.commit().await?;
+    Ok(period)
 }
 
-pub async fn remove_unavailability(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<()> {
+pub async fn remove_unavailability(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     authorize(viewer, Action::UseOwnAccount)?;
+    let txn = db.begin().await?;
     let period = trainer_unavailability::Entity::find_by_id(id)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or(Error::NotFound)?;
-    authorize_for(db, viewer, period.trainer_id).await?;
-    trainer_unavailability::Entity::delete_by_id(id).exec(db).await?;
+    authorize_for(&txn, viewer, period.trainer_id).await?;
+    trainer_unavailability::Entity::delete_by_id(id).exec(&txn).await?;
+    audit_change(&txn, viewer, period.trainer_id, operation, now).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -260,12 +260,7 @@ pub struct EventOfRequest(pub Uuid);
 
 /// Recording that the viewer read a request's contact details.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ContactRead {
-    pub request_id: Uuid,
-    /// The account that submitted it, whose access log shows the read.
-    pub subject_id: Option<Uuid>,
-    pub operation: Arc<str>,
-}
+pub struct ContactRead(pub audit::ContactRead);
 
 impl Loader<RequestById> for AppLoader {
     type Value = request::Model;
@@ -379,17 +374,8 @@ impl Loader<ContactRead> for AppLoader {
     /// Like [`EmailRead`]: the entries are written before the details are
     /// returned.
     async fn load(&self, keys: &[ContactRead]) -> Result<HashMap<ContactRead, ()>, ApiError> {
-        let entries = keys
-            .iter()
-            .map(|k| NewAuditEntry {
-                actor_id: self.viewer_id,
-                subject_id: k.subject_id,
-                request_id: Some(k.request_id),
-                action: AuditAction::ReadRequestContact,
-                operation: k.operation.to_string(),
-            })
-            .collect();
-        audit::record_all(&self.db, entries, Utc::now()).await?;
+        let reads: Vec<audit::ContactRead> = keys.iter().map(|k| k.0.clone()).collect();
+        audit::record_contact_reads(&self.db, self.viewer_id, &reads, Utc::now()).await?;
         Ok(keys.iter().map(|k| (k.clone(), ())).collect())
     }
 }

@@ -12,6 +12,7 @@ pub mod loaders;
 mod memberships;
 pub mod pagination;
 mod prime;
+mod privacy;
 mod requests;
 mod topics;
 mod trainers;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     topics::TopicQuery,
     trainers::TrainerQuery,
     requests::RequestQuery,
+    privacy::PrivacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,6 +51,7 @@ pub struct MutationRoot(
     topics::TopicMutation,
     trainers::TrainerMutation,
     requests::RequestMutation,
+    privacy::PrivacyMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -4,9 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::trainers::{self, ProfileInput, TrainerSearch},
+    domain::trainers::{self, NewAwayPeriod, ProfileInput, TrainerSearch},
     graphql::{
-        context::{db, viewer},
+        context::{db, operation_name, viewer},
         error::ApiResult,
         parse_id,
         types::{TrainerProfile, UnavailablePeriod},
@@ -101,7 +101,15 @@ impl TrainerMutation {
             monthly_cap: input.monthly_cap,
         };
         let trainer_id = optional_id("trainerId", trainer_id)?;
-        let profile = trainers::set_profile(db(ctx), viewer(ctx), trainer_id, profile_input, Utc::now()).await?;
+        let profile = trainers::set_profile(
+            db(ctx),
+            viewer(ctx),
+            trainer_id,
+            profile_input,
+            &operation_name(ctx),
+            Utc::now(),
+        )
+        .await?;
         Ok(TrainerProfile(profile))
     }
 
@@ -117,9 +125,12 @@ impl TrainerMutation {
             db(ctx),
             viewer(ctx),
             trainer_id,
-            input.starts_at,
-            input.ends_at,
-            input.note.as_deref(),
+            NewAwayPeriod {
+                starts_at: input.starts_at,
+                ends_at: input.ends_at,
+                note: input.note.as_deref(),
+            },
+            &operation_name(ctx),
             Utc::now(),
         )
         .await?;
@@ -127,7 +138,14 @@ impl TrainerMutation {
     }
 
     async fn remove_unavailability(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        trainers::remove_unavailability(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
+        trainers::remove_unavailability(
+            db(ctx),
+            viewer(ctx),
+            parse_id("id", &id)?,
+            &operation_name(ctx),
+            Utc::now(),
+        )
+        .await?;
         Ok(true)
     }
 }

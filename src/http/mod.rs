@@ -4,6 +4,7 @@ mod access_log;
 pub mod feeds;
 mod graphql;
 mod health;
+pub mod privacy;
 
 use poem::{Endpoint, EndpointExt, Route, get, middleware::CatchPanic};
 
@@ -15,6 +16,7 @@ pub fn app(state: AppState) -> impl Endpoint {
     Route::new()
         .at("/graphql", get(graphql::graphiql).post(graphql::execute))
         .at("/healthz", get(health::healthz))
+        .at("/privacy", get(privacy::privacy_notice))
         .at("/calendar.ics", get(feeds::public_calendar))
         .at("/groups/:slug/calendar.ics", get(feeds::group_calendar))
         .at("/feeds/:token/calendar.ics", get(feeds::private_calendar))

@@ -1,6 +1,7 @@
 //! The API's own output types, built from entities field by field so that a
 //! column change cannot silently change what clients see.
 
+mod audit;
 mod enums;
 mod event;
 mod feed_token;
@@ -15,6 +16,7 @@ mod user;
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 
+pub use audit::AuditEntry;
 pub use enums::{
     GqlAssignmentStatus, GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlMembershipRole, GqlMembershipStatus,
     GqlRequestKind, GqlRequestState, GqlRsvpStatus, GqlUserRole,

@@ -11,7 +11,10 @@ use entity::{EventVisibility, RequestState, assignment, request, request_transit
 
 use crate::{
     auth::{Grant, Viewer},
-    domain::requests::{self, Relation, Span, matching::Suggestion},
+    domain::{
+        audit,
+        requests::{self, Relation, Span, matching::Suggestion},
+    },
     error::Error,
     graphql::{
         context::{loader, operation_name, viewer},
@@ -134,11 +137,7 @@ impl Request {
         }
         if grant == Grant::Audited {
             loader(ctx)?
-                .load_one(ContactRead {
-                    request_id: self.model.id,
-                    subject_id: self.model.submitted_by,
-                    operation: operation_name(ctx).into(),
-                })
+                .load_one(ContactRead(audit::ContactRead::of(&self.model, &operation_name(ctx))))
                 .await?;
         }
         Ok(Some(RequestContact {

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// Shown instead of the name of a person who erased their account.
-pub const FORMER_MEMBER: &str = "former member";
+pub use crate::domain::privacy::FORMER_MEMBER;
 
 /// A person with an account. Their email and role are private: asking for
 /// them without the right answers `FORBIDDEN` on that field.

@@ -1,0 +1,81 @@
+//! Retention: personal data that has served its purpose is removed on a
+//! schedule, by the server's periodic task and by `muster purge`.
+//!
+//! - A request's contact details (contact name, contact email, and the
+//!   requester's free-text notes, which often carry a phone number or a
+//!   name) go `retention_days` after the request ended (delivered,
+//!   declined, withdrawn or cancelled). The request itself, its topic,
+//!   place, dates and history stay: they are the network's record of its
+//!   work and name no one.
+//! - Audit entries go `audit_retention_days` after they were written: they
+//!   link a person to whoever read their data, which is personal data too.
+//!
+//! Only counts are reported, never what was removed.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{RequestState, audit_entry, request};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
+};
+
+use crate::error::Result;
+
+/// The states in which a request has ended.
+pub const ENDED: [RequestState; 4] = [
+    RequestState::Delivered,
+    RequestState::Declined,
+    RequestState::Withdrawn,
+    RequestState::Cancelled,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    pub retention_days: u32,
+    pub audit_retention_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Requests whose contact details were removed.
+    pub requests_purged: u64,
+    /// Audit entries removed.
+    pub audit_entries_removed: u64,
+}
+
+/// Removes what has outlived its retention period as of `now`, in one
+/// transaction. Running it again at once removes nothing.
+pub async fn purge(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) -> Result<PurgeReport> {
+    let txn = db.begin().await?;
+    let requests_purged = purge_contact_details(&txn, now - Duration::days(policy.retention_days.into()), now).await?;
+    let audit_entries_removed =
+        remove_audit_entries(&txn, now - Duration::days(policy.audit_retention_days.into())).await?;
+    txn.commit().await?;
+    Ok(PurgeReport {
+        requests_purged,
+        audit_entries_removed,
+    })
+}
+
+/// Clears the contact details of requests that ended at or before `cutoff`.
+async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
+    let result = request::Entity::update_many()
+        .col_expr(request::Column::ContactName, Expr::value(Option::<String>::None))
+        .col_expr(request::Column::ContactEmail, Expr::value(Option::<String>::None))
+        .col_expr(request::Column::Notes, Expr::value(""))
+        .col_expr(request::Column::ContactPurgedAt, Expr::value(now))
+        .col_expr(request::Column::UpdatedAt, Expr::value(now))
+        .filter(request::Column::State.is_in(ENDED))
+        .filter(request::Column::EndedAt.lte(cutoff))
+        .filter(request::Column::ContactPurgedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+async fn remove_audit_entries(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64> {
+    let result = audit_entry::Entity::delete_many()
+        .filter(audit_entry::Column::CreatedAt.lt(cutoff))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

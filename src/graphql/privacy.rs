@@ -1,0 +1,165 @@
+//! The data subject's rights (their access log, a copy of their data,
+//! erasure) and the admins' view of the audit trail.
+
+use async_graphql::{
+    Context, ID, InputObject, Json, Object,
+    connection::{Connection, Edge, EmptyFields},
+};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        audit::{self, AuditAction, AuditFilter, AuditPage, AuditPosition},
+        privacy,
+    },
+    error::Error,
+    graphql::{
+        context::{db, loader, operation_name, viewer},
+        error::ApiResult,
+        loaders::UserById,
+        pagination::{decode_cursor, encode_cursor, page_size},
+        parse_id,
+        types::{AuditEntry, ConnectionTotal},
+    },
+};
+
+/// Narrows the audit trail; every field given must match.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilterInput {
+    /// Who read or changed the data.
+    pub actor_id: Option<ID>,
+    /// Whose data it was.
+    pub subject_id: Option<ID>,
+    /// e.g. `READ_EMAIL`, `READ_CONTACT_DETAILS`, `ERASE_ACCOUNT`.
+    pub action: Option<String>,
+    /// Entries at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl AuditLogFilterInput {
+    fn parse(self) -> Result<AuditFilter, Error> {
+        let action = match self.action.as_deref() {
+            None => None,
+            Some(raw) => Some(AuditAction::parse(raw.trim()).ok_or_else(|| {
+                let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+                Error::validation("action", format!("must be one of {}", known.join(", ")))
+            })?),
+        };
+        Ok(AuditFilter {
+            actor_id: self.actor_id.as_ref().map(|id| parse_id("actorId", id)).transpose()?,
+            subject_id: self
+                .subject_id
+                .as_ref()
+                .map(|id| parse_id("subjectId", id))
+                .transpose()?,
+            action,
+            since: self.since,
+            until: self.until,
+        })
+    }
+}
+
+pub type AuditEntryConnection = Connection<String, AuditEntry, ConnectionTotal, EmptyFields>;
+
+fn decode_position(after: Option<String>) -> Result<Option<AuditPosition>, Error> {
+    after
+        .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
+        .transpose()
+        .map(|position| position.map(|(created_at, id)| AuditPosition { created_at, id }))
+}
+
+async fn connection(ctx: &Context<'_>, had_cursor: bool, page: AuditPage) -> ApiResult<AuditEntryConnection> {
+    // The actors' (and subjects') names in one query for the page.
+    let people: Vec<UserById> = page
+        .entries
+        .iter()
+        .flat_map(|e| [e.actor_id, e.subject_id])
+        .flatten()
+        .map(UserById)
+        .collect();
+    loader(ctx)?.load_many(people).await?;
+    let mut connection = Connection::with_additional_fields(
+        had_cursor,
+        page.has_next_page,
+        ConnectionTotal {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges.extend(
+        page.entries
+            .into_iter()
+            .map(|e| Edge::new(encode_cursor(&(e.created_at, e.id)), AuditEntry(e))),
+    );
+    Ok(connection)
+}
+
+#[derive(Default)]
+pub struct PrivacyQuery;
+
+#[Object]
+impl PrivacyQuery {
+    /// Every recorded read or change of the signed-in person's data by
+    /// someone else (and their own erasure or export by an operator),
+    /// newest first.
+    async fn my_data_access_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AuditEntryConnection> {
+        let limit = page_size(first)?;
+        let after = decode_position(after)?;
+        let page = audit::my_access_log(db(ctx), viewer(ctx), after.as_ref(), limit).await?;
+        connection(ctx, after.is_some(), page).await
+    }
+
+    /// Admins only: the audit trail of the whole network, newest first.
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditLogFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<AuditEntryConnection> {
+        let limit = page_size(first)?;
+        let after = decode_position(after)?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let page = audit::audit_log(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
+        connection(ctx, after.is_some(), page).await
+    }
+
+    /// Everything muster holds about the signed-in person, as one JSON
+    /// document: profile, memberships, RSVPs, requests made and requests
+    /// naming them as the contact, assignments, trainer profile, feed tokens
+    /// (labels only) and the audit entries about them. `muster export-user`
+    /// prints the same document.
+    async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
+        Ok(Json(privacy::export_my_data(db(ctx), viewer(ctx), Utc::now()).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct PrivacyMutation;
+
+#[Object]
+impl PrivacyMutation {
+    /// Erases the signed-in person's account for good: email, name and
+    /// password gone, memberships, RSVPs and feeds removed; requests and
+    /// their history stay, showing "former member". Every token stops
+    /// working.
+    async fn delete_my_account(&self, ctx: &Context<'_>, password: String) -> ApiResult<bool> {
+        privacy::delete_my_account(db(ctx), viewer(ctx), &password, &operation_name(ctx), Utc::now()).await?;
+        Ok(true)
+    }
+
+    /// Admins only: erases someone's account as `deleteMyAccount` does
+    /// (for example on a request by post). Recorded in the audit trail.
+    async fn erase_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<bool> {
+        let subject = parse_id("userId", &user_id)?;
+        privacy::erase_user(db(ctx), viewer(ctx), subject, &operation_name(ctx), Utc::now()).await?;
+        Ok(true)
+    }
+}

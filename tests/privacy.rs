@@ -1,0 +1,1183 @@
+//! The data subject's rights and the promises of the privacy notice, on
+//! both databases: the access log, the export (API and command line),
+//! erasure that leaves no trace of the old address anywhere, retention,
+//! internal errors that say nothing, and the notice itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use chrono::{DateTime, Duration, Utc};
+use common::{
+    Backend, TestDb, error_code, graphql_as,
+    network::{self, Network, PASSWORD, Persona},
+};
+use entity::{
+    AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, RsvpStatus, assignment,
+    audit_entry, event, request, request_transition, rsvp, trainer_profile, trainer_region, trainer_topic,
+    trainer_unavailability, user,
+};
+use muster::domain::{
+    audit,
+    retention::{self, RetentionPolicy},
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_muster");
+
+/// The binary with a clean environment on the test's database.
+fn muster(db: &TestDb, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("MUSTER_DATABASE_URL", &db.url)
+        .stdin(Stdio::null());
+    command
+}
+
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+struct NewRequest<'a> {
+    reference: &'a str,
+    state: RequestState,
+    ended_at: Option<DateTime<Utc>>,
+    submitted_by: Option<Uuid>,
+    contact_name: &'a str,
+    contact_email: &'a str,
+    notes: &'a str,
+}
+
+async fn add_request(db: &DatabaseConnection, net: &Network, new: NewRequest<'_>) -> request::Model {
+    let now = Utc::now();
+    request::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        reference: Set(new.reference.to_owned()),
+        kind: Set(RequestKind::Workshop),
+        topic_id: Set(net.topic),
+        group_id: Set(Some(net.alpha)),
+        organisation_name: Set(None),
+        contact_name: Set(Some(new.contact_name.to_owned())),
+        contact_email: Set(Some(new.contact_email.to_owned())),
+        online: Set(false),
+        town: Set(Some("Cardiff".into())),
+        postcode_area: Set(Some("CF10".into())),
+        region: Set(Some("Wales".into())),
+        expected_audience: Set(Some(30)),
+        notes: Set(new.notes.to_owned()),
+        state: Set(new.state),
+        version: Set(1),
+        submitted_by: Set(new.submitted_by),
+        decline_reason: Set(None),
+        ended_at: Set(new.ended_at),
+        contact_purged_at: Set(None),
+        public_event: Set(true),
+        attendance: Set(None),
+        feedback: Set(None),
+        created_at: Set(now - Duration::days(400)),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+}
+
+async fn add_audit(db: &DatabaseConnection, subject: Uuid, actor: Uuid, at: DateTime<Utc>) {
+    audit_entry::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        actor_id: Set(Some(actor)),
+        subject_id: Set(Some(subject)),
+        request_id: Set(None),
+        action: Set("READ_EMAIL".into()),
+        operation: Set("group".into()),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+/// An event of Alpha next week with one place.
+async fn add_small_event(db: &DatabaseConnection, net: &Network) -> Uuid {
+    let now = Utc::now();
+    let starts_at = now + Duration::days(10);
+    event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        title: Set("Know your rights evening".into()),
+        description: Set(String::new()),
+        starts_at: Set(starts_at),
+        ends_at: Set(starts_at + Duration::hours(2)),
+        timezone: Set("Europe/London".into()),
+        venue: Set(None),
+        address: Set(None),
+        online_url: Set(None),
+        kind: Set(EventKind::Workshop),
+        group_id: Set(Some(net.alpha)),
+        topic_id: Set(None),
+        visibility: Set(EventVisibility::Public),
+        status: Set(EventStatus::Scheduled),
+        sequence: Set(0),
+        capacity: Set(Some(1)),
+        request_id: Set(None),
+        created_by: Set(Some(net.organiser.id)),
+        cancelled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn add_rsvp(db: &DatabaseConnection, event_id: Uuid, user_id: Uuid, status: RsvpStatus, at: DateTime<Utc>) {
+    rsvp::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        event_id: Set(event_id),
+        user_id: Set(user_id),
+        status: Set(status),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+/// Makes `person` a trainer with coverage, an away period and one
+/// delivered engagement of `request_id`.
+async fn make_trainer(db: &DatabaseConnection, net: &Network, person: Uuid, request_id: Uuid, note: &str) {
+    let now = Utc::now();
+    trainer_profile::ActiveModel {
+        id: Set(person),
+        monthly_cap: Set(2),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    trainer_topic::ActiveModel {
+        trainer_id: Set(person),
+        topic_id: Set(net.topic),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    trainer_region::ActiveModel {
+        trainer_id: Set(person),
+        region: Set("Wales".into()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    trainer_unavailability::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        trainer_id: Set(person),
+        starts_at: Set(now + Duration::days(30)),
+        ends_at: Set(now + Duration::days(40)),
+        note: Set(Some(note.to_owned())),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    assignment::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        request_id: Set(request_id),
+        trainer_id: Set(person),
+        status: Set(AssignmentStatus::Accepted),
+        starts_at: Set(now - Duration::days(20)),
+        ends_at: Set(now - Duration::days(20) + Duration::hours(2)),
+        assigned_by: Set(Some(net.coordinator.id)),
+        note: Set(Some(format!("Trainer reachable at {note}"))),
+        created_at: Set(now - Duration::days(30)),
+        responded_at: Set(Some(now - Duration::days(29))),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+/// Every (table, column, value) in the database whose text contains
+/// `needle`, whatever its case: every column of every table, read as text.
+async fn find_everywhere(db: &TestDb, needle: &str) -> Vec<String> {
+    let backend = db.conn.get_database_backend();
+    let columns: Vec<(String, String)> = match db.backend {
+        Backend::Sqlite => {
+            let tables = db
+                .conn
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                ))
+                .await
+                .unwrap();
+            let mut columns = Vec::new();
+            for table in tables {
+                let table: String = table.try_get("", "name").unwrap();
+                let info = db
+                    .conn
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        format!("PRAGMA table_info(\"{table}\")"),
+                    ))
+                    .await
+                    .unwrap();
+                for column in info {
+                    columns.push((table.clone(), column.try_get("", "name").unwrap()));
+                }
+            }
+            columns
+        }
+        Backend::Postgres => db
+            .conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+                 WHERE table_schema = 'public'",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap()))
+            .collect(),
+    };
+    assert!(columns.len() > 50, "read the catalogue: {columns:?}");
+    assert!(columns.iter().any(|(t, c)| t == "users" && c == "email"));
+    let mut found = Vec::new();
+    let pattern = format!("%{}%", needle.to_lowercase());
+    for (table, column) in columns {
+        let sql = match db.backend {
+            Backend::Sqlite => format!(
+                "SELECT CAST(\"{column}\" AS TEXT) AS v FROM \"{table}\" WHERE lower(CAST(\"{column}\" AS TEXT)) LIKE ?"
+            ),
+            Backend::Postgres => format!(
+                "SELECT CAST(\"{column}\" AS TEXT) AS v FROM \"{table}\" WHERE lower(CAST(\"{column}\" AS TEXT)) LIKE $1"
+            ),
+        };
+        let rows = db
+            .conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, [pattern.clone().into()]))
+            .await
+            .unwrap();
+        for row in rows {
+            let value: String = row.try_get("", "v").unwrap();
+            found.push(format!("{table}.{column} = {value}"));
+        }
+    }
+    found
+}
+
+on_both_databases!(
+    deleting_my_account_leaves_no_trace_of_my_email,
+    an_admin_erases_an_account_and_the_trail_says_so,
+    reads_of_my_email_and_of_contact_details_are_in_my_access_log,
+    my_export_holds_everything_about_me_and_no_secrets,
+    retention_purges_what_ended_long_enough_ago,
+    muster_purge_keeps_179_days_and_purges_181,
+    internal_errors_say_nothing_of_the_database,
+    changes_to_my_trainer_profile_by_others_are_in_my_access_log,
+);
+
+async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let member = net.token(Persona::Member);
+    let email = net.member.email.clone();
+    let name = "Zephyrine Quillfeather";
+
+    // A life in the network: a distinctive name, a feed, a place at a full
+    // event with someone waiting, requests made, trainer work, and an
+    // organiser who read their email.
+    let (_, renamed) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation($n: String!) { updateProfile(input: { displayName: $n }) { displayName } }",
+        json!({ "n": name }),
+    )
+    .await;
+    assert_eq!(renamed["data"]["updateProfile"]["displayName"], name, "{renamed}");
+    let (_, feed) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation { createFeedToken(label: \"phone\") { secret } }",
+        json!({}),
+    )
+    .await;
+    let feed_secret = feed["data"]["createFeedToken"]["secret"].as_str().unwrap().to_owned();
+    let small = add_small_event(&db.conn, &net).await;
+    add_rsvp(
+        &db.conn,
+        small,
+        net.member.id,
+        RsvpStatus::Going,
+        Utc::now() - Duration::hours(2),
+    )
+    .await;
+    add_rsvp(
+        &db.conn,
+        small,
+        net.supporter.id,
+        RsvpStatus::Waitlisted,
+        Utc::now() - Duration::hours(1),
+    )
+    .await;
+    let shouted = email.to_uppercase();
+    let made = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-ERASE-1",
+            state: RequestState::Delivered,
+            ended_at: Some(Utc::now() - Duration::days(3)),
+            submitted_by: Some(net.member.id),
+            contact_name: name,
+            contact_email: &email,
+            notes: &format!("Please write to {shouted} rather than phoning."),
+        },
+    )
+    .await;
+    // Someone else's request that mentions the member's address in passing.
+    let other = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-ERASE-2",
+            state: RequestState::Submitted,
+            ended_at: None,
+            submitted_by: Some(net.organiser.id),
+            contact_name: "Alpha organisers",
+            contact_email: "alpha@groups.example.org",
+            notes: &format!("Copy in {email} please"),
+        },
+    )
+    .await;
+    request_transition::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        request_id: Set(made.id),
+        from_state: Set(Some(RequestState::Confirmed)),
+        to_state: Set(RequestState::Delivered),
+        actor_id: Set(Some(net.member.id)),
+        note: Set(Some(format!("Delivered; thanks to {email}"))),
+        created_at: Set(Utc::now() - Duration::days(3)),
+    }
+    .insert(&db.conn)
+    .await
+    .unwrap();
+    make_trainer(&db.conn, &net, net.member.id, other.id, &email).await;
+    let organiser = net.token(Persona::Organiser);
+    let (_, members) = graphql_as(
+        &client,
+        organiser.as_deref(),
+        r#"{ group(slug: "alpha") { members { edges { node { user { email } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    assert!(members.to_string().contains(&email), "{members}");
+    assert!(
+        !find_everywhere(&db, &email).await.is_empty(),
+        "the search finds it beforehand"
+    );
+
+    // A wrong password erases nothing.
+    let (_, wrong) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation { deleteMyAccount(password: \"not my password at all\") }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&wrong), Some("BAD_USER_INPUT"), "{wrong}");
+
+    let (_, deleted) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation($p: String!) { deleteMyAccount(password: $p) }",
+        json!({ "p": PASSWORD }),
+    )
+    .await;
+    assert_eq!(deleted["data"]["deleteMyAccount"], true, "{deleted}");
+
+    let traces = find_everywhere(&db, &email).await;
+    assert!(traces.is_empty(), "the old email survives: {traces:#?}");
+    let traces = find_everywhere(&db, name).await;
+    assert!(traces.is_empty(), "the old name survives: {traces:#?}");
+
+    // Nothing of theirs works any more.
+    let (status, _) = graphql_as(&client, member.as_deref(), "{ me { id } }", json!({})).await;
+    assert_eq!(status, 401, "the sign-in token is dead");
+    let (_, login) = graphql_as(
+        &client,
+        None,
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+        json!({ "e": email, "p": PASSWORD }),
+    )
+    .await;
+    assert_eq!(error_code(&login), Some("UNAUTHENTICATED"), "{login}");
+    let feed = client.get(format!("/feeds/{feed_secret}/calendar.ics")).send().await;
+    assert_eq!(feed.0.status().as_u16(), 404, "the feed is gone");
+
+    // The freed place went to the waiting list.
+    let waiting = rsvp::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.event_id == small && r.user_id == net.supporter.id)
+        .unwrap();
+    assert_eq!(waiting.status, RsvpStatus::Going);
+
+    // Requests and their history stay, pointing at a former member.
+    let kept = request::Entity::find_by_id(made.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.submitted_by, Some(net.member.id));
+    assert_eq!((kept.contact_name, kept.contact_email), (None, None));
+    assert!(kept.notes.contains("[removed]"), "{}", kept.notes);
+    let row = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.erased_at.is_some() && row.email.is_none() && row.password_hash.is_none());
+    let (_, trail) = graphql_as(
+        &client,
+        net.token(Persona::Admin).as_deref(),
+        "query($id: ID!) { auditLog(filter: { subjectId: $id, action: \"ERASE_ACCOUNT\" }) { edges { node { actorName operation subject { displayName } } } } }",
+        json!({ "id": net.member.id }),
+    )
+    .await;
+    let node = &trail["data"]["auditLog"]["edges"][0]["node"];
+    assert_eq!(node["operation"], "deleteMyAccount", "{trail}");
+    assert_eq!(node["actorName"], "former member");
+    assert_eq!(node["subject"]["displayName"], "former member");
+    // An engaged trainer's profile row stays for the history, empty.
+    assert!(
+        trainer_topic::Entity::find()
+            .filter(trainer_topic::Column::TrainerId.eq(net.member.id))
+            .all(&db.conn)
+            .await
+            .unwrap()
+            .is_empty()
+            && trainer_unavailability::Entity::find()
+                .filter(trainer_unavailability::Column::TrainerId.eq(net.member.id))
+                .all(&db.conn)
+                .await
+                .unwrap()
+                .is_empty()
+    );
+    // The address is free for a new account.
+    let (_, again) = graphql_as(
+        &client,
+        None,
+        "mutation($e: String!) { register(input: { email: $e, displayName: \"Someone\", password: \"a long enough password\" }) { token } }",
+        json!({ "e": email }),
+    )
+    .await;
+    assert!(again.get("errors").is_none(), "{again}");
+}
+
+async fn an_admin_erases_an_account_and_the_trail_says_so(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let admin = net.token(Persona::Admin);
+    let erase = "mutation($id: ID!) { eraseUser(userId: $id) }";
+
+    let (_, erased) = graphql_as(&client, admin.as_deref(), erase, json!({ "id": net.member.id })).await;
+    assert_eq!(erased["data"]["eraseUser"], true, "{erased}");
+    let (status, _) = graphql_as(
+        &client,
+        net.token(Persona::Member).as_deref(),
+        "{ me { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(find_everywhere(&db, &net.member.email).await.is_empty());
+
+    let (_, twice) = graphql_as(&client, admin.as_deref(), erase, json!({ "id": net.member.id })).await;
+    assert_eq!(error_code(&twice), Some("NOT_FOUND"), "{twice}");
+    let (_, unknown) = graphql_as(&client, admin.as_deref(), erase, json!({ "id": Uuid::new_v4() })).await;
+    assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
+
+    // The network keeps an admin.
+    let (_, last) = graphql_as(&client, admin.as_deref(), erase, json!({ "id": net.admin.id })).await;
+    assert_eq!(error_code(&last), Some("CONFLICT"), "{last}");
+
+    let (_, trail) = graphql_as(
+        &client,
+        admin.as_deref(),
+        "{ auditLog(filter: { action: \"ERASE_ACCOUNT\" }) { totalCount edges { node { actorName operation action } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(trail["data"]["auditLog"]["totalCount"], 1, "{trail}");
+    let node = &trail["data"]["auditLog"]["edges"][0]["node"];
+    assert_eq!(node["actorName"], "admin Example");
+    assert_eq!(node["operation"], "eraseUser");
+
+    let (_, bad) = graphql_as(
+        &client,
+        admin.as_deref(),
+        "{ auditLog(filter: { action: \"PEEK\" }) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_code(&bad), Some("BAD_USER_INPUT"), "{bad}");
+}
+
+const ACCESS_LOG: &str = "query($first: Int, $after: String) { myDataAccessLog(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { actorName action operation requestId createdAt } } } }";
+
+async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+
+    // The organiser reads the member's email in the member list.
+    graphql_as(
+        &client,
+        net.token(Persona::Organiser).as_deref(),
+        r#"{ group(slug: "alpha") { members { edges { node { user { email } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    // A coordinator is shown the contact details of a request the
+    // supporter submitted, giving the member as the contact.
+    let made = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-READ-1",
+            state: RequestState::Submitted,
+            ended_at: None,
+            submitted_by: Some(net.supporter.id),
+            contact_name: "member Example",
+            contact_email: &net.member.email.to_uppercase(),
+            notes: "",
+        },
+    )
+    .await;
+    audit::record_contact_read(&db.conn, Some(net.coordinator.id), &made, "request", Utc::now())
+        .await
+        .unwrap();
+
+    let member = net.token(Persona::Member);
+    let (_, log) = graphql_as(&client, member.as_deref(), ACCESS_LOG, json!({})).await;
+    let log = &log["data"]["myDataAccessLog"];
+    assert_eq!(log["totalCount"], 2, "{log}");
+    let newest = &log["edges"][0]["node"];
+    assert_eq!(newest["action"], "READ_CONTACT_DETAILS");
+    assert_eq!(newest["actorName"], "coordinator Example");
+    assert_eq!(newest["requestId"], made.id.to_string());
+    let oldest = &log["edges"][1]["node"];
+    assert_eq!(oldest["action"], "READ_EMAIL");
+    assert_eq!(oldest["actorName"], "organiser Example");
+    assert_eq!(oldest["operation"], "group");
+
+    // Page by page.
+    let (_, first) = graphql_as(&client, member.as_deref(), ACCESS_LOG, json!({ "first": 1 })).await;
+    let first = &first["data"]["myDataAccessLog"];
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let (_, second) = graphql_as(
+        &client,
+        member.as_deref(),
+        ACCESS_LOG,
+        json!({ "first": 1, "after": first["pageInfo"]["endCursor"] }),
+    )
+    .await;
+    let second = &second["data"]["myDataAccessLog"];
+    assert_eq!(second["edges"][0]["node"]["action"], "READ_EMAIL", "{second}");
+    assert_eq!(second["pageInfo"]["hasNextPage"], false);
+
+    // The submitter sees the read too; the reader's own log does not.
+    let (_, submitter) = graphql_as(&client, net.token(Persona::Supporter).as_deref(), ACCESS_LOG, json!({})).await;
+    assert_eq!(
+        submitter["data"]["myDataAccessLog"]["edges"][0]["node"]["action"], "READ_CONTACT_DETAILS",
+        "{submitter}"
+    );
+    let (_, reader) = graphql_as(
+        &client,
+        net.token(Persona::Coordinator).as_deref(),
+        ACCESS_LOG,
+        json!({}),
+    )
+    .await;
+    assert_eq!(reader["data"]["myDataAccessLog"]["totalCount"], 0, "{reader}");
+
+    // Admins filter the whole trail.
+    let (_, by_actor) = graphql_as(
+        &client,
+        net.token(Persona::Admin).as_deref(),
+        "query($a: ID!, $s: DateTime!) { auditLog(filter: { actorId: $a, since: $s }) { totalCount edges { node { subject { displayName } } } } }",
+        json!({ "a": net.coordinator.id, "s": Utc::now() - Duration::hours(1) }),
+    )
+    .await;
+    assert_eq!(by_actor["data"]["auditLog"]["totalCount"], 2, "{by_actor}");
+    let (_, none_yet) = graphql_as(
+        &client,
+        net.token(Persona::Admin).as_deref(),
+        "query($u: DateTime!) { auditLog(filter: { until: $u }) { totalCount } }",
+        json!({ "u": Utc::now() - Duration::hours(1) }),
+    )
+    .await;
+    assert_eq!(none_yet["data"]["auditLog"]["totalCount"], 0, "{none_yet}");
+}
+
+async fn changes_to_my_trainer_profile_by_others_are_in_my_access_log(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let set = "mutation($id: ID, $topic: ID!) { setTrainerProfile(trainerId: $id, input: { topicIds: [$topic], regions: [\"Wales\"], monthlyCap: 3 }) { monthlyCap } }";
+    let away = "mutation($id: ID) { addUnavailability(trainerId: $id, input: { startsAt: \"2031-08-01T00:00:00Z\", endsAt: \"2031-08-15T00:00:00Z\" }) { id } }";
+    let trainer = net.token(Persona::Trainer);
+    let coordinator = net.token(Persona::Coordinator);
+
+    // The trainer's own edits are not someone else's access.
+    let (_, own) = graphql_as(&client, trainer.as_deref(), set, json!({ "topic": net.topic })).await;
+    assert!(own.get("errors").is_none(), "{own}");
+    let (_, log) = graphql_as(&client, trainer.as_deref(), ACCESS_LOG, json!({})).await;
+    assert_eq!(log["data"]["myDataAccessLog"]["totalCount"], 0, "{log}");
+
+    let vars = json!({ "id": net.trainer.id, "topic": net.topic });
+    let (_, by_staff) = graphql_as(&client, coordinator.as_deref(), set, vars.clone()).await;
+    assert!(by_staff.get("errors").is_none(), "{by_staff}");
+    let (_, added) = graphql_as(&client, coordinator.as_deref(), away, vars).await;
+    let period = added["data"]["addUnavailability"]["id"].clone();
+    graphql_as(
+        &client,
+        coordinator.as_deref(),
+        "mutation($id: ID!) { removeUnavailability(id: $id) }",
+        json!({ "id": period }),
+    )
+    .await;
+    let (_, log) = graphql_as(&client, trainer.as_deref(), ACCESS_LOG, json!({})).await;
+    let operations: Vec<(&str, &str, &str)> = log["data"]["myDataAccessLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let node = &e["node"];
+            (
+                node["action"].as_str().unwrap(),
+                node["operation"].as_str().unwrap(),
+                node["actorName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            ("CHANGE_TRAINER_PROFILE", "removeUnavailability", "coordinator Example"),
+            ("CHANGE_TRAINER_PROFILE", "addUnavailability", "coordinator Example"),
+            ("CHANGE_TRAINER_PROFILE", "setTrainerProfile", "coordinator Example"),
+        ],
+        "{log}"
+    );
+}
+
+const EXPORT: &str = "{ exportMyData }";
+
+/// The document without what differs between two exports a moment apart.
+fn comparable(mut document: Value) -> Value {
+    let object = document.as_object_mut().unwrap();
+    object.remove("exportedAt");
+    object.remove("auditEntries");
+    document
+}
+
+async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let member = net.token(Persona::Member);
+    graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation { createFeedToken(label: \"work laptop\") { secret } }",
+        json!({}),
+    )
+    .await;
+    let made = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-EXPORT-1",
+            state: RequestState::Delivered,
+            ended_at: Some(Utc::now() - Duration::days(1)),
+            submitted_by: Some(net.member.id),
+            contact_name: "member Example",
+            contact_email: &net.member.email,
+            notes: "Step-free access please",
+        },
+    )
+    .await;
+    make_trainer(&db.conn, &net, net.member.id, made.id, "at a conference").await;
+    add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-EXPORT-2",
+            state: RequestState::Submitted,
+            ended_at: None,
+            submitted_by: Some(net.organiser.id),
+            contact_name: "member Example",
+            contact_email: &net.member.email.to_uppercase(),
+            notes: "",
+        },
+    )
+    .await;
+    add_audit(
+        &db.conn,
+        net.member.id,
+        net.organiser.id,
+        Utc::now() - Duration::days(2),
+    )
+    .await;
+
+    let (_, body) = graphql_as(&client, member.as_deref(), EXPORT, json!({})).await;
+    let document = body["data"]["exportMyData"].clone();
+    assert_eq!(document["format"], "muster-export/1", "{body}");
+    assert_eq!(document["profile"]["email"], net.member.email.as_str());
+    assert_eq!(document["memberships"][0]["group"]["slug"], "alpha");
+    assert_eq!(document["memberships"][0]["status"], "ACTIVE");
+    assert_eq!(document["rsvps"][0]["event"]["title"], "Alpha open meeting");
+    assert_eq!(document["requestsMade"][0]["reference"], "REQ-EXPORT-1");
+    assert_eq!(document["requestsMade"][0]["notes"], "Step-free access please");
+    assert_eq!(document["assignments"][0]["request"], "REQ-EXPORT-1");
+    assert_eq!(document["requestsMade"].as_array().unwrap().len(), 1);
+    assert_eq!(document["requestsAsContact"][0]["reference"], "REQ-EXPORT-2");
+    assert_eq!(document["trainerProfile"]["regions"], json!(["Wales"]));
+    assert_eq!(
+        document["trainerProfile"]["unavailablePeriods"][0]["note"],
+        "at a conference"
+    );
+    assert_eq!(
+        document["feedTokens"],
+        json!([{
+            "label": "work laptop",
+            "createdAt": document["feedTokens"][0]["createdAt"],
+            "lastUsedAt": null,
+            "revokedAt": null,
+        }])
+    );
+    assert_eq!(document["auditEntries"][0]["actor"], "organiser Example");
+    let text = document.to_string();
+    let hash = entity::feed_token::Entity::find()
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .token_hash;
+    assert!(!text.contains(&hash), "no token hash");
+    let password_hash = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash;
+    assert!(!text.contains(&password_hash.unwrap()), "no password hash");
+    for other in [&net.supporter.email, &net.organiser.email, &net.coordinator.email] {
+        assert!(!text.contains(other.as_str()), "no one else's email: {other}");
+    }
+
+    // The same document from the command line, for a request by post; the
+    // export itself shows up in the person's trail.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = muster(&db, dir.path());
+    command.args(["export-user", "--email", &net.member.email.to_uppercase()]);
+    let output = run(command).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(comparable(printed.clone()), comparable(document));
+    let entries = printed["auditEntries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "EXPORT_DATA" && e["actor"] == "operator (command line)")
+    );
+
+    let mut command = muster(&db, dir.path());
+    command.args(["export-user", "--email", "nobody@people.example.org"]);
+    let output = run(command).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no account") && !stderr.contains("nobody@"), "{stderr}");
+}
+
+async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let now = Utc::now();
+    let mut requests = Vec::new();
+    for (i, (state, ended_days_ago)) in [
+        (RequestState::Delivered, Some(181)),
+        (RequestState::Declined, Some(400)),
+        (RequestState::Withdrawn, Some(179)),
+        (RequestState::Cancelled, Some(180)),
+        (RequestState::Confirmed, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let reference = format!("REQ-RET-{i}");
+        let made = add_request(
+            &db.conn,
+            &net,
+            NewRequest {
+                reference: &reference,
+                state,
+                ended_at: ended_days_ago.map(|d| now - Duration::days(d)),
+                submitted_by: Some(net.organiser.id),
+                contact_name: "Dr Contact",
+                contact_email: "contact@surgery.example.org",
+                notes: "Call 07700 900123",
+            },
+        )
+        .await;
+        requests.push(made.id);
+    }
+    add_audit(&db.conn, net.member.id, net.organiser.id, now - Duration::days(366)).await;
+    add_audit(&db.conn, net.member.id, net.organiser.id, now - Duration::days(364)).await;
+
+    let policy = RetentionPolicy {
+        retention_days: 180,
+        audit_retention_days: 365,
+    };
+    let report = retention::purge(&db.conn, policy, now).await.unwrap();
+    assert_eq!((report.requests_purged, report.audit_entries_removed), (3, 1));
+    let purged: Vec<bool> = {
+        let mut purged = Vec::new();
+        for id in &requests {
+            let r = request::Entity::find_by_id(*id).one(&db.conn).await.unwrap().unwrap();
+            let cleared = r.contact_name.is_none() && r.contact_email.is_none() && r.notes.is_empty();
+            assert_eq!(cleared, r.contact_purged_at.is_some());
+            assert_eq!(r.town.as_deref(), Some("Cardiff"), "the request itself stays");
+            purged.push(cleared);
+        }
+        purged
+    };
+    assert_eq!(purged, [true, true, false, true, false]);
+    assert_eq!(audit_entry::Entity::find().all(&db.conn).await.unwrap().len(), 1);
+
+    let again = retention::purge(&db.conn, policy, now).await.unwrap();
+    assert_eq!((again.requests_purged, again.audit_entries_removed), (0, 0));
+    // Two days on, the one that ended 179 days ago goes too.
+    let later = retention::purge(&db.conn, policy, now + Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(later.requests_purged, 1);
+}
+
+async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let now = Utc::now();
+    let old = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-CLI-181",
+            state: RequestState::Delivered,
+            ended_at: Some(now - Duration::days(181)),
+            submitted_by: None,
+            contact_name: "Old Contact",
+            contact_email: "old-contact@union.example.org",
+            notes: "ring 07700 900456",
+        },
+    )
+    .await;
+    let recent = add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-CLI-179",
+            state: RequestState::Withdrawn,
+            ended_at: Some(now - Duration::days(179)),
+            submitted_by: None,
+            contact_name: "Recent Contact",
+            contact_email: "recent-contact@union.example.org",
+            notes: "",
+        },
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = muster(&db, dir.path());
+    command.arg("purge");
+    let output = run(command).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        printed.contains("purged the contact details of 1 ended requests"),
+        "{printed}"
+    );
+    for secret in ["Old Contact", "old-contact@", "07700"] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+
+    let old = request::Entity::find_by_id(old.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((old.contact_name, old.contact_email), (None, None));
+    assert!(old.contact_purged_at.is_some() && old.notes.is_empty());
+    let recent = request::Entity::find_by_id(recent.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        recent.contact_email.as_deref(),
+        Some("recent-contact@union.example.org")
+    );
+    assert!(recent.contact_purged_at.is_none());
+
+    // A shorter period from the environment reaches the recent one.
+    let mut command = muster(&db, dir.path());
+    command.env("MUSTER_RETENTION_DAYS", "30").arg("purge");
+    let output = run(command).await;
+    assert!(String::from_utf8_lossy(&output.stdout).contains("of 1 ended"));
+}
+
+async fn internal_errors_say_nothing_of_the_database(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    db.conn.execute_unprepared("DROP TABLE feed_tokens").await.unwrap();
+    let (status, body) = graphql_as(
+        &db.app(),
+        net.token(Persona::Member).as_deref(),
+        "{ feedTokens { label } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(error_code(&body), Some("INTERNAL"), "{body}");
+    assert_eq!(body["errors"][0]["message"], "internal error");
+    let text = body.to_string().to_lowercase();
+    for leak in [
+        "feed_tokens",
+        "no such table",
+        "does not exist",
+        "relation",
+        "select",
+        "sql",
+    ] {
+        assert!(!text.contains(leak), "{leak}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_privacy_notice_is_plain_safe_html_with_the_configured_periods() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let response = db.app().get("/privacy").send().await;
+    response.assert_status_is_ok();
+    response.assert_content_type("text/html; charset=utf-8");
+    response.assert_header("x-content-type-options", "nosniff");
+    response.assert_header("referrer-policy", "no-referrer");
+    let csp = response
+        .0
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert_eq!(response.0.headers().get_all("content-type").iter().count(), 1);
+    let html = response.0.into_body().into_string().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("180 days after the request ends"), "retention days");
+    assert!(html.contains("deleted after 365 days"), "audit retention days");
+    for how in ["exportMyData", "deleteMyAccount", "myDataAccessLog"] {
+        assert!(html.contains(how), "{how}");
+    }
+    assert!(!html.contains("<script") && !html.contains("<style") && !html.contains("src="));
+}
+
+/// Sends one HTTP/1.1 request over a real socket; returns the response.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).ok()?;
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+fn graphql_body(query: &str, variables: Value) -> String {
+    json!({ "query": query, "variables": variables }).to_string()
+}
+
+/// The real server, logging at debug level, is sent failing requests full
+/// of personal data and secrets; its whole output is then searched for
+/// them. Meanwhile its periodic purge runs once, logs counts, and stops
+/// with the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_requests_leave_no_personal_data_in_the_logs() {
+    const EMAIL: &str = "leak.check.person@people.example.org";
+    const PASSWORD_: &str = "leak-check-password-Zq7";
+    const WRONG_PASSWORD: &str = "wrong-password-Xy9-leak";
+    const CONTACT_NAME: &str = "Dr Leaky Contactperson";
+    const CONTACT_EMAIL: &str = "contact.leak@surgery.example.org";
+    const PHONE: &str = "07700 900789";
+    const FAKE_TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.bGVha3Rva2Vu.c2lnbmF0dXJlLWxlYWs";
+    const FEED_SECRET: &str = "feedsecretLEAKLEAKLEAK0123456789abcdefXYZ";
+
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    add_request(
+        &db.conn,
+        &net,
+        NewRequest {
+            reference: "REQ-LEAK-1",
+            state: RequestState::Delivered,
+            ended_at: Some(Utc::now() - Duration::days(200)),
+            submitted_by: None,
+            contact_name: CONTACT_NAME,
+            contact_email: CONTACT_EMAIL,
+            notes: PHONE,
+        },
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mut command = muster(&db, dir.path());
+    command
+        .env("RUST_LOG", "debug")
+        .env("MUSTER_BIND", &addr)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+
+    let conn = db.conn.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        while http(&addr, "GET", "/healthz", &[], "").is_none() {
+            assert!(started.elapsed().as_secs() < 30, "server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let post = |headers: &[(&str, &str)], body: &str| http(&addr, "POST", "/graphql", headers, body).unwrap();
+        let register = "mutation($e: String!, $n: String!, $p: String!) { register(input: { email: $e, displayName: $n, password: $p }) { token } }";
+        let signed_up = post(&[], &graphql_body(register, json!({ "e": EMAIL, "n": CONTACT_NAME, "p": PASSWORD_ })));
+        let token = signed_up
+            .split("\"token\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("registered: {signed_up}"))
+            .to_owned();
+        let bearer = format!("Bearer {token}");
+        let fake_bearer = format!("Bearer {FAKE_TOKEN}");
+        let failures = [
+            // Wrong password, taken email, bad email, short password.
+            post(&[], &graphql_body(
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({ "e": EMAIL, "p": WRONG_PASSWORD }),
+            )),
+            post(&[], &graphql_body(register, json!({ "e": EMAIL, "n": CONTACT_NAME, "p": PASSWORD_ }))),
+            post(&[], &graphql_body(register, json!({ "e": format!("{CONTACT_NAME} {CONTACT_EMAIL}"), "n": "x", "p": PASSWORD_ }))),
+            post(&[], &graphql_body(register, json!({ "e": CONTACT_EMAIL, "n": CONTACT_NAME, "p": "short" }))),
+            // A forged token, a malformed body and a syntax error, each
+            // carrying contact details.
+            post(&[("Authorization", &fake_bearer)], &graphql_body("{ me { id } }", json!({}))),
+            post(&[], &format!("{{\"query\": \"{{ me }}\", \"contact\": \"{CONTACT_EMAIL} {PHONE}\"")),
+            post(&[], &graphql_body(&format!("{{ me {{ id {} }} }}", CONTACT_NAME.replace(' ', "_")), json!({}))),
+            post(&[], &graphql_body("query($x: Int) { me { id } }", json!({ "x": CONTACT_EMAIL }))),
+            // Wrong password for erasure.
+            post(&[("Authorization", &bearer)], &graphql_body(
+                "mutation($p: String!) { deleteMyAccount(password: $p) }",
+                json!({ "p": WRONG_PASSWORD }),
+            )),
+            http(&addr, "GET", &format!("/feeds/{FEED_SECRET}/calendar.ics"), &[], "").unwrap(),
+            http(&addr, "GET", &format!("/calendar.ics?group={CONTACT_EMAIL}"), &[], "").unwrap(),
+        ];
+        for response in &failures {
+            assert!(!response.starts_with("HTTP/1.1 2") || response.contains("\"errors\"") || response.contains("VCALENDAR"), "{response}");
+        }
+        // An internal error while the request carries contact details.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(conn.execute_unprepared("DROP TABLE feed_tokens"))
+            .unwrap();
+        let internal = post(&[("Authorization", &bearer)], &graphql_body(
+            "mutation($l: String!) { createFeedToken(label: $l) { secret } }",
+            json!({ "l": format!("{CONTACT_NAME} {PHONE}") }),
+        ));
+        assert!(internal.contains("\"INTERNAL\""), "{internal}");
+
+        // Let the first periodic purge run, then stop the server.
+        while started.elapsed() < jobs_first_run() + std::time::Duration::from_secs(2) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+
+    assert!(output.status.success(), "a clean stop");
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        logs.contains("internal error while answering a request"),
+        "the internal error is logged: {logs}"
+    );
+    assert!(
+        logs.contains("retention purge") && logs.contains("requests_purged=1"),
+        "the periodic purge ran and logged its count: {logs}"
+    );
+    let mut leaked = Vec::new();
+    for secret in [
+        EMAIL,
+        PASSWORD_,
+        WRONG_PASSWORD,
+        CONTACT_NAME,
+        "Dr_Leaky_Contactperson",
+        CONTACT_EMAIL,
+        PHONE,
+        FAKE_TOKEN,
+        FEED_SECRET,
+        "bGVha3Rva2Vu",
+    ] {
+        if logs.to_lowercase().contains(&secret.to_lowercase()) {
+            leaked.push(secret);
+        }
+    }
+    assert!(leaked.is_empty(), "leaked {leaked:?} into:\n{logs}");
+}
+
+fn jobs_first_run() -> std::time::Duration {
+    muster::jobs::FIRST_PURGE_AFTER
+}
