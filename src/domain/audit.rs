@@ -181,6 +181,19 @@ pub async fn record_contact_reads(
         {
             subjects.push(submitter);
         }
+        // Nobody holds an account the read could be shown to (an outside
+        // organisation that asked without one): the entry still goes into
+        // the trail admins read, tied to the request.
+        if subjects.is_empty() {
+            entries.push(NewAuditEntry {
+                actor_id,
+                subject_id: None,
+                request_id: Some(read.request_id),
+                action: AuditAction::ReadContactDetails,
+                operation: read.operation.clone(),
+            });
+            continue;
+        }
         subjects.retain(|s| Some(*s) != actor_id);
         entries.extend(subjects.into_iter().map(|subject| NewAuditEntry {
             actor_id,
