@@ -80,26 +80,51 @@ fn count(doc: &ExecutableDocument, set: &SelectionSet, counts: &mut Counts, visi
     }
 }
 
-/// Root fields of one selection set, through fragments at the root.
-fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, visiting: &mut HashSet<String>) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(_) => 1,
-            Selection::InlineFragment(fragment) => root_fields(doc, &fragment.node.selection_set.node, visiting),
+/// Counts the root fields of one selection set, through fragments at the
+/// root, stopping once past the limit: spreads can double at every level.
+fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, count: &mut usize, visiting: &mut HashSet<String>) {
+    for item in &set.items {
+        if *count > MAX_ROOT_FIELDS {
+            return;
+        }
+        match &item.node {
+            Selection::Field(_) => *count += 1,
+            Selection::InlineFragment(fragment) => root_fields(doc, &fragment.node.selection_set.node, count, visiting),
             Selection::FragmentSpread(spread) => {
                 let name = spread.node.fragment_name.node.as_str();
-                match doc.fragments.get(name) {
-                    Some(fragment) if visiting.insert(name.to_owned()) => {
-                        let n = root_fields(doc, &fragment.node.selection_set.node, visiting);
-                        visiting.remove(name);
-                        n
-                    }
-                    _ => 0,
+                if let Some(fragment) = doc.fragments.get(name)
+                    && visiting.insert(name.to_owned())
+                {
+                    root_fields(doc, &fragment.node.selection_set.node, count, visiting);
+                    visiting.remove(name);
                 }
             }
-        })
-        .sum()
+        }
+    }
+}
+
+/// Whether a value holds a NUL character anywhere. PostgreSQL cannot store
+/// one in text, so it would otherwise surface as an internal error.
+pub fn contains_nul(value: &async_graphql::Value) -> bool {
+    use async_graphql::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::List(items) => items.iter().any(contains_nul),
+        Value::Object(fields) => fields.iter().any(|(name, v)| name.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+/// Refuses NUL characters in a request's query or variables.
+pub fn check_text(query: &str, variables: &async_graphql::Variables) -> Result<(), LimitExceeded> {
+    let in_query = query.contains('\0') || query.to_lowercase().contains("\\u0000");
+    if in_query || contains_nul(&variables.clone().into_value()) {
+        return Err(LimitExceeded::new(
+            "text",
+            "text must not contain NUL characters".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks one query text against the limits. A text that does not parse is
@@ -120,11 +145,12 @@ pub fn check(query: &str) -> Result<(), LimitExceeded> {
     let mut counts = Counts::default();
     for (_, operation) in doc.operations.iter() {
         let set = &operation.node.selection_set.node;
-        let roots = root_fields(&doc, set, &mut HashSet::new());
+        let mut roots = 0;
+        root_fields(&doc, set, &mut roots, &mut HashSet::new());
         if roots > MAX_ROOT_FIELDS {
             return Err(LimitExceeded::new(
                 "rootFields",
-                format!("an operation selects {roots} root fields; at most {MAX_ROOT_FIELDS} are accepted"),
+                format!("an operation selects more than {MAX_ROOT_FIELDS} root fields"),
             ));
         }
         count(&doc, set, &mut counts, &mut HashSet::new());
@@ -174,15 +200,23 @@ mod tests {
     }
 
     #[test]
-    fn fragment_bombs_stop_at_the_field_limit() {
-        // Each level doubles the fields: 2^20 once expanded.
-        let mut query = String::from("{ ...f0 } fragment f20 on Query { me { id } }");
-        for level in 0..20 {
+    fn fragment_bombs_stop_at_the_limits() {
+        // Each level doubles the fields: 2^40 once expanded.
+        let mut query = String::from("{ ...f0 } fragment f40 on Query { me { id } }");
+        for level in 0..40 {
             let next = level + 1;
             query.push_str(&format!(" fragment f{level} on Query {{ ...f{next} ...f{next} }}"));
         }
         let err = check(&query).unwrap_err();
         assert!(matches!(err.limit, "fields" | "rootFields"), "{err:?}");
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let vars = async_graphql::Variables::from_json(serde_json::json!({ "q": ["ok", "a\u{0}b"] }));
+        assert_eq!(check_text("{ me { id } }", &vars).unwrap_err().limit, "text");
+        assert!(check_text("{ f(q: \"\\u0000\") }", &Default::default()).is_err());
+        assert!(check_text("{ me { id } }", &Default::default()).is_ok());
     }
 
     #[test]

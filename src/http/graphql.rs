@@ -109,7 +109,10 @@ fn within_limits(batch: &BatchRequest) -> Result<(), LimitExceeded> {
             ),
         });
     }
-    batch.iter().try_for_each(|request| limits::check(&request.query))
+    batch.iter().try_for_each(|request| {
+        limits::check_text(&request.query, &request.variables)?;
+        limits::check(&request.query)
+    })
 }
 
 /// 400 with a GraphQL-shaped body: nothing of the request was executed.

@@ -6,7 +6,7 @@ mod graphql;
 mod health;
 pub mod privacy;
 
-use poem::{Endpoint, EndpointExt, Route, get, middleware::CatchPanic};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, middleware::CatchPanic};
 
 use crate::AppState;
 
@@ -24,5 +24,25 @@ pub fn app(state: AppState) -> impl Endpoint {
         .data(state)
         // A panic answers 500 with no detail instead of dropping the connection.
         .with(CatchPanic::new())
+        .around(refuse_nul)
         .around(access_log::log_request)
+}
+
+/// A NUL character in the path or query string (`%00`) is refused with 400:
+/// no filter, slug or reference holds one, and PostgreSQL cannot compare
+/// text with one without failing.
+async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<poem::Response> {
+    let uri = req.uri();
+    let has_nul = |part: &str| {
+        part.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return Ok(poem::Response::builder()
+            .status(poem::http::StatusCode::BAD_REQUEST)
+            .content_type("text/plain; charset=utf-8")
+            .body("NUL characters are not accepted"));
+    }
+    next.call(req).await.map(IntoResponse::into_response)
 }
