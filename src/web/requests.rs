@@ -176,6 +176,23 @@ impl Entered {
                 },
             }
         }
+        if windows.is_empty() && !errors.iter().any(|(f, _)| f == "preferredWindows") {
+            errors.push(("preferredWindows".into(), "give at least one preferred window".into()));
+        }
+        // The domain checks these too, one at a time; saying them all at
+        // once spares a person several round trips.
+        for (field, value) in [
+            ("organisationName", &self.organisation_name),
+            ("contactName", &self.contact_name),
+            ("contactEmail", &self.contact_email),
+        ] {
+            if value.trim().is_empty() {
+                errors.push((field.into(), "is required".into()));
+            }
+        }
+        if !self.online && self.town.trim().is_empty() {
+            errors.push(("town".into(), "is required unless the request is online".into()));
+        }
         let expected_audience = match self.expected_audience.trim() {
             "" => None,
             raw => match raw.parse::<i32>() {
@@ -603,6 +620,10 @@ mod tests {
         assert_eq!(entered.csrf.as_deref(), Some("t"));
         let errors = entered.to_request().unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(fields, ["topicId", "preferredWindows"]);
+        assert_eq!(
+            fields,
+            ["topicId", "preferredWindows", "contactName", "contactEmail"],
+            "online, so no town is needed"
+        );
     }
 }
