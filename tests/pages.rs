@@ -436,7 +436,8 @@ async fn request_form_refuses_forged_posts_and_writes_nothing(db: TestDb) {
     let (token, _) = open_form(&client).await;
     let (other_token, _) = open_form(&client).await;
 
-    let cases: [(&str, Option<&str>, Vec<(&'static str, String)>, Option<&str>); 6] = [
+    type Form = Vec<(&'static str, String)>;
+    let cases: [(&str, Option<&str>, Form, Option<&str>); 6] = [
         ("no token at all", None, valid_form(net.topic), None),
         (
             "a field without its cookie",

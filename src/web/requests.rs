@@ -515,7 +515,7 @@ fn explanation(state: RequestState) -> &'static str {
             "The network's coordinators have your request and will look for a trainer who covers the topic and is free in one of your windows."
         }
         RequestState::Assigned => "A trainer has been asked and is looking at their diary.",
-        RequestState::Confirmed => "A trainer will deliver it at the time below.",
+        RequestState::Confirmed => "A trainer will deliver it at the time shown.",
         RequestState::Delivered => "This has taken place. Thank you for inviting the network.",
         RequestState::Declined => "The network cannot take this request on.",
         RequestState::Withdrawn => "This request was withdrawn.",
