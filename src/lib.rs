@@ -15,6 +15,7 @@ pub mod seed;
 pub mod server;
 pub mod telemetry;
 pub mod urls;
+pub mod web;
 
 use sea_orm::DatabaseConnection;
 
@@ -32,25 +33,28 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// How long personal data is kept (shown on the privacy notice).
     pub retention: domain::retention::RetentionPolicy,
+    /// The process's rate limits: the same instance the GraphQL schema
+    /// holds, so that the web form and the API share one budget.
+    pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
+    /// Signs the anti-forgery tokens of the public web form.
+    pub csrf: web::csrf::CsrfKey,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: &config::Config, jwt_secret: &config::JwtSecret) -> Self {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         let urls = urls::PublicUrls::new(&config.public_url);
+        let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(config.anonymous_requests_per_hour));
         Self {
-            schema: graphql::build_schema(
-                db.clone(),
-                tokens.clone(),
-                urls.clone(),
-                std::sync::Arc::new(rate_limit::RateLimits::new(config.anonymous_requests_per_hour)),
-            ),
+            schema: graphql::build_schema(db.clone(), tokens.clone(), urls.clone(), rate_limits.clone()),
             db,
             tokens,
             urls,
             feed_past_days: config.feed_past_days,
             max_body_bytes: config.max_body_bytes,
             retention: config.retention(),
+            rate_limits,
+            csrf: web::csrf::CsrfKey::derive(jwt_secret),
         }
     }
 }

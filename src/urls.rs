@@ -9,6 +9,9 @@ pub struct PublicUrls {
     /// Without a trailing slash.
     base: String,
     host: String,
+    /// `scheme://host[:port]`, what browsers send as `Origin`.
+    origin: String,
+    secure: bool,
 }
 
 impl PublicUrls {
@@ -16,12 +19,27 @@ impl PublicUrls {
         Self {
             base: public_url.as_str().trim_end_matches('/').to_owned(),
             host: public_url.host_str().unwrap_or("muster").to_owned(),
+            origin: public_url.origin().ascii_serialization(),
+            secure: public_url.scheme() == "https",
         }
     }
 
     /// A private feed's address. The secret is URL-safe base64.
     pub fn private_feed(&self, secret: &str) -> String {
         format!("{}/feeds/{secret}/calendar.ics", self.base)
+    }
+
+    /// The public feed, narrowed by `filters` (`group`, `kind`, `region`,
+    /// `topic`; each may repeat).
+    pub fn public_feed<'a>(&self, filters: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(filters);
+        let query = query.finish();
+        if query.is_empty() {
+            format!("{}/calendar.ics", self.base)
+        } else {
+            format!("{}/calendar.ics?{query}", self.base)
+        }
     }
 
     pub fn group_feed(&self, slug: &str) -> String {
@@ -39,6 +57,16 @@ impl PublicUrls {
             Some((_, rest)) => format!("webcal://{rest}"),
             None => url.to_owned(),
         }
+    }
+
+    /// The origin browsers name in `Origin` for pages served from here.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Whether people reach muster over HTTPS (cookies are then `Secure`).
+    pub fn is_secure(&self) -> bool {
+        self.secure
     }
 
     /// A stable, globally unique iCalendar UID for an event.
@@ -62,6 +90,13 @@ mod tests {
             PublicUrls::webcal(&urls.group_feed("leeds")),
             "webcal://muster.example.org/groups/leeds/calendar.ics"
         );
+        assert_eq!(
+            urls.public_feed([("group", "leeds"), ("region", "North East")]),
+            "https://muster.example.org/calendar.ics?group=leeds&region=North+East"
+        );
+        assert_eq!(urls.public_feed([]), "https://muster.example.org/calendar.ics");
+        assert_eq!(urls.origin(), "https://muster.example.org");
+        assert!(urls.is_secure());
         assert_eq!(
             urls.event_uid(Uuid::nil()),
             "00000000-0000-0000-0000-000000000000@muster.example.org"

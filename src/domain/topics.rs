@@ -61,6 +61,11 @@ pub async fn list(db: &impl ConnectionTrait, include_archived: bool) -> Result<V
     Ok(query.all(db).await?)
 }
 
+/// A topic by id, archived or not: a request keeps the topic it was for.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<topic::Model> {
+    topic::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)
+}
+
 pub struct NewTopic<'a> {
     pub slug: &'a str,
     pub name: &'a str,

@@ -8,12 +8,18 @@ pub mod privacy;
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, middleware::CatchPanic};
 
-use crate::AppState;
+use crate::{AppState, web};
 
 /// Builds the whole application; the server and the tests use this same
 /// function, so tests exercise exactly what is served.
 pub fn app(state: AppState) -> impl Endpoint {
     Route::new()
+        .at("/", get(web::index))
+        .at("/groups", get(web::directory))
+        .at("/groups/:slug", get(web::group_page))
+        .at("/request", get(web::request_form).post(web::submit_request))
+        .at("/request/:reference", get(web::request_status))
+        .at("/static/style.css", get(web::stylesheet))
         .at("/graphql", get(graphql::graphiql).post(graphql::execute))
         .at("/healthz", get(health::healthz))
         .at("/privacy", get(privacy::privacy_notice))

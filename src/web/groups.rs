@@ -1,0 +1,141 @@
+//! `GET /groups`, the directory of local groups by region, and
+//! `GET /groups/{slug}`, a group's public page with its calendar.
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use chrono::{Duration, Utc};
+use poem::{
+    Response, handler,
+    http::StatusCode,
+    web::{Data, Path},
+};
+
+use super::{
+    Nav,
+    events::all_groups,
+    internal, not_found, page,
+    view::{EventView, Subscribe},
+};
+use crate::{
+    AppState,
+    auth::Viewer,
+    domain::{
+        events::{self, EventFilter},
+        groups,
+    },
+    error::Result,
+};
+
+/// How far ahead a group's page looks, and how many events it lists.
+const DAYS_AHEAD: i64 = 60;
+const MAX_EVENTS: u64 = 100;
+
+pub struct GroupLink {
+    pub slug: String,
+    pub name: String,
+}
+
+pub struct Region {
+    pub name: String,
+    pub groups: Vec<GroupLink>,
+}
+
+#[derive(Template)]
+#[template(path = "groups.html")]
+struct DirectoryPage {
+    nav: Nav,
+    regions: Vec<Region>,
+    total: usize,
+}
+
+#[derive(Template)]
+#[template(path = "group.html")]
+struct GroupPage {
+    nav: Nav,
+    name: String,
+    region: String,
+    /// Paragraphs of the public description.
+    description: Vec<String>,
+    /// The group's public address (never a person's).
+    contact_email: Option<String>,
+    events: Vec<EventView>,
+    subscribe: Subscribe,
+}
+
+#[handler]
+pub async fn directory(Data(state): Data<&AppState>) -> Response {
+    match all_groups(state).await {
+        Ok(all) => {
+            let total = all.len();
+            let mut by_region: BTreeMap<String, Vec<GroupLink>> = BTreeMap::new();
+            for group in all {
+                by_region.entry(group.region).or_default().push(GroupLink {
+                    slug: group.slug,
+                    name: group.name,
+                });
+            }
+            let regions = by_region
+                .into_iter()
+                .map(|(name, groups)| Region { name, groups })
+                .collect();
+            page(
+                StatusCode::OK,
+                &DirectoryPage {
+                    nav: Nav::Groups,
+                    regions,
+                    total,
+                },
+            )
+        }
+        Err(err) => internal(err),
+    }
+}
+
+#[handler]
+pub async fn group_page(Path(slug): Path<String>, Data(state): Data<&AppState>) -> Response {
+    match render(&slug, state).await {
+        Ok(Some(page)) => page,
+        Ok(None) => not_found("There is no local group at this address. The list of groups has every one."),
+        Err(err) => internal(err),
+    }
+}
+
+async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
+    let Some(group) = groups::find_by_slug(&state.db, slug).await? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let filter = EventFilter {
+        from: Some(now),
+        to: Some(now + Duration::days(DAYS_AHEAD)),
+        group_slugs: vec![group.slug.clone()],
+        ..EventFilter::default()
+    };
+    let listed = events::list_events(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
+    let groups_by_id = HashMap::from([(group.id, group.clone())]);
+    let description = group
+        .description
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let view = GroupPage {
+        nav: Nav::Groups,
+        subscribe: Subscribe::new(
+            state.urls.group_feed(&group.slug),
+            format!("the public events of {}", group.name),
+        ),
+        events: listed
+            .events
+            .iter()
+            .map(|e| EventView::new(e, &groups_by_id, &state.urls))
+            .collect(),
+        description,
+        contact_email: group.contact_email,
+        region: group.region,
+        name: group.name,
+    };
+    Ok(Some(page(StatusCode::OK, &view)))
+}

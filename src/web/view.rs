@@ -1,0 +1,152 @@
+//! What the templates show, built from domain rows: events with their
+//! times in UK time, and the calendar subscription panel. Only public
+//! fields are copied into a view, so a template cannot show anything else.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
+use entity::{EventKind, event, group};
+use uuid::Uuid;
+
+use crate::urls::PublicUrls;
+
+/// Descriptions on a list are cut to about this many characters.
+const EXCERPT_CHARS: usize = 400;
+
+pub struct EventView {
+    pub title: String,
+    pub kind: &'static str,
+    pub when: String,
+    /// RFC 3339, for `<time datetime>`.
+    pub starts_at: String,
+    pub venue: Option<String>,
+    pub online_url: Option<String>,
+    pub group_name: Option<String>,
+    pub group_slug: Option<String>,
+    pub description: String,
+    /// The single-event calendar file ("add to calendar").
+    pub ics_url: String,
+}
+
+impl EventView {
+    pub fn new(event: &event::Model, groups: &HashMap<Uuid, group::Model>, urls: &PublicUrls) -> Self {
+        let group = event.group_id.and_then(|id| groups.get(&id));
+        let venue = [event.venue.as_deref(), event.address.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self {
+            title: event.title.clone(),
+            kind: kind_label(event.kind),
+            when: when(event.starts_at, event.ends_at),
+            starts_at: event.starts_at.to_rfc3339(),
+            venue: (!venue.is_empty()).then_some(venue),
+            online_url: event.online_url.clone(),
+            group_name: group.map(|g| g.name.clone()),
+            group_slug: group.map(|g| g.slug.clone()),
+            description: excerpt(&event.description),
+            ics_url: urls.event_ics(event.id),
+        }
+    }
+}
+
+pub fn kind_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Workshop => "Workshop",
+        EventKind::Talk => "Talk",
+        EventKind::Training => "Training",
+        EventKind::Action => "Action",
+        EventKind::Meeting => "Meeting",
+        EventKind::Other => "Other",
+    }
+}
+
+/// The kinds in the order the filter lists them, with their values.
+pub const KINDS: [(&str, EventKind); 6] = [
+    ("WORKSHOP", EventKind::Workshop),
+    ("TALK", EventKind::Talk),
+    ("TRAINING", EventKind::Training),
+    ("ACTION", EventKind::Action),
+    ("MEETING", EventKind::Meeting),
+    ("OTHER", EventKind::Other),
+];
+
+/// A moment in UK time, e.g. "Tue 14 Jul 2026, 18:30".
+pub fn uk_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&London).format("%a %-d %b %Y, %H:%M").to_string()
+}
+
+/// "Tue 14 Jul 2026, 18:30–20:30", or both dates when it spans days.
+pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
+    let start = starts_at.with_timezone(&London);
+    let end = ends_at.with_timezone(&London);
+    if start.date_naive() == end.date_naive() {
+        format!("{}–{}", start.format("%a %-d %b %Y, %H:%M"), end.format("%H:%M"))
+    } else {
+        format!("{} – {}", uk_time(starts_at), uk_time(ends_at))
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let text = text.trim();
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end())
+}
+
+/// The "subscribe" panel: a link that opens calendar apps, and the address
+/// to paste into those that ask for one.
+pub struct Subscribe {
+    pub https_url: String,
+    pub webcal_url: String,
+    /// What the feed holds, e.g. "Leeds group's public events".
+    pub what: String,
+}
+
+impl Subscribe {
+    pub fn new(feed_url: String, what: String) -> Self {
+        Self {
+            webcal_url: PublicUrls::webcal(&feed_url),
+            https_url: feed_url,
+            what,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_uk_time() {
+        // 17:30 UTC in July is 18:30 in London (BST).
+        let start = Utc.with_ymd_and_hms(2026, 7, 14, 17, 30, 0).unwrap();
+        assert_eq!(
+            when(start, start + chrono::Duration::hours(2)),
+            "Tue 14 Jul 2026, 18:30–20:30"
+        );
+        // In January London is on GMT.
+        let winter = Utc.with_ymd_and_hms(2027, 1, 9, 10, 0, 0).unwrap();
+        assert_eq!(
+            when(winter, winter + chrono::Duration::days(1)),
+            "Sat 9 Jan 2027, 10:00 – Sun 10 Jan 2027, 10:00"
+        );
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_at_a_word() {
+        let long = "word ".repeat(200);
+        let cut = excerpt(&long);
+        assert!(cut.ends_with("word…"), "{cut}");
+        assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
+        assert_eq!(excerpt(" short "), "short");
+    }
+}

@@ -1,0 +1,380 @@
+//! The public pages in a real browser: headless Chromium, driven through
+//! chromedriver, against the real `muster` binary serving a seeded SQLite
+//! database on a free loopback port. A supporter finds events, filters
+//! them, opens a group and takes its calendar address; an outside
+//! organisation gets the form wrong, then right, and follows its request.
+//!
+//! Each page is saved as a screenshot in `target/browser-screenshots/` for
+//! people to look at. Without Chromium and chromedriver the test says so
+//! and passes, except in CI (`CI` set), where it fails: `.ci/run` installs
+//! them from Debian's packages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A child process that is ended with the test, also when it fails.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Chromium and its driver, or `None` (outside CI) to skip.
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let chromium = on_path(&["chromium", "chromium-browser"]);
+    let driver = on_path(&["chromedriver"]);
+    match (chromium, driver) {
+        (Some(chromium), Some(driver)) => Some((chromium, driver)),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "Chromium and chromedriver must be installed in CI (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("skipping the browser test: chromium or chromedriver is not installed");
+            None
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not start listening on port {port}");
+}
+
+/// A plain GET, as a calendar app would fetch a feed: the status line and
+/// headers, and the body.
+async fn fetch(address: &str) -> (String, String) {
+    let url = url::Url::parse(address).unwrap();
+    let host = url.host_str().unwrap().to_owned();
+    let port = url.port_or_known_default().unwrap();
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.unwrap();
+    stream
+        .write_all(format!("GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    (head.to_lowercase(), body.to_owned())
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf();
+    let dir = target.join("browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Saves the whole page at `width` CSS pixels wide.
+async fn shoot(client: &Client, name: &str, width: u32) {
+    client.set_window_size(width, 900).await.unwrap();
+    let height = client
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(900)
+        .clamp(600, 8000) as u32;
+    client.set_window_size(width, height).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until the browser is on a page whose address contains `part`.
+async fn wait_for_url(client: &Client, part: &str) -> url::Url {
+    for _ in 0..100 {
+        let url = client.current_url().await.unwrap();
+        if url.as_str().contains(part) {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached a page with {part} in its address");
+}
+
+async fn value_of(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+const PHONE: u32 = 412;
+const DESKTOP: u32 = 1280;
+
+async fn supporter_and_organisation(client: &Client, base: &str) {
+    // The events page, on a computer and on a phone.
+    client.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(client.title().await.unwrap(), "Upcoming events · muster");
+    let events = client.find_all(Locator::Css("article.event")).await.unwrap();
+    assert!(!events.is_empty(), "the demo network has upcoming events");
+    shoot(client, "01-events-desktop", DESKTOP).await;
+    shoot(client, "02-events-phone", PHONE).await;
+
+    // Filter by the group of the first event, with the page's own form.
+    let group_link = client
+        .find(Locator::Css("article.event a[href^='/groups/']"))
+        .await
+        .unwrap();
+    let group_path = group_link.attr("href").await.unwrap().unwrap();
+    let slug = group_path.trim_start_matches("/groups/").to_owned();
+    client
+        .find(Locator::Css("select#group"))
+        .await
+        .unwrap()
+        .select_by_value(&slug)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, &format!("group={slug}")).await;
+    let filtered_feed = value_of(client, "#feed-url").await;
+    assert!(
+        filtered_feed.ends_with(&format!("/calendar.ics?group={slug}")),
+        "{filtered_feed}"
+    );
+    for event in client.find_all(Locator::Css("article.event")).await.unwrap() {
+        let link = event.find(Locator::Css("a[href^='/groups/']")).await.unwrap();
+        assert_eq!(link.attr("href").await.unwrap().unwrap(), group_path);
+    }
+    shoot(client, "03-events-filtered-phone", PHONE).await;
+
+    // The directory, then the group's page and its calendar address.
+    client
+        .find(Locator::Css("header nav a[href='/groups']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, "/groups").await;
+    let regions = client.find_all(Locator::Css("main h2")).await.unwrap();
+    assert!(regions.len() > 2, "groups by region");
+    shoot(client, "04-groups-phone", PHONE).await;
+    client
+        .find(Locator::Css(&format!("main a[href='{group_path}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, &group_path).await;
+    shoot(client, "05-group-phone", PHONE).await;
+    let feed = value_of(client, "#feed-url").await;
+    assert!(feed.ends_with(&format!("/groups/{slug}/calendar.ics")), "{feed}");
+    let webcal = client
+        .find(Locator::Css(".subscribe a.button"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(webcal.starts_with("webcal://"), "{webcal}");
+    let (head, calendar) = fetch(&feed).await;
+    assert!(
+        head.starts_with("http/1.0 200") || head.starts_with("http/1.1 200"),
+        "{head}"
+    );
+    assert!(head.contains("content-type: text/calendar; charset=utf-8"), "{head}");
+    assert!(calendar.starts_with("BEGIN:VCALENDAR\r\n"));
+    assert!(
+        calendar.contains("BEGIN:VEVENT\r\n"),
+        "the group's events are in its feed"
+    );
+    let (_, filtered) = fetch(&filtered_feed).await;
+    assert!(filtered.contains("BEGIN:VEVENT\r\n"));
+
+    // The request form: first sent empty, then filled in.
+    client
+        .find(Locator::Css("header nav a[href='/request']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, "/request").await;
+    shoot(client, "06-request-form-phone", PHONE).await;
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.wait().for_element(Locator::Css(".error-summary")).await.unwrap();
+    assert!(client.title().await.unwrap().starts_with("Error: "));
+    shoot(client, "07-request-errors-phone", PHONE).await;
+
+    client
+        .find(Locator::Css("select#topicId"))
+        .await
+        .unwrap()
+        .select_by_index(1)
+        .await
+        .unwrap();
+    for (id, text) in [
+        ("organisationName", "Riverside UNISON branch"),
+        ("contactName", "Branch Secretary Person"),
+        ("contactEmail", "secretary@riverside-unison.example.org"),
+        ("town", "Swansea"),
+        ("postcodeArea", "SA1"),
+        ("notes", "Members from the hospital's estates team."),
+    ] {
+        let input = client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+    }
+    // A date-time picker's keyboard order follows the locale; set it as
+    // the picker would.
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(21);
+    client
+        .execute(
+            "document.getElementById('window1From').value = arguments[0];
+             document.getElementById('window1To').value = arguments[1];",
+            vec![json!(format!("{day}T18:00")), json!(format!("{day}T21:00"))],
+        )
+        .await
+        .unwrap();
+    shoot(client, "08-request-filled-phone", PHONE).await;
+    client
+        .find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = wait_for_url(client, "/request/REQ-").await;
+    let reference = status.path().trim_start_matches("/request/").to_owned();
+    assert!(client.title().await.unwrap().contains(&reference));
+    let state = client
+        .find(Locator::Css("strong.state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state, "Submitted");
+    let page = client.source().await.unwrap();
+    for private in ["secretary@", "Branch Secretary", "estates team"] {
+        assert!(!page.contains(private), "{private} is not on the status page");
+    }
+    shoot(client, "09-request-status-phone", PHONE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
+    let muster = env!("CARGO_BIN_EXE_muster");
+    let seeded = Command::new(muster)
+        .arg("seed-demo")
+        .env("MUSTER_DATABASE_URL", &database)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(seeded.success(), "seed-demo");
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = Running(
+        Command::new(muster)
+            .arg("serve")
+            .env("MUSTER_DATABASE_URL", &database)
+            .env("MUSTER_BIND", format!("127.0.0.1:{port}"))
+            .env("MUSTER_PUBLIC_URL", &base)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, "muster").await;
+
+    let driver_port = free_port();
+    let _driver = Running(
+        Command::new(&chromedriver)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(driver_port, "chromedriver").await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--hide-scrollbars",
+                "--lang=en-GB",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a Chromium session");
+    let outcome = std::panic::AssertUnwindSafe(supporter_and_organisation(&client, &base))
+        .catch_unwind()
+        .await;
+    let _ = client.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
