@@ -122,9 +122,44 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Requests for a speaker or workshop accepted per hour from one client
-    /// address without an account.
-    pub anonymous_requests_per_hour: u32,
+    /// Attempts per hour allowed by each rate limit.
+    pub rate_limits: RateLimitConfig,
+    /// Reverse proxies whose `X-Forwarded-For` is believed; from anyone
+    /// else the header is ignored and the socket's address counts.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Web origins (`https://app.example.org`) whose pages may call the API
+    /// from a browser; none by default, so cross-site pages cannot.
+    pub cors_origins: Vec<String>,
+}
+
+/// Attempts per hour, per key, of each rate-limited action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// `login` per account (the email given).
+    pub login_per_account: u32,
+    /// `login` per client address.
+    pub login_per_address: u32,
+    /// `register` per client address.
+    pub register_per_address: u32,
+    /// `submitRequest` without an account, per client address.
+    pub anonymous_requests: u32,
+    /// `requestStatus` (and the status page) per client address.
+    pub status_lookups: u32,
+    /// Fetches of one private feed.
+    pub feed_fetches_per_token: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            login_per_account: 10,
+            login_per_address: 30,
+            register_per_address: 10,
+            anonymous_requests: 5,
+            status_lookups: 120,
+            feed_fetches_per_token: 120,
+        }
+    }
 }
 
 impl Config {
@@ -241,14 +276,54 @@ impl Config {
             })?,
         };
 
-        let anonymous_requests_per_hour = match get("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR") {
-            None => 5,
-            Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| *n <= 10_000).ok_or_else(|| {
-                ConfigError::new(
-                    "MUSTER_ANONYMOUS_REQUESTS_PER_HOUR",
-                    format!("`{raw}` is not a number from 0 to 10000"),
-                )
-            })?,
+        let defaults = RateLimitConfig::default();
+        let per_hour = |variable: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(variable) {
+                None => Ok(default),
+                Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| *n <= 100_000).ok_or_else(|| {
+                    ConfigError::new(
+                        variable,
+                        format!("`{raw}` is not a number of attempts an hour from 0 to 100000"),
+                    )
+                }),
+            }
+        };
+        let rate_limits = RateLimitConfig {
+            login_per_account: per_hour("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", defaults.login_per_account)?,
+            login_per_address: per_hour("MUSTER_LOGIN_PER_ADDRESS_PER_HOUR", defaults.login_per_address)?,
+            register_per_address: per_hour("MUSTER_REGISTER_PER_ADDRESS_PER_HOUR", defaults.register_per_address)?,
+            anonymous_requests: per_hour("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", defaults.anonymous_requests)?,
+            status_lookups: per_hour("MUSTER_STATUS_LOOKUPS_PER_HOUR", defaults.status_lookups)?,
+            feed_fetches_per_token: per_hour("MUSTER_FEED_FETCHES_PER_HOUR", defaults.feed_fetches_per_token)?,
+        };
+        let cors_origins = match get("MUSTER_CORS_ORIGINS") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| match url::Url::parse(o) {
+                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.path() == "/" => {
+                        Ok(o.trim_end_matches('/').to_owned())
+                    }
+                    _ => Err(ConfigError::new(
+                        "MUSTER_CORS_ORIGINS",
+                        format!("`{o}` is not an origin such as https://app.example.org"),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let trusted_proxies = match get("MUSTER_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<std::net::IpAddr>()
+                        .map_err(|_| ConfigError::new("MUSTER_TRUSTED_PROXIES", format!("`{p}` is not an IP address")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
         };
 
         let log_format = match get("MUSTER_LOG_FORMAT").as_deref() {
@@ -283,7 +358,9 @@ impl Config {
             feed_past_days,
             log_format,
             max_body_bytes,
-            anonymous_requests_per_hour,
+            rate_limits,
+            trusted_proxies,
+            cors_origins,
         })
     }
 }
@@ -402,6 +479,10 @@ mod tests {
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
             ("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "lots"),
+            ("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "-1"),
+            ("MUSTER_FEED_FETCHES_PER_HOUR", "1e9"),
+            ("MUSTER_TRUSTED_PROXIES", "10.0.0.1, proxy.example.org"),
+            ("MUSTER_CORS_ORIGINS", "https://app.example.org/some/path"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");

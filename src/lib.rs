@@ -36,6 +36,10 @@ pub struct AppState {
     /// The process's rate limits: the same instance the GraphQL schema
     /// holds, so that the web form and the API share one budget.
     pub rate_limits: std::sync::Arc<rate_limit::RateLimits>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins allowed to call the API from a browser (none by default).
+    pub cors_origins: Vec<String>,
     /// Signs the anti-forgery tokens of the public web form.
     pub csrf: web::csrf::CsrfKey,
 }
@@ -44,7 +48,7 @@ impl AppState {
     pub fn new(db: DatabaseConnection, config: &config::Config, jwt_secret: &config::JwtSecret) -> Self {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         let urls = urls::PublicUrls::new(&config.public_url);
-        let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(config.anonymous_requests_per_hour));
+        let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
         Self {
             schema: graphql::build_schema(db.clone(), tokens.clone(), urls.clone(), rate_limits.clone()),
             db,
@@ -54,6 +58,8 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             retention: config.retention(),
             rate_limits,
+            trusted_proxies: config.trusted_proxies.clone(),
+            cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
         }
     }

@@ -14,7 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::error::{Error, Result};
+use crate::{
+    config::RateLimitConfig,
+    error::{Error, Result},
+};
 
 /// Keys kept before idle ones are swept, so that a flood of distinct
 /// addresses cannot grow memory without bound.
@@ -97,25 +100,72 @@ impl RateLimiter {
     }
 }
 
-const STATUS_LOOKUPS_PER_HOUR: u32 = 120;
-
 /// The limits the API applies, shared by every request of the process.
 #[derive(Debug)]
 pub struct RateLimits {
+    /// `login` per account, so guessing one person's password is slow
+    /// whatever addresses it comes from.
+    pub login_per_account: RateLimiter,
+    /// `login` per client address, so one address cannot try many accounts.
+    pub login_per_address: RateLimiter,
+    pub register_per_address: RateLimiter,
     /// Requests for a speaker or workshop submitted without an account,
     /// per client address.
     pub anonymous_requests: RateLimiter,
     /// Look-ups of a request by its reference, per client address: enough
     /// for a requester checking on theirs, far too few to guess others'.
     pub status_lookups: RateLimiter,
+    /// Fetches of one private feed: calendar apps poll every few minutes,
+    /// so this only stops a leaked address being hammered.
+    pub feed_fetches: RateLimiter,
 }
 
 impl RateLimits {
-    pub fn new(anonymous_requests_per_hour: u32) -> Self {
+    pub fn new(config: &RateLimitConfig) -> Self {
+        let hourly = |budget: u32| RateLimiter::new(budget, Duration::from_secs(3600));
         Self {
-            anonymous_requests: RateLimiter::new(anonymous_requests_per_hour, Duration::from_secs(3600)),
-            status_lookups: RateLimiter::new(STATUS_LOOKUPS_PER_HOUR, Duration::from_secs(3600)),
+            login_per_account: hourly(config.login_per_account),
+            login_per_address: hourly(config.login_per_address),
+            register_per_address: hourly(config.register_per_address),
+            anonymous_requests: hourly(config.anonymous_requests),
+            status_lookups: hourly(config.status_lookups),
+            feed_fetches: hourly(config.feed_fetches_per_token),
         }
+    }
+}
+
+impl ClientAddress {
+    /// The address a request came from: the socket's, or, when the socket
+    /// is a trusted proxy, the last address in `X-Forwarded-For` that is not
+    /// one of the trusted proxies (earlier entries are the client's own say
+    /// and could be forged).
+    pub fn of(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpAddr]) -> Self {
+        let Some(peer) = peer else {
+            return Self(None);
+        };
+        if !trusted.contains(&peer) {
+            return Self(Some(peer));
+        }
+        let forwarded = forwarded_for
+            .into_iter()
+            .flat_map(|header| header.split(','))
+            .map(|hop| hop.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        for hop in forwarded.into_iter().rev() {
+            match hop {
+                Some(ip) if trusted.contains(&ip) => continue,
+                Some(ip) => return Self(Some(ip)),
+                // A hop that is not an address: stop believing the header.
+                None => break,
+            }
+        }
+        Self(Some(peer))
+    }
+
+    /// The same, read from a poem request.
+    pub fn of_request(req: &poem::Request, trusted: &[IpAddr]) -> Self {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        Self::of(req.remote_addr().as_socket_addr().map(|a| a.ip()), forwarded, trusted)
     }
 }
 
@@ -149,6 +199,27 @@ mod tests {
             limiter.check("a"),
             Err(Error::RateLimited { retry_after_secs: 3600 })
         ));
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let stranger: IpAddr = "198.51.100.1".parse().unwrap();
+        // Not from the proxy: the header is ignored.
+        assert_eq!(
+            ClientAddress::of(Some(stranger), Some("203.0.113.7"), &[proxy]).0,
+            Some(stranger)
+        );
+        // From the proxy: the last hop it added.
+        let forged = "1.2.3.4, 203.0.113.7";
+        assert_eq!(ClientAddress::of(Some(proxy), Some(forged), &[proxy]).0, Some(client));
+        // Two proxies in a row are both skipped.
+        let chain = "203.0.113.7, 10.0.0.2";
+        assert_eq!(ClientAddress::of(Some(proxy), Some(chain), &[proxy]).0, Some(client));
+        // Garbage or no header: the proxy's own address.
+        assert_eq!(ClientAddress::of(Some(proxy), Some("unknown"), &[proxy]).0, Some(proxy));
+        assert_eq!(ClientAddress::of(Some(proxy), None, &[proxy]).0, Some(proxy));
     }
 
     #[test]

@@ -10,6 +10,10 @@ use poem::{
 
 use crate::{AppState, http::app};
 
+/// A connection that sends nothing for this long is closed, so slow or
+/// silent clients cannot hold connections open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long requests in flight may take to finish after a stop signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -21,6 +25,7 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<impl Acceptor> {
 
 pub async fn serve(acceptor: impl Acceptor + 'static, state: AppState) -> std::io::Result<()> {
     Server::new_with_acceptor(acceptor)
+        .idle_timeout(IDLE_TIMEOUT)
         .run_with_graceful_shutdown(app(state), shutdown_signal(), Some(SHUTDOWN_GRACE))
         .await
 }

@@ -7,7 +7,7 @@ use crate::{
     auth::jwt::TokenKeys,
     domain::accounts,
     graphql::{
-        context::{db, operation_name, viewer},
+        context::{client_address, db, operation_name, rate_limits, viewer},
         error::ApiResult,
         parse_id,
         types::{AuthPayload, GqlUserRole, User},
@@ -57,12 +57,21 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates a supporter account and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+        rate_limits(ctx)?
+            .register_per_address
+            .check(&client_address(ctx).key())?;
         let user = accounts::register(db(ctx), &input.email, &input.display_name, &input.password, Utc::now()).await?;
         sign_in(ctx, user)
     }
 
     /// Signs in. A wrong email and a wrong password give the same error.
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<AuthPayload> {
+        // Both budgets are spent on every attempt, before the password is
+        // checked: guessing is slowed whether it aims at one account from
+        // many addresses or at many accounts from one.
+        let limits = rate_limits(ctx)?;
+        limits.login_per_address.check(&client_address(ctx).key())?;
+        limits.login_per_account.check(&email.trim().to_lowercase())?;
         let user = accounts::login(db(ctx), &email, &password).await?;
         sign_in(ctx, user)
     }

@@ -232,6 +232,16 @@ pub async fn group_calendar(req: &Request, Path(slug): Path<String>, Data(state)
 /// `GET /feeds/{token}/calendar.ics`: a person's private calendar.
 #[handler]
 pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(state): Data<&AppState>) -> Response {
+    // Keyed by the token's hash: the secret itself is kept nowhere.
+    if let Err(Error::RateLimited { retry_after_secs }) =
+        state.rate_limits.feed_fetches.check(&feeds::hash_secret(&token))
+    {
+        return Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(poem::http::header::RETRY_AFTER, retry_after_secs.to_string())
+            .content_type("text/plain; charset=utf-8")
+            .body("too many fetches of this feed; try again later");
+    }
     let owner = match feeds::resolve_token(&state.db, &token, Utc::now()).await {
         Ok(owner) => owner,
         Err(Error::NotFound) => return not_found(),

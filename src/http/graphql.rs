@@ -16,7 +16,7 @@ use poem::{
     error::ReadBodyError,
     handler,
     http::{StatusCode, header},
-    web::{Data, Html},
+    web::Data,
 };
 use serde_json::json;
 
@@ -31,15 +31,25 @@ use crate::{
     rate_limit::ClientAddress,
 };
 
+/// The playground's scripts and styles come from unpkg.com (the page is
+/// async-graphql's); nothing else may load, and the page sends no referrer.
+const GRAPHIQL_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
+     script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; \
+     font-src https://unpkg.com data:; img-src 'self' data:; connect-src 'self'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 #[handler]
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("muster GraphQL")
-            .finish(),
-    )
+pub async fn graphiql() -> Response {
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("muster GraphQL")
+        .finish();
+    super::html::secure_headers(Response::builder(), GRAPHIQL_CONTENT_SECURITY_POLICY)
+        .content_type("text/html; charset=utf-8")
+        .body(page)
 }
+
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[handler]
 pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
@@ -57,7 +67,16 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         }
     };
 
-    let bytes = match body.into_bytes_limit(state.max_body_bytes).await {
+    // A client that trickles its body is cut off rather than holding a
+    // connection and a task for as long as it likes.
+    let read = tokio::time::timeout(BODY_READ_TIMEOUT, body.into_bytes_limit(state.max_body_bytes)).await;
+    let Ok(read) = read else {
+        return plain(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body took too long to arrive".into(),
+        );
+    };
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(ReadBodyError::PayloadTooLarge) => {
             return plain(
@@ -83,7 +102,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         viewer_id: viewer.user_id(),
     };
     let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
-    let client = ClientAddress(req.remote_addr().as_socket_addr().map(|addr| addr.ip()));
+    let client = ClientAddress::of_request(req, &state.trusted_proxies);
     let batch = batch.data(viewer).data(std::sync::Arc::new(loader)).data(client);
     let mut responses = state.schema.execute_batch(batch).await;
     let retry_after = settle_error_codes(&mut responses);

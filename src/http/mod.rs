@@ -4,6 +4,7 @@ mod access_log;
 pub mod feeds;
 mod graphql;
 mod health;
+pub mod html;
 pub mod privacy;
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, middleware::CatchPanic};
@@ -20,7 +21,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/request", get(web::request_form).post(web::submit_request))
         .at("/request/:reference", get(web::request_status))
         .at("/static/style.css", get(web::stylesheet))
-        .at("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .at("/graphql", graphql_route(&state.cors_origins))
         .at("/healthz", get(health::healthz))
         .at("/privacy", get(privacy::privacy_notice))
         .at("/calendar.ics", get(feeds::public_calendar))
@@ -51,4 +52,23 @@ async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<po
             .body("NUL characters are not accepted"));
     }
     next.call(req).await.map(IntoResponse::into_response)
+}
+
+/// `/graphql`, open to browsers on the configured origins only: with none
+/// (the default) no CORS header is sent and browsers keep other sites'
+/// pages from reading answers.
+fn graphql_route(origins: &[String]) -> poem::endpoint::BoxEndpoint<'static> {
+    let route = get(graphql::graphiql).post(graphql::execute);
+    if origins.is_empty() {
+        return route.boxed();
+    }
+    route
+        .with(
+            poem::middleware::Cors::new()
+                .allow_origins(origins.iter().map(String::as_str))
+                .allow_methods([poem::http::Method::POST, poem::http::Method::GET])
+                .allow_headers(["authorization", "content-type"])
+                .max_age(600),
+        )
+        .boxed()
 }

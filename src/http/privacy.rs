@@ -5,11 +5,7 @@
 //! loads nothing (no scripts, styles, fonts or images, which its
 //! Content-Security-Policy also forbids), and it sends no referrer onward.
 
-use poem::{
-    Response, handler,
-    http::{HeaderValue, header},
-    web::Data,
-};
+use poem::{Response, handler, web::Data};
 
 use crate::{AppState, domain::retention::RetentionPolicy};
 
@@ -19,18 +15,9 @@ pub const CONTENT_SECURITY_POLICY: &str =
 
 #[handler]
 pub async fn privacy_notice(Data(state): Data<&AppState>) -> Response {
-    let mut response = Response::builder()
+    super::html::secure_headers(Response::builder(), CONTENT_SECURITY_POLICY)
         .content_type("text/html; charset=utf-8")
-        .body(render(state.retention));
-    let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
+        .body(render(state.retention))
 }
 
 /// Escapes text for HTML element content and quoted attributes.

@@ -62,11 +62,7 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 fn with_security_headers(builder: poem::ResponseBuilder) -> poem::ResponseBuilder {
-    builder
-        .header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(header::REFERRER_POLICY, "no-referrer")
-        .header(header::X_FRAME_OPTIONS, "DENY")
+    crate::http::html::secure_headers(builder, CONTENT_SECURITY_POLICY)
 }
 
 /// The last resort when even the error page cannot be rendered.

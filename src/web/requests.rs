@@ -439,7 +439,7 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
             "It was open for too long, or was sent from another site. Please open the request form again and send it from there; nothing was saved.",
         );
     }
-    let client = ClientAddress(req.remote_addr().as_socket_addr().map(|addr| addr.ip()));
+    let client = ClientAddress::of_request(req, &state.trusted_proxies);
     if let Err(Error::RateLimited { retry_after_secs }) = state.rate_limits.anonymous_requests.check(&client.key()) {
         let minutes = retry_after_secs.div_ceil(60);
         let notice = format!(
@@ -527,7 +527,7 @@ fn explanation(state: RequestState) -> &'static str {
 /// `requestStatus` is.
 #[handler]
 pub async fn request_status(req: &Request, Path(reference): Path<String>, Data(state): Data<&AppState>) -> Response {
-    let client = ClientAddress(req.remote_addr().as_socket_addr().map(|addr| addr.ip()));
+    let client = ClientAddress::of_request(req, &state.trusted_proxies);
     if let Err(Error::RateLimited { retry_after_secs }) = state.rate_limits.status_lookups.check(&client.key()) {
         let mut response = message(
             StatusCode::TOO_MANY_REQUESTS,
