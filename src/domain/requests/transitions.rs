@@ -396,13 +396,6 @@ pub async fn event_of(db: &impl ConnectionTrait, request_id: Uuid) -> Result<Opt
         .await?)
 }
 
-async fn cancel_linked_event(db: &impl ConnectionTrait, request_id: Uuid, now: DateTime<Utc>) -> Result<()> {
-    if let Some(event) = event_of(db, request_id).await? {
-        mark_cancelled(db, event, now).await?;
-    }
-    Ok(())
-}
-
 /// Coordinators turn a request down, with the reason the requester sees.
 pub async fn decline(
     db: &DatabaseConnection,
@@ -435,13 +428,7 @@ pub async fn withdraw(
     version: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
-    let reason = clean_note("reason", reason, MAX_NOTE_CHARS)?;
-    let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, Step::Withdraw, version).await?;
-    cancel_linked_event(&txn, request_id, now).await?;
-    let request = record(&txn, viewer, &begun, reason, now, |u| u).await?;
-    txn.commit().await?;
-    Ok(request)
+    call_off(db, viewer, request_id, Step::Withdraw, reason, version, now).await
 }
 
 /// Coordinators cancel a confirmed engagement; its event is cancelled so
@@ -454,10 +441,26 @@ pub async fn cancel(
     version: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
+    call_off(db, viewer, request_id, Step::Cancel, reason, version, now).await
+}
+
+/// Withdrawing and cancelling end the request the same way; they differ
+/// in who may take the step and from which states.
+async fn call_off(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    request_id: Uuid,
+    step: Step,
+    reason: Option<&str>,
+    version: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<request::Model> {
     let reason = clean_note("reason", reason, MAX_NOTE_CHARS)?;
     let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, Step::Cancel, version).await?;
-    cancel_linked_event(&txn, request_id, now).await?;
+    let begun = begin(&txn, viewer, request_id, step, version).await?;
+    if let Some(event) = event_of(&txn, request_id).await? {
+        mark_cancelled(&txn, event, now).await?;
+    }
     let request = record(&txn, viewer, &begun, reason, now, |u| u).await?;
     txn.commit().await?;
     Ok(request)
