@@ -79,6 +79,11 @@ impl Request {
         Ok(Self { model, relation })
     }
 
+    /// A request whose relation to the viewer the domain already worked out.
+    pub fn with_relation(model: request::Model, relation: Relation) -> Self {
+        Self { model, relation }
+    }
+
     /// Several, for a list the viewer may see in full.
     pub async fn all_for_viewer(ctx: &Context<'_>, models: Vec<request::Model>) -> ApiResult<Vec<Self>> {
         loader(ctx)?
