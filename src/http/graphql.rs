@@ -63,7 +63,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         Err(Error::Unauthenticated) => return unauthenticated(),
         Err(err) => {
             tracing::error!(error = %err, "authentication failed on a database error");
-            return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into());
+            return internal();
         }
     };
 
@@ -184,6 +184,20 @@ fn unauthenticated() -> Response {
     Response::builder()
         .status(StatusCode::UNAUTHORIZED)
         .header(header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// The token could not be checked because the database failed: a GraphQL
+/// error with the `INTERNAL` code every other database failure answers, so
+/// clients handle one shape, and with no detail (logged above).
+fn internal() -> Response {
+    let body = json!({
+        "data": null,
+        "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }]
+    });
+    Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
         .content_type("application/json")
         .body(body.to_string())
 }
