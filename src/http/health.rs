@@ -11,9 +11,21 @@ use serde_json::json;
 
 use crate::AppState;
 
+/// How long the check waits for the database. The pool would wait up to
+/// its own acquire timeout (10 s) for a connection while the database is
+/// down, longer than a load balancer's check usually waits.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[handler]
 pub async fn healthz(Data(state): Data<&AppState>) -> Response {
-    match state.db.ping().await {
+    let answer = tokio::time::timeout(PING_TIMEOUT, state.db.ping())
+        .await
+        .unwrap_or_else(|_| {
+            Err(sea_orm::DbErr::Custom(
+                "no answer within the health check's timeout".into(),
+            ))
+        });
+    match answer {
         Ok(()) => Json(json!({ "status": "ok", "database": "ok" })).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database did not answer");
