@@ -239,6 +239,43 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
         );
         assert!(unescape(&entry["LOCATION"]).starts_with(venue.as_str()), "{entry:?}");
     }
+    // A group's name reaches the feed too (in the description): a line
+    // break in it is refused, the rest is kept and escaped.
+    let create_group = "mutation($input: CreateGroupInput!) { createGroup(input: $input) { slug name } }";
+    let (_, refused) = graphql_as(
+        &client,
+        coordinator.as_deref(),
+        create_group,
+        json!({ "input": { "slug": "crlf", "name": HOSTILE[2], "region": "Wales" } }),
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "name", "{refused}");
+    let group_name = format!("{} {}", HOSTILE[5], HOSTILE[3]);
+    let (_, group) = graphql_as(
+        &client,
+        coordinator.as_deref(),
+        create_group,
+        json!({ "input": { "slug": "hostile", "name": group_name, "region": HOSTILE[3] } }),
+    )
+    .await;
+    let stored_name = group["data"]["createGroup"]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{group}"))
+        .to_owned();
+    let mut input = event_input("In the hostile group");
+    input["groupSlug"] = json!("hostile");
+    let (_, created) = graphql_as(&client, coordinator.as_deref(), CREATE, json!({ "input": input })).await;
+    assert!(created.get("errors").is_none(), "{created}");
+    let response = client.get("/groups/hostile/calendar.ics").send().await;
+    response.assert_status_is_ok();
+    let events = parse(&response.0.into_body().into_string().await.unwrap());
+    assert_eq!(events.len(), 1, "no injected event: {events:?}");
+    assert!(
+        unescape(&events[0]["DESCRIPTION"]).ends_with(&format!("Held by {stored_name}")),
+        "{:?}",
+        events[0]
+    );
+
     // A NUL in an address is refused before it reaches a query.
     for path in [
         "/calendar.ics?group=%00",

@@ -1,9 +1,10 @@
 //! `POST /graphql` executes; `GET /graphql` serves the GraphiQL playground.
 //!
-//! The body is read with a hard limit before anything is parsed, so an
-//! oversized request costs no more than the limit. The bearer token is
-//! checked here, once per HTTP request: a bad one answers 401 before any
-//! resolver runs.
+//! The body is read with a hard limit and a deadline before anything is
+//! parsed, so an oversized or trickled request costs no more than those.
+//! The query is checked against the width limits (`graphql::limits`), and
+//! only then is the bearer token checked, once per HTTP request: a bad one
+//! answers 401 before any resolver runs.
 
 use async_graphql::{
     BatchRequest, BatchResponse,
@@ -53,20 +54,6 @@ const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15
 
 #[handler]
 pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
-    let authorization = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
-        None => None,
-        Some(Ok(value)) => Some(value),
-        Some(Err(_)) => return unauthenticated(),
-    };
-    let viewer = match viewer::authenticate(&state.db, &state.tokens, authorization).await {
-        Ok(viewer) => viewer,
-        Err(Error::Unauthenticated) => return unauthenticated(),
-        Err(err) => {
-            tracing::error!(error = %err, "authentication failed on a database error");
-            return internal();
-        }
-    };
-
     // A client that trickles its body is cut off rather than holding a
     // connection and a task for as long as it likes.
     let read = tokio::time::timeout(BODY_READ_TIMEOUT, body.into_bytes_limit(state.max_body_bytes)).await;
@@ -95,6 +82,22 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     if let Err(refusal) = within_limits(&batch) {
         return refused(&refusal);
     }
+    // The bearer token is checked (a database read) only once the request
+    // is known to be within the limits.
+    let authorization = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => return unauthenticated(),
+    };
+    let viewer = match viewer::authenticate(&state.db, &state.tokens, authorization).await {
+        Ok(viewer) => viewer,
+        Err(Error::Unauthenticated) => return unauthenticated(),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed on a database error");
+            return internal();
+        }
+    };
+
     // Cached for this request only: list resolvers load a page's relations
     // in one go (see `graphql::prime`), and each item then finds them here.
     let app_loader = AppLoader {
