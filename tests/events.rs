@@ -6,11 +6,6 @@
 
 mod common;
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
-
 use common::{
     TestDb, graphql_as,
     network::{self, Network, Persona},
@@ -401,33 +396,18 @@ async fn the_last_place_goes_to_exactly_one_and_a_cancellation_promotes(db: Test
     assert_eq!(own["data"]["event"]["myRsvp"]["status"], "GOING");
 }
 
-/// Counts the SQL statements one GraphQL request causes.
+/// The SQL statements of one page of `first` events with their relations.
 async fn statements_for(db: &TestDb, net: &Network, first: usize) -> usize {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!(
-                "SQL {first}: {}",
-                info.statement.sql.chars().take(150).collect::<String>()
-            );
-        }
-    });
-    let state = muster::AppState::new(conn, &db.config(), &common::test_secret());
-    let client = poem::test::TestClient::new(muster::app(state));
     let query = "query($first: Int) { events(first: $first) { totalCount edges { node {
         title group { slug name memberCount } topic { name } goingCount placesLeft myRsvp { status } } } } }";
     let token = net.token(Persona::Member);
-    counter.store(0, Ordering::SeqCst);
-    let (_, body) = graphql_as(&client, token.as_deref(), query, json!({ "first": first })).await;
+    let (count, body) = common::count_statements(db, token.as_deref(), query, json!({ "first": first })).await;
     assert_eq!(
         body["data"]["events"]["edges"].as_array().unwrap().len(),
         first,
         "{body}"
     );
-    counter.load(Ordering::SeqCst)
+    count
 }
 
 async fn statements_do_not_grow_with_the_page_size(db: TestDb) {

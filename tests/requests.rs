@@ -13,11 +13,6 @@ use common::{
     network::{self, Persona},
     requests::OUTSIDE_CONTACT_EMAIL,
 };
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
-
 use entity::{assignment, audit_entry, request_transition};
 use futures_util::future::join_all;
 use poem::{Endpoint, test::TestClient};
@@ -696,37 +691,19 @@ async fn submissions_are_checked_and_anonymous_ones_limited(db: TestDb) {
     assert!(!signed_in.to_string().contains(OUTSIDE_CONTACT_EMAIL));
 }
 
-/// Counts the SQL statements of one queue query for a page of `first`.
+/// The SQL statements of one queue page of `first` with its relations.
 async fn queue_statements(db: &TestDb, token: Option<&str>, first: usize) -> usize {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!(
-                "SQL {first}: {}",
-                info.statement.sql.chars().take(120).collect::<String>()
-            );
-        }
-    });
-    let client = TestClient::new(muster::app(muster::AppState::new(
-        conn,
-        &db.config(),
-        &common::test_secret(),
-    )));
     let query = "query($first: Int) { requests(first: $first, filter: { states: [SUBMITTED, ASSIGNED, CONFIRMED] }) {
       totalCount edges { node { reference topic { name } group { slug } preferredWindows { startsAt }
         submittedBy { displayName } currentAssignment { status trainer { displayName } }
         event { title } history { toState actor { displayName } } } } } }";
-    counter.store(0, Ordering::SeqCst);
-    let (_, body) = graphql_as(&client, token, query, json!({ "first": first })).await;
+    let (count, body) = common::count_statements(db, token, query, json!({ "first": first })).await;
     assert_eq!(
         body["data"]["requests"]["edges"].as_array().unwrap().len(),
         first,
         "{body}"
     );
-    counter.load(Ordering::SeqCst)
+    count
 }
 
 async fn the_queue_costs_the_same_statements_for_any_page_size(db: TestDb) {

@@ -292,3 +292,25 @@ pub async fn graphql_as<E: Endpoint>(
     let body = response.0.into_body().into_string().await.unwrap();
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
+
+/// Runs one GraphQL operation against an app whose connection counts the
+/// SQL statements it sends; returns the count and the body. `SHOW_SQL=1`
+/// prints them.
+pub async fn count_statements(db: &TestDb, token: Option<&str>, query: &str, variables: Value) -> (usize, Value) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut conn = db.conn.clone();
+    let counting = counter.clone();
+    conn.set_metric_callback(move |info| {
+        counting.fetch_add(1, Ordering::SeqCst);
+        if std::env::var_os("SHOW_SQL").is_some() {
+            eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
+        }
+    });
+    let client = TestClient::new(muster::app(AppState::new(conn, &db.config(), &test_secret())));
+    let (_, body) = graphql_as(&client, token, query, variables).await;
+    (counter.load(Ordering::SeqCst), body)
+}
