@@ -31,6 +31,8 @@
 mod build;
 mod calendar;
 mod catalogue;
+#[cfg(test)]
+mod checks;
 mod random;
 
 use std::fmt;
