@@ -19,7 +19,7 @@ use super::catalogue::{
     AWAY, COORDINATORS, EVENTS, GROUPS, GroupSpec, Place, REQUESTS, RequestSpec, Requester, SUPPORTERS, TOPICS,
     TRAINERS, TopicSpec,
 };
-use super::random::{NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
+use super::random::{Ids, NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
 
 /// Every row of the demo network, in the order they are written.
 #[derive(Default)]
@@ -65,6 +65,7 @@ struct TopicInfo {
 struct Builder {
     cal: Calendar,
     rng: SplitMix64,
+    ids: Ids,
     names: NamePool,
     plan: Plan,
     coordinators: Vec<Uuid>,
@@ -78,9 +79,15 @@ struct Builder {
 /// random UUIDs; fails only if the tables in [`catalogue`](super::catalogue)
 /// contradict themselves.
 pub(super) fn build(now: DateTime<Utc>) -> anyhow::Result<Plan> {
+    build_with_ids(now, Ids::Random)
+}
+
+/// [`build`], with the row ids taken from `ids`.
+pub(super) fn build_with_ids(now: DateTime<Utc>, ids: Ids) -> anyhow::Result<Plan> {
     let mut builder = Builder {
         cal: Calendar::new(now),
         rng: SplitMix64::new(SEED),
+        ids,
         names: NamePool::default(),
         plan: Plan::default(),
         coordinators: Vec::new(),
@@ -104,7 +111,7 @@ impl Builder {
         let (first, last) = self.names.draw(&mut self.rng);
         let name = format!("{first} {last}");
         let email = format!("{first}.{last}@example.org").to_lowercase();
-        let id = Uuid::new_v4();
+        let id = self.ids.next();
         self.plan.users.push(user::Model {
             id,
             email: Some(email.clone()),
@@ -155,7 +162,7 @@ impl Builder {
 
     fn add_topics(&mut self) {
         for (k, spec) in TOPICS.iter().enumerate() {
-            let id = Uuid::new_v4();
+            let id = self.ids.next();
             let created_at = self.cal.at(-800 + 10 * k as i64, 11, 0);
             self.plan.topics.push(topic::Model {
                 id,
@@ -177,7 +184,7 @@ impl Builder {
         for (k, spec) in GROUPS.iter().enumerate() {
             let age_days = 500 + 23 * k as i64;
             let created_at = self.cal.at(-age_days, 19, 30);
-            let id = Uuid::new_v4();
+            let id = self.ids.next();
             self.plan.groups.push(group::Model {
                 id,
                 slug: spec.slug.into(),
@@ -234,7 +241,7 @@ impl Builder {
             (MembershipStatus::Pending, None)
         };
         self.plan.memberships.push(membership::Model {
-            id: Uuid::new_v4(),
+            id: self.ids.next(),
             user_id: person.id,
             group_id,
             role,
@@ -272,7 +279,7 @@ impl Builder {
         for &(trainer, first_day, days, note) in AWAY {
             let starts_at = self.cal.at(first_day, 0, 0);
             self.plan.unavailability.push(trainer_unavailability::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 trainer_id: self.trainer(trainer)?,
                 starts_at,
                 ends_at: self.cal.at(first_day + days, 0, 0),
@@ -315,7 +322,7 @@ impl Builder {
         for (k, user_id) in pool.into_iter().take(count).enumerate() {
             let at = event.created_at + TimeDelta::minutes(span * (k as i64 + 1) / (count as i64 + 1));
             self.plan.rsvps.push(rsvp::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 event_id: event.id,
                 user_id,
                 status: if k < capacity {
@@ -358,7 +365,7 @@ impl Builder {
             };
             let (venue, address, online_url) = self.place(group, spec.place);
             let event = event::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 title: spec.title.into(),
                 description: spec.description.into(),
                 starts_at,
@@ -424,7 +431,7 @@ impl Builder {
                 let starts_at = uk_time(date, hour, minute);
                 let created_at = self.cal.listed(starts_at);
                 let event = event::Model {
-                    id: Uuid::new_v4(),
+                    id: self.ids.next(),
                     title: "Monthly organising meeting".into(),
                     description: "Members' meeting: news from the network, a casework round-up \
                                   (no names), and planning for the weeks ahead. Ask an organiser \
@@ -472,7 +479,7 @@ impl Builder {
         use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
 
         let cal = self.cal;
-        let id = Uuid::new_v4();
+        let id = self.ids.next();
         let topic = *self.topic(spec.topic)?;
         let coordinator = self.coordinators[k % self.coordinators.len()];
         let submitted_at = cal.at(spec.submitted_day, 9 + (k % 9) as u32, 5 * (k % 12) as u32);
@@ -480,7 +487,7 @@ impl Builder {
 
         for &(first_day, days) in spec.windows {
             self.plan.windows.push(request_window::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 request_id: id,
                 starts_at: cal.at(first_day, 9, 0),
                 ends_at: cal.at(first_day + days - 1, 21, 30),
@@ -489,8 +496,10 @@ impl Builder {
 
         // The history step by step, with the assignment and event it implies:
         // assigned a day after submission, answered a day after that.
+        // Ids are given once the history is complete (the closure cannot
+        // borrow the builder).
         let transition = |from_state, to_state, actor: Uuid, note: &str, created_at| request_transition::Model {
-            id: Uuid::new_v4(),
+            id: Uuid::nil(),
             request_id: id,
             from_state,
             to_state,
@@ -537,7 +546,7 @@ impl Builder {
                 AssignmentStatus::Accepted
             };
             self.plan.assignments.push(assignment::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 request_id: id,
                 trainer_id,
                 status,
@@ -617,6 +626,9 @@ impl Builder {
             created_at: submitted_at,
             updated_at: last_at,
         });
+        for step in &mut history {
+            step.id = self.ids.next();
+        }
         self.plan.transitions.extend(history);
         Ok(())
     }
@@ -687,7 +699,7 @@ impl Builder {
         };
         let cancelled = booking.cancelled_at.is_some();
         let event = event::Model {
-            id: Uuid::new_v4(),
+            id: self.ids.next(),
             title,
             description: format!("{} Arranged through the network's requests.", topic.spec.description),
             starts_at: booking.starts_at,

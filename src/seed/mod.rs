@@ -1,4 +1,5 @@
-//! `muster seed-demo`: a realistic demo network, written in one transaction.
+//! `muster seed-demo [--scale N]`: a realistic demo network, written in one
+//! transaction; with `--scale`, grown to exactly N events for benchmarks.
 //!
 //! This module owns the demo data set: 16 local groups across England,
 //! Scotland and Wales, the campaign's topic catalogue, an admin, coordinators,
@@ -10,7 +11,8 @@
 //! - **Deterministic.** Every choice comes from the tables in `catalogue` or
 //!   from a small seeded PRNG (`random`: splitmix64, no `rand`), and every
 //!   time is relative to `now`, so two runs on the same day give the same
-//!   network; only the UUIDs differ.
+//!   network; only the UUIDs differ (a scaled network seeds those too, so
+//!   two runs compare row for row).
 //! - **Planned, then written.** `build::build` makes every row in memory
 //!   without a database (so its tests can check the plan's consistency), then
 //!   [`seed_demo`] writes it in one transaction: a failure leaves nothing.
@@ -25,8 +27,10 @@
 //!
 //! Layout: this file holds the public API, the check against what the
 //! database already holds and the transactional write; `catalogue` the fixed
-//! tables; `build` the pure in-memory builder; `calendar` the UK times and
-//! days relative to `now`; `random` the PRNG, request references and names.
+//! tables and word lists; `build` the pure in-memory builder; `scale` what
+//! grows its plan to N events; `checks` (tests only) the consistency every
+//! plan is held to; `calendar` the UK times and days relative to `now`;
+//! `random` the PRNG, row ids, request references and names.
 
 mod build;
 mod calendar;
@@ -34,6 +38,7 @@ mod catalogue;
 #[cfg(test)]
 mod checks;
 mod random;
+mod scale;
 
 use std::fmt;
 
@@ -84,6 +89,29 @@ impl fmt::Display for SeedSummary {
 /// demo's, or topics or accounts that would collide with it.
 pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<SeedOutcome, Error> {
     let plan = build(now).map_err(Error::Internal)?;
+    write_once(db, plan).await
+}
+
+/// Writes the demo network grown to exactly `events` events over a year
+/// back and a year ahead of `now` (more groups, members, trainers and
+/// requests to match), or does nothing if a demo network is already there.
+/// The same `events` on the same day gives the same rows, ids included.
+///
+/// Refused with `BAD_USER_INPUT` for fewer events than the plain demo holds
+/// (about 120, depending on the date) or more than a million, and with
+/// `CONFLICT` as [`seed_demo`] is.
+pub async fn seed_demo_scaled(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    events: usize,
+) -> Result<SeedOutcome, Error> {
+    let plan = scale::build(now, events)?;
+    write_once(db, plan).await
+}
+
+/// Writes a plan in one transaction, unless the demo is already there or
+/// the database holds something it would clash with.
+async fn write_once(db: &DatabaseConnection, plan: Plan) -> Result<SeedOutcome, Error> {
     let txn = db.begin().await?;
     let marker = group::Entity::find()
         .filter(group::Column::Slug.eq(GROUPS[0].slug))
@@ -120,16 +148,20 @@ async fn clash(db: &impl ConnectionTrait, plan: &Plan) -> Result<Option<&'static
     {
         return Ok(Some("the topic catalogue already holds topics with the demo's slugs"));
     }
-    let emails = plan.users.iter().filter_map(|u| u.email.clone());
-    if user::Entity::find()
-        .filter(user::Column::Email.is_in(emails))
-        .count(db)
-        .await?
-        > 0
-    {
-        return Ok(Some(
-            "the database already holds accounts with the demo's email addresses",
-        ));
+    // In batches: a scaled network has more addresses than a statement may
+    // carry parameters.
+    let emails: Vec<&str> = plan.users.iter().filter_map(|u| u.email.as_deref()).collect();
+    for batch in emails.chunks(1000) {
+        if user::Entity::find()
+            .filter(user::Column::Email.is_in(batch.iter().copied()))
+            .count(db)
+            .await?
+            > 0
+        {
+            return Ok(Some(
+                "the database already holds accounts with the demo's email addresses",
+            ));
+        }
     }
     Ok(None)
 }
@@ -192,5 +224,6 @@ mod tests {
     fn seed_demo_is_send(db: &DatabaseConnection) {
         fn send<T: Send>(_: &T) {}
         send(&super::seed_demo(db, Utc::now()));
+        send(&super::seed_demo_scaled(db, Utc::now(), 2_000));
     }
 }
