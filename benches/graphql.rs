@@ -9,9 +9,11 @@
 //! - `{ __typename }` against the same handler's constant answer: the fixed
 //!   cost of a GraphQL request;
 //! - the coordinators' request queue (`requests(first: 50)` with topics,
-//!   windows and assignments) and `suggestTrainers` over 200 trainers who
-//!   cover the request's topic, each against `{ __typename }` sent with the
-//!   same token (a signed-in request that does nothing).
+//!   windows and assignments) against `{ __typename }` sent with the same
+//!   token (a signed-in request that does nothing);
+//! - `suggestTrainers` over 200 trainers who cover the request's topic,
+//!   against the domain function that works the suggestions out, called
+//!   directly (its SQL and rules without GraphQL).
 //!
 //! SQLite always; PostgreSQL too when `MUSTER_TEST_POSTGRES_URL` names a
 //! server (a database is created for the run and dropped after it).
@@ -37,7 +39,10 @@ use muster::{
     AppState,
     auth::{Viewer, jwt::TokenKeys, viewer::load_signed_in},
     config::{Config, JwtSecret},
-    domain::trainers::{self, ProfileInput},
+    domain::{
+        requests::matching,
+        trainers::{self, ProfileInput},
+    },
 };
 use poem::{
     Endpoint, EndpointExt, Request, Response,
@@ -157,15 +162,25 @@ async fn bench_database(settings: &Settings, db: &BenchDb, rows: &mut Vec<Row>) 
     );
     let suggest = body(SUGGEST_QUERY, json!({ "id": request_id }));
 
-    let counts = statement_counts(db, &[1, 10, 50, 100]).await?;
+    let counting = CountingApp::new(db)?;
+    let mut counts = Vec::new();
+    for n in [1, 10, 50, 100] {
+        let statements = counting
+            .statements(None, &body(EVENTS_QUERY, json!({ "first": n })))
+            .await?;
+        counts.push((n, statements));
+    }
     println!(
-        "{}: SQL statements per events(first: N), anonymous: {}",
+        "{}: SQL statements per request: events(first: N), anonymous: {}; requests(first: 50): {}; \
+         suggestTrainers: {} (each signed-in request: 3 of them check the token)",
         db.name,
         counts
             .iter()
             .map(|(n, c)| format!("N={n}: {c}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        counting.statements(Some(&token), &queue).await?,
+        counting.statements(Some(&token), &suggest).await?,
     );
     ensure!(
         counts.iter().all(|(_, c)| *c == counts[0].1),
@@ -231,17 +246,21 @@ async fn bench_database(settings: &Settings, db: &BenchDb, rows: &mut Vec<Row>) 
         baseline_name: "{ __typename } signed in",
         baseline,
     });
+    let viewer = Viewer::User(load_signed_in(&db.conn, coordinator.clone()).await?);
     let (sample, baseline) = compare(
         settings,
         || async { call(&app, Some(&token), &suggest).await },
-        || async { call(&app, Some(&token), &floor).await },
+        || async {
+            let suggestions = matching::suggest(&db.conn, &viewer, request_id, Utc::now()).await;
+            std::hint::black_box(suggestions.map(|s| s.len()).unwrap_or_default());
+        },
     )
     .await;
     rows.push(Row {
         backend: db.name,
         case: format!("suggestTrainers: {trainers} cover, {suggested} free"),
         sample,
-        baseline_name: "{ __typename } signed in",
+        baseline_name: "domain suggest(), no GraphQL",
         baseline,
     });
     Ok(())
@@ -305,26 +324,37 @@ async fn answer(endpoint: &BoxEndpoint<'static, Response>, token: Option<&str>, 
     Ok(value)
 }
 
-/// The statements one anonymous `events(first: N)` sends, for each N.
-async fn statement_counts(db: &BenchDb, sizes: &[usize]) -> anyhow::Result<Vec<(usize, usize)>> {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let show = std::env::var_os("MUSTER_BENCH_SHOW_SQL").is_some();
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if show {
-            println!("SQL: {}", info.statement);
-        }
-    });
-    let app = app(db, conn)?;
-    let mut counts = Vec::new();
-    for &n in sizes {
-        counter.store(0, Ordering::SeqCst);
-        answer(&app, None, &body(EVENTS_QUERY, json!({ "first": n }))).await?;
-        counts.push((n, counter.load(Ordering::SeqCst)));
+/// An app over a connection that counts the SQL statements it sends (and
+/// prints them with `MUSTER_BENCH_SHOW_SQL=1`).
+struct CountingApp {
+    app: BoxEndpoint<'static, Response>,
+    counter: Arc<AtomicUsize>,
+}
+
+impl CountingApp {
+    fn new(db: &BenchDb) -> anyhow::Result<Self> {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let show = std::env::var_os("MUSTER_BENCH_SHOW_SQL").is_some();
+        let mut conn = db.conn.clone();
+        let counting = counter.clone();
+        conn.set_metric_callback(move |info| {
+            counting.fetch_add(1, Ordering::SeqCst);
+            if show {
+                println!("SQL: {}", info.statement);
+            }
+        });
+        Ok(Self {
+            app: app(db, conn)?,
+            counter,
+        })
     }
-    Ok(counts)
+
+    /// The statements one operation sends.
+    async fn statements(&self, token: Option<&str>, body: &[u8]) -> anyhow::Result<usize> {
+        self.counter.store(0, Ordering::SeqCst);
+        answer(&self.app, token, body).await?;
+        Ok(self.counter.load(Ordering::SeqCst))
+    }
 }
 
 async fn coordinator(db: &DatabaseConnection) -> anyhow::Result<user::Model> {

@@ -22,13 +22,13 @@ use crate::graphql::{
     error::{ApiError, ApiResult},
     loaders::{
         ActiveMemberCount, AppLoader, AssignmentsOfRequest, EventOfRequest, GoingCount, GroupById, HistoryOfRequest,
-        RequestLoader, TopicById, UserById, ViewerRsvp, WindowsOfRequest,
+        RequestLoader, TopicById, TrainerAway, TrainerCoverage, UserById, ViewerRsvp, WindowsOfRequest,
     },
 };
 
 /// Loads `keys` in one query now and puts the values in the request's
 /// cache, where the items' own `load_one` finds them; returns them too.
-async fn load_now<K>(
+pub(crate) async fn load_now<K>(
     loader: &RequestLoader,
     keys: impl IntoIterator<Item = K>,
 ) -> ApiResult<HashMap<K, <AppLoader as Loader<K>>::Value>>
@@ -159,6 +159,32 @@ pub async fn requests(ctx: &Context<'_>, requests: &[request::Model]) -> ApiResu
     }
     if selects(&nodes, &["event"]) {
         load_now(loader, requests.iter().map(|r| EventOfRequest(r.id))).await?;
+    }
+    Ok(())
+}
+
+/// For a list of trainers, or of suggestions (their trainer `under` a
+/// field): accounts, topics and regions (and the topics themselves), and
+/// away periods, as far as the query asks for them.
+pub async fn trainers(ctx: &Context<'_>, under: Option<&str>, ids: &[Uuid]) -> ApiResult<()> {
+    let look = ctx.look_ahead();
+    let item = match under {
+        Some(field) => look.field(field),
+        None => look,
+    };
+    let loader = loader(ctx)?;
+    if item.field("user").exists() {
+        load_now(loader, ids.iter().map(|id| UserById(*id))).await?;
+    }
+    if item.field("topics").exists() || item.field("regions").exists() {
+        let coverage = load_now(loader, ids.iter().map(|id| TrainerCoverage(*id))).await?;
+        if item.field("topics").exists() {
+            let topics = unique(coverage.values().flat_map(|(topics, _)| topics.iter().copied()));
+            load_now(loader, topics.into_iter().map(TopicById)).await?;
+        }
+    }
+    if item.field("unavailablePeriods").exists() {
+        load_now(loader, ids.iter().map(|id| TrainerAway(*id))).await?;
     }
     Ok(())
 }
