@@ -19,7 +19,7 @@ use crate::{
         error::ApiResult,
         loaders::UserById,
         pagination::{decode_cursor, encode_cursor, page_size},
-        parse_id,
+        parse_id, prime,
         types::{AuditEntry, ConnectionTotal},
     },
 };
@@ -80,7 +80,7 @@ async fn connection(ctx: &Context<'_>, had_cursor: bool, page: AuditPage) -> Api
         .flatten()
         .map(UserById)
         .collect();
-    loader(ctx)?.load_many(people).await?;
+    prime::load_now(loader(ctx)?, people).await?;
     let mut connection = Connection::with_additional_fields(
         had_cursor,
         page.has_next_page,

@@ -170,6 +170,8 @@ impl RequestQuery {
     async fn suggest_trainers(&self, ctx: &Context<'_>, request_id: ID) -> ApiResult<Vec<TrainerSuggestion>> {
         let suggestions =
             matching::suggest(db(ctx), viewer(ctx), parse_id("requestId", &request_id)?, Utc::now()).await?;
+        let trainer_ids: Vec<Uuid> = suggestions.iter().map(|s| s.trainer.id).collect();
+        prime::trainers(ctx, Some("trainer"), &trainer_ids).await?;
         Ok(suggestions.into_iter().map(TrainerSuggestion).collect())
     }
 }

@@ -2,13 +2,14 @@
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use crate::{
     domain::trainers::{self, NewAwayPeriod, ProfileInput, TrainerSearch},
     graphql::{
         context::{db, operation_name, viewer},
         error::ApiResult,
-        parse_id,
+        parse_id, prime,
         types::{TrainerProfile, UnavailablePeriod},
     },
 };
@@ -69,11 +70,10 @@ impl TrainerQuery {
             region,
             available_between: available_between.map(|r| (r.starts_at, r.ends_at)),
         };
-        Ok(trainers::find_trainers(db(ctx), viewer(ctx), &search)
-            .await?
-            .into_iter()
-            .map(TrainerProfile)
-            .collect())
+        let found = trainers::find_trainers(db(ctx), viewer(ctx), &search).await?;
+        let ids: Vec<Uuid> = found.iter().map(|t| t.id).collect();
+        prime::trainers(ctx, None, &ids).await?;
+        Ok(found.into_iter().map(TrainerProfile).collect())
     }
 }
 

@@ -23,6 +23,7 @@ use crate::{
             AssignmentsOfRequest, ContactRead, EventOfRequest, GroupById, HistoryOfRequest, RequestById, TopicById,
             UserById, ViewerAssignmentsTo, WindowsOfRequest,
         },
+        prime,
         types::{Event, GqlAssignmentStatus, GqlRequestKind, GqlRequestState, Group, Topic, TrainerProfile, User},
     },
 };
@@ -86,9 +87,7 @@ impl Request {
 
     /// Several, for a list the viewer may see in full.
     pub async fn all_for_viewer(ctx: &Context<'_>, models: Vec<request::Model>) -> ApiResult<Vec<Self>> {
-        loader(ctx)?
-            .load_many(models.iter().map(|m| ViewerAssignmentsTo(m.id)))
-            .await?;
+        prime::load_now(loader(ctx)?, models.iter().map(|m| ViewerAssignmentsTo(m.id))).await?;
         let mut out = Vec::with_capacity(models.len());
         for model in models {
             out.push(Self::for_viewer(ctx, model).await?);

@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# HTTP load harness: the real muster binary on loopback, loaded with wrk
+# (installed from Debian's packages if missing), beside a baseline server in
+# the same run (examples/bench_baseline.rs: a hand-written handler sending
+# the same SQL as muster for events(first: 50) through sqlx, and a trivial
+# handler), so that every figure is read against what this machine allows.
+#
+# It seeds a fresh SQLite database in a temp dir, creates an account, signs
+# in over GraphQL and makes a private feed, then loads each endpoint for a
+# bounded time with 8 connections on 2 threads, and prints one table (req/s,
+# p50, p99, non-2xx/3xx responses, ratio to the relevant baseline), the
+# server's idle and peak memory, and, on a second database, how much memory
+# serving one very large feed takes against the feed's size.
+#
+#   scripts/bench-http.sh                 # release build, 10 s per endpoint
+#   scripts/bench-http.sh --duration 30   # longer runs
+#   scripts/bench-http.sh --smoke         # debug build, small data, 1 s each:
+#                                         # fails only when an endpoint answers
+#                                         # wrongly, never on a figure
+#
+# Options: --duration SECS, --events N (main network, default 2000),
+# --big-events N (the memory step, default 100000; 0 skips it),
+# --connections N (8), --threads N (2). Needs root only to install wrk.
+# Loopback only; servers and the temp dir are removed on exit, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMOKE=0
+DURATION=10
+EVENTS=2000
+BIG_EVENTS=100000
+CONNECTIONS=8
+THREADS=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --smoke) SMOKE=1; DURATION=1; EVENTS=200; BIG_EVENTS=1000 ;;
+        --duration) DURATION=$2; shift ;;
+        --events) EVENTS=$2; shift ;;
+        --big-events) BIG_EVENTS=$2; shift ;;
+        --connections) CONNECTIONS=$2; shift ;;
+        --threads) THREADS=$2; shift ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench-http: %s\n' "$*" >&2; exit 1; }
+
+if ! command -v wrk >/dev/null; then
+    log "installing wrk from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends wrk >/dev/null
+fi
+for tool in curl wrk gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
+
+if [ "$SMOKE" = 1 ]; then
+    PROFILE=debug
+    log "building muster and the baseline server (debug)"
+    cargo build --quiet --bin muster --example bench_baseline
+else
+    PROFILE=release
+    log "building muster and the baseline server (release)"
+    cargo build --quiet --release --bin muster --example bench_baseline
+fi
+MUSTER=$PWD/target/$PROFILE/muster
+BASELINE=$PWD/target/$PROFILE/examples/bench_baseline
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    local port
+    for _ in $(seq 200); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    die "no free loopback port"
+}
+
+# Seeds a fresh SQLite database with about $2 events; prints its URL.
+seed() {
+    local file=$1 events=$2 url args=(seed-demo)
+    url="sqlite://$file?mode=rwc"
+    if "$MUSTER" seed-demo --help 2>/dev/null | grep -q -- '--scale'; then
+        args+=(--scale "$events")
+    else
+        log "this muster has no seed-demo --scale yet: the plain demo network instead of $events events"
+    fi
+    MUSTER_DATABASE_URL=$url MUSTER_DATA_DIR=$WORK "$MUSTER" "${args[@]}" >"$file.log" 2>&1 \
+        || { cat "$file.log" >&2; die "seed-demo failed"; }
+    grep '^seeded' "$file.log" >&2 || true
+    echo "$url"
+}
+
+# Starts a process in the background, logging to $WORK/$1.log; waits until
+# $3 answers. Sets STARTED_PID.
+start() {
+    local name=$1 port=$2 ready=$3
+    shift 3
+    "$@" >"$WORK/$name.log" 2>&1 &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    for _ in $(seq 300); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port$ready" 2>/dev/null; then
+            return
+        fi
+        kill -0 "$STARTED_PID" 2>/dev/null || { cat "$WORK/$name.log" >&2; die "$name exited at start"; }
+        sleep 0.1
+    done
+    cat "$WORK/$name.log" >&2
+    die "$name did not answer on port $port"
+}
+
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# Memory of a process in kB: VmRSS (now) or VmHWM (peak).
+memory_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
+mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
+
+graphql() {
+    local port=$1 body=$2 token=${3:-}
+    if [ -n "$token" ]; then
+        curl -sS -X POST "http://127.0.0.1:$port/graphql" -H 'Content-Type: application/json' \
+            -H "Authorization: Bearer $token" --data-binary "$body"
+    else
+        curl -sS -X POST "http://127.0.0.1:$port/graphql" -H 'Content-Type: application/json' --data-binary "$body"
+    fi
+}
+
+# A header's value from a dump of response headers (curl -D).
+header() { awk -v name="$(echo "$2" | tr 'A-Z' 'a-z')" -F': ' 'tolower($1) == name { sub(/\r$/, "", $2); print $2 }' "$1"; }
+
+# Fails unless a GraphQL answer has data and no errors.
+check_graphql() {
+    local what=$1 answer=$2 filter=$3
+    echo "$answer" | jq -e 'has("errors") | not' >/dev/null || die "$what answered errors: $answer"
+    echo "$answer" | jq -e "$filter" >/dev/null || die "$what answered unexpectedly ($filter): $answer"
+}
+
+# --- the main network ---------------------------------------------------------
+
+log "seeding $EVENTS events into a fresh SQLite database"
+DB_URL=$(seed "$WORK/muster.db" "$EVENTS")
+PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+printf '%s\n' "$PASSWORD" | MUSTER_DATABASE_URL=$DB_URL MUSTER_DATA_DIR=$WORK \
+    "$MUSTER" create-user --email bench@example.org --name "Bench Runner" >"$WORK/create-user.log" 2>&1 \
+    || { cat "$WORK/create-user.log" >&2; die "create-user failed"; }
+
+PORT=$(free_port)
+log "starting muster on 127.0.0.1:$PORT"
+# Private feeds are limited per hour; the runs must stay under it.
+start muster "$PORT" /healthz env \
+    MUSTER_DATABASE_URL="$DB_URL" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$PORT" \
+    MUSTER_FEED_FETCHES_PER_HOUR=100000 MUSTER_FEED_PAST_DAYS=3650 MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR=100 \
+    "$MUSTER" serve
+MUSTER_PID=$STARTED_PID
+IDLE_RSS=$(memory_kb "$MUSTER_PID" VmRSS)
+
+BASE_PORT=$(free_port)
+log "starting the baseline server on 127.0.0.1:$BASE_PORT"
+start baseline "$BASE_PORT" /trivial env \
+    MUSTER_DATABASE_URL="$DB_URL" MUSTER_BIND="127.0.0.1:$BASE_PORT" "$BASELINE"
+BASE_PID=$STARTED_PID
+
+URL="http://127.0.0.1:$PORT"
+BASE_URL="http://127.0.0.1:$BASE_PORT"
+
+log "signing in and making a private feed"
+LOGIN=$(jq -cn --arg p "$PASSWORD" '{query: "mutation($p: String!) { login(email: \"bench@example.org\", password: $p) { token } }", variables: {p: $p}}')
+ANSWER=$(graphql "$PORT" "$LOGIN")
+check_graphql login "$ANSWER" '.data.login.token'
+TOKEN=$(echo "$ANSWER" | jq -r .data.login.token)
+ANSWER=$(graphql "$PORT" '{"query":"mutation { createFeedToken(label: \"bench\") { url } }"}' "$TOKEN")
+check_graphql createFeedToken "$ANSWER" '.data.createFeedToken.url'
+FEED_PATH=$(echo "$ANSWER" | jq -r .data.createFeedToken.url | sed -E 's#^[a-z]+://[^/]+##')
+
+ANSWER=$(graphql "$PORT" '{"query":"{ groups(first: 1) { edges { node { slug } } } }"}')
+check_graphql groups "$ANSWER" '.data.groups.edges[0].node.slug'
+SLUG=$(echo "$ANSWER" | jq -r '.data.groups.edges[0].node.slug')
+
+# The operations, as clients send them (the events one is the in-process
+# bench's, which the baseline answers by hand).
+EVENTS_QUERY=$("$BASELINE" --events-query)
+EVENTS_BODY=$(jq -cn --arg q "$EVENTS_QUERY" '{query: $q, variables: {first: 50}}')
+GROUP_QUERY='query Group($slug: String!) {
+  group(slug: $slug) { name slug region description contactEmail memberCount }
+  events(first: 10, filter: { groups: [$slug] }) {
+    edges { node { id title startsAt endsAt venue onlineUrl kind topic { name } goingCount placesLeft } }
+  }
+}'
+GROUP_BODY=$(jq -cn --arg q "$GROUP_QUERY" --arg s "$SLUG" '{query: $q, variables: {slug: $s}}')
+lua_post() {
+    cat >"$WORK/$1.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[$2]==]
+LUA
+}
+lua_post events "$EVENTS_BODY"
+lua_post group "$GROUP_BODY"
+
+# --- check every endpoint answers rightly before loading it -------------------
+
+log "checking the answers"
+H=$WORK/headers
+curl -sS -D "$H" -o "$WORK/feed.ics" "$URL/calendar.ics"
+grep -q '^HTTP/1.1 200' "$H" || die "/calendar.ics: $(head -n 1 "$H")"
+head -c 15 "$WORK/feed.ics" | grep -q 'BEGIN:VCALENDAR' || die "/calendar.ics is not a calendar"
+FEED_EVENTS=$(grep -c '^BEGIN:VEVENT' "$WORK/feed.ics" || true)
+FEED_BYTES=$(stat -c %s "$WORK/feed.ics")
+ETAG=$(header "$H" etag)
+[ -n "$ETAG" ] || die "/calendar.ics sent no ETag"
+
+curl -sS -D "$H" -o "$WORK/feed.gz" -H 'Accept-Encoding: gzip' "$URL/calendar.ics"
+grep -q '^HTTP/1.1 200' "$H" || die "/calendar.ics (gzip): $(head -n 1 "$H")"
+GZIP_BYTES=$(stat -c %s "$WORK/feed.gz")
+if [ "$(header "$H" content-encoding)" = gzip ]; then
+    gzip -dc "$WORK/feed.gz" | head -c 15 | grep -q 'BEGIN:VCALENDAR' || die "/calendar.ics (gzip) does not unzip to a calendar"
+    GZIP_NOTE="gzip"
+else
+    GZIP_NOTE="no gzip sent"
+fi
+
+# The ETag of the variant asked for (it may differ between encodings).
+STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$URL/calendar.ics")
+[ "$STATUS" = 304 ] || die "/calendar.ics with If-None-Match answered $STATUS, not 304"
+
+curl -sS -D "$H" -o "$WORK/private.ics" "$URL$FEED_PATH"
+grep -q '^HTTP/1.1 200' "$H" || die "private feed: $(head -n 1 "$H")"
+head -c 15 "$WORK/private.ics" | grep -q 'BEGIN:VCALENDAR' || die "the private feed is not a calendar"
+
+ANSWER=$(graphql "$PORT" "$EVENTS_BODY")
+check_graphql 'events(first: 50)' "$ANSWER" '.data.events.edges | length == ([50, '"$(echo "$ANSWER" | jq .data.events.totalCount)"'] | min)'
+OURS=$(echo "$ANSWER" | jq -S .)
+THEIRS=$(curl -sS -X POST "$BASE_URL/graphql" -H 'Content-Type: application/json' --data-binary "$EVENTS_BODY" | jq -S .)
+[ "$OURS" = "$THEIRS" ] || log "warning: the baseline's answer differs from muster's (an event may have ended between the two)"
+ANSWER=$(graphql "$PORT" "$GROUP_BODY")
+check_graphql 'group(slug)' "$ANSWER" '.data.group.slug and (.data.events.edges | type == "array")'
+[ "$(curl -sS "$BASE_URL/trivial")" = ok ] || die "the baseline's /trivial answered wrongly"
+
+# --- load ---------------------------------------------------------------------
+
+ROWS=()
+FAILED=0
+
+# Latency as wrk prints it (850.00us, 1.23ms, 1.02s, 2.00m) in ms.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.2f", n
+    }'
+}
+
+# run NAME SERVER URL [wrk options...]: loads one endpoint, records a row
+# "name|server|req/s|p50|p99|errors".
+run() {
+    local name=$1 server=$2 url=$3
+    shift 3
+    local out="$WORK/wrk-$(echo "$name-$server" | tr -c 'a-zA-Z0-9' '_').txt"
+    log "loading $name ($server) for ${DURATION}s"
+    wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$url" >"$out" 2>&1 || {
+        cat "$out" >&2
+        die "wrk failed on $name"
+    }
+    local rps p50 p99 bad socket requests
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+    socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+    requests=$(awk '/requests in/ { print $1 }' "$out")
+    bad=$(( ${bad:-0} + ${socket:-0} ))
+    if [ "$bad" -gt 0 ] || [ "${requests:-0}" -eq 0 ]; then
+        FAILED=1
+        cat "$out" >&2
+        log "$name ($server): $bad bad responses or socket errors, ${requests:-0} requests"
+    fi
+    ROWS+=("$name|$server|$rps|$p50|$p99|$bad")
+}
+
+run "trivial handler" baseline "$BASE_URL/trivial"
+run "/calendar.ics ($FEED_EVENTS events)" muster "$URL/calendar.ics"
+run "/calendar.ics, Accept-Encoding: gzip ($GZIP_NOTE)" muster "$URL/calendar.ics" -H 'Accept-Encoding: gzip'
+run "/calendar.ics, If-None-Match (304)" muster "$URL/calendar.ics" -H "If-None-Match: $ETAG"
+run "private feed" muster "$URL$FEED_PATH"
+run "events(first: 50) + relations" muster "$URL/graphql" -s "$WORK/events.lua"
+run "events(first: 50) hand-written" baseline "$BASE_URL/graphql" -s "$WORK/events.lua"
+run "group(slug) + next 10 events" muster "$URL/graphql" -s "$WORK/group.lua"
+
+sleep 1
+AFTER_RSS=$(memory_kb "$MUSTER_PID" VmRSS)
+PEAK_RSS=$(memory_kb "$MUSTER_PID" VmHWM)
+BASE_PEAK=$(memory_kb "$BASE_PID" VmHWM)
+stop "$MUSTER_PID"
+stop "$BASE_PID"
+
+rps_of() {
+    local row
+    for row in "${ROWS[@]}"; do
+        IFS='|' read -r name server rps _ <<<"$row"
+        if [ "$name" = "$1" ] && [ "$server" = "$2" ]; then echo "$rps"; return; fi
+    done
+}
+TRIVIAL_RPS=$(rps_of "trivial handler" baseline)
+HANDWRITTEN_RPS=$(rps_of "events(first: 50) hand-written" baseline)
+FULL_RPS=$(rps_of "/calendar.ics ($FEED_EVENTS events)" muster)
+
+echo
+echo "muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), $(nproc) cores (load average" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)), wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s;" \
+    "feed: $FEED_EVENTS events, $FEED_BYTES bytes ($GZIP_BYTES with Accept-Encoding: gzip)"
+printf '%-52s %-9s %10s %9s %9s %7s  %s\n' endpoint server req/s "p50 ms" "p99 ms" errors "ratio (req/s against)"
+for row in "${ROWS[@]}"; do
+    IFS='|' read -r name server rps p50 p99 bad <<<"$row"
+    case "$name" in
+        "events(first: 50) + relations") against=$HANDWRITTEN_RPS; label="hand-written events" ;;
+        "/calendar.ics, If-None-Match (304)") against=$FULL_RPS; label="full /calendar.ics" ;;
+        *) against=$TRIVIAL_RPS; label="trivial" ;;
+    esac
+    ratio=$(awk -v a="$rps" -v b="$against" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    printf '%-52s %-9s %10.0f %9s %9s %7s  %s × %s\n' "$name" "$server" "$rps" "$p50" "$p99" "$bad" "$ratio" "$label"
+done
+echo
+echo "muster memory: idle $(mb "$IDLE_RSS") after start, $(mb "$AFTER_RSS") after the runs, peak $(mb "$PEAK_RSS") (VmHWM);" \
+    "baseline peak $(mb "$BASE_PEAK")"
+
+# --- memory while serving one very large feed ----------------------------------
+
+if [ "$BIG_EVENTS" -gt 0 ]; then
+    log "seeding $BIG_EVENTS events into a second database"
+    BIG_URL=$(seed "$WORK/big.db" "$BIG_EVENTS")
+    BIG_PORT=$(free_port)
+    start muster-big "$BIG_PORT" /healthz env \
+        MUSTER_DATABASE_URL="$BIG_URL" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$BIG_PORT" \
+        MUSTER_FEED_PAST_DAYS=3650 "$MUSTER" serve
+    BIG_PID=$STARTED_PID
+    BEFORE=$(memory_kb "$BIG_PID" VmRSS)
+    for _ in 1 2 3; do
+        curl -sS -D "$H" -o "$WORK/big.ics" "http://127.0.0.1:$BIG_PORT/calendar.ics"
+        grep -q '^HTTP/1.1 200' "$H" || die "big /calendar.ics: $(head -n 1 "$H")"
+    done
+    BIG_BYTES=$(stat -c %s "$WORK/big.ics")
+    BIG_COUNT=$(grep -c '^BEGIN:VEVENT' "$WORK/big.ics" || true)
+    SEQUENTIAL_PEAK=$(memory_kb "$BIG_PID" VmHWM)
+    # Calendar apps do not take turns: the same feed to 8 at once.
+    CURLS=()
+    for _ in $(seq 8); do
+        curl -sS -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$BIG_PORT/calendar.ics" >>"$WORK/big-statuses" &
+        CURLS+=($!)
+    done
+    for pid in "${CURLS[@]}"; do wait "$pid" || true; done
+    [ "$(grep -vc '^200$' "$WORK/big-statuses" || true)" = 0 ] || die "the big feed answered: $(sort "$WORK/big-statuses" | uniq -c | tr '\n' ' ')"
+    CONCURRENT_PEAK=$(memory_kb "$BIG_PID" VmHWM)
+    stop "$BIG_PID"
+    echo
+    echo "large feed: $BIG_COUNT events, $BIG_BYTES bytes; muster RSS $(mb "$BEFORE") before;" \
+        "peak $(mb "$SEQUENTIAL_PEAK") after 3 fetches in turn, growth $(awk -v p="$SEQUENTIAL_PEAK" -v b="$BEFORE" -v s="$BIG_BYTES" 'BEGIN { printf "%.2f", (p - b) * 1024 / s }')× the feed;" \
+        "peak $(mb "$CONCURRENT_PEAK") after 8 at once, growth $(awk -v p="$CONCURRENT_PEAK" -v b="$BEFORE" -v s="$BIG_BYTES" 'BEGIN { printf "%.2f", (p - b) * 1024 / s }')× the feed"
+fi
+
+if [ "$FAILED" = 1 ]; then
+    die "some endpoint answered wrongly under load (see above)"
+fi
