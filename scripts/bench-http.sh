@@ -48,11 +48,11 @@ done
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench-http: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v wrk >/dev/null; then
-    log "installing wrk from Debian's packages"
+if ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
+    log "installing wrk and curl from Debian's packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends wrk >/dev/null
+    apt-get install -y -qq --no-install-recommends wrk curl ca-certificates >/dev/null
 fi
 for tool in curl wrk gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 
