@@ -95,6 +95,9 @@ const SMOKE_TRAINERS: usize = 12;
 
 fn main() -> anyhow::Result<()> {
     let settings = Settings::from_args();
+    if !settings.selected("graphql_bench_smoke") {
+        return Ok(());
+    }
     // As the server runs on the 2-core machine the targets speak of.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
