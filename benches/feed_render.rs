@@ -3,7 +3,9 @@
 //! folding (what correctness costs on top of plain string building).
 //!
 //! `cargo bench --bench feed_render` prints, per size, the median of
-//! several runs for each and their ratio.
+//! several runs for each, their ratio, and the time per event (flat when
+//! rendering grows linearly). Run without `--bench` (as `cargo test` does)
+//! it renders each size once as a smoke check and times nothing.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::{fmt::Write, hint::black_box, time::Instant};
@@ -95,10 +97,21 @@ fn median_micros(runs: usize, mut f: impl FnMut() -> usize) -> f64 {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; `cargo test` runs this as a smoke check.
+    let measuring = std::env::args().any(|arg| arg == "--bench");
     let urls = PublicUrls::new(&url::Url::parse("https://muster.example.org").unwrap());
+    if !measuring {
+        for n in [0, 1, 100] {
+            let body = render("muster events", &events(n), &urls);
+            assert_eq!(body.matches("BEGIN:VEVENT").count(), n);
+            assert!(body.ends_with("END:VCALENDAR\r\n"));
+        }
+        println!("feed_render: smoke run passed (cargo bench --bench feed_render measures)");
+        return;
+    }
     println!(
-        "{:>8} {:>14} {:>14} {:>8} {:>12}",
-        "events", "render (µs)", "baseline (µs)", "ratio", "bytes"
+        "{:>8} {:>14} {:>14} {:>8} {:>12} {:>12}",
+        "events", "render (µs)", "baseline (µs)", "ratio", "ns/event", "bytes"
     );
     for n in [100, 1_000, 10_000, 100_000] {
         let data = events(n);
@@ -110,6 +123,10 @@ fn main() {
             body.len()
         });
         let base = median_micros(runs, || naive(&data).len());
-        println!("{n:>8} {ours:>14.0} {base:>14.0} {:>8.2} {size:>12}", ours / base);
+        println!(
+            "{n:>8} {ours:>14.0} {base:>14.0} {:>8.2} {:>12.0} {size:>12}",
+            ours / base,
+            ours * 1000.0 / n as f64
+        );
     }
 }

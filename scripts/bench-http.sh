@@ -55,7 +55,7 @@ if [ ${#MISSING[@]} -gt 0 ]; then
     log "installing ${MISSING[*]} from Debian's packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
+    apt-get install -y -qq --no-install-recommends "${MISSING[@]}" ca-certificates >/dev/null
 fi
 for tool in wrk curl jq gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// Signs the anti-forgery tokens of the public web form.
     pub csrf: web::csrf::CsrfKey,
+    /// Public feeds rendered for their current version.
+    pub feed_cache: std::sync::Arc<http::feed_cache::FeedCache>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone(),
             cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
+            feed_cache: std::sync::Arc::default(),
         }
     }
 }

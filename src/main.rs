@@ -50,7 +50,13 @@ enum Command {
         trainer: bool,
     },
     /// Fill an empty database with a realistic demo network.
-    SeedDemo,
+    SeedDemo {
+        /// Grow the network to exactly N events, a year back and a year
+        /// ahead, with groups, members, trainers and requests to match (for
+        /// benchmarks: the same N on the same day gives the same rows).
+        #[arg(long, value_name = "N")]
+        scale: Option<usize>,
+    },
     /// Print the GraphQL schema (SDL).
     ExportSchema,
     /// Print everything held about one person as JSON (a subject access
@@ -147,11 +153,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("created account {} with role {}", user.id, user.role.as_str());
             Ok(())
         }
-        Command::SeedDemo => {
-            match seed::seed_demo(&database, Utc::now())
-                .await
-                .map_err(|e| anyhow::anyhow!("seed-demo: {e}"))?
-            {
+        Command::SeedDemo { scale } => {
+            let seeded = match scale {
+                None => seed::seed_demo(&database, Utc::now()).await,
+                Some(events) => seed::seed_demo_scaled(&database, Utc::now(), events).await,
+            };
+            match seeded.map_err(|e| anyhow::anyhow!("seed-demo: {e}"))? {
                 SeedOutcome::AlreadySeeded => println!("the demo network is already in this database; nothing to do"),
                 SeedOutcome::Seeded(summary) => println!(
                     "seeded the demo network: {} groups, {} users ({} trainers), {} topics, {} events, {} requests",

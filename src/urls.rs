@@ -48,7 +48,9 @@ impl PublicUrls {
 
     /// One public event as a calendar file ("add to calendar").
     pub fn event_ics(&self, id: Uuid) -> String {
-        format!("{}/events/{id}.ics", self.base)
+        let mut link = String::new();
+        self.write_event_ics(&mut link, id);
+        link
     }
 
     /// The same address for calendar apps: `webcal://` opens a subscription.
@@ -71,7 +73,26 @@ impl PublicUrls {
 
     /// A stable, globally unique iCalendar UID for an event.
     pub fn event_uid(&self, id: Uuid) -> String {
-        format!("{id}@{}", self.host)
+        let mut uid = String::new();
+        self.write_event_uid(&mut uid, id);
+        uid
+    }
+
+    /// [`Self::event_uid`] into a buffer a feed reuses for every event.
+    pub fn write_event_uid(&self, out: &mut String, id: Uuid) {
+        out.clear();
+        out.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+        out.push('@');
+        out.push_str(&self.host);
+    }
+
+    /// [`Self::event_ics`] into a buffer a feed reuses for every event.
+    pub fn write_event_ics(&self, out: &mut String, id: Uuid) {
+        out.clear();
+        out.push_str(&self.base);
+        out.push_str("/events/");
+        out.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+        out.push_str(".ics");
     }
 }
 

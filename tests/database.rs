@@ -10,8 +10,10 @@ use entity::{
     membership, rsvp, user,
 };
 use muster::{
+    auth::{Viewer, viewer::SignedIn},
     db,
-    seed::{SeedOutcome, seed_demo},
+    domain::requests::matching,
+    seed::{SeedOutcome, seed_demo, seed_demo_scaled},
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 use uuid::Uuid;
@@ -41,6 +43,7 @@ on_both_databases!(
     one_membership_per_user_and_group_and_one_rsvp_per_user_and_event,
     foreign_keys_and_checks_are_enforced,
     seed_demo_builds_the_network_once,
+    seed_demo_at_scale_writes_exactly_n_events_once,
 );
 
 async fn migrations_create_every_table_and_rerun_as_a_no_op(db: TestDb) {
@@ -280,4 +283,88 @@ async fn seed_demo_refuses_a_database_with_other_groups() {
     let err = seed_demo(&db.conn, Utc::now()).await.err().unwrap();
     assert_eq!(err.code(), "CONFLICT");
     assert_eq!(count::<group::Entity>(&db.conn).await, 1, "nothing written");
+}
+
+async fn seed_demo_at_scale_writes_exactly_n_events_once(db: TestDb) {
+    let now = Utc::now();
+    let SeedOutcome::Seeded(summary) = seed_demo_scaled(&db.conn, now, 2_000).await.unwrap() else {
+        panic!("an empty database is seeded");
+    };
+    assert_eq!(summary.events, 2_000);
+    assert_eq!(count::<event::Entity>(&db.conn).await, 2_000);
+    assert_eq!(count::<group::Entity>(&db.conn).await, 18);
+    assert_eq!(summary.trainers, 200);
+    assert_eq!(count::<entity::trainer_profile::Entity>(&db.conn).await, 200);
+    assert_eq!(count::<user::Entity>(&db.conn).await, summary.users as u64);
+    assert!(count::<rsvp::Entity>(&db.conn).await > 4_000);
+
+    let rows = db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.conn.get_database_backend(),
+            "SELECT state, COUNT(*) AS n FROM requests GROUP BY state".to_owned(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 7, "every state");
+    for row in rows {
+        let (state, n): (String, i64) = (row.try_get("", "state").unwrap(), row.try_get("", "n").unwrap());
+        assert!(n >= 3, "{n} {state}");
+    }
+
+    // What the benchmarks rely on: suggestTrainers on a submitted request
+    // for the common topic weighs many trainers, and finds many free.
+    let topic = entity::topic::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.slug == "intro-nhs-charging")
+        .unwrap();
+    let submitted = entity::request::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| {
+            r.state == entity::RequestState::Submitted
+                && r.topic_id == topic.id
+                && r.region.as_deref() == Some("London")
+        })
+        .expect("a submitted request for the common topic in London");
+    let coordinator = user::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == UserRole::Coordinator)
+        .unwrap();
+    let viewer = Viewer::User(SignedIn {
+        id: coordinator.id,
+        role: UserRole::Coordinator,
+        is_trainer: false,
+        memberships: Vec::new(),
+    });
+    let suggestions = matching::suggest(&db.conn, &viewer, submitted.id, now).await.unwrap();
+    assert!(suggestions.len() >= 40, "{} suggestions", suggestions.len());
+    assert!(suggestions.iter().filter(|s| s.same_region).count() >= 10);
+
+    // A second run, at whatever scale, changes nothing.
+    assert!(matches!(
+        seed_demo_scaled(&db.conn, now, 3_000).await.unwrap(),
+        SeedOutcome::AlreadySeeded
+    ));
+    assert!(matches!(
+        seed_demo(&db.conn, now).await.unwrap(),
+        SeedOutcome::AlreadySeeded
+    ));
+    assert_eq!(count::<event::Entity>(&db.conn).await, 2_000);
+}
+
+#[tokio::test]
+async fn seed_demo_at_scale_refuses_fewer_events_than_the_demo_holds() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let err = seed_demo_scaled(&db.conn, Utc::now(), 50).await.err().unwrap();
+    assert_eq!(err.code(), "BAD_USER_INPUT");
+    assert_eq!(count::<group::Entity>(&db.conn).await, 0, "nothing written");
 }

@@ -59,6 +59,10 @@ on_both_databases!(
     local_times_hold_across_a_daylight_saving_change,
     cancelling_changes_status_sequence_and_etag,
     private_feeds_follow_their_owner_and_die_with_their_token,
+    gzip_has_its_own_etag_and_either_tag_answers_304,
+    equal_filters_share_a_version_whatever_their_order,
+    a_renamed_group_or_a_new_event_changes_the_kept_feed,
+    the_version_follows_the_window_as_events_end,
 );
 
 async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_data(db: TestDb) {
@@ -397,4 +401,154 @@ async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db:
         list["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "not theirs: {list}"
     );
+}
+
+/// A GET with extra headers; the raw body (not decoded) and all headers.
+async fn fetch_with<E: Endpoint>(
+    client: &TestClient<E>,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, poem::http::HeaderMap, Vec<u8>) {
+    let mut request = client.get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await;
+    let status = response.0.status().as_u16();
+    let headers = response.0.headers().clone();
+    let body = response.0.into_body().into_vec().await.unwrap();
+    (status, headers, body)
+}
+
+fn gunzip(body: &[u8]) -> String {
+    use std::io::Read;
+    let mut plain = String::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_string(&mut plain)
+        .expect("valid gzip");
+    plain
+}
+
+async fn gzip_has_its_own_etag_and_either_tag_answers_304(db: TestDb) {
+    network::build(&db.conn).await;
+    let client = db.app();
+    let plain = fetch(&client, "/calendar.ics", None).await;
+    assert_eq!(plain.status, 200);
+    let plain_tag = plain.etag.clone().expect("an ETag");
+
+    let (status, headers, body) = fetch_with(&client, "/calendar.ics", &[("Accept-Encoding", "br, gzip;q=0.8")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "Accept-Encoding");
+    assert_eq!(headers["content-type"], "text/calendar; charset=utf-8");
+    let gzip_tag = headers["etag"].to_str().unwrap().to_owned();
+    assert_ne!(gzip_tag, plain_tag, "each representation has its own strong ETag");
+    assert_eq!(gunzip(&body), plain.body, "the same calendar, compressed");
+    assert!(
+        body.len() < plain.body.len(),
+        "{} gzipped from {}",
+        body.len(),
+        plain.body.len()
+    );
+
+    // A client that refuses gzip gets the plain body.
+    let (_, headers, _) = fetch_with(&client, "/calendar.ics", &[("Accept-Encoding", "gzip;q=0, identity")]).await;
+    assert!(headers.get("content-encoding").is_none());
+
+    // Either tag means the client holds this version.
+    for (tag, encoding, answered) in [
+        (&plain_tag, "gzip", &gzip_tag),
+        (&gzip_tag, "identity", &plain_tag),
+        (&plain_tag, "identity", &plain_tag),
+    ] {
+        let (status, headers, body) = fetch_with(
+            &client,
+            "/calendar.ics",
+            &[("If-None-Match", tag), ("Accept-Encoding", encoding)],
+        )
+        .await;
+        assert_eq!((status, body.len()), (304, 0), "{tag} with {encoding}");
+        assert_eq!(headers["etag"].to_str().unwrap(), answered.as_str());
+    }
+    let (status, _, _) = fetch_with(&client, "/calendar.ics", &[("If-None-Match", "\"something else\"")]).await;
+    assert_eq!(status, 200);
+}
+
+async fn equal_filters_share_a_version_whatever_their_order(db: TestDb) {
+    network::build(&db.conn).await;
+    let client = db.app();
+    let one = fetch(&client, "/calendar.ics?group=alpha&kind=MEETING&group=beta", None).await;
+    let other = fetch(
+        &client,
+        "/calendar.ics?kind=meeting&group=Beta&group=ALPHA&group=alpha",
+        None,
+    )
+    .await;
+    assert_eq!((one.status, other.status), (200, 200));
+    assert_eq!(one.etag, other.etag);
+    assert_eq!(one.body, other.body);
+    let narrower = fetch(&client, "/calendar.ics?group=alpha", None).await;
+    assert_ne!(narrower.etag, one.etag, "another filter is another feed");
+    // A value holding the separator of another value is not confused with two.
+    let joined = fetch(&client, "/calendar.ics?group=alpha%2Cbeta", None).await;
+    let two = fetch(&client, "/calendar.ics?group=alpha&group=beta", None).await;
+    assert_ne!(joined.etag, two.etag);
+}
+
+async fn a_renamed_group_or_a_new_event_changes_the_kept_feed(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let first = fetch(&client, "/calendar.ics", None).await;
+    let etag = first.etag.clone().unwrap();
+    assert_eq!(fetch(&client, "/calendar.ics", Some(&etag)).await.status, 304);
+
+    // The group's name is in each event's description, but no event changed.
+    let (_, renamed) = graphql_as(
+        &client,
+        net.token(Persona::Coordinator).as_deref(),
+        r#"mutation { updateGroup(slug: "alpha", input: { name: "Alpha Renamed" }) { name } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(renamed["data"]["updateGroup"]["name"], "Alpha Renamed", "{renamed}");
+    let after_rename = fetch(&client, "/calendar.ics", Some(&etag)).await;
+    assert_eq!(after_rename.status, 200);
+    assert!(after_rename.body.contains("Held by Alpha Renamed"));
+    let etag = after_rename.etag.unwrap();
+
+    let starts = Utc::now() + chrono::Duration::days(3);
+    let (_, created) = graphql_as(
+        &client,
+        net.token(Persona::Organiser).as_deref(),
+        "mutation($s: DateTime!, $e: DateTime!) { createEvent(input: { title: \"Fresh stall\", startsAt: $s, endsAt: $e, kind: ACTION, groupSlug: \"alpha\" }) { id } }",
+        json!({ "s": starts, "e": starts + chrono::Duration::hours(2) }),
+    )
+    .await;
+    assert!(created["data"]["createEvent"]["id"].is_string(), "{created}");
+    let after_create = fetch(&client, "/calendar.ics", Some(&etag)).await;
+    assert_eq!(after_create.status, 200);
+    assert!(after_create.body.contains("SUMMARY:Fresh stall"));
+}
+
+async fn the_version_follows_the_window_as_events_end(db: TestDb) {
+    use muster::domain::feeds::{FeedFilter, public_feed};
+    let net = network::build(&db.conn).await;
+    let all = FeedFilter::default();
+    let now = Utc::now();
+    let current = public_feed(&all, now).version(&db.conn).await.unwrap();
+    assert!(current.events > 0);
+    let event = event::Entity::find_by_id(net.alpha_public_event)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    // Once the event has ended (and nothing else changed), the feed's window
+    // no longer holds it: the version must differ so no client keeps it.
+    let later = public_feed(&all, event.ends_at + chrono::Duration::seconds(1))
+        .version(&db.conn)
+        .await
+        .unwrap();
+    assert!(later.events < current.events);
+    assert_ne!(later, current);
+    assert_eq!(later.last_event_change, current.last_event_change);
 }

@@ -5,6 +5,8 @@
 //! its SHA-256 is stored, so a copy of the database opens no one's private
 //! calendar. Tokens are revocable and independent of sign-in tokens.
 
+use std::collections::HashMap;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use entity::{AssignmentStatus, EventKind, EventVisibility, assignment, event, feed_token, group, rsvp, user};
@@ -142,22 +144,127 @@ pub struct FeedFilter {
     pub topics: Vec<String>,
 }
 
-/// Feed events with their group's name, in start order.
+impl FeedFilter {
+    /// The filter in one canonical form: trimmed and lower-cased as the
+    /// conditions compare them, sorted, without repeats, so that equal
+    /// filters share one cached render whatever the query string's order.
+    pub fn cache_key(&self) -> String {
+        fn canonical<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
+            let mut values: Vec<String> = values.map(|v| v.trim().to_lowercase()).collect();
+            values.sort_unstable();
+            values.dedup();
+            values
+        }
+        let kinds = canonical(self.kinds.iter().map(|kind| kind.as_str()));
+        let key = (
+            canonical(self.group_slugs.iter().map(String::as_str)),
+            kinds,
+            canonical(self.regions.iter().map(String::as_str)),
+            canonical(self.topics.iter().map(String::as_str)),
+        );
+        // JSON keeps values apart whatever characters they hold.
+        serde_json::to_string(&key).unwrap_or_default()
+    }
+}
+
+/// Feed events with their group, in start order.
 pub type FeedEvents = Vec<(event::Model, Option<group::Model>)>;
 
-async fn load(db: &impl ConnectionTrait, condition: Condition) -> Result<FeedEvents> {
-    Ok(event::Entity::find()
-        .filter(condition)
-        .find_also_related(group::Entity)
-        .order_by_asc(event::Column::StartsAt)
-        .order_by_asc(event::Column::Id)
+/// Which events one feed carries, as a condition on `events`: built once per
+/// request, then asked for its version (cheap) and, only when the client
+/// does not already hold that version, for its rows.
+#[derive(Debug, Clone)]
+pub struct FeedSelection {
+    condition: Condition,
+}
+
+/// Identifies what a feed would contain, without loading it.
+///
+/// Events are never deleted, and every change a feed shows bumps the
+/// event's `updated_at` (or its group's or topic's). So the latest change
+/// to any event, group or topic names the state of the data, and within one
+/// state the feed's window only ever loses events as time passes: the
+/// number of events selected then tells which of those sets it is. Two
+/// renders with equal versions are therefore byte-for-byte equal, and a
+/// version can be the feed's ETag, computed with one aggregate query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeedVersion {
+    pub events: i64,
+    pub last_event_change: Option<DateTime<Utc>>,
+    pub last_group_change: Option<DateTime<Utc>>,
+    pub last_topic_change: Option<DateTime<Utc>>,
+}
+
+/// Latest change of every row of a table; each is one step down an index
+/// on `updated_at` (events) or a scan of a few hundred rows.
+fn latest_change(table: &str) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::cust(format!("(SELECT MAX(updated_at) FROM \"{table}\")"))
+}
+
+impl FeedSelection {
+    /// The feed's version: one statement, whatever the filter.
+    pub async fn version(&self, db: &impl ConnectionTrait) -> Result<FeedVersion> {
+        type Latest = Option<DateTime<Utc>>;
+        let row: Option<(i64, Latest, Latest, Latest)> = event::Entity::find()
+            .select_only()
+            .column_as(event::Column::Id.count(), "events")
+            .column_as(latest_change("events"), "last_event_change")
+            .column_as(latest_change("groups"), "last_group_change")
+            .column_as(latest_change("topics"), "last_topic_change")
+            .filter(self.condition.clone())
+            .into_tuple()
+            .one(db)
+            .await?;
+        let (events, last_event_change, last_group_change, last_topic_change) = row.unwrap_or((0, None, None, None));
+        Ok(FeedVersion {
+            events,
+            last_event_change,
+            last_group_change,
+            last_topic_change,
+        })
+    }
+
+    fn query(&self) -> sea_orm::Select<event::Entity> {
+        event::Entity::find()
+            .filter(self.condition.clone())
+            .order_by_asc(event::Column::StartsAt)
+            .order_by_asc(event::Column::Id)
+    }
+
+    /// The events with their groups, all in memory: for small feeds and tests.
+    pub async fn load(&self, db: &impl ConnectionTrait) -> Result<FeedEvents> {
+        Ok(self.query().find_also_related(group::Entity).all(db).await?)
+    }
+
+    /// The events one at a time, in start order, so that a feed of any size
+    /// is rendered without holding its rows; their groups come from
+    /// [`groups_by_id`], loaded once.
+    pub async fn stream<'a, C>(
+        &self,
+        db: &'a C,
+    ) -> Result<impl futures_util::Stream<Item = std::result::Result<event::Model, sea_orm::DbErr>> + Send + 'a>
+    where
+        C: ConnectionTrait + sea_orm::StreamTrait + Send,
+    {
+        Ok(self.query().stream(db).await?)
+    }
+}
+
+/// Every group by id: a feed names the group of each event, and a network
+/// has a few hundred groups at most, so one small query beats a join that
+/// repeats each group's row for every one of its events.
+pub async fn groups_by_id(db: &impl ConnectionTrait) -> Result<HashMap<Uuid, group::Model>> {
+    Ok(group::Entity::find()
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|group| (group.id, group))
+        .collect())
 }
 
 /// Public events from `since` on, cancelled ones included so that
 /// calendars learn of cancellations.
-pub async fn public_feed(db: &impl ConnectionTrait, filter: &FeedFilter, since: DateTime<Utc>) -> Result<FeedEvents> {
+pub fn public_feed(filter: &FeedFilter, since: DateTime<Utc>) -> FeedSelection {
     let mut condition = Condition::all()
         .add(event::Column::Visibility.eq(EventVisibility::Public))
         .add(event::Column::EndsAt.gte(since))
@@ -166,13 +273,13 @@ pub async fn public_feed(db: &impl ConnectionTrait, filter: &FeedFilter, since: 
     if !filter.kinds.is_empty() {
         condition = condition.add(event::Column::Kind.is_in(filter.kinds.iter().copied()));
     }
-    load(db, condition).await
+    FeedSelection { condition }
 }
 
 /// A person's own feed: what they may see (public events and the
 /// members-only events of their groups, or everything for staff), plus
 /// the events they answered and the engagements they deliver.
-pub async fn private_feed(db: &impl ConnectionTrait, owner: &Viewer, since: DateTime<Utc>) -> Result<FeedEvents> {
+pub fn private_feed(owner: &Viewer, since: DateTime<Utc>) -> Result<FeedSelection> {
     let user_id = owner.user_id().ok_or(Error::NotFound)?;
     let scope = event_scope(owner);
     let mut visible = Condition::any().add(scope_condition(&scope));
@@ -198,5 +305,7 @@ pub async fn private_feed(db: &impl ConnectionTrait, owner: &Viewer, since: Date
                 ),
             );
     }
-    load(db, Condition::all().add(event::Column::EndsAt.gte(since)).add(visible)).await
+    Ok(FeedSelection {
+        condition: Condition::all().add(event::Column::EndsAt.gte(since)).add(visible),
+    })
 }

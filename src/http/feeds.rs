@@ -1,31 +1,46 @@
 //! The iCalendar feeds: the public calendar (filterable), a group's
 //! calendar, a person's private calendar, and single-event files.
 //!
-//! Every response carries a strong ETag (a hash of the body) and answers
-//! `304 Not Modified` to a matching `If-None-Match`, so polling calendar
-//! apps download a feed only when it changed. DTSTAMP is each event's last
-//! change, not the time of the request, so an unchanged feed is
-//! byte-for-byte the same.
+//! Every response carries a strong ETag and answers `304 Not Modified` to a
+//! matching `If-None-Match`, so polling calendar apps download a feed only
+//! when it changed. DTSTAMP is each event's last change, not the time of the
+//! request, so an unchanged feed is byte-for-byte the same.
+//!
+//! Public feeds are what every subscriber polls, so their ETag comes from
+//! the feed's [`FeedVersion`] (one aggregate query) before anything is
+//! loaded: an unchanged feed costs that query and nothing else. A changed
+//! one is rendered once per version and kept in the [`FeedCache`](feed_cache::FeedCache), with its
+//! gzip, for every request after. Rendering streams the rows, so a feed of
+//! any size needs about its own size in memory. A private feed is one
+//! person's, polled by one calendar: it is rendered on each fetch and its
+//! ETag is a hash of the body.
+//!
+//! Clients that send `Accept-Encoding: gzip` get the feed gzipped (about an
+//! eighth of the size); that representation has its own ETag, as HTTP
+//! asks, and either tag answers `304`.
 
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use entity::{EventKind, EventStatus, EventVisibility, event, group};
+use futures_util::TryStreamExt;
 use poem::{
     Request, Response, handler,
     http::{StatusCode, header},
     web::{Data, Path},
 };
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
     AppState,
     domain::{
-        feeds::{self, FeedEvents, FeedFilter},
+        feeds::{self, FeedEvents, FeedFilter, FeedSelection, FeedVersion},
         groups,
     },
-    error::Error,
+    error::{Error, Result},
+    http::feed_cache,
     ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus},
     urls::PublicUrls,
 };
@@ -34,39 +49,66 @@ const PRODID: &str = concat!("-//muster//muster ", env!("CARGO_PKG_VERSION"), "/
 /// How often calendar apps are asked to refresh.
 const REFRESH: StdDuration = StdDuration::from_secs(60 * 60);
 
-/// Renders events as one calendar.
-pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
-    let meta = CalendarMeta {
-        name,
-        prodid: PRODID,
-        refresh: REFRESH,
-    };
-    let mut calendar = CalendarWriter::with_capacity(&meta, events.len());
-    let mut summary = String::new();
-    let mut description = String::new();
-    let mut location = String::new();
-    for (event, group) in events {
+/// Writes events into one calendar as they arrive, reusing its buffers:
+/// nothing is allocated per event beyond the output's growth.
+pub struct FeedRenderer<'a> {
+    calendar: CalendarWriter,
+    urls: &'a PublicUrls,
+    summary: String,
+    description: String,
+    location: String,
+    uid: String,
+    link: String,
+}
+
+impl<'a> FeedRenderer<'a> {
+    /// A calendar called `name`, with room for about `events` events.
+    pub fn new(name: &str, urls: &'a PublicUrls, events: usize) -> Self {
+        let meta = CalendarMeta {
+            name,
+            prodid: PRODID,
+            refresh: REFRESH,
+        };
+        Self {
+            calendar: CalendarWriter::with_capacity(&meta, events),
+            urls,
+            summary: String::new(),
+            description: String::new(),
+            location: String::new(),
+            uid: String::new(),
+            link: String::new(),
+        }
+    }
+
+    pub fn push(&mut self, event: &event::Model, group: Option<&group::Model>) {
         let cancelled = event.status == EventStatus::Cancelled;
-        summary.clear();
+        self.summary.clear();
         // Some calendar apps drop cancelled entries silently; the title
         // still tells a person who looks.
         if cancelled {
-            summary.push_str("Cancelled: ");
+            self.summary.push_str("Cancelled: ");
         }
-        summary.push_str(&event.title);
-        describe(event, group.as_ref(), &mut description);
-        place(event, &mut location);
-        let uid = urls.event_uid(event.id);
-        let public_link = (event.visibility == EventVisibility::Public).then(|| urls.event_ics(event.id));
-        let url = public_link.as_deref().or(event.online_url.as_deref());
-        calendar.event(&EventEntry {
-            uid: &uid,
+        self.summary.push_str(&event.title);
+        describe(event, group, &mut self.description);
+        place(event, &mut self.location);
+        self.urls.write_event_uid(&mut self.uid, event.id);
+        let public = event.visibility == EventVisibility::Public;
+        if public {
+            self.urls.write_event_ics(&mut self.link, event.id);
+        }
+        let url = if public {
+            Some(self.link.as_str())
+        } else {
+            event.online_url.as_deref()
+        };
+        self.calendar.event(&EventEntry {
+            uid: &self.uid,
             dtstamp: event.updated_at,
             starts_at: event.starts_at,
             ends_at: event.ends_at,
-            summary: &summary,
-            description: &description,
-            location: (!location.is_empty()).then_some(location.as_str()),
+            summary: &self.summary,
+            description: &self.description,
+            location: (!self.location.is_empty()).then_some(self.location.as_str()),
             url,
             status: if cancelled {
                 IcsStatus::Cancelled
@@ -80,7 +122,37 @@ pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
             timezone: Some(&event.timezone),
         });
     }
-    calendar.finish()
+
+    pub fn finish(self) -> String {
+        self.calendar.finish()
+    }
+}
+
+/// Renders events already in memory as one calendar.
+pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
+    let mut renderer = FeedRenderer::new(name, urls, events.len());
+    for (event, group) in events {
+        renderer.push(event, group.as_ref());
+    }
+    renderer.finish()
+}
+
+/// Renders the events of `selection`, streamed from the database.
+pub async fn render_selection(
+    db: &DatabaseConnection,
+    selection: &FeedSelection,
+    name: &str,
+    urls: &PublicUrls,
+    expected_events: usize,
+) -> Result<String> {
+    let groups = feeds::groups_by_id(db).await?;
+    let mut renderer = FeedRenderer::new(name, urls, expected_events);
+    let mut rows = selection.stream(db).await?;
+    while let Some(event) = rows.try_next().await? {
+        let group = event.group_id.and_then(|id| groups.get(&id));
+        renderer.push(&event, group);
+    }
+    Ok(renderer.finish())
 }
 
 fn kind_label(kind: EventKind) -> &'static str {
@@ -129,34 +201,147 @@ fn place(event: &event::Model, out: &mut String) {
     }
 }
 
-/// Answers with the calendar, or 304 when the client has this version.
-fn respond(req: &Request, body: String, private: bool) -> Response {
-    let digest = Sha256::digest(body.as_bytes());
-    let etag: String = format!(
-        "\"{}\"",
-        digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    let cache = if private {
-        "private, no-cache"
+/// A strong ETag for the identity body and one for its gzip, from a digest.
+struct Etags {
+    identity: String,
+    gzip: String,
+}
+
+impl Etags {
+    fn from_digest(digest: &[u8]) -> Self {
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        Self {
+            identity: format!("\"{hex}\""),
+            gzip: format!("\"{hex}-gzip\""),
+        }
+    }
+
+    /// From the feed's key and version: computed before anything is rendered.
+    fn of_version(feed: &str, version: &FeedVersion) -> Self {
+        let mut digest = Sha256::new();
+        // The software's version too: a new release may render differently.
+        digest.update(PRODID.as_bytes());
+        digest.update([0]);
+        digest.update(feed.as_bytes());
+        digest.update([0]);
+        digest.update(format!("{version:?}").as_bytes());
+        Self::from_digest(&digest.finalize())
+    }
+
+    fn of_body(body: &[u8]) -> Self {
+        Self::from_digest(&Sha256::digest(body))
+    }
+
+    /// Whether `If-None-Match` names this version, in either encoding.
+    fn matched_by(&self, req: &Request) -> bool {
+        req.headers()
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|tags| tags.split(','))
+            .map(|tag| tag.trim().trim_start_matches("W/"))
+            .any(|tag| tag == self.identity || tag == self.gzip || tag == "*")
+    }
+}
+
+/// Whether the client takes gzip (`Accept-Encoding`, honouring `q=0`).
+fn accepts_gzip(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|codings| codings.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|param| {
+                param
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
+        })
+}
+
+/// The headers every feed answer carries, with the ETag of what is sent.
+fn feed_response(etag: &str, private: bool) -> poem::ResponseBuilder {
+    Response::builder()
+        .header(header::ETAG, etag)
+        .header(
+            header::CACHE_CONTROL,
+            if private {
+                "private, no-cache"
+            } else {
+                "public, no-cache"
+            },
+        )
+        .header(header::VARY, "Accept-Encoding")
+}
+
+fn not_modified(req: &Request, etags: &Etags, private: bool) -> Response {
+    let etag = if accepts_gzip(req) {
+        &etags.gzip
     } else {
-        "public, no-cache"
+        &etags.identity
     };
-    let not_modified = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == etag || t == "*")
-        });
-    let builder = Response::builder()
-        .header(header::ETAG, etag.as_str())
-        .header(header::CACHE_CONTROL, cache);
-    if not_modified {
-        builder.status(StatusCode::NOT_MODIFIED).finish()
+    feed_response(etag, private).status(StatusCode::NOT_MODIFIED).finish()
+}
+
+/// Answers with a body in the encoding the client takes.
+fn calendar_response(etags: &Etags, body: bytes::Bytes, gzipped: bool, private: bool) -> Response {
+    let etag = if gzipped { &etags.gzip } else { &etags.identity };
+    let builder = feed_response(etag, private).content_type("text/calendar; charset=utf-8");
+    if gzipped {
+        builder.header(header::CONTENT_ENCODING, "gzip").body(body)
     } else {
-        builder.content_type("text/calendar; charset=utf-8").body(body)
+        builder.body(body)
+    }
+}
+
+/// A public feed: its version first (304 when the client has it), then the
+/// kept render or a new one.
+async fn public_response(req: &Request, state: &AppState, key: &str, name: &str, selection: FeedSelection) -> Response {
+    let result: Result<Response> = async {
+        let version = selection.version(&state.db).await?;
+        let etags = Etags::of_version(key, &version);
+        if etags.matched_by(req) {
+            return Ok(not_modified(req, &etags, false));
+        }
+        let expected = usize::try_from(version.events).unwrap_or_default();
+        let rendered = state
+            .feed_cache
+            .get_or_render(
+                key,
+                version,
+                render_selection(&state.db, &selection, name, &state.urls, expected),
+            )
+            .await?;
+        Ok(if accepts_gzip(req) {
+            calendar_response(&etags, rendered.gzip().await?, true, false)
+        } else {
+            calendar_response(&etags, rendered.body.clone(), false, false)
+        })
+    }
+    .await;
+    result.unwrap_or_else(internal)
+}
+
+/// A feed rendered for this request only; its ETag hashes the body.
+async fn rendered_response(req: &Request, body: String, private: bool) -> Result<Response> {
+    let etags = Etags::of_body(body.as_bytes());
+    if etags.matched_by(req) {
+        return Ok(not_modified(req, &etags, private));
+    }
+    if accepts_gzip(req) {
+        // Not kept, so compressed quickly rather than small.
+        let gzipped =
+            tokio::task::spawn_blocking(move || feed_cache::gzip(body.as_bytes(), flate2::Compression::fast()))
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("gzip task failed: {e}")))??;
+        Ok(calendar_response(&etags, gzipped, true, private))
+    } else {
+        Ok(calendar_response(&etags, body.into(), false, private))
     }
 }
 
@@ -205,10 +390,9 @@ pub async fn public_calendar(req: &Request, Data(state): Data<&AppState>) -> Res
             _ => {}
         }
     }
-    match feeds::public_feed(&state.db, &filter, since(state)).await {
-        Ok(events) => respond(req, render("muster events", &events, &state.urls), false),
-        Err(err) => internal(err),
-    }
+    let key = format!("calendar {}", filter.cache_key());
+    let selection = feeds::public_feed(&filter, since(state));
+    public_response(req, state, &key, "muster events", selection).await
 }
 
 /// `GET /groups/{slug}/calendar.ics`: a group's public events.
@@ -223,10 +407,9 @@ pub async fn group_calendar(req: &Request, Path(slug): Path<String>, Data(state)
         group_slugs: vec![group.slug.clone()],
         ..FeedFilter::default()
     };
-    match feeds::public_feed(&state.db, &filter, since(state)).await {
-        Ok(events) => respond(req, render(&group.name, &events, &state.urls), false),
-        Err(err) => internal(err),
-    }
+    let key = format!("group {}", group.id);
+    let selection = feeds::public_feed(&filter, since(state));
+    public_response(req, state, &key, &group.name, selection).await
 }
 
 /// `GET /feeds/{token}/calendar.ics`: a person's private calendar.
@@ -242,13 +425,16 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
             .content_type("text/plain; charset=utf-8")
             .body("too many fetches of this feed; try again later");
     }
-    let owner = match feeds::resolve_token(&state.db, &token, Utc::now()).await {
-        Ok(owner) => owner,
-        Err(Error::NotFound) => return not_found(),
-        Err(err) => return internal(err),
-    };
-    match feeds::private_feed(&state.db, &owner, since(state)).await {
-        Ok(events) => respond(req, render("My muster calendar", &events, &state.urls), true),
+    let result: Result<Response> = async {
+        let owner = feeds::resolve_token(&state.db, &token, Utc::now()).await?;
+        let selection = feeds::private_feed(&owner, since(state))?;
+        let body = render_selection(&state.db, &selection, "My muster calendar", &state.urls, 0).await?;
+        rendered_response(req, body, true).await
+    }
+    .await;
+    match result {
+        Ok(response) => response,
+        Err(Error::NotFound) => not_found(),
         Err(err) => internal(err),
     }
 }
@@ -259,15 +445,18 @@ pub async fn event_file(req: &Request, Path(file): Path<String>, Data(state): Da
     let Some(id) = file.strip_suffix(".ics").and_then(|id| Uuid::parse_str(id).ok()) else {
         return not_found();
     };
-    match crate::domain::events::get_visible(&state.db, &crate::auth::Viewer::Anonymous, id).await {
-        Ok(event) => {
-            let group = match event.group_id {
-                Some(group_id) => groups::find_by_id(&state.db, group_id).await.ok().flatten(),
-                None => None,
-            };
-            let name = event.title.clone();
-            respond(req, render(&name, &vec![(event, group)], &state.urls), false)
-        }
+    let result: Result<Response> = async {
+        let event = crate::domain::events::get_visible(&state.db, &crate::auth::Viewer::Anonymous, id).await?;
+        let group = match event.group_id {
+            Some(group_id) => groups::find_by_id(&state.db, group_id).await?,
+            None => None,
+        };
+        let name = event.title.clone();
+        rendered_response(req, render(&name, &vec![(event, group)], &state.urls), false).await
+    }
+    .await;
+    match result {
+        Ok(response) => response,
         Err(Error::NotFound) => not_found(),
         Err(err) => internal(err),
     }

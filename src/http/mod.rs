@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the middleware every request passes.
 
 mod access_log;
+pub mod feed_cache;
 pub mod feeds;
 mod graphql;
 mod health;

@@ -19,7 +19,7 @@ use super::catalogue::{
     AWAY, COORDINATORS, EVENTS, GROUPS, GroupSpec, Place, REQUESTS, RequestSpec, Requester, SUPPORTERS, TOPICS,
     TRAINERS, TopicSpec,
 };
-use super::random::{NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
+use super::random::{Ids, NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
 
 /// Every row of the demo network, in the order they are written.
 #[derive(Default)]
@@ -65,6 +65,7 @@ struct TopicInfo {
 struct Builder {
     cal: Calendar,
     rng: SplitMix64,
+    ids: Ids,
     names: NamePool,
     plan: Plan,
     coordinators: Vec<Uuid>,
@@ -78,9 +79,15 @@ struct Builder {
 /// random UUIDs; fails only if the tables in [`catalogue`](super::catalogue)
 /// contradict themselves.
 pub(super) fn build(now: DateTime<Utc>) -> anyhow::Result<Plan> {
+    build_with_ids(now, Ids::Random)
+}
+
+/// [`build`], with the row ids taken from `ids`.
+pub(super) fn build_with_ids(now: DateTime<Utc>, ids: Ids) -> anyhow::Result<Plan> {
     let mut builder = Builder {
         cal: Calendar::new(now),
         rng: SplitMix64::new(SEED),
+        ids,
         names: NamePool::default(),
         plan: Plan::default(),
         coordinators: Vec::new(),
@@ -104,7 +111,7 @@ impl Builder {
         let (first, last) = self.names.draw(&mut self.rng);
         let name = format!("{first} {last}");
         let email = format!("{first}.{last}@example.org").to_lowercase();
-        let id = Uuid::new_v4();
+        let id = self.ids.next();
         self.plan.users.push(user::Model {
             id,
             email: Some(email.clone()),
@@ -155,7 +162,7 @@ impl Builder {
 
     fn add_topics(&mut self) {
         for (k, spec) in TOPICS.iter().enumerate() {
-            let id = Uuid::new_v4();
+            let id = self.ids.next();
             let created_at = self.cal.at(-800 + 10 * k as i64, 11, 0);
             self.plan.topics.push(topic::Model {
                 id,
@@ -177,7 +184,7 @@ impl Builder {
         for (k, spec) in GROUPS.iter().enumerate() {
             let age_days = 500 + 23 * k as i64;
             let created_at = self.cal.at(-age_days, 19, 30);
-            let id = Uuid::new_v4();
+            let id = self.ids.next();
             self.plan.groups.push(group::Model {
                 id,
                 slug: spec.slug.into(),
@@ -234,7 +241,7 @@ impl Builder {
             (MembershipStatus::Pending, None)
         };
         self.plan.memberships.push(membership::Model {
-            id: Uuid::new_v4(),
+            id: self.ids.next(),
             user_id: person.id,
             group_id,
             role,
@@ -272,7 +279,7 @@ impl Builder {
         for &(trainer, first_day, days, note) in AWAY {
             let starts_at = self.cal.at(first_day, 0, 0);
             self.plan.unavailability.push(trainer_unavailability::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 trainer_id: self.trainer(trainer)?,
                 starts_at,
                 ends_at: self.cal.at(first_day + days, 0, 0),
@@ -315,7 +322,7 @@ impl Builder {
         for (k, user_id) in pool.into_iter().take(count).enumerate() {
             let at = event.created_at + TimeDelta::minutes(span * (k as i64 + 1) / (count as i64 + 1));
             self.plan.rsvps.push(rsvp::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 event_id: event.id,
                 user_id,
                 status: if k < capacity {
@@ -358,7 +365,7 @@ impl Builder {
             };
             let (venue, address, online_url) = self.place(group, spec.place);
             let event = event::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 title: spec.title.into(),
                 description: spec.description.into(),
                 starts_at,
@@ -424,7 +431,7 @@ impl Builder {
                 let starts_at = uk_time(date, hour, minute);
                 let created_at = self.cal.listed(starts_at);
                 let event = event::Model {
-                    id: Uuid::new_v4(),
+                    id: self.ids.next(),
                     title: "Monthly organising meeting".into(),
                     description: "Members' meeting: news from the network, a casework round-up \
                                   (no names), and planning for the weeks ahead. Ask an organiser \
@@ -472,7 +479,7 @@ impl Builder {
         use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
 
         let cal = self.cal;
-        let id = Uuid::new_v4();
+        let id = self.ids.next();
         let topic = *self.topic(spec.topic)?;
         let coordinator = self.coordinators[k % self.coordinators.len()];
         let submitted_at = cal.at(spec.submitted_day, 9 + (k % 9) as u32, 5 * (k % 12) as u32);
@@ -480,7 +487,7 @@ impl Builder {
 
         for &(first_day, days) in spec.windows {
             self.plan.windows.push(request_window::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 request_id: id,
                 starts_at: cal.at(first_day, 9, 0),
                 ends_at: cal.at(first_day + days - 1, 21, 30),
@@ -489,8 +496,10 @@ impl Builder {
 
         // The history step by step, with the assignment and event it implies:
         // assigned a day after submission, answered a day after that.
+        // Ids are given once the history is complete (the closure cannot
+        // borrow the builder).
         let transition = |from_state, to_state, actor: Uuid, note: &str, created_at| request_transition::Model {
-            id: Uuid::new_v4(),
+            id: Uuid::nil(),
             request_id: id,
             from_state,
             to_state,
@@ -537,7 +546,7 @@ impl Builder {
                 AssignmentStatus::Accepted
             };
             self.plan.assignments.push(assignment::Model {
-                id: Uuid::new_v4(),
+                id: self.ids.next(),
                 request_id: id,
                 trainer_id,
                 status,
@@ -617,6 +626,9 @@ impl Builder {
             created_at: submitted_at,
             updated_at: last_at,
         });
+        for step in &mut history {
+            step.id = self.ids.next();
+        }
         self.plan.transitions.extend(history);
         Ok(())
     }
@@ -687,7 +699,7 @@ impl Builder {
         };
         let cancelled = booking.cancelled_at.is_some();
         let event = event::Model {
-            id: Uuid::new_v4(),
+            id: self.ids.next(),
             title,
             description: format!("{} Arranged through the network's requests.", topic.spec.description),
             starts_at: booking.starts_at,
@@ -747,65 +759,12 @@ struct Booking {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{HashMap, HashSet};
+    use anyhow::Context;
+    use chrono::TimeDelta;
 
-    use anyhow::{Context, ensure};
-    use chrono::{DateTime, Datelike, TimeDelta, Utc};
-    use entity::{AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus};
-    use entity::{RequestKind, RequestState, RsvpStatus, UserRole};
-    use sea_orm::Iterable;
-    use uuid::Uuid;
-
-    use super::{Plan, build};
+    use super::build;
     use crate::seed::calendar::instant;
-
-    /// Everything about a plan except its random UUIDs.
-    fn fingerprint(plan: &Plan) -> Vec<String> {
-        let mut lines = Vec::new();
-        lines.extend(
-            plan.users
-                .iter()
-                .map(|u| format!("{:?} {:?} {}", u.email, u.role, u.created_at)),
-        );
-        lines.extend(
-            plan.groups
-                .iter()
-                .map(|g| format!("{} {} {}", g.slug, g.region, g.created_at)),
-        );
-        lines.extend(
-            plan.memberships
-                .iter()
-                .map(|m| format!("{:?} {:?} {}", m.role, m.status, m.created_at)),
-        );
-        lines.extend(
-            plan.unavailability
-                .iter()
-                .map(|u| format!("{} {}", u.starts_at, u.ends_at)),
-        );
-        lines.extend(plan.events.iter().map(|e| {
-            format!(
-                "{} {} {:?} {:?} {} {:?}",
-                e.title, e.starts_at, e.status, e.venue, e.sequence, e.online_url
-            )
-        }));
-        lines.extend(plan.rsvps.iter().map(|r| format!("{:?} {}", r.status, r.created_at)));
-        lines.extend(
-            plan.requests
-                .iter()
-                .map(|r| format!("{} {:?} {} {:?}", r.reference, r.state, r.version, r.contact_name)),
-        );
-        lines.extend(
-            plan.transitions
-                .iter()
-                .map(|t| format!("{:?} {:?} {}", t.from_state, t.to_state, t.created_at)),
-        );
-        lines.extend(
-            plan.assignments
-                .iter()
-                .map(|a| format!("{:?} {} {}", a.status, a.starts_at, a.ends_at)),
-        );
-        lines
-    }
+    use crate::seed::checks::{Shape, check, fingerprint};
 
     #[test]
     fn two_builds_give_the_same_network() -> anyhow::Result<()> {
@@ -822,284 +781,8 @@ mod tests {
         for step in 0..40 {
             // Every 19 days and 5 hours: all seasons, weekdays and hours.
             let now = start + TimeDelta::hours(step * (19 * 24 + 5));
-            check(&build(now)?, now).with_context(|| format!("now = {now}"))?;
+            check(&build(now)?, now, &Shape::DEMO).with_context(|| format!("now = {now}"))?;
         }
-        Ok(())
-    }
-
-    fn check(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
-        check_people(plan)?;
-        check_events(plan, now)?;
-        check_requests(plan, now)?;
-        check_trainers(plan)
-    }
-
-    fn check_people(plan: &Plan) -> anyhow::Result<()> {
-        ensure!(plan.groups.len() == 16 && plan.topics.len() == 8 && plan.trainer_profiles.len() >= 8);
-        let regions: HashSet<_> = plan.groups.iter().map(|g| g.region.as_str()).collect();
-        ensure!(regions.contains("Scotland") && regions.contains("Wales") && regions.len() >= 10);
-        let emails: HashSet<_> = plan.users.iter().filter_map(|u| u.email.as_deref()).collect();
-        ensure!(emails.len() == plan.users.len(), "emails are unique");
-        ensure!(
-            emails
-                .iter()
-                .all(|e| e.ends_with("@example.org") && *e == e.to_lowercase())
-        );
-        ensure!(
-            plan.users
-                .iter()
-                .all(|u| u.password_hash.is_none() && u.display_name.is_some())
-        );
-        let names: HashSet<_> = plan.users.iter().filter_map(|u| u.display_name.as_deref()).collect();
-        ensure!(names.len() == plan.users.len(), "names are unique");
-        let roles = |role| plan.users.iter().filter(|u| u.role == role).count();
-        ensure!(roles(UserRole::Admin) == 1 && roles(UserRole::Coordinator) >= 2);
-        for group in &plan.groups {
-            let contact = group.contact_email.as_deref().unwrap_or_default();
-            ensure!(contact == format!("{}@groups.example.org", group.slug));
-            ensure!(plan.memberships.iter().any(|m| m.group_id == group.id
-                && m.role == MembershipRole::Organiser
-                && m.status == MembershipStatus::Active));
-        }
-        ensure!(plan.memberships.iter().any(|m| m.status == MembershipStatus::Pending));
-        for m in &plan.memberships {
-            ensure!((m.status == MembershipStatus::Active) == m.approved_at.is_some());
-        }
-        let pairs: HashSet<_> = plan.memberships.iter().map(|m| (m.user_id, m.group_id)).collect();
-        ensure!(pairs.len() == plan.memberships.len());
-        Ok(())
-    }
-
-    fn check_events(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let kinds: HashSet<_> = plan.events.iter().map(|e| e.kind).collect();
-        ensure!(
-            EventKind::iter().all(|k| kinds.contains(&k)),
-            "every event kind is used"
-        );
-        ensure!(plan.events.iter().any(|e| e.visibility == EventVisibility::Public));
-        ensure!(plan.events.iter().any(|e| e.starts_at < now) && plan.events.iter().any(|e| e.starts_at > now));
-        ensure!(
-            plan.events
-                .iter()
-                .filter(|e| e.status == EventStatus::Cancelled)
-                .count()
-                >= 3
-        );
-        let members: HashMap<Uuid, HashSet<Uuid>> = plan
-            .groups
-            .iter()
-            .map(|g| {
-                let active = plan
-                    .memberships
-                    .iter()
-                    .filter(|m| m.group_id == g.id && m.status == MembershipStatus::Active);
-                (g.id, active.map(|m| m.user_id).collect())
-            })
-            .collect();
-        let mut seen = HashSet::new();
-        for e in &plan.events {
-            ensure!(e.starts_at < e.ends_at && e.timezone == "Europe/London", "{}", e.title);
-            ensure!(e.starts_at > now - TimeDelta::days(100) && e.starts_at < now + TimeDelta::days(125));
-            ensure!(e.created_at <= e.updated_at && e.updated_at <= now && e.created_at < e.starts_at);
-            ensure!(
-                (e.status == EventStatus::Cancelled) == e.cancelled_at.is_some(),
-                "{}",
-                e.title
-            );
-            ensure!(e.cancelled_at.is_none() || e.sequence >= 1, "{}", e.title);
-            ensure!(e.venue.is_some() || e.online_url.is_some(), "{}", e.title);
-            ensure!(
-                e.online_url
-                    .as_deref()
-                    .is_none_or(|u| u.starts_with("https://meet.example.org/"))
-            );
-            ensure!(
-                e.visibility == EventVisibility::Public || e.group_id.is_some(),
-                "{}",
-                e.title
-            );
-            let rsvps: Vec<_> = plan.rsvps.iter().filter(|r| r.event_id == e.id).collect();
-            let going = rsvps.iter().filter(|r| r.status == RsvpStatus::Going).count();
-            let capacity = e.capacity.map_or(usize::MAX, |c| c as usize);
-            ensure!(going <= capacity, "{}: {going} going", e.title);
-            ensure!(
-                going == rsvps.len() || going == capacity,
-                "{}: waitlist with free places",
-                e.title
-            );
-            for r in &rsvps {
-                ensure!(seen.insert((r.event_id, r.user_id)), "one RSVP per person and event");
-                ensure!(r.created_at >= e.created_at && r.created_at <= now);
-                if e.visibility == EventVisibility::Members {
-                    let group = e.group_id.and_then(|g| members.get(&g)).context("group")?;
-                    ensure!(group.contains(&r.user_id), "{}: RSVP from a non-member", e.title);
-                }
-            }
-        }
-        ensure!(plan.rsvps.iter().any(|r| r.status == RsvpStatus::Waitlisted));
-        Ok(())
-    }
-
-    fn check_requests(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
-        use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
-
-        let states: HashSet<_> = plan.requests.iter().map(|r| r.state).collect();
-        ensure!(
-            RequestState::iter().all(|s| states.contains(&s)),
-            "every request state is used"
-        );
-        ensure!(plan.requests.iter().any(|r| r.group_id.is_some()));
-        ensure!(plan.requests.iter().any(|r| r.organisation_name.is_some()));
-        let references: HashSet<_> = plan.requests.iter().map(|r| r.reference.as_str()).collect();
-        ensure!(references.len() == plan.requests.len());
-        let covers: HashSet<_> = plan.trainer_topics.iter().map(|t| (t.trainer_id, t.topic_id)).collect();
-        for r in &plan.requests {
-            let what = &r.reference;
-            match (r.group_id, &r.organisation_name) {
-                (Some(group), None) => ensure!(plan.memberships.iter().any(|m| m.group_id == group
-                    && Some(m.user_id) == r.submitted_by
-                    && m.role == MembershipRole::Organiser)),
-                (None, Some(_)) => {
-                    ensure!(r.contact_name.is_some(), "{what}");
-                    ensure!(
-                        r.contact_email.as_deref().is_some_and(|e| e.ends_with("@example.org")),
-                        "{what}"
-                    );
-                }
-                _ => anyhow::bail!("{what}: a group or an organisation, not both"),
-            }
-            let windows: Vec<_> = plan.windows.iter().filter(|w| w.request_id == r.id).collect();
-            ensure!((1..=3).contains(&windows.len()), "{what}");
-            ensure!(
-                windows
-                    .iter()
-                    .all(|w| w.starts_at < w.ends_at && w.starts_at > r.created_at),
-                "{what}"
-            );
-
-            let history: Vec<_> = plan.transitions.iter().filter(|t| t.request_id == r.id).collect();
-            ensure!(r.version as usize == history.len(), "{what}: version");
-            let mut previous = None;
-            let mut last_at = r.created_at - TimeDelta::seconds(1);
-            for t in &history {
-                ensure!(
-                    t.from_state == previous && t.created_at > last_at && t.created_at <= now,
-                    "{what}"
-                );
-                ensure!(t.actor_id.is_some(), "{what}");
-                previous = Some(t.to_state);
-                last_at = t.created_at;
-            }
-            ensure!(
-                history
-                    .first()
-                    .is_some_and(|t| t.to_state == Submitted && t.created_at == r.created_at)
-            );
-            ensure!(previous == Some(r.state) && r.updated_at == last_at, "{what}: history");
-            let ended = matches!(r.state, Delivered | Declined | Withdrawn | Cancelled);
-            ensure!(r.ended_at == ended.then_some(last_at), "{what}: ended_at");
-            ensure!(
-                (r.state == Declined) == r.decline_reason.is_some(),
-                "{what}: decline reason"
-            );
-
-            let assignments: Vec<_> = plan.assignments.iter().filter(|a| a.request_id == r.id).collect();
-            let events: Vec<_> = plan.events.iter().filter(|e| e.request_id == Some(r.id)).collect();
-            let expected = match r.state {
-                Assigned => Some(AssignmentStatus::Proposed),
-                Confirmed | Delivered | Cancelled => Some(AssignmentStatus::Accepted),
-                Submitted | Declined | Withdrawn => None,
-            };
-            if let Some(status) = expected {
-                ensure!(
-                    assignments.len() == 1 && assignments[0].status == status,
-                    "{what}: assignment"
-                );
-            } else {
-                ensure!(
-                    assignments.iter().all(|a| a.status == AssignmentStatus::Declined),
-                    "{what}"
-                );
-            }
-            for a in &assignments {
-                ensure!(
-                    covers.contains(&(a.trainer_id, r.topic_id)),
-                    "{what}: trainer covers the topic"
-                );
-                ensure!(
-                    windows
-                        .iter()
-                        .any(|w| w.starts_at <= a.starts_at && a.ends_at <= w.ends_at),
-                    "{what}"
-                );
-                ensure!(a.created_at > r.created_at && a.responded_at.is_none_or(|t| t > a.created_at));
-            }
-            if expected == Some(AssignmentStatus::Accepted) {
-                let (a, e) = (assignments[0], events.first().context("accepted without an event")?);
-                ensure!(
-                    events.len() == 1 && e.starts_at == a.starts_at && e.ends_at == a.ends_at,
-                    "{what}"
-                );
-                let kind = if r.kind == RequestKind::Speaker {
-                    EventKind::Talk
-                } else {
-                    EventKind::Workshop
-                };
-                ensure!(
-                    e.kind == kind && e.topic_id == Some(r.topic_id) && e.group_id == r.group_id,
-                    "{what}"
-                );
-                ensure!(
-                    (r.state == Cancelled) == (e.status == EventStatus::Cancelled),
-                    "{what}: event status"
-                );
-                match r.state {
-                    Confirmed => ensure!(e.starts_at > now, "{what}: confirmed in the future"),
-                    Delivered => ensure!(e.ends_at < last_at, "{what}: delivered after the event"),
-                    _ => ensure!(e.sequence >= 1 && e.cancelled_at == r.ended_at, "{what}"),
-                }
-            } else {
-                ensure!(events.is_empty(), "{what}: no event before acceptance");
-            }
-        }
-        Ok(())
-    }
-
-    fn check_trainers(plan: &Plan) -> anyhow::Result<()> {
-        for t in &plan.topics {
-            ensure!(
-                plan.trainer_topics.iter().any(|c| c.topic_id == t.id),
-                "{} has a trainer",
-                t.slug
-            );
-        }
-        for p in &plan.trainer_profiles {
-            ensure!((2..=6).contains(&p.monthly_cap));
-            ensure!(plan.trainer_regions.iter().any(|r| r.trainer_id == p.id));
-            let busy: Vec<_> = plan
-                .assignments
-                .iter()
-                .filter(|a| a.trainer_id == p.id && a.status != AssignmentStatus::Declined)
-                .collect();
-            for (i, a) in busy.iter().enumerate() {
-                for b in &busy[i + 1..] {
-                    ensure!(
-                        a.ends_at <= b.starts_at || b.ends_at <= a.starts_at,
-                        "double-booked trainer"
-                    );
-                }
-                for u in plan.unavailability.iter().filter(|u| u.trainer_id == p.id) {
-                    ensure!(
-                        a.ends_at <= u.starts_at || u.ends_at <= a.starts_at,
-                        "booked while away"
-                    );
-                }
-                let month = |x: &entity::assignment::Model| (x.starts_at.year(), x.starts_at.month());
-                let in_month = busy.iter().filter(|b| month(b) == month(a)).count();
-                ensure!(in_month <= p.monthly_cap as usize, "over the monthly cap");
-            }
-        }
-        ensure!(plan.unavailability.iter().all(|u| u.starts_at < u.ends_at));
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! `muster seed-demo`: a realistic demo network, written in one transaction.
+//! `muster seed-demo [--scale N]`: a realistic demo network, written in one
+//! transaction; with `--scale`, grown to exactly N events for benchmarks.
 //!
 //! This module owns the demo data set: 16 local groups across England,
 //! Scotland and Wales, the campaign's topic catalogue, an admin, coordinators,
@@ -10,7 +11,8 @@
 //! - **Deterministic.** Every choice comes from the tables in `catalogue` or
 //!   from a small seeded PRNG (`random`: splitmix64, no `rand`), and every
 //!   time is relative to `now`, so two runs on the same day give the same
-//!   network; only the UUIDs differ.
+//!   network; only the UUIDs differ (a scaled network seeds those too, so
+//!   two runs compare row for row).
 //! - **Planned, then written.** `build::build` makes every row in memory
 //!   without a database (so its tests can check the plan's consistency), then
 //!   [`seed_demo`] writes it in one transaction: a failure leaves nothing.
@@ -25,21 +27,26 @@
 //!
 //! Layout: this file holds the public API, the check against what the
 //! database already holds and the transactional write; `catalogue` the fixed
-//! tables; `build` the pure in-memory builder; `calendar` the UK times and
-//! days relative to `now`; `random` the PRNG, request references and names.
+//! tables and word lists; `build` the pure in-memory builder; `scale` what
+//! grows its plan to N events; `checks` (tests only) the consistency every
+//! plan is held to; `calendar` the UK times and days relative to `now`;
+//! `random` the PRNG, row ids, request references and names.
 
 mod build;
 mod calendar;
 mod catalogue;
+#[cfg(test)]
+mod checks;
 mod random;
+mod scale;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use entity::{group, topic, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, Statement, TransactionTrait,
 };
 
 use self::build::{Plan, build};
@@ -82,6 +89,29 @@ impl fmt::Display for SeedSummary {
 /// demo's, or topics or accounts that would collide with it.
 pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<SeedOutcome, Error> {
     let plan = build(now).map_err(Error::Internal)?;
+    write_once(db, plan).await
+}
+
+/// Writes the demo network grown to exactly `events` events over a year
+/// back and a year ahead of `now` (more groups, members, trainers and
+/// requests to match), or does nothing if a demo network is already there.
+/// The same `events` on the same day gives the same rows, ids included.
+///
+/// Refused with `BAD_USER_INPUT` for fewer events than the plain demo holds
+/// (about 120, depending on the date) or more than a million, and with
+/// `CONFLICT` as [`seed_demo`] is.
+pub async fn seed_demo_scaled(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    events: usize,
+) -> Result<SeedOutcome, Error> {
+    let plan = scale::build(now, events)?;
+    write_once(db, plan).await
+}
+
+/// Writes a plan in one transaction, unless the demo is already there or
+/// the database holds something it would clash with.
+async fn write_once(db: &DatabaseConnection, plan: Plan) -> Result<SeedOutcome, Error> {
     let txn = db.begin().await?;
     let marker = group::Entity::find()
         .filter(group::Column::Slug.eq(GROUPS[0].slug))
@@ -96,9 +126,44 @@ pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Se
         return Err(Error::Conflict(reason.into()));
     }
     let summary = plan.summary();
+    let cache = LargeCache::open(&txn).await?;
     plan.write(&txn).await?;
+    cache.close(&txn).await?;
     txn.commit().await?;
     Ok(SeedOutcome::Seeded(summary))
+}
+
+/// SQLite's page cache, grown for a large write. The default (2 MiB) is
+/// soon full of dirty pages, which SQLite then spills to the log page by
+/// page: a scaled network of 100,000 events took half as long again.
+/// Memory is taken only as pages are used; the connection's own size is
+/// restored before the commit (that keeps dirty pages, it drops clean ones).
+struct LargeCache(Option<i64>);
+
+impl LargeCache {
+    const KIB: i64 = 256 * 1024;
+
+    async fn open(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        if db.get_database_backend() != DbBackend::Sqlite {
+            return Ok(Self(None));
+        }
+        let statement = Statement::from_string(DbBackend::Sqlite, "PRAGMA cache_size");
+        let size = match db.query_one_raw(statement).await? {
+            Some(row) => row.try_get::<i64>("", "cache_size")?,
+            None => return Ok(Self(None)),
+        };
+        // A negative size is in KiB; PRAGMA takes no bound parameters.
+        db.execute_unprepared(&format!("PRAGMA cache_size = -{}", Self::KIB))
+            .await?;
+        Ok(Self(Some(size)))
+    }
+
+    async fn close(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        if let Some(size) = self.0 {
+            db.execute_unprepared(&format!("PRAGMA cache_size = {size}")).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Why the demo cannot be written beside what the database already holds.
@@ -118,16 +183,20 @@ async fn clash(db: &impl ConnectionTrait, plan: &Plan) -> Result<Option<&'static
     {
         return Ok(Some("the topic catalogue already holds topics with the demo's slugs"));
     }
-    let emails = plan.users.iter().filter_map(|u| u.email.clone());
-    if user::Entity::find()
-        .filter(user::Column::Email.is_in(emails))
-        .count(db)
-        .await?
-        > 0
-    {
-        return Ok(Some(
-            "the database already holds accounts with the demo's email addresses",
-        ));
+    // In batches: a scaled network has more addresses than a statement may
+    // carry parameters.
+    let emails: Vec<&str> = plan.users.iter().filter_map(|u| u.email.as_deref()).collect();
+    for batch in emails.chunks(1000) {
+        if user::Entity::find()
+            .filter(user::Column::Email.is_in(batch.iter().copied()))
+            .count(db)
+            .await?
+            > 0
+        {
+            return Ok(Some(
+                "the database already holds accounts with the demo's email addresses",
+            ));
+        }
     }
     Ok(None)
 }
@@ -190,5 +259,6 @@ mod tests {
     fn seed_demo_is_send(db: &DatabaseConnection) {
         fn send<T: Send>(_: &T) {}
         send(&super::seed_demo(db, Utc::now()));
+        send(&super::seed_demo_scaled(db, Utc::now(), 2_000));
     }
 }

@@ -1,6 +1,9 @@
-//! Deterministic generators: the seeded PRNG, request references and names.
+//! Deterministic generators: the seeded PRNG, row ids, request references
+//! and names.
 
 use std::collections::HashSet;
+
+use uuid::Uuid;
 
 use super::catalogue::{FIRST_NAMES, SURNAMES};
 
@@ -9,6 +12,8 @@ pub(super) const SEED: u64 = 0x4d55_5354_4552_2d31;
 /// References come from their own stream, so editing other tables does not
 /// renumber them.
 pub(super) const REFERENCE_STREAM: u64 = 0x5245_4645_5245_4e43;
+/// Seeded row ids come from their own stream too ("IDSTREAM").
+pub(super) const ID_STREAM: u64 = 0x4944_5354_5245_414d;
 
 /// splitmix64: tiny, fast and good enough to make demo choices repeatable.
 pub(super) struct SplitMix64(u64);
@@ -18,7 +23,7 @@ impl SplitMix64 {
         Self(seed)
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(super) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -43,6 +48,35 @@ impl SplitMix64 {
     pub(super) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// Where row ids come from: random (the plain demo, as any other rows), or a
+/// seeded stream, so that two scaled networks compare row for row.
+pub(super) enum Ids {
+    Random,
+    Seeded(SplitMix64),
+}
+
+impl Ids {
+    /// Ids from the seeded stream numbered `stream`.
+    pub(super) fn seeded(stream: u64) -> Self {
+        Self::Seeded(SplitMix64::new(
+            SEED ^ ID_STREAM ^ stream.wrapping_mul(0xd1b5_4a32_d192_ed03),
+        ))
+    }
+
+    /// A version 4 UUID: from the operating system, or from the stream.
+    pub(super) fn next(&mut self) -> Uuid {
+        match self {
+            Self::Random => Uuid::new_v4(),
+            Self::Seeded(rng) => {
+                let mut bytes = [0; 16];
+                bytes[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+                bytes[8..].copy_from_slice(&rng.next_u64().to_le_bytes());
+                uuid::Builder::from_random_bytes(bytes).into_uuid()
+            }
         }
     }
 }
