@@ -124,11 +124,9 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo network with about `events` events.
+/// The demo network grown to `events` events.
 async fn seed(db: &DatabaseConnection, now: DateTime<Utc>, events: usize) -> anyhow::Result<()> {
-    // The plain demo (about 150 events) until the scaled generator lands.
-    let _ = events;
-    muster::seed::seed_demo(db, now).await?;
+    muster::seed::seed_demo_scaled(db, now, events).await?;
     Ok(())
 }
 
