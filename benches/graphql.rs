@@ -95,6 +95,9 @@ const SMOKE_TRAINERS: usize = 12;
 
 fn main() -> anyhow::Result<()> {
     let settings = Settings::from_args();
+    if !settings.selected("graphql_bench_smoke") {
+        return Ok(());
+    }
     // As the server runs on the 2-core machine the targets speak of.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -121,11 +124,9 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo network with about `events` events.
+/// The demo network grown to `events` events.
 async fn seed(db: &DatabaseConnection, now: DateTime<Utc>, events: usize) -> anyhow::Result<()> {
-    // The plain demo (about 150 events) until the scaled generator lands.
-    let _ = events;
-    muster::seed::seed_demo(db, now).await?;
+    muster::seed::seed_demo_scaled(db, now, events).await?;
     Ok(())
 }
 

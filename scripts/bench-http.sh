@@ -20,7 +20,8 @@
 #
 # Options: --duration SECS, --events N (main network, default 2000),
 # --big-events N (the memory step, default 100000; 0 skips it),
-# --connections N (8), --threads N (2). Needs root only to install wrk.
+# --connections N (8), --threads N (2). Needs root only to install wrk (and
+# curl or jq if missing) with apt-get.
 # Loopback only; servers and the temp dir are removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,13 +49,15 @@ done
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'bench-http: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v wrk >/dev/null || ! command -v curl >/dev/null; then
-    log "installing wrk and curl from Debian's packages"
+MISSING=()
+for tool in wrk curl jq; do command -v "$tool" >/dev/null || MISSING+=("$tool"); done
+if [ ${#MISSING[@]} -gt 0 ]; then
+    log "installing ${MISSING[*]} from Debian's packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends wrk curl ca-certificates >/dev/null
+    apt-get install -y -qq --no-install-recommends "${MISSING[@]}" ca-certificates >/dev/null
 fi
-for tool in curl wrk gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
+for tool in wrk curl jq gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 
 if [ "$SMOKE" = 1 ]; then
     PROFILE=debug
@@ -243,6 +246,11 @@ if [ "$(header "$H" content-encoding)" = gzip ]; then
 else
     GZIP_NOTE="no gzip sent"
 fi
+# Each variant has its own ETag, which must give its own 304.
+GZIP_ETAG=$(header "$H" etag)
+[ -n "$GZIP_ETAG" ] || die "/calendar.ics (gzip) sent no ETag"
+STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' -H "If-None-Match: $GZIP_ETAG" "$URL/calendar.ics")
+[ "$STATUS" = 304 ] || die "/calendar.ics (gzip) with If-None-Match answered $STATUS, not 304"
 
 # The ETag of the variant asked for (it may differ between encodings).
 STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$URL/calendar.ics")

@@ -49,6 +49,14 @@ impl Settings {
         }
     }
 
+    /// Whether a smoke run is wanted: `cargo test FILTER` hands its filter
+    /// to every test binary, so the smoke run of bench `name` runs when
+    /// there is no filter or one is part of `name`, as a test's would.
+    pub fn selected(&self, name: &str) -> bool {
+        let mut filters = std::env::args().skip(1).filter(|arg| !arg.starts_with('-')).peekable();
+        self.full || filters.peek().is_none() || filters.any(|filter| name.contains(filter.as_str()))
+    }
+
     /// The full size, or the smoke run's.
     pub fn pick<T>(&self, full: T, smoke: T) -> T {
         if self.full { full } else { smoke }
