@@ -207,7 +207,7 @@ impl FeedSelection {
         type Latest = Option<DateTime<Utc>>;
         let row: Option<(i64, Latest, Latest, Latest)> = event::Entity::find()
             .select_only()
-            .column_as(event::Column::Id.count(), "events")
+            .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "events")
             .column_as(latest_change("events"), "last_event_change")
             .column_as(latest_change("groups"), "last_group_change")
             .column_as(latest_change("topics"), "last_topic_change")
