@@ -239,8 +239,9 @@ curl -sS -D "$H" -o "$WORK/feed.gz" -H 'Accept-Encoding: gzip' "$URL/calendar.ic
 grep -q '^HTTP/1.1 200' "$H" || die "/calendar.ics (gzip): $(head -n 1 "$H")"
 GZIP_BYTES=$(stat -c %s "$WORK/feed.gz")
 if [ "$(header "$H" content-encoding)" = gzip ]; then
-    gzip -dc "$WORK/feed.gz" >"$WORK/feed-unzipped.ics" || die "/calendar.ics (gzip) does not unzip"
-    cmp -s "$WORK/feed.ics" "$WORK/feed-unzipped.ics" || die "/calendar.ics (gzip) unzips to another calendar"
+    # Whole, not piped into head: pipefail would count gzip's SIGPIPE.
+    gzip -dc "$WORK/feed.gz" >"$WORK/feed.unzipped" || die "/calendar.ics (gzip) is not valid gzip"
+    cmp -s "$WORK/feed.unzipped" "$WORK/feed.ics" || die "/calendar.ics (gzip) does not unzip to the same calendar"
     GZIP_NOTE="gzip"
 else
     GZIP_NOTE="no gzip sent"

@@ -158,7 +158,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => seed::seed_demo(&database, Utc::now()).await,
                 Some(events) => seed::seed_demo_scaled(&database, Utc::now(), events).await,
             };
-            match seeded.map_err(|e| anyhow::anyhow!("seed-demo: {e}"))? {
+            // With its cause: a failed seed is for whoever runs it to fix.
+            match seeded.map_err(|e| anyhow::Error::new(e).context("seed-demo"))? {
                 SeedOutcome::AlreadySeeded => println!("the demo network is already in this database; nothing to do"),
                 SeedOutcome::Seeded(summary) => println!(
                     "seeded the demo network: {} groups, {} users ({} trainers), {} topics, {} events, {} requests",

@@ -101,7 +101,7 @@ impl Sizes {
     fn new(events: usize, demo_events: usize) -> Self {
         let extra_groups = events / 1000;
         let groups = GROUPS.len() + extra_groups;
-        let extra = events - demo_events;
+        let extra = events.saturating_sub(demo_events);
         let booked_requests = extra * 8 / 100;
         Self {
             events,

@@ -244,9 +244,11 @@ impl Scaler {
                 let window = self.window(first_day + 7 * j, days);
                 draft.windows.push(window);
             }
+            // Submitted, assigned and accepted (up to 80 hours) before the
+            // slot, and before today.
             let mut submitted_day = first_day - self.rng.between(14, 70);
             if !past {
-                submitted_day = submitted_day.min(-self.rng.between(4, 30));
+                submitted_day = submitted_day.min(-self.rng.between(5, 30));
             }
             let submitted_at = self.day_at(submitted_day..=submitted_day, 8..=20);
             let assigned_at = self.hours_later(submitted_at, 18, 30);

@@ -26,7 +26,10 @@ fn shape(events: usize) -> Shape {
 }
 
 fn scaled(now: DateTime<Utc>, events: usize) -> anyhow::Result<Plan> {
-    build(now, events).map_err(|e| anyhow::anyhow!("{e}"))
+    build(now, events).map_err(|e| match e {
+        crate::error::Error::Internal(cause) => cause,
+        e => anyhow::anyhow!("{e}"),
+    })
 }
 
 fn share(part: usize, whole: usize) -> f64 {
@@ -225,5 +228,20 @@ fn too_few_or_too_many_events_are_refused() -> anyhow::Result<()> {
     }
     let err = build(now, 10).err().context("refused")?;
     assert!(err.to_string().contains(&format!("holds {demo} events")), "{err}");
+    Ok(())
+}
+
+/// The size benchmarks use, held to every check on three days; about ten
+/// seconds (`cargo test --lib seed -- --ignored`).
+#[test]
+#[ignore = "large: run by hand"]
+fn a_hundred_thousand_events_make_a_consistent_network() -> anyhow::Result<()> {
+    let start = instant(2026, 12, 1, 4, 40)?;
+    for days in [0, 100, 200] {
+        let now = start + TimeDelta::days(days);
+        let plan = scaled(now, 100_000)?;
+        ensure!(plan.events.len() == 100_000);
+        check(&plan, now, &shape(100_000)).with_context(|| format!("at {now}"))?;
+    }
     Ok(())
 }
