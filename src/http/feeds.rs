@@ -288,15 +288,33 @@ fn not_modified(req: &Request, etags: &Etags, private: bool) -> Response {
     feed_response(etag, private).status(StatusCode::NOT_MODIFIED).finish()
 }
 
+/// Slices of a kept body that go out one at a time.
+const BODY_CHUNK: usize = 64 * 1024;
+
+/// A shared body as a stream of slices of it (no copy): handed over whole,
+/// the HTTP layer copies it into each connection's write buffer, so eight
+/// clients fetching a 50 MB feed at once would hold eight copies.
+fn shared_body(body: bytes::Bytes) -> poem::Body {
+    if body.len() <= BODY_CHUNK {
+        return body.into();
+    }
+    let slices: Vec<std::io::Result<bytes::Bytes>> = (0..body.len())
+        .step_by(BODY_CHUNK)
+        .map(|start| Ok(body.slice(start..(start + BODY_CHUNK).min(body.len()))))
+        .collect();
+    poem::Body::from_bytes_stream(futures_util::stream::iter(slices))
+}
+
 /// Answers with a body in the encoding the client takes.
 fn calendar_response(etags: &Etags, body: bytes::Bytes, gzipped: bool, private: bool) -> Response {
     let etag = if gzipped { &etags.gzip } else { &etags.identity };
-    let builder = feed_response(etag, private).content_type("text/calendar; charset=utf-8");
+    let mut builder = feed_response(etag, private)
+        .content_type("text/calendar; charset=utf-8")
+        .header(header::CONTENT_LENGTH, body.len());
     if gzipped {
-        builder.header(header::CONTENT_ENCODING, "gzip").body(body)
-    } else {
-        builder.body(body)
+        builder = builder.header(header::CONTENT_ENCODING, "gzip");
     }
+    builder.body(shared_body(body))
 }
 
 /// A public feed: its version first (304 when the client has it), then the
