@@ -358,38 +358,52 @@ echo "muster memory: idle $(mb "$IDLE_RSS") after start, $(mb "$AFTER_RSS") afte
 
 # --- memory while serving one very large feed ----------------------------------
 
+growth() { awk -v p="$1" -v b="$2" -v s="$3" 'BEGIN { printf "%.2f", (p - b) * 1024 / s }'; }
+
 if [ "$BIG_EVENTS" -gt 0 ]; then
     log "seeding $BIG_EVENTS events into a second database"
-    BIG_URL=$(seed "$WORK/big.db" "$BIG_EVENTS")
-    BIG_PORT=$(free_port)
-    start muster-big "$BIG_PORT" /healthz env \
-        MUSTER_DATABASE_URL="$BIG_URL" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$BIG_PORT" \
-        MUSTER_FEED_PAST_DAYS=3650 "$MUSTER" serve
-    BIG_PID=$STARTED_PID
-    BEFORE=$(memory_kb "$BIG_PID" VmRSS)
-    for _ in 1 2 3; do
-        curl -sS -D "$H" -o "$WORK/big.ics" "http://127.0.0.1:$BIG_PORT/calendar.ics"
-        grep -q '^HTTP/1.1 200' "$H" || die "big /calendar.ics: $(head -n 1 "$H")"
-    done
-    BIG_BYTES=$(stat -c %s "$WORK/big.ics")
-    BIG_COUNT=$(grep -c '^BEGIN:VEVENT' "$WORK/big.ics" || true)
-    SEQUENTIAL_PEAK=$(memory_kb "$BIG_PID" VmHWM)
-    # Calendar apps do not take turns: the same feed to 8 at once.
-    CURLS=()
-    for _ in $(seq 8); do
-        curl -sS -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$BIG_PORT/calendar.ics" >>"$WORK/big-statuses" &
-        CURLS+=($!)
-    done
-    for pid in "${CURLS[@]}"; do wait "$pid" || true; done
-    [ "$(grep -vc '^200$' "$WORK/big-statuses" || true)" = 0 ] || die "the big feed answered: $(sort "$WORK/big-statuses" | uniq -c | tr '\n' ' ')"
-    CONCURRENT_PEAK=$(memory_kb "$BIG_PID" VmHWM)
-    stop "$BIG_PID"
-    echo
-    echo "large feed: $BIG_COUNT events, $BIG_BYTES bytes; muster RSS $(mb "$BEFORE") before;" \
-        "peak $(mb "$SEQUENTIAL_PEAK") after 3 fetches in turn, growth $(awk -v p="$SEQUENTIAL_PEAK" -v b="$BEFORE" -v s="$BIG_BYTES" 'BEGIN { printf "%.2f", (p - b) * 1024 / s }')× the feed;" \
-        "peak $(mb "$CONCURRENT_PEAK") after 8 at once, growth $(awk -v p="$CONCURRENT_PEAK" -v b="$BEFORE" -v s="$BIG_BYTES" 'BEGIN { printf "%.2f", (p - b) * 1024 / s }')× the feed"
+    if BIG_URL=$(seed "$WORK/big.db" "$BIG_EVENTS"); then
+        BIG_PORT=$(free_port)
+        BIG=http://127.0.0.1:$BIG_PORT/calendar.ics
+        start muster-big "$BIG_PORT" /healthz env \
+            MUSTER_DATABASE_URL="$BIG_URL" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$BIG_PORT" \
+            MUSTER_FEED_PAST_DAYS=3650 "$MUSTER" serve
+        BIG_PID=$STARTED_PID
+        BEFORE=$(memory_kb "$BIG_PID" VmRSS)
+        # In turn: three plain fetches (the first renders), then three gzipped.
+        TIMES=()
+        for encoding in identity identity identity gzip gzip gzip; do
+            TIMES+=("$(curl -sS -D "$H" -o "$WORK/big-$encoding" -w '%{time_total}' -H "Accept-Encoding: $encoding" "$BIG")")
+            grep -q '^HTTP/1.1 200' "$H" || die "large /calendar.ics ($encoding): $(head -n 1 "$H")"
+        done
+        BIG_BYTES=$(stat -c %s "$WORK/big-identity")
+        BIG_GZIP_BYTES=$(stat -c %s "$WORK/big-gzip")
+        BIG_COUNT=$(grep -c '^BEGIN:VEVENT' "$WORK/big-identity" || true)
+        SEQUENTIAL_PEAK=$(memory_kb "$BIG_PID" VmHWM)
+        # Calendar apps do not take turns: eight at once, half of them gzipped.
+        CURLS=()
+        for encoding in identity gzip identity gzip identity gzip identity gzip; do
+            curl -sS -o /dev/null -w '%{http_code}\n' -H "Accept-Encoding: $encoding" "$BIG" >>"$WORK/big-statuses" &
+            CURLS+=($!)
+        done
+        for pid in "${CURLS[@]}"; do wait "$pid" || true; done
+        [ "$(grep -vc '^200$' "$WORK/big-statuses" || true)" = 0 ] \
+            || die "the large feed answered: $(sort "$WORK/big-statuses" | uniq -c | tr '\n' ' ')"
+        CONCURRENT_PEAK=$(memory_kb "$BIG_PID" VmHWM)
+        AFTER=$(memory_kb "$BIG_PID" VmRSS)
+        stop "$BIG_PID"
+        echo
+        echo "large feed: $BIG_COUNT events, $BIG_BYTES bytes ($BIG_GZIP_BYTES gzipped); fetched in" \
+            "$(printf '%s s, ' "${TIMES[@]}" | sed 's/, $//') (3 plain, 3 gzipped)"
+        echo "muster RSS $(mb "$BEFORE") before; peak $(mb "$SEQUENTIAL_PEAK") after the fetches in turn" \
+            "(growth $(growth "$SEQUENTIAL_PEAK" "$BEFORE" "$BIG_BYTES")× the feed's size), peak $(mb "$CONCURRENT_PEAK")" \
+            "after 8 at once (growth $(growth "$CONCURRENT_PEAK" "$BEFORE" "$BIG_BYTES")×); $(mb "$AFTER") at the end"
+    else
+        FAILED=1
+        log "could not seed $BIG_EVENTS events: no large-feed figures"
+    fi
 fi
 
 if [ "$FAILED" = 1 ]; then
-    die "some endpoint answered wrongly under load (see above)"
+    die "something answered wrongly or failed (see above)"
 fi
