@@ -7,11 +7,12 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
+    clock::Clock,
     domain::retention::{self, RetentionPolicy},
     error::Error,
 };
@@ -35,7 +36,7 @@ impl Background {
 }
 
 /// Starts the periodic retention purge.
-pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy) -> Background {
+pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy, clock: Clock) -> Background {
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + FIRST_PURGE_AFTER, PURGE_EVERY);
@@ -43,7 +44,7 @@ pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy) -> Backg
         loop {
             tokio::select! {
                 _ = stopped.changed() => break,
-                _ = ticks.tick() => purge_once(&db, policy).await,
+                _ = ticks.tick() => purge_once(&db, policy, clock.now()).await,
             }
         }
     });
@@ -51,8 +52,8 @@ pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy) -> Backg
 }
 
 /// One purge, logged by counts only.
-async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy) {
-    match retention::purge(db, policy, Utc::now()).await {
+async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) {
+    match retention::purge(db, policy, now).await {
         Ok(report) => tracing::info!(
             requests_purged = report.requests_purged,
             audit_entries_removed = report.audit_entries_removed,

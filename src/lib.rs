@@ -2,6 +2,7 @@
 //! `main.rs` is a thin CLI over this library; tests build the same app.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -44,15 +45,33 @@ pub struct AppState {
     pub csrf: web::csrf::CsrfKey,
     /// Public feeds rendered for their current version.
     pub feed_cache: std::sync::Arc<http::feed_cache::FeedCache>,
+    /// Where every front door reads `now` from.
+    pub clock: clock::Clock,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: &config::Config, jwt_secret: &config::JwtSecret) -> Self {
+        Self::with_clock(db, config, jwt_secret, clock::Clock::system())
+    }
+
+    /// The app on a clock of the caller's choosing (tests move it).
+    pub fn with_clock(
+        db: DatabaseConnection,
+        config: &config::Config,
+        jwt_secret: &config::JwtSecret,
+        clock: clock::Clock,
+    ) -> Self {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         let urls = urls::PublicUrls::new(&config.public_url);
         let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
         Self {
-            schema: graphql::build_schema(db.clone(), tokens.clone(), urls.clone(), rate_limits.clone()),
+            schema: graphql::build_schema(
+                db.clone(),
+                tokens.clone(),
+                urls.clone(),
+                rate_limits.clone(),
+                clock.clone(),
+            ),
             db,
             tokens,
             urls,
@@ -64,6 +83,7 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
             feed_cache: std::sync::Arc::default(),
+            clock,
         }
     }
 }

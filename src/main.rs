@@ -201,8 +201,9 @@ async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow:
         .await
         .with_context(|| format!("MUSTER_BIND: cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, public_url = %config.public_url, "muster is serving; GraphiQL at /graphql");
-    let purge = jobs::start_retention(database.clone(), config.retention());
-    let served = server::serve(acceptor, AppState::new(database, &config, &jwt_secret)).await;
+    let state = AppState::new(database.clone(), &config, &jwt_secret);
+    let purge = jobs::start_retention(database, config.retention(), state.clock.clone());
+    let served = server::serve(acceptor, state).await;
     purge.stop().await;
     served.context("server stopped with an error")?;
     tracing::info!("stopped");

@@ -5,7 +5,7 @@
 mod common;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{
     Backend, TestDb, graphql_as,
     network::{self, PASSWORD, Persona},
@@ -34,13 +34,13 @@ async fn every_kind_of_bad_token_is_401_unauthenticated_never_anonymous() {
     let keys = TokenKeys::new(&test_secret(), Duration::hours(12));
     let id = net.member.id;
 
-    let valid = keys.issue(id, 0, Utc::now()).unwrap().token;
-    let expired = keys.issue(id, 0, Utc::now() - Duration::hours(13)).unwrap().token;
+    let valid = keys.issue(id, 0, common::now()).unwrap().token;
+    let expired = keys.issue(id, 0, common::now() - Duration::hours(13)).unwrap().token;
     let other_secret = TokenKeys::new(
         &JwtSecret::from_bytes(b"another-secret-0123456789abcdef-xyz".to_vec()),
         Duration::hours(1),
     )
-    .issue(id, 0, Utc::now())
+    .issue(id, 0, common::now())
     .unwrap()
     .token;
     let payload = valid.split('.').nth(1).unwrap().to_owned();
@@ -55,8 +55,8 @@ async fn every_kind_of_bad_token_is_401_unauthenticated_never_anonymous() {
         &jsonwebtoken::EncodingKey::from_secret(common::TEST_SECRET.as_bytes()),
     )
     .unwrap();
-    let revoked = keys.issue(id, 0, Utc::now()).unwrap().token;
-    let unknown_user = keys.issue(uuid::Uuid::new_v4(), 0, Utc::now()).unwrap().token;
+    let revoked = keys.issue(id, 0, common::now()).unwrap().token;
+    let unknown_user = keys.issue(uuid::Uuid::new_v4(), 0, common::now()).unwrap().token;
 
     // The valid token works; then revoke by bumping the version.
     let (status, body) = graphql_as(&client, Some(&valid), ME, json!({})).await;
@@ -65,7 +65,7 @@ async fn every_kind_of_bad_token_is_401_unauthenticated_never_anonymous() {
         (200, Some(net.member.email.as_str()))
     );
     let member = TokenKeys::new(&test_secret(), Duration::hours(1))
-        .issue(id, 0, Utc::now())
+        .issue(id, 0, common::now())
         .unwrap()
         .token;
     let (_, out) = graphql_as(&client, Some(&member), "mutation { signOutEverywhere }", json!({})).await;
@@ -329,8 +329,8 @@ on_both_databases!(a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_t
 /// As a new user would: register, sign in, ask to join a demo group, be
 /// approved by its organiser; strangers see nothing of it.
 async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: TestDb) {
-    muster::seed::seed_demo(&db.conn, Utc::now()).await.unwrap();
-    let now = Utc::now();
+    muster::seed::seed_demo(&db.conn, common::now()).await.unwrap();
+    let now = common::now();
     let new_user = |email: &'static str, role| NewUser {
         email,
         display_name: "Operator Made",

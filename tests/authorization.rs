@@ -57,7 +57,7 @@ fn no_variables(_: &Network, _: Persona) -> Value {
 
 /// One preferred window, two months from now.
 fn windows_next_season() -> Value {
-    let starts_at = chrono::Utc::now() + chrono::Duration::days(60);
+    let starts_at = common::now() + chrono::Duration::days(60);
     json!([{ "startsAt": starts_at, "endsAt": starts_at + chrono::Duration::hours(3) }])
 }
 

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::HashSet;
 
-use chrono::Utc;
 use common::{
     TestDb, graphql_as,
     network::{self, Persona},
@@ -39,7 +38,7 @@ async fn two_hundred_rsvps_for_ten_places(db: TestDb) {
     .await;
     let event_id = created["data"]["createEvent"]["id"].as_str().unwrap().to_owned();
 
-    let now = Utc::now();
+    let now = common::now();
     let people: Vec<Uuid> = (0..PEOPLE).map(|_| Uuid::new_v4()).collect();
     user::Entity::insert_many(people.iter().enumerate().map(|(k, id)| user::ActiveModel {
         id: Set(*id),

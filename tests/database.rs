@@ -3,7 +3,6 @@
 
 mod common;
 
-use chrono::Utc;
 use common::{Backend, TestDb};
 use entity::{
     EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
@@ -65,7 +64,7 @@ async fn migrations_create_every_table_and_rerun_as_a_no_op(db: TestDb) {
 }
 
 fn new_user(email: &str) -> user::ActiveModel {
-    let now = Utc::now();
+    let now = common::now();
     user::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(Some(email.to_owned())),
@@ -80,7 +79,7 @@ fn new_user(email: &str) -> user::ActiveModel {
 }
 
 fn new_group(slug: &str) -> group::ActiveModel {
-    let now = Utc::now();
+    let now = common::now();
     group::ActiveModel {
         id: Set(Uuid::new_v4()),
         slug: Set(slug.to_owned()),
@@ -95,7 +94,7 @@ fn new_group(slug: &str) -> group::ActiveModel {
 }
 
 fn new_event(group_id: Option<Uuid>) -> event::ActiveModel {
-    let now = Utc::now();
+    let now = common::now();
     event::ActiveModel {
         id: Set(Uuid::new_v4()),
         title: Set("Know your rights".into()),
@@ -147,7 +146,7 @@ async fn one_membership_per_user_and_group_and_one_rsvp_per_user_and_event(db: T
         group_id: Set(group.id),
         role: Set(role),
         status: Set(MembershipStatus::Pending),
-        created_at: Set(Utc::now()),
+        created_at: Set(common::now()),
         approved_at: Set(None),
     };
     membership(MembershipRole::Member).insert(&db.conn).await.unwrap();
@@ -159,8 +158,8 @@ async fn one_membership_per_user_and_group_and_one_rsvp_per_user_and_event(db: T
         event_id: Set(event.id),
         user_id: Set(person.id),
         status: Set(status),
-        created_at: Set(Utc::now()),
-        updated_at: Set(Utc::now()),
+        created_at: Set(common::now()),
+        updated_at: Set(common::now()),
     };
     rsvp(RsvpStatus::Going).insert(&db.conn).await.unwrap();
     assert!(rsvp(RsvpStatus::Waitlisted).insert(&db.conn).await.is_err());
@@ -175,14 +174,14 @@ async fn foreign_keys_and_checks_are_enforced(db: TestDb) {
         group_id: Set(group.id),
         role: Set(MembershipRole::Member),
         status: Set(MembershipStatus::Active),
-        created_at: Set(Utc::now()),
+        created_at: Set(common::now()),
         approved_at: Set(None),
     };
     assert!(orphan.insert(&db.conn).await.is_err(), "foreign keys are on");
 
     // An event that ends before it starts.
     let mut backwards = new_event(None);
-    backwards.ends_at = Set(Utc::now() - chrono::Duration::hours(1));
+    backwards.ends_at = Set(common::now() - chrono::Duration::hours(1));
     assert!(backwards.insert(&db.conn).await.is_err(), "CHECK starts_at < ends_at");
 
     // A role outside the enumeration, written behind the application's back.
@@ -214,7 +213,7 @@ where
 }
 
 async fn seed_demo_builds_the_network_once(db: TestDb) {
-    let SeedOutcome::Seeded(summary) = seed_demo(&db.conn, Utc::now()).await.unwrap() else {
+    let SeedOutcome::Seeded(summary) = seed_demo(&db.conn, common::now()).await.unwrap() else {
         panic!("an empty database is seeded");
     };
     assert_eq!(summary.groups, 16);
@@ -248,7 +247,7 @@ async fn seed_demo_builds_the_network_once(db: TestDb) {
 
     // Public and members-only, past and future, scheduled and cancelled.
     let events = event::Entity::find().all(&db.conn).await.unwrap();
-    let now = Utc::now();
+    let now = common::now();
     assert!(events.iter().any(|e| e.visibility == EventVisibility::Public));
     assert!(events.iter().any(|e| e.visibility == EventVisibility::Members));
     assert!(events.iter().any(|e| e.starts_at < now));
@@ -269,7 +268,7 @@ async fn seed_demo_builds_the_network_once(db: TestDb) {
     // A second run changes nothing.
     let users_before = count::<user::Entity>(&db.conn).await;
     assert!(matches!(
-        seed_demo(&db.conn, Utc::now()).await.unwrap(),
+        seed_demo(&db.conn, common::now()).await.unwrap(),
         SeedOutcome::AlreadySeeded
     ));
     assert_eq!(count::<user::Entity>(&db.conn).await, users_before);
@@ -280,13 +279,13 @@ async fn seed_demo_builds_the_network_once(db: TestDb) {
 async fn seed_demo_refuses_a_database_with_other_groups() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     new_group("not-demo").insert(&db.conn).await.unwrap();
-    let err = seed_demo(&db.conn, Utc::now()).await.err().unwrap();
+    let err = seed_demo(&db.conn, common::now()).await.err().unwrap();
     assert_eq!(err.code(), "CONFLICT");
     assert_eq!(count::<group::Entity>(&db.conn).await, 1, "nothing written");
 }
 
 async fn seed_demo_at_scale_writes_exactly_n_events_once(db: TestDb) {
-    let now = Utc::now();
+    let now = common::now();
     let SeedOutcome::Seeded(summary) = seed_demo_scaled(&db.conn, now, 2_000).await.unwrap() else {
         panic!("an empty database is seeded");
     };
@@ -364,7 +363,7 @@ async fn seed_demo_at_scale_writes_exactly_n_events_once(db: TestDb) {
 #[tokio::test]
 async fn seed_demo_at_scale_refuses_fewer_events_than_the_demo_holds() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
-    let err = seed_demo_scaled(&db.conn, Utc::now(), 50).await.err().unwrap();
+    let err = seed_demo_scaled(&db.conn, common::now(), 50).await.err().unwrap();
     assert_eq!(err.code(), "BAD_USER_INPUT");
     assert_eq!(count::<group::Entity>(&db.conn).await, 0, "nothing written");
 }

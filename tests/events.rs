@@ -278,7 +278,7 @@ async fn filters_and_paging(db: TestDb) {
     assert_eq!(seen, titles(&stalls));
 
     // A sync client asking for changes learns of cancellations too.
-    let before_cancel = chrono::Utc::now();
+    let before_cancel = common::now();
     let cancel_id = {
         let (_, body) = graphql_as(
             &client,

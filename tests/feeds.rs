@@ -66,7 +66,7 @@ on_both_databases!(
 );
 
 async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_data(db: TestDb) {
-    muster::seed::seed_demo(&db.conn, Utc::now()).await.unwrap();
+    muster::seed::seed_demo(&db.conn, common::now()).await.unwrap();
     let client = db.app();
     let feed = fetch(&client, "/calendar.ics", None).await;
     assert_eq!(feed.status, 200);
@@ -79,7 +79,7 @@ async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_
     assert!(!feed.body.replace("\r\n", "").contains('\n'), "CRLF only");
 
     let events = parse(&feed.body);
-    let since = Utc::now() - chrono::Duration::days(30);
+    let since = common::now() - chrono::Duration::days(30);
     let all = event::Entity::find().all(&db.conn).await.unwrap();
     let expected: BTreeSet<String> = all
         .iter()
@@ -308,7 +308,7 @@ async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db:
     use entity::{AssignmentStatus, RequestKind, RequestState, assignment, request};
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
     let net = network::build(&db.conn).await;
-    let now = Utc::now();
+    let now = common::now();
     let topic_id = network::add_topic(&db.conn, "know-your-rights", "Know your rights").await;
     let request = request::ActiveModel {
         id: Set(uuid::Uuid::new_v4()),
@@ -516,7 +516,7 @@ async fn a_renamed_group_or_a_new_event_changes_the_kept_feed(db: TestDb) {
     assert!(after_rename.body.contains("Held by Alpha Renamed"));
     let etag = after_rename.etag.unwrap();
 
-    let starts = Utc::now() + chrono::Duration::days(3);
+    let starts = common::now() + chrono::Duration::days(3);
     let (_, created) = graphql_as(
         &client,
         net.token(Persona::Organiser).as_deref(),
@@ -534,7 +534,7 @@ async fn the_version_follows_the_window_as_events_end(db: TestDb) {
     use muster::domain::feeds::{FeedFilter, public_feed};
     let net = network::build(&db.conn).await;
     let all = FeedFilter::default();
-    let now = Utc::now();
+    let now = common::now();
     let current = public_feed(&all, now).version(&db.conn).await.unwrap();
     assert!(current.events > 0);
     let event = event::Entity::find_by_id(net.alpha_public_event)

@@ -3,7 +3,6 @@
 
 mod common;
 
-use chrono::Utc;
 use common::{Backend, TestDb, error_code, graphql};
 use serde_json::{Value, json};
 
@@ -22,7 +21,7 @@ on_both_databases!(
 );
 
 async fn seeded_groups_page_through_in_name_order(db: TestDb) {
-    muster::seed::seed_demo(&db.conn, Utc::now()).await.unwrap();
+    muster::seed::seed_demo(&db.conn, common::now()).await.unwrap();
     let client = db.app();
 
     let mut slugs = Vec::new();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{Backend, TestDb, error_code, graphql_as, network};
 use entity::{EventKind, EventStatus, EventVisibility, event, request};
 use poem::{
@@ -66,7 +66,7 @@ fn assert_html_page(page: &Page) {
 
 /// A public event of `group`, `days` ahead, written straight to the database.
 async fn add_event(db: &TestDb, title: &str, group: Uuid, kind: EventKind, days: i64) -> Uuid {
-    let now = Utc::now();
+    let now = common::now();
     let starts_at = now + Duration::days(days);
     event::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -237,7 +237,7 @@ async fn open_form<E: Endpoint>(client: &TestClient<E>) -> (String, Page) {
 }
 
 fn window(days: i64, hour: u32) -> String {
-    (Utc::now() + Duration::days(days))
+    (common::now() + Duration::days(days))
         .format(&format!("%Y-%m-%dT{hour:02}:00"))
         .to_string()
 }
@@ -538,7 +538,7 @@ async fn request_form_shares_the_anonymous_limit_with_the_api(db: TestDb) {
             "organisationName": "Larkspur Lane Surgery",
             "contactName": "Practice Manager Person",
             "contactEmail": "practice.manager@larkspur.example.org",
-            "preferredWindows": [{ "startsAt": Utc::now() + Duration::days(9), "endsAt": Utc::now() + Duration::days(9) + Duration::hours(3) }],
+            "preferredWindows": [{ "startsAt": common::now() + Duration::days(9), "endsAt": common::now() + Duration::days(9) + Duration::hours(3) }],
             "online": true,
         }}),
     )

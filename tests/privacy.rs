@@ -60,7 +60,7 @@ struct NewRequest<'a> {
 }
 
 async fn add_request(db: &DatabaseConnection, net: &Network, new: NewRequest<'_>) -> request::Model {
-    let now = Utc::now();
+    let now = common::now();
     request::ActiveModel {
         id: Set(Uuid::new_v4()),
         reference: Set(new.reference.to_owned()),
@@ -110,7 +110,7 @@ async fn add_audit(db: &DatabaseConnection, subject: Uuid, actor: Uuid, at: Date
 
 /// An event of Alpha next week with one place.
 async fn add_small_event(db: &DatabaseConnection, net: &Network) -> Uuid {
-    let now = Utc::now();
+    let now = common::now();
     let starts_at = now + Duration::days(10);
     event::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -158,7 +158,7 @@ async fn add_rsvp(db: &DatabaseConnection, event_id: Uuid, user_id: Uuid, status
 /// Makes `person` a trainer with coverage, an away period and one
 /// delivered engagement of `request_id`.
 async fn make_trainer(db: &DatabaseConnection, net: &Network, person: Uuid, request_id: Uuid, note: &str) {
-    let now = Utc::now();
+    let now = common::now();
     trainer_profile::ActiveModel {
         id: Set(person),
         monthly_cap: Set(2),
@@ -323,7 +323,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         small,
         net.member.id,
         RsvpStatus::Going,
-        Utc::now() - Duration::hours(2),
+        common::now() - Duration::hours(2),
     )
     .await;
     add_rsvp(
@@ -331,7 +331,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         small,
         net.supporter.id,
         RsvpStatus::Waitlisted,
-        Utc::now() - Duration::hours(1),
+        common::now() - Duration::hours(1),
     )
     .await;
     let shouted = email.to_uppercase();
@@ -341,7 +341,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         NewRequest {
             reference: "REQ-ERASE-1",
             state: RequestState::Delivered,
-            ended_at: Some(Utc::now() - Duration::days(3)),
+            ended_at: Some(common::now() - Duration::days(3)),
             submitted_by: Some(net.member.id),
             contact_name: name,
             contact_email: &email,
@@ -371,7 +371,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         to_state: Set(RequestState::Delivered),
         actor_id: Set(Some(net.member.id)),
         note: Set(Some(format!("Delivered; thanks to {email}"))),
-        created_at: Set(Utc::now() - Duration::days(3)),
+        created_at: Set(common::now() - Duration::days(3)),
     }
     .insert(&db.conn)
     .await
@@ -570,7 +570,7 @@ async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestD
         },
     )
     .await;
-    audit::record_contact_read(&db.conn, Some(net.coordinator.id), &made, "request", Utc::now())
+    audit::record_contact_read(&db.conn, Some(net.coordinator.id), &made, "request", common::now())
         .await
         .unwrap();
 
@@ -622,7 +622,7 @@ async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestD
         &client,
         net.token(Persona::Admin).as_deref(),
         "query($a: ID!, $s: DateTime!) { auditLog(filter: { actorId: $a, since: $s }) { totalCount edges { node { subject { displayName } } } } }",
-        json!({ "a": net.coordinator.id, "s": Utc::now() - Duration::hours(1) }),
+        json!({ "a": net.coordinator.id, "s": common::now() - Duration::hours(1) }),
     )
     .await;
     assert_eq!(by_actor["data"]["auditLog"]["totalCount"], 2, "{by_actor}");
@@ -630,7 +630,7 @@ async fn reads_of_my_email_and_of_contact_details_are_in_my_access_log(db: TestD
         &client,
         net.token(Persona::Admin).as_deref(),
         "query($u: DateTime!) { auditLog(filter: { until: $u }) { totalCount } }",
-        json!({ "u": Utc::now() - Duration::hours(1) }),
+        json!({ "u": common::now() - Duration::hours(1) }),
     )
     .await;
     assert_eq!(none_yet["data"]["auditLog"]["totalCount"], 0, "{none_yet}");
@@ -714,7 +714,7 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
         NewRequest {
             reference: "REQ-EXPORT-1",
             state: RequestState::Delivered,
-            ended_at: Some(Utc::now() - Duration::days(1)),
+            ended_at: Some(common::now() - Duration::days(1)),
             submitted_by: Some(net.member.id),
             contact_name: "member Example",
             contact_email: &net.member.email,
@@ -741,7 +741,7 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
         &db.conn,
         net.member.id,
         net.organiser.id,
-        Utc::now() - Duration::days(2),
+        common::now() - Duration::days(2),
     )
     .await;
 
@@ -817,7 +817,7 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
 
 async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     let net = network::build(&db.conn).await;
-    let now = Utc::now();
+    let now = common::now();
     let mut requests = Vec::new();
     for (i, (state, ended_days_ago)) in [
         (RequestState::Delivered, Some(181)),
@@ -880,7 +880,7 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
 
 async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
     let net = network::build(&db.conn).await;
-    let now = Utc::now();
+    let now = common::now();
     let old = add_request(
         &db.conn,
         &net,
@@ -1053,7 +1053,7 @@ async fn failing_requests_leave_no_personal_data_in_the_logs() {
         NewRequest {
             reference: "REQ-LEAK-1",
             state: RequestState::Delivered,
-            ended_at: Some(Utc::now() - Duration::days(200)),
+            ended_at: Some(common::now() - Duration::days(200)),
             submitted_by: None,
             contact_name: CONTACT_NAME,
             contact_email: CONTACT_EMAIL,

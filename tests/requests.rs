@@ -5,11 +5,11 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use common::{
     TestDb,
     calendar::{ParsedEvent, parse},
-    error_code, graphql_as,
+    day, error_code, graphql_as,
     network::{self, Persona},
     requests::OUTSIDE_CONTACT_EMAIL,
 };
@@ -36,11 +36,6 @@ const RESPOND: &str = "mutation($id: ID!, $accept: Boolean!, $slot: TimeRangeInp
   respondToAssignment(assignmentId: $id, accept: $accept, slot: $slot, note: $note) { status startsAt request { state version } } }";
 const SET_PROFILE: &str = "mutation($id: ID, $input: TrainerProfileInput!) {
   setTrainerProfile(trainerId: $id, input: $input) { monthlyCap } }";
-
-/// A day `days` from now at `hour`:00 UTC.
-fn day(days: i64, hour: i64) -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::days(1)).unwrap() + Duration::days(days) + Duration::hours(hour)
-}
 
 fn range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Value {
     json!({ "startsAt": starts_at, "endsAt": ends_at })

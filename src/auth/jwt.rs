@@ -46,6 +46,9 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         validation.leeway = 0;
+        // Expiry is checked against the app's clock in `verify`, not the
+        // system's, so that every rule about time reads one clock.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(secret.expose()),
             decoding: DecodingKey::from_secret(secret.expose()),
@@ -70,11 +73,15 @@ impl TokenKeys {
         })
     }
 
-    /// The claims of a well-formed, correctly signed, unexpired token.
-    pub fn verify(&self, token: &str) -> Result<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+    /// The claims of a well-formed, correctly signed token unexpired at `now`.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|_| Error::Unauthenticated)
+            .map_err(|_| Error::Unauthenticated)?;
+        if claims.exp <= now.timestamp() {
+            return Err(Error::Unauthenticated);
+        }
+        Ok(claims)
     }
 }
 
@@ -93,9 +100,16 @@ mod tests {
     fn issued_tokens_verify() {
         let id = Uuid::new_v4();
         let issued = keys(SECRET).issue(id, 3, Utc::now()).unwrap();
-        let claims = keys(SECRET).verify(&issued.token).unwrap();
+        let claims = keys(SECRET).verify(&issued.token, Utc::now()).unwrap();
         assert_eq!((claims.sub, claims.ver), (id, 3));
         assert!(issued.expires_at > Utc::now() + Duration::hours(11));
+        // Expiry follows the clock it is checked against.
+        assert!(keys(SECRET).verify(&issued.token, issued.expires_at).is_err());
+        assert!(
+            keys(SECRET)
+                .verify(&issued.token, issued.expires_at - Duration::seconds(1))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -135,7 +149,7 @@ mod tests {
             ("empty", ""),
         ] {
             assert_eq!(
-                keys(SECRET).verify(token).unwrap_err().code(),
+                keys(SECRET).verify(token, Utc::now()).unwrap_err().code(),
                 "UNAUTHENTICATED",
                 "{case}"
             );

@@ -5,6 +5,7 @@
 //! never a silent downgrade to anonymous: a client whose token expired must
 //! learn so rather than see a thinner page.
 
+use chrono::{DateTime, Utc};
 use entity::{MembershipRole, MembershipStatus, UserRole, membership, trainer_profile, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -112,11 +113,16 @@ fn bearer_token(header: &str) -> Result<&str> {
 }
 
 /// Resolves the `Authorization` header (if any) to a viewer.
-pub async fn authenticate(db: &impl ConnectionTrait, keys: &TokenKeys, authorization: Option<&str>) -> Result<Viewer> {
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    keys: &TokenKeys,
+    authorization: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Viewer> {
     let Some(header) = authorization else {
         return Ok(Viewer::Anonymous);
     };
-    let claims = keys.verify(bearer_token(header)?)?;
+    let claims = keys.verify(bearer_token(header)?, now)?;
     let user = user::Entity::find_by_id(claims.sub)
         .filter(user::Column::ErasedAt.is_null())
         .filter(user::Column::TokenVersion.eq(claims.ver))

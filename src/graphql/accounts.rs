@@ -1,13 +1,12 @@
 //! Accounts: register, sign in, the viewer's own profile, and roles.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::Utc;
 
 use crate::{
     auth::jwt::TokenKeys,
     domain::accounts,
     graphql::{
-        context::{client_address, db, operation_name, rate_limits, viewer},
+        context::{client_address, db, now, operation_name, rate_limits, viewer},
         error::ApiResult,
         parse_id,
         types::{AuthPayload, GqlUserRole, User},
@@ -31,7 +30,7 @@ pub struct UpdateProfileInput {
 fn sign_in(ctx: &Context<'_>, user: entity::user::Model) -> ApiResult<AuthPayload> {
     let issued = ctx
         .data_unchecked::<TokenKeys>()
-        .issue(user.id, user.token_version, Utc::now())?;
+        .issue(user.id, user.token_version, now(ctx))?;
     Ok(AuthPayload {
         token: issued.token,
         expires_at: issued.expires_at,
@@ -60,7 +59,7 @@ impl AccountMutation {
         rate_limits(ctx)?
             .register_per_address
             .check(&client_address(ctx).key())?;
-        let user = accounts::register(db(ctx), &input.email, &input.display_name, &input.password, Utc::now()).await?;
+        let user = accounts::register(db(ctx), &input.email, &input.display_name, &input.password, now(ctx)).await?;
         sign_in(ctx, user)
     }
 
@@ -84,20 +83,19 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> ApiResult<AuthPayload> {
-        let user =
-            accounts::change_password(db(ctx), viewer(ctx), &current_password, &new_password, Utc::now()).await?;
+        let user = accounts::change_password(db(ctx), viewer(ctx), &current_password, &new_password, now(ctx)).await?;
         sign_in(ctx, user)
     }
 
     async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> ApiResult<User> {
         Ok(User::new(
-            accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, Utc::now()).await?,
+            accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, now(ctx)).await?,
         ))
     }
 
     /// Revokes every token of the signed-in person, this one included.
     async fn sign_out_everywhere(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        accounts::sign_out_everywhere(db(ctx), viewer(ctx), Utc::now()).await?;
+        accounts::sign_out_everywhere(db(ctx), viewer(ctx), now(ctx)).await?;
         Ok(true)
     }
 
@@ -110,7 +108,7 @@ impl AccountMutation {
             subject,
             role.into(),
             &operation_name(ctx),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Ok(User::new(user))

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::Viewer,
+    clock::Clock,
     error::Error,
     graphql::loaders::RequestLoader,
     rate_limit::{ClientAddress, RateLimits},
@@ -42,6 +44,12 @@ pub fn operation_name(ctx: &Context<'_>) -> String {
         node = current.parent;
     }
     root.unwrap_or("unknown").to_owned()
+}
+
+/// The current instant, from the app's clock (the system clock unless a
+/// test moved it).
+pub fn now(ctx: &Context<'_>) -> DateTime<Utc> {
+    ctx.data::<Clock>().map(Clock::now).unwrap_or_else(|_| Utc::now())
 }
 
 /// The process's rate limits.

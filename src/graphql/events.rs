@@ -14,7 +14,7 @@ use crate::{
     },
     error::Error,
     graphql::{
-        context::{db, loader, viewer},
+        context::{db, loader, now, viewer},
         error::ApiResult,
         loaders::EventById,
         pagination::{decode_cursor, encode_cursor, page_size},
@@ -135,7 +135,7 @@ impl EventQuery {
             include_cancelled: input.include_cancelled,
             updated_since: input.updated_since,
         };
-        let page = events::list_events(db(ctx), viewer(ctx), &filter, after.as_ref(), limit, Utc::now()).await?;
+        let page = events::list_events(db(ctx), viewer(ctx), &filter, after.as_ref(), limit, now(ctx)).await?;
         prime::events(ctx, &page.events).await?;
         let mut connection = Connection::with_additional_fields(
             after.is_some(),
@@ -164,7 +164,7 @@ impl EventQuery {
     /// The signed-in person's RSVPs, by event start; upcoming only unless
     /// `includePast`.
     async fn my_events(&self, ctx: &Context<'_>, #[graphql(default)] include_past: bool) -> ApiResult<Vec<Rsvp>> {
-        let rows = rsvps::my_events(db(ctx), viewer(ctx), include_past, Utc::now()).await?;
+        let rows = rsvps::my_events(db(ctx), viewer(ctx), include_past, now(ctx)).await?;
         // The events came with the RSVPs: hand them to the loader rather
         // than fetch them again for `Rsvp.event`.
         loader(ctx)?
@@ -196,9 +196,7 @@ impl EventMutation {
             visibility: input.visibility.into(),
             capacity: input.capacity,
         };
-        Ok(Event(
-            events::create_event(db(ctx), viewer(ctx), new, Utc::now()).await?,
-        ))
+        Ok(Event(events::create_event(db(ctx), viewer(ctx), new, now(ctx)).await?))
     }
 
     /// Changes an event; a change calendars show raises its sequence.
@@ -220,27 +218,27 @@ impl EventMutation {
             capacity: change(input.capacity),
         };
         Ok(Event(
-            events::update_event(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, Utc::now()).await?,
+            events::update_event(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, now(ctx)).await?,
         ))
     }
 
     /// Cancels an event; feeds keep it, marked cancelled.
     async fn cancel_event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Event> {
         Ok(Event(
-            events::cancel_event(db(ctx), viewer(ctx), parse_id("id", &id)?, Utc::now()).await?,
+            events::cancel_event(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?,
         ))
     }
 
     /// Takes a place, or a place on the waiting list when the event is full.
     async fn rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<Rsvp> {
         Ok(Rsvp(
-            rsvps::rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, Utc::now()).await?,
+            rsvps::rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await?,
         ))
     }
 
     /// Gives up a place; the first on the waiting list moves up.
     async fn cancel_rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<bool> {
-        rsvps::cancel_rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, Utc::now()).await?;
+        rsvps::cancel_rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await?;
         Ok(true)
     }
 }

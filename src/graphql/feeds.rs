@@ -1,12 +1,11 @@
 //! Private calendar feed tokens.
 
 use async_graphql::{Context, ID, Object};
-use chrono::Utc;
 
 use crate::{
     domain::feeds,
     graphql::{
-        context::{db, viewer},
+        context::{db, now, viewer},
         error::ApiResult,
         parse_id,
         types::{CreatedFeedToken, FeedToken},
@@ -37,7 +36,7 @@ impl FeedMutation {
     /// A new private feed: the public events, your groups' members-only
     /// events, your RSVPs and your engagements. The secret is shown once.
     async fn create_feed_token(&self, ctx: &Context<'_>, label: String) -> ApiResult<CreatedFeedToken> {
-        let created = feeds::create_token(db(ctx), viewer(ctx), &label, Utc::now()).await?;
+        let created = feeds::create_token(db(ctx), viewer(ctx), &label, now(ctx)).await?;
         let url = ctx.data_unchecked::<PublicUrls>().private_feed(&created.secret);
         Ok(CreatedFeedToken {
             feed_token: FeedToken(created.token),
@@ -49,7 +48,7 @@ impl FeedMutation {
 
     /// Stops a private feed from working.
     async fn revoke_feed_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        feeds::revoke_token(db(ctx), viewer(ctx), parse_id("id", &id)?, Utc::now()).await?;
+        feeds::revoke_token(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)
     }
 }

@@ -4,12 +4,11 @@ use async_graphql::{
     Context, InputObject, MaybeUndefined, Object,
     connection::{Connection, Edge, EmptyFields},
 };
-use chrono::Utc;
 
 use crate::{
     domain::groups::{self, GroupChanges, GroupFilter, GroupPosition, NewGroup},
     graphql::{
-        context::{db, viewer},
+        context::{db, now, viewer},
         error::ApiResult,
         pagination::{decode_cursor, encode_cursor, page_size},
         prime,
@@ -111,9 +110,7 @@ impl GroupMutation {
             description: &input.description,
             contact_email: input.contact_email.as_deref(),
         };
-        Ok(Group(
-            groups::create_group(db(ctx), viewer(ctx), new, Utc::now()).await?,
-        ))
+        Ok(Group(groups::create_group(db(ctx), viewer(ctx), new, now(ctx)).await?))
     }
 
     /// The group's organisers edit its public profile; coordinators and
@@ -130,14 +127,14 @@ impl GroupMutation {
             },
         };
         Ok(Group(
-            groups::update_group(db(ctx), viewer(ctx), &slug, changes, Utc::now()).await?,
+            groups::update_group(db(ctx), viewer(ctx), &slug, changes, now(ctx)).await?,
         ))
     }
 
     /// Coordinators and admins: hides a group from the directory, keeping
     /// its history.
     async fn archive_group(&self, ctx: &Context<'_>, slug: String) -> ApiResult<bool> {
-        groups::archive_group(db(ctx), viewer(ctx), &slug, Utc::now()).await?;
+        groups::archive_group(db(ctx), viewer(ctx), &slug, now(ctx)).await?;
         Ok(true)
     }
 }

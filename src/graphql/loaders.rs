@@ -5,7 +5,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::{assignment, event, group, request, request_transition, rsvp, topic, trainer_unavailability, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -28,6 +28,8 @@ pub type RequestLoader = async_graphql::dataloader::DataLoader<AppLoader, async_
 pub struct AppLoader {
     pub db: DatabaseConnection,
     pub viewer_id: Option<Uuid>,
+    /// When the request arrived: the time of the reads it records.
+    pub now: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -122,7 +124,7 @@ impl Loader<EmailRead> for AppLoader {
                 operation: k.operation.to_string(),
             })
             .collect();
-        audit::record_all(&self.db, entries, Utc::now()).await?;
+        audit::record_all(&self.db, entries, self.now).await?;
         Ok(keys.iter().map(|k| (k.clone(), ())).collect())
     }
 }
@@ -375,7 +377,7 @@ impl Loader<ContactRead> for AppLoader {
     /// returned.
     async fn load(&self, keys: &[ContactRead]) -> Result<HashMap<ContactRead, ()>, ApiError> {
         let reads: Vec<audit::ContactRead> = keys.iter().map(|k| k.0.clone()).collect();
-        audit::record_contact_reads(&self.db, self.viewer_id, &reads, Utc::now()).await?;
+        audit::record_contact_reads(&self.db, self.viewer_id, &reads, self.now).await?;
         Ok(keys.iter().map(|k| (k.clone(), ())).collect())
     }
 }

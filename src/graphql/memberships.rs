@@ -1,12 +1,11 @@
 //! Joining groups, approving members, roles within a group, leaving.
 
 use async_graphql::{Context, ID, Object};
-use chrono::Utc;
 
 use crate::{
     domain::memberships::{self, MemberChange},
     graphql::{
-        context::{db, loader, operation_name, viewer},
+        context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
         loaders::GroupById,
         parse_id,
@@ -42,7 +41,7 @@ impl MembershipMutation {
     /// Asks to join a group; its organisers approve.
     async fn request_to_join(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<Membership> {
         Ok(Membership(
-            memberships::request_to_join(db(ctx), viewer(ctx), &group_slug, Utc::now()).await?,
+            memberships::request_to_join(db(ctx), viewer(ctx), &group_slug, now(ctx)).await?,
         ))
     }
 
@@ -55,7 +54,7 @@ impl MembershipMutation {
             operation: &operation,
         };
         Ok(Membership(
-            memberships::approve_member(db(ctx), viewer(ctx), change, Utc::now()).await?,
+            memberships::approve_member(db(ctx), viewer(ctx), change, now(ctx)).await?,
         ))
     }
 
@@ -67,7 +66,7 @@ impl MembershipMutation {
             user_id: parse_id("userId", &user_id)?,
             operation: &operation,
         };
-        memberships::remove_member(db(ctx), viewer(ctx), change, Utc::now()).await?;
+        memberships::remove_member(db(ctx), viewer(ctx), change, now(ctx)).await?;
         Ok(true)
     }
 
@@ -86,7 +85,7 @@ impl MembershipMutation {
             operation: &operation,
         };
         Ok(Membership(
-            memberships::set_member_role(db(ctx), viewer(ctx), change, role.into(), Utc::now()).await?,
+            memberships::set_member_role(db(ctx), viewer(ctx), change, role.into(), now(ctx)).await?,
         ))
     }
 

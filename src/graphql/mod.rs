@@ -24,7 +24,7 @@ use async_graphql::{EmptySubscription, ID, MergedObject, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::{auth::jwt::TokenKeys, error::Error, rate_limit::RateLimits, urls::PublicUrls};
+use crate::{auth::jwt::TokenKeys, clock::Clock, error::Error, rate_limit::RateLimits, urls::PublicUrls};
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -70,8 +70,15 @@ pub fn build_schema(
     keys: TokenKeys,
     urls: PublicUrls,
     limits: Arc<RateLimits>,
+    clock: Clock,
 ) -> MusterSchema {
-    schema_builder().data(db).data(keys).data(urls).data(limits).finish()
+    schema_builder()
+        .data(db)
+        .data(keys)
+        .data(urls)
+        .data(limits)
+        .data(clock)
+        .finish()
 }
 
 /// The schema without runtime data, for printing the SDL.

@@ -15,7 +15,7 @@ use crate::{
     },
     error::Error,
     graphql::{
-        context::{db, loader, operation_name, viewer},
+        context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
         loaders::UserById,
         pagination::{decode_cursor, encode_cursor, page_size},
@@ -137,7 +137,7 @@ impl PrivacyQuery {
     /// (labels only) and the audit entries about them. `muster export-user`
     /// prints the same document.
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
-        Ok(Json(privacy::export_my_data(db(ctx), viewer(ctx), Utc::now()).await?))
+        Ok(Json(privacy::export_my_data(db(ctx), viewer(ctx), now(ctx)).await?))
     }
 }
 
@@ -151,7 +151,7 @@ impl PrivacyMutation {
     /// their history stay, showing "former member". Every token stops
     /// working.
     async fn delete_my_account(&self, ctx: &Context<'_>, password: String) -> ApiResult<bool> {
-        privacy::delete_my_account(db(ctx), viewer(ctx), &password, &operation_name(ctx), Utc::now()).await?;
+        privacy::delete_my_account(db(ctx), viewer(ctx), &password, &operation_name(ctx), now(ctx)).await?;
         Ok(true)
     }
 
@@ -159,7 +159,7 @@ impl PrivacyMutation {
     /// (for example on a request by post). Recorded in the audit trail.
     async fn erase_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<bool> {
         let subject = parse_id("userId", &user_id)?;
-        privacy::erase_user(db(ctx), viewer(ctx), subject, &operation_name(ctx), Utc::now()).await?;
+        privacy::erase_user(db(ctx), viewer(ctx), subject, &operation_name(ctx), now(ctx)).await?;
         Ok(true)
     }
 }

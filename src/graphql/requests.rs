@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     domain::requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
     graphql::{
-        context::{client_address, db, rate_limits, viewer},
+        context::{client_address, db, now, rate_limits, viewer},
         error::ApiResult,
         pagination::{decode_cursor, encode_cursor, page_size},
         parse_id, prime,
@@ -160,7 +160,7 @@ impl RequestQuery {
         ctx: &Context<'_>,
         #[graphql(default)] include_past: bool,
     ) -> ApiResult<Vec<Assignment>> {
-        let rows = requests::my_assignments(db(ctx), viewer(ctx), include_past, Utc::now()).await?;
+        let rows = requests::my_assignments(db(ctx), viewer(ctx), include_past, now(ctx)).await?;
         Ok(rows.into_iter().map(Assignment).collect())
     }
 
@@ -169,7 +169,7 @@ impl RequestQuery {
     /// lightest recent load first, each with the reasons.
     async fn suggest_trainers(&self, ctx: &Context<'_>, request_id: ID) -> ApiResult<Vec<TrainerSuggestion>> {
         let suggestions =
-            matching::suggest(db(ctx), viewer(ctx), parse_id("requestId", &request_id)?, Utc::now()).await?;
+            matching::suggest(db(ctx), viewer(ctx), parse_id("requestId", &request_id)?, now(ctx)).await?;
         let trainer_ids: Vec<Uuid> = suggestions.iter().map(|s| s.trainer.id).collect();
         prime::trainers(ctx, Some("trainer"), &trainer_ids).await?;
         Ok(suggestions.into_iter().map(TrainerSuggestion).collect())
@@ -205,7 +205,7 @@ impl RequestMutation {
             notes: input.notes,
             public_event: input.public_event,
         };
-        let model = requests::submit(db(ctx), viewer, new, Utc::now()).await?;
+        let model = requests::submit(db(ctx), viewer, new, now(ctx)).await?;
         let request = match viewer.user_id() {
             Some(_) => Some(Request::for_viewer(ctx, model.clone()).await?),
             None => None,
@@ -235,7 +235,7 @@ impl RequestMutation {
             parse_id("trainerId", &trainer_id)?,
             version,
             note.as_deref(),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Request::for_viewer(ctx, model).await
@@ -258,7 +258,7 @@ impl RequestMutation {
             accept,
             slot.map(span),
             note.as_deref(),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Ok(Assignment(answered))
@@ -278,7 +278,7 @@ impl RequestMutation {
             parse_id("requestId", &request_id)?,
             &reason,
             version,
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Request::for_viewer(ctx, model).await
@@ -299,7 +299,7 @@ impl RequestMutation {
             parse_id("requestId", &request_id)?,
             reason.as_deref(),
             version,
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Request::for_viewer(ctx, model).await
@@ -321,7 +321,7 @@ impl RequestMutation {
             attendance,
             feedback.as_deref(),
             version,
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Request::for_viewer(ctx, model).await
@@ -342,7 +342,7 @@ impl RequestMutation {
             parse_id("requestId", &request_id)?,
             reason.as_deref(),
             version,
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Request::for_viewer(ctx, model).await

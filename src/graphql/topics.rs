@@ -1,12 +1,11 @@
 //! The topic catalogue.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::Utc;
 
 use crate::{
     domain::topics::{self, NewTopic, TopicChanges},
     graphql::{
-        context::{db, viewer},
+        context::{db, now, viewer},
         error::ApiResult,
         parse_id,
         types::Topic,
@@ -61,7 +60,7 @@ impl TopicMutation {
             description: &input.description,
             typical_duration_minutes: input.typical_duration_minutes,
         };
-        Ok(Topic(topics::create(db(ctx), viewer(ctx), new, Utc::now()).await?))
+        Ok(Topic(topics::create(db(ctx), viewer(ctx), new, now(ctx)).await?))
     }
 
     /// Coordinators and admins: changes a topic's name, description or
@@ -73,14 +72,14 @@ impl TopicMutation {
             typical_duration_minutes: input.typical_duration_minutes,
         };
         Ok(Topic(
-            topics::update(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, Utc::now()).await?,
+            topics::update(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, now(ctx)).await?,
         ))
     }
 
     /// Coordinators and admins: takes a topic out of the catalogue; what
     /// was about it keeps it.
     async fn archive_topic(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        topics::archive(db(ctx), viewer(ctx), parse_id("id", &id)?, Utc::now()).await?;
+        topics::archive(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)
     }
 }

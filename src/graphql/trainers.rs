@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{
     domain::trainers::{self, NewAwayPeriod, ProfileInput, TrainerSearch},
     graphql::{
-        context::{db, operation_name, viewer},
+        context::{db, now, operation_name, viewer},
         error::ApiResult,
         parse_id, prime,
         types::{TrainerProfile, UnavailablePeriod},
@@ -107,7 +107,7 @@ impl TrainerMutation {
             trainer_id,
             profile_input,
             &operation_name(ctx),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Ok(TrainerProfile(profile))
@@ -131,7 +131,7 @@ impl TrainerMutation {
                 note: input.note.as_deref(),
             },
             &operation_name(ctx),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Ok(UnavailablePeriod(period))
@@ -143,7 +143,7 @@ impl TrainerMutation {
             viewer(ctx),
             parse_id("id", &id)?,
             &operation_name(ctx),
-            Utc::now(),
+            now(ctx),
         )
         .await?;
         Ok(true)

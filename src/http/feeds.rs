@@ -379,7 +379,7 @@ fn internal(err: Error) -> Response {
 }
 
 fn since(state: &AppState) -> chrono::DateTime<Utc> {
-    Utc::now() - Duration::days(state.feed_past_days.into())
+    state.clock.now() - Duration::days(state.feed_past_days.into())
 }
 
 fn parse_kind(raw: &str) -> Option<EventKind> {
@@ -444,7 +444,7 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
             .body("too many fetches of this feed; try again later");
     }
     let result: Result<Response> = async {
-        let owner = feeds::resolve_token(&state.db, &token, Utc::now()).await?;
+        let owner = feeds::resolve_token(&state.db, &token, state.clock.now()).await?;
         let selection = feeds::private_feed(&owner, since(state))?;
         let body = render_selection(&state.db, &selection, "My muster calendar", &state.urls, 0).await?;
         rendered_response(req, body, true).await

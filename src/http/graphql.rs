@@ -89,7 +89,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
         Some(Ok(value)) => Some(value),
         Some(Err(_)) => return unauthenticated(),
     };
-    let viewer = match viewer::authenticate(&state.db, &state.tokens, authorization).await {
+    let viewer = match viewer::authenticate(&state.db, &state.tokens, authorization, state.clock.now()).await {
         Ok(viewer) => viewer,
         Err(Error::Unauthenticated) => return unauthenticated(),
         Err(err) => {
@@ -103,6 +103,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     let app_loader = AppLoader {
         db: state.db.clone(),
         viewer_id: viewer.user_id(),
+        now: state.clock.now(),
     };
     let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
     let client = ClientAddress::of_request(req, &state.trusted_proxies);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::group;
 use poem::{Request, Response, handler, http::StatusCode, web::Data};
 
@@ -110,7 +110,7 @@ pub async fn index(req: &Request, Data(state): Data<&AppState>) -> Response {
 
 async fn render(req: &Request, state: &AppState) -> Result<Response> {
     let filters = Filters::parse(req.uri().query().unwrap_or_default());
-    let now = Utc::now();
+    let now = state.clock.now();
     let all_groups = all_groups(state).await?;
     let filter = EventFilter {
         from: Some(now),

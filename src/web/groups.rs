@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use poem::{
     Response, handler,
     http::StatusCode,
@@ -105,7 +105,7 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
     let Some(group) = groups::find_by_slug(&state.db, slug).await? else {
         return Ok(None);
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let filter = EventFilter {
         from: Some(now),
         to: Some(now + Duration::days(DAYS_AHEAD)),

@@ -395,7 +395,7 @@ async fn respond_with_form(
     errors: &[(String, String)],
     notice: Option<String>,
 ) -> Result<Response> {
-    let token = state.csrf.issue(Utc::now())?;
+    let token = state.csrf.issue(state.clock.now())?;
     let view = form_page(state, entered, errors, notice, token.clone()).await?;
     let mut response = page(status, &view);
     if let Ok(value) = CsrfKey::cookie_header(&token, state.urls.is_secure()).parse() {
@@ -430,7 +430,7 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
     let entered = Entered::parse(&bytes);
     if state
         .csrf
-        .check(req, &state.urls, entered.csrf.as_deref(), Utc::now())
+        .check(req, &state.urls, entered.csrf.as_deref(), state.clock.now())
         .is_err()
     {
         return message(
@@ -460,7 +460,7 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
         Ok(new) => new,
         Err(errors) => return invalid(state, &entered, &errors).await,
     };
-    match requests::submit(&state.db, &Viewer::Anonymous, new, Utc::now()).await {
+    match requests::submit(&state.db, &Viewer::Anonymous, new, state.clock.now()).await {
         Ok(model) => Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, format!("/request/{}", model.reference))

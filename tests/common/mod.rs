@@ -8,8 +8,10 @@ pub mod network;
 pub mod python;
 pub mod requests;
 
+use chrono::{DateTime, Utc};
 use muster::{
     AppState,
+    clock::Clock,
     config::{Config, JwtSecret},
     db,
 };
@@ -18,6 +20,50 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 pub const POSTGRES_ENV: &str = "MUSTER_TEST_POSTGRES_URL";
+
+/// Names the instant the suite runs at (RFC 3339), for showing that no test
+/// depends on the hour or the date: `MUSTER_TEST_NOW=2027-01-31T23:30:00Z
+/// cargo test`. Unset: the real time.
+pub const TEST_NOW_ENV: &str = "MUSTER_TEST_NOW";
+
+/// The instant this test process started at, on the suite's clock: the
+/// real time, or `MUSTER_TEST_NOW`.
+fn suite_start() -> (DateTime<Utc>, std::time::Instant) {
+    static START: std::sync::OnceLock<(DateTime<Utc>, std::time::Instant)> = std::sync::OnceLock::new();
+    *START.get_or_init(|| {
+        let start = match std::env::var(TEST_NOW_ENV) {
+            Ok(text) => DateTime::parse_from_rfc3339(&text)
+                .unwrap_or_else(|e| panic!("{TEST_NOW_ENV}={text} is not an RFC 3339 instant: {e}"))
+                .with_timezone(&Utc),
+            Err(_) => Utc::now(),
+        };
+        (start, std::time::Instant::now())
+    })
+}
+
+/// Now, on the suite's clock. Fixtures and expectations take their times
+/// from this (or from the test database's clock), never from `Utc::now()`,
+/// so that they agree with the app under test at any hour.
+pub fn now() -> DateTime<Utc> {
+    let (start, began) = suite_start();
+    start + chrono::Duration::from_std(began.elapsed()).unwrap_or_default()
+}
+
+/// `hour`:00 UTC on the day `days` after today, on the suite's clock: the
+/// one anchor for fixtures' windows and the slots tests pick inside them.
+pub fn day(days: i64, hour: i64) -> DateTime<Utc> {
+    use chrono::DurationRound;
+    let midnight = now()
+        .duration_trunc(chrono::Duration::days(1))
+        .expect("a time well inside chrono's range");
+    midnight + chrono::Duration::days(days) + chrono::Duration::hours(hour)
+}
+
+/// A clock for one app under test: it reads the suite's time and can be
+/// moved forward by the test without touching other tests.
+pub fn test_clock() -> Clock {
+    Clock::starting_at(now())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -83,6 +129,7 @@ impl Template {
                     url,
                     conn,
                     backend: Backend::Sqlite,
+                    clock: test_clock(),
                     _dir: Some(dir),
                     postgres_cleanup: None,
                 }
@@ -138,6 +185,9 @@ pub struct TestDb {
     pub url: String,
     pub conn: DatabaseConnection,
     pub backend: Backend,
+    /// The clock of every app built on this database; `advance` it to move
+    /// time for this test alone.
+    pub clock: Clock,
     _dir: Option<tempfile::TempDir>,
     postgres_cleanup: Option<(String, String)>,
 }
@@ -164,6 +214,7 @@ impl TestDb {
             url,
             conn,
             backend: Backend::Sqlite,
+            clock: test_clock(),
             _dir: Some(dir),
             postgres_cleanup: None,
         }
@@ -203,6 +254,7 @@ impl TestDb {
             url,
             conn,
             backend: Backend::Postgres,
+            clock: test_clock(),
             _dir: None,
             postgres_cleanup: Some((admin_url, name)),
         }
@@ -214,7 +266,12 @@ impl TestDb {
     }
 
     pub fn state(&self) -> AppState {
-        AppState::new(self.conn.clone(), &self.config(), &test_secret())
+        AppState::with_clock(self.conn.clone(), &self.config(), &test_secret(), self.clock.clone())
+    }
+
+    /// Now, on this database's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     pub fn app(&self) -> TestClient<impl Endpoint> {
@@ -310,7 +367,12 @@ pub async fn count_statements(db: &TestDb, token: Option<&str>, query: &str, var
             eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
         }
     });
-    let client = TestClient::new(muster::app(AppState::new(conn, &db.config(), &test_secret())));
+    let client = TestClient::new(muster::app(AppState::with_clock(
+        conn,
+        &db.config(),
+        &test_secret(),
+        db.clock.clone(),
+    )));
     let (_, body) = graphql_as(&client, token, query, variables).await;
     (counter.load(Ordering::SeqCst), body)
 }

@@ -2,7 +2,6 @@
 //! sees what" table, written straight to the database (no API calls), so
 //! that tests can act as each of them.
 
-use chrono::Utc;
 use entity::{
     EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
     membership, rsvp, topic, trainer_profile, user,
@@ -133,12 +132,12 @@ impl Network {
     pub fn token(&self, persona: Persona) -> Option<String> {
         let keys = TokenKeys::new(&test_secret(), chrono::Duration::hours(1));
         self.person(persona)
-            .map(|p| keys.issue(p.id, 0, Utc::now()).unwrap().token)
+            .map(|p| keys.issue(p.id, 0, super::now()).unwrap().token)
     }
 }
 
 async fn add_user(db: &DatabaseConnection, name: &str, role: UserRole, password_hash: &str) -> Person {
-    let now = Utc::now();
+    let now = super::now();
     let email = format!("{name}@people.example.org");
     let user = user::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -158,7 +157,7 @@ async fn add_user(db: &DatabaseConnection, name: &str, role: UserRole, password_
 }
 
 async fn add_group(db: &DatabaseConnection, slug: &str, region: &str) -> Uuid {
-    let now = Utc::now();
+    let now = super::now();
     group::ActiveModel {
         id: Set(Uuid::new_v4()),
         slug: Set(slug.to_owned()),
@@ -183,8 +182,8 @@ async fn join(db: &DatabaseConnection, user: &Person, group: Uuid, role: Members
         group_id: Set(group),
         role: Set(role),
         status: Set(status),
-        created_at: Set(Utc::now()),
-        approved_at: Set((status == MembershipStatus::Active).then(Utc::now)),
+        created_at: Set(super::now()),
+        approved_at: Set((status == MembershipStatus::Active).then(super::now)),
     }
     .insert(db)
     .await
@@ -192,7 +191,7 @@ async fn join(db: &DatabaseConnection, user: &Person, group: Uuid, role: Members
 }
 
 async fn add_event(db: &DatabaseConnection, title: &str, group: Uuid, visibility: EventVisibility) -> Uuid {
-    let now = Utc::now();
+    let now = super::now();
     let starts_at = now + chrono::Duration::days(7);
     event::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -225,7 +224,7 @@ async fn add_event(db: &DatabaseConnection, title: &str, group: Uuid, visibility
 
 /// Adds a topic to the catalogue; returns its id.
 pub async fn add_topic(db: &DatabaseConnection, slug: &str, name: &str) -> Uuid {
-    let now = Utc::now();
+    let now = super::now();
     topic::ActiveModel {
         id: Set(Uuid::new_v4()),
         slug: Set(slug.to_owned()),
@@ -271,7 +270,7 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     join(db, &network.member, alpha, Member, Active).await;
     join(db, &network.pending, alpha, Member, Pending).await;
     join(db, &network.other_organiser, beta, Organiser, Active).await;
-    let now = Utc::now();
+    let now = super::now();
     rsvp::ActiveModel {
         id: Set(Uuid::new_v4()),
         event_id: Set(network.alpha_public_event),

@@ -47,7 +47,7 @@ struct Spec<'a> {
 }
 
 async fn add_request(db: &DatabaseConnection, ids: &Ids, spec: Spec<'_>) -> Uuid {
-    let now = Utc::now();
+    let now = super::now();
     let id = Uuid::new_v4();
     let outside = spec.group_id.is_none();
     request::ActiveModel {
@@ -129,7 +129,7 @@ async fn add_assignment(
         ends_at: Set(slot.1),
         assigned_by: Set(Some(ids.coordinator)),
         note: Set(None),
-        created_at: Set(Utc::now() - Duration::days(4)),
+        created_at: Set(super::now() - Duration::days(4)),
         responded_at: Set(None),
     }
     .insert(db)
@@ -155,8 +155,10 @@ pub async fn build(db: &DatabaseConnection, ids: &Ids) -> RequestFixture {
     .insert(db)
     .await
     .unwrap();
-    let now = Utc::now();
-    let days = |d: i64| now + Duration::days(d);
+    let now = super::now();
+    // Whole days from one anchor, so a slot a test picks at a fixed hour
+    // (`common::day(30, 12)`) lies inside these windows at any hour.
+    let days = |d: i64| super::day(d, 0);
     let alpha_reference = "REQ-ALPH2A".to_owned();
     let alpha_request = add_request(
         db,
