@@ -6,6 +6,7 @@ pub mod enums;
 
 pub mod assignment;
 pub mod audit_entry;
+pub mod domain_event;
 pub mod event;
 pub mod feed_token;
 pub mod group;

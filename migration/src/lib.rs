@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_request_details;
 mod m20261201_000001_feed_indexes;
+mod m20261202_000001_domain_events;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_request_details::Migration),
             Box::new(m20261201_000001_feed_indexes::Migration),
+            Box::new(m20261202_000001_domain_events::Migration),
         ]
     }
 }

@@ -18,7 +18,11 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, EventScope, Viewer, authorize, event_scope},
-    domain::groups::{escape_like, get_by_slug},
+    domain::{
+        Work,
+        groups::{escape_like, get_by_slug},
+        journal::{self, DomainEvent},
+    },
     error::{Error, Result},
 };
 
@@ -131,12 +135,7 @@ async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Resu
 
 /// Group organisers create events for their group; coordinators and admins
 /// for any group or for the network as a whole.
-pub async fn create_event(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    new: NewEvent,
-    now: DateTime<Utc>,
-) -> Result<event::Model> {
+pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTime<Utc>) -> Result<event::Model> {
     let group = match new.group_slug.as_deref() {
         Some(slug) => Some(get_by_slug(db, slug).await?),
         None => None,
@@ -177,7 +176,15 @@ pub async fn create_event(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    Ok(model.insert(db).await?)
+    let created = model.insert(db).await?;
+    journal::record(
+        db,
+        viewer.user_id(),
+        DomainEvent::EventCreated { event_id: created.id },
+        now,
+    )
+    .await?;
+    Ok(created)
 }
 
 /// Changes to an event; `None` leaves a field as it is, `Some(None)` clears
@@ -228,16 +235,14 @@ async fn get_manageable(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) ->
 /// Applies `changes`; a change a calendar would show bumps the sequence.
 /// Raising the capacity lets waitlisted people in (see `rsvps`).
 pub async fn update_event(
-    db: &sea_orm::DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     id: Uuid,
     changes: EventChanges,
     now: DateTime<Utc>,
 ) -> Result<event::Model> {
-    use sea_orm::TransactionTrait;
-    let txn = db.begin().await?;
-    crate::domain::rsvps::lock_event(&txn, id).await?;
-    let event = get_manageable(&txn, viewer, id).await?;
+    crate::domain::rsvps::lock_event(txn, id).await?;
+    let event = get_manageable(txn, viewer, id).await?;
     if event.status == EventStatus::Cancelled {
         return Err(Error::validation("id", "a cancelled event cannot be changed"));
     }
@@ -248,7 +253,7 @@ pub async fn update_event(
         return Err(Error::validation("visibility", "members-only events belong to a group"));
     }
     if let Some(topic_id) = changes.topic_id {
-        ensure_topic(&txn, topic_id).await?;
+        ensure_topic(txn, topic_id).await?;
     }
     let old = event.clone();
     let mut active = event.into_active_model();
@@ -284,37 +289,17 @@ pub async fn update_event(
     if let Some(capacity) = changes.capacity {
         active.capacity = Set(validate_capacity(capacity)?);
     }
-    let shown_changed = active.title.as_ref() != &old.title
-        || active.description.as_ref() != &old.description
-        || starts_at != old.starts_at
-        || ends_at != old.ends_at
-        || active.timezone.as_ref() != &old.timezone
-        || active.venue.as_ref() != &old.venue
-        || active.address.as_ref() != &old.address
-        || active.online_url.as_ref() != &old.online_url
-        || active.kind.as_ref() != &old.kind
-        || active.visibility.as_ref() != &old.visibility;
-    if shown_changed {
-        active.sequence = Set(old.sequence + 1);
-    }
-    active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = write_change(txn, viewer.user_id(), &old, active, now).await?;
     if updated.capacity != old.capacity {
-        crate::domain::rsvps::fill_free_places(&txn, &updated, now).await?;
+        crate::domain::rsvps::fill_free_places(txn, viewer.user_id(), &updated, now).await?;
     }
-    txn.commit().await?;
     Ok(updated)
 }
 
 /// Cancels an event; it stays, marked cancelled, so calendars learn of it.
-pub async fn cancel_event(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<event::Model> {
+pub async fn cancel_event(db: &Work, viewer: &Viewer, id: Uuid, now: DateTime<Utc>) -> Result<event::Model> {
     let event = get_manageable(db, viewer, id).await?;
-    mark_cancelled(db, event, now).await
+    mark_cancelled(db, viewer.user_id(), event, now).await
 }
 
 /// Marks an event cancelled with a higher sequence, so that subscribed
@@ -322,19 +307,67 @@ pub async fn cancel_event(
 /// has decided that it may.
 pub async fn mark_cancelled(
     db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
     event: event::Model,
     now: DateTime<Utc>,
 ) -> Result<event::Model> {
     if event.status == EventStatus::Cancelled {
         return Ok(event);
     }
-    let sequence = event.sequence;
-    let mut active = event.into_active_model();
+    let mut active = event.clone().into_active_model();
     active.status = Set(EventStatus::Cancelled);
     active.cancelled_at = Set(Some(now));
-    active.sequence = Set(sequence + 1);
-    active.updated_at = Set(now);
-    Ok(active.update(db).await?)
+    write_change(db, actor, &event, active, now).await
+}
+
+/// Whether `changed` shows differently from `old` in a calendar or on a
+/// page: anything a feed writes, the visibility that decides who gets it,
+/// and the status.
+fn shows_differently(changed: &event::ActiveModel, old: &event::Model) -> bool {
+    fn differs<V: PartialEq + Into<sea_orm::Value>>(value: &sea_orm::ActiveValue<V>, old: &V) -> bool {
+        match value {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v != old,
+            sea_orm::ActiveValue::NotSet => false,
+        }
+    }
+    differs(&changed.title, &old.title)
+        || differs(&changed.description, &old.description)
+        || differs(&changed.starts_at, &old.starts_at)
+        || differs(&changed.ends_at, &old.ends_at)
+        || differs(&changed.timezone, &old.timezone)
+        || differs(&changed.venue, &old.venue)
+        || differs(&changed.address, &old.address)
+        || differs(&changed.online_url, &old.online_url)
+        || differs(&changed.kind, &old.kind)
+        || differs(&changed.visibility, &old.visibility)
+        || differs(&changed.status, &old.status)
+}
+
+/// The one way to change an event once it exists. A change a calendar or
+/// page shows bumps `sequence` (so subscribed calendars replace their copy)
+/// and `updated_at` (so feed versions, the render cache and ETags move on),
+/// and is recorded in the journal as changed or cancelled; any other change
+/// (the capacity) only moves `updated_at`. Every writer goes through here:
+/// edits, cancellation, and erasure's scrub of free text.
+pub async fn write_change(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    old: &event::Model,
+    mut changed: event::ActiveModel,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
+    let shown = shows_differently(&changed, old);
+    if shown {
+        changed.sequence = Set(old.sequence + 1);
+    }
+    changed.updated_at = Set(now);
+    let updated = changed.update(db).await?;
+    if updated.status == EventStatus::Cancelled && old.status != EventStatus::Cancelled {
+        journal::record(db, actor, DomainEvent::EventCancelled { event_id: updated.id }, now).await?;
+    } else if shown {
+        journal::record(db, actor, DomainEvent::EventChanged { event_id: updated.id }, now).await?;
+    }
+    Ok(updated)
 }
 
 /// Filters of the event list; every field narrows it.

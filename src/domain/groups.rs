@@ -135,16 +135,7 @@ pub async fn get_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<group:
 /// counts rows ("at least one organiser") is then checked against a count
 /// no other transaction can change underneath it.
 pub async fn lock_group(db: &impl ConnectionTrait, group_id: Uuid) -> Result<()> {
-    let locked = group::Entity::update_many()
-        .col_expr(group::Column::UpdatedAt, Expr::col(group::Column::UpdatedAt))
-        .filter(group::Column::Id.eq(group_id))
-        .exec(db)
-        .await?;
-    if locked.rows_affected == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    crate::domain::lock_row(db, group::Column::Id, group_id).await
 }
 
 const MAX_DESCRIPTION_CHARS: usize = 5000;

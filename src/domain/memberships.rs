@@ -10,16 +10,18 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{MembershipRole, MembershipStatus, group, membership};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
+        Work,
         audit::{self, AuditAction, NewAuditEntry},
         groups::{get_by_slug, lock_group},
+        journal::{self, DomainEvent},
     },
     error::{Error, Result},
 };
@@ -53,17 +55,16 @@ fn is_active_organiser(membership: &membership::Model) -> bool {
 
 /// A signed-in person asks to join a group; organisers then approve.
 pub async fn request_to_join(
-    db: &DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     group_slug: &str,
     now: DateTime<Utc>,
 ) -> Result<membership::Model> {
     authorize(viewer, Action::UseOwnAccount)?;
     let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    let group = get_by_slug(db, group_slug).await?;
-    let txn = db.begin().await?;
-    lock_group(&txn, group.id).await?;
-    if let Some(existing) = find_membership(&txn, group.id, user_id).await? {
+    let group = get_by_slug(txn, group_slug).await?;
+    lock_group(txn, group.id).await?;
+    if let Some(existing) = find_membership(txn, group.id, user_id).await? {
         return Err(Error::Conflict(match existing.status {
             MembershipStatus::Pending => "you have already asked to join this group".into(),
             MembershipStatus::Active => "you are already a member of this group".into(),
@@ -78,9 +79,13 @@ pub async fn request_to_join(
         created_at: Set(now),
         approved_at: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
+    let happened = DomainEvent::MembershipRequested {
+        group_id: group.id,
+        user_id,
+    };
+    journal::record(txn, Some(user_id), happened, now).await?;
     Ok(created)
 }
 
@@ -105,77 +110,79 @@ fn audit_entry(viewer: &Viewer, subject: Uuid, action: AuditAction, operation: &
 /// Opens the transaction of a change to someone's membership: load the
 /// group, authorize, lock, load the membership.
 async fn begin_member_change(
-    db: &DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     change: &MemberChange<'_>,
-) -> Result<(sea_orm::DatabaseTransaction, group::Model, membership::Model)> {
-    let group = get_by_slug(db, change.group_slug).await?;
+) -> Result<(group::Model, membership::Model)> {
+    let group = get_by_slug(txn, change.group_slug).await?;
     authorize(viewer, Action::ManageMembers { group_id: group.id })?;
-    let txn = db.begin().await?;
-    lock_group(&txn, group.id).await?;
-    let membership = find_membership(&txn, group.id, change.user_id)
+    lock_group(txn, group.id).await?;
+    let membership = find_membership(txn, group.id, change.user_id)
         .await?
         .ok_or(Error::NotFound)?;
-    Ok((txn, group, membership))
+    Ok((group, membership))
 }
 
 /// An organiser (or staff) approves a pending member. Approving an active
 /// member changes nothing.
 pub async fn approve_member(
-    db: &DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     change: MemberChange<'_>,
     now: DateTime<Utc>,
 ) -> Result<membership::Model> {
-    let (txn, _group, membership) = begin_member_change(db, viewer, &change).await?;
+    let (group, membership) = begin_member_change(txn, viewer, &change).await?;
     if membership.status == MembershipStatus::Active {
         return Ok(membership);
     }
     let mut active = membership.into_active_model();
     active.status = Set(MembershipStatus::Active);
     active.approved_at = Set(Some(now));
-    let updated = active.update(&txn).await?;
+    let updated = active.update(txn).await?;
     audit::record(
-        &txn,
+        txn,
         audit_entry(viewer, change.user_id, AuditAction::ApproveMembership, change.operation),
         now,
     )
     .await?;
-    txn.commit().await?;
+    let happened = DomainEvent::MembershipApproved {
+        group_id: group.id,
+        user_id: change.user_id,
+    };
+    journal::record(txn, viewer.user_id(), happened, now).await?;
     Ok(updated)
 }
 
 /// An organiser (or staff) removes a member or turns down a request to join.
-pub async fn remove_member(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    change: MemberChange<'_>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let (txn, group, membership) = begin_member_change(db, viewer, &change).await?;
-    if is_active_organiser(&membership) && active_organiser_count(&txn, group.id).await? <= 1 {
+pub async fn remove_member(txn: &Work, viewer: &Viewer, change: MemberChange<'_>, now: DateTime<Utc>) -> Result<()> {
+    let (group, membership) = begin_member_change(txn, viewer, &change).await?;
+    if is_active_organiser(&membership) && active_organiser_count(txn, group.id).await? <= 1 {
         return Err(Error::Conflict(LAST_ORGANISER.into()));
     }
-    membership::Entity::delete_by_id(membership.id).exec(&txn).await?;
+    membership::Entity::delete_by_id(membership.id).exec(txn).await?;
     audit::record(
-        &txn,
+        txn,
         audit_entry(viewer, change.user_id, AuditAction::RemoveMembership, change.operation),
         now,
     )
     .await?;
-    txn.commit().await?;
+    let happened = DomainEvent::MembershipRemoved {
+        group_id: group.id,
+        user_id: change.user_id,
+    };
+    journal::record(txn, viewer.user_id(), happened, now).await?;
     Ok(())
 }
 
 /// An organiser (or staff) makes an active member organiser, or back.
 pub async fn set_member_role(
-    db: &DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     change: MemberChange<'_>,
     role: MembershipRole,
     now: DateTime<Utc>,
 ) -> Result<membership::Model> {
-    let (txn, group, membership) = begin_member_change(db, viewer, &change).await?;
+    let (group, membership) = begin_member_change(txn, viewer, &change).await?;
     if membership.status != MembershipStatus::Active {
         return Err(Error::validation(
             "userId",
@@ -185,37 +192,38 @@ pub async fn set_member_role(
     if membership.role == role {
         return Ok(membership);
     }
-    if is_active_organiser(&membership) && active_organiser_count(&txn, group.id).await? <= 1 {
+    if is_active_organiser(&membership) && active_organiser_count(txn, group.id).await? <= 1 {
         return Err(Error::Conflict(LAST_ORGANISER.into()));
     }
     let mut active = membership.into_active_model();
     active.role = Set(role);
-    let updated = active.update(&txn).await?;
+    let updated = active.update(txn).await?;
     audit::record(
-        &txn,
+        txn,
         audit_entry(viewer, change.user_id, AuditAction::ChangeMemberRole, change.operation),
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 
 /// A member leaves (or withdraws a request to join); the last organiser
 /// cannot.
-pub async fn leave_group(db: &DatabaseConnection, viewer: &Viewer, group_slug: &str) -> Result<()> {
+pub async fn leave_group(txn: &Work, viewer: &Viewer, group_slug: &str, now: DateTime<Utc>) -> Result<()> {
     authorize(viewer, Action::UseOwnAccount)?;
     let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    let group = get_by_slug(db, group_slug).await?;
-    let txn = db.begin().await?;
-    lock_group(&txn, group.id).await?;
-    let membership = find_membership(&txn, group.id, user_id).await?.ok_or(Error::NotFound)?;
-    if is_active_organiser(&membership) && active_organiser_count(&txn, group.id).await? <= 1 {
+    let group = get_by_slug(txn, group_slug).await?;
+    lock_group(txn, group.id).await?;
+    let membership = find_membership(txn, group.id, user_id).await?.ok_or(Error::NotFound)?;
+    if is_active_organiser(&membership) && active_organiser_count(txn, group.id).await? <= 1 {
         return Err(Error::Conflict(LAST_ORGANISER.into()));
     }
-    membership::Entity::delete_by_id(membership.id).exec(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    membership::Entity::delete_by_id(membership.id).exec(txn).await?;
+    let happened = DomainEvent::MembershipRemoved {
+        group_id: group.id,
+        user_id,
+    };
+    journal::record(txn, Some(user_id), happened, now).await
 }
 
 /// The viewer's own memberships (pending ones included) with their groups,

@@ -26,9 +26,13 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
+        Work,
         accounts::{self, normalize_email},
         audit::{self, AuditAction, NewAuditEntry},
+        events,
         groups::escape_like,
+        in_work,
+        journal::{self, DomainEvent},
         rsvps,
     },
     error::{Error, Result},
@@ -350,7 +354,10 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
 }
 
 /// The signed-in person erases their own account; the password proves it
-/// is them and not someone at an unlocked screen.
+/// is them and not someone at an unlocked screen. The one write step that
+/// opens its own unit of work: the password is checked first, outside it,
+/// so that a slow hash never holds a transaction (and SQLite's write lock)
+/// open.
 pub async fn delete_my_account(
     db: &DatabaseConnection,
     viewer: &Viewer,
@@ -363,44 +370,39 @@ pub async fn delete_my_account(
     if !accounts::password_matches(db, me, password).await? {
         return Err(Error::validation("password", "is not your password"));
     }
-    let txn = db.begin().await?;
-    erase(&txn, me, Some(me), operation, now).await?;
-    txn.commit().await?;
-    Ok(())
+    in_work(db, async |work| erase(work, me, Some(me), operation, now).await).await
 }
 
 /// An admin erases someone's account (for example on a request by post).
 pub async fn erase_user(
-    db: &DatabaseConnection,
+    db: &Work,
     viewer: &Viewer,
     subject_id: Uuid,
     operation: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     authorize(viewer, Action::EraseUser)?;
-    let txn = db.begin().await?;
-    erase(&txn, subject_id, viewer.user_id(), operation, now).await?;
-    txn.commit().await?;
-    Ok(())
+    erase(db, subject_id, viewer.user_id(), operation, now).await
 }
 
 /// Free-text columns that might quote someone's email address; on erasure
 /// it is replaced by [`REMOVED`] wherever it appears in them.
-const FREE_TEXT: &[(&str, &str)] = &[
-    ("requests", "notes"),
-    ("requests", "decline_reason"),
-    ("requests", "organisation_name"),
-    ("request_transitions", "note"),
-    ("assignments", "note"),
-    ("events", "title"),
-    ("events", "description"),
-    ("events", "venue"),
-    ("events", "address"),
-    ("events", "online_url"),
-    ("groups", "description"),
-    ("topics", "description"),
-    ("trainer_unavailability", "note"),
+/// Events' free text is listed apart ([`EVENT_TEXT`]): it is rewritten
+/// through the one function that changes what calendars show. The third
+/// field says whether the table has an `updated_at` to move on.
+const FREE_TEXT: &[(&str, &str, bool)] = &[
+    ("requests", "notes", true),
+    ("requests", "decline_reason", true),
+    ("requests", "organisation_name", true),
+    ("request_transitions", "note", false),
+    ("assignments", "note", false),
+    ("groups", "description", true),
+    ("topics", "description", true),
+    ("trainer_unavailability", "note", false),
 ];
+
+/// The columns of an event that might quote an address.
+const EVENT_TEXT: &[&str] = &["title", "description", "venue", "address", "online_url"];
 
 /// Erases one account inside the caller's transaction: personal fields
 /// cleared, sign-in and feed tokens dead, memberships and RSVPs gone (each
@@ -443,7 +445,7 @@ pub async fn erase(
         if place.status == RsvpStatus::Going
             && let Some(event) = event::Entity::find_by_id(place.event_id).one(db).await?
         {
-            rsvps::fill_free_places(db, &event, now).await?;
+            rsvps::fill_free_places(db, actor_id, &event, now).await?;
         }
     }
 
@@ -501,13 +503,14 @@ pub async fn erase(
             .await?;
         group::Entity::update_many()
             .col_expr(group::Column::ContactEmail, Expr::value(Option::<String>::None))
+            .col_expr(group::Column::UpdatedAt, Expr::value(now))
             .filter(ExprTrait::eq(
                 Func::lower(Expr::col(group::Column::ContactEmail)),
                 email,
             ))
             .exec(db)
             .await?;
-        scrub_free_text(db, email).await?;
+        scrub_free_text(db, email, actor_id, now).await?;
     }
 
     let version = subject.token_version;
@@ -533,32 +536,59 @@ pub async fn erase(
         },
         now,
     )
-    .await
+    .await?;
+    journal::record(db, actor_id, DomainEvent::AccountErased { user_id: subject_id }, now).await
 }
 
 /// Replaces `email` (any letter case) with [`REMOVED`] in every free-text
 /// column. Rows are found in SQL and rewritten here, since neither database
-/// has a case-insensitive REPLACE.
-async fn scrub_free_text(db: &impl ConnectionTrait, email: &str) -> Result<()> {
+/// has a case-insensitive REPLACE. A rewritten row's `updated_at` moves on
+/// where it has one (feed versions and caches follow it), and events are
+/// rewritten through [`events::write_change`], so that every calendar that
+/// holds one gets a new version without the address.
+async fn scrub_free_text(
+    db: &impl ConnectionTrait,
+    email: &str,
+    actor_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let pattern = format!("%{}%", escape_like(email));
-    for (table, column) in FREE_TEXT {
+    let quoting =
+        |column: &str| Func::lower(Expr::col(column.to_owned())).like(LikeExpr::new(pattern.clone()).escape('\\'));
+    for (table, column, stamped) in FREE_TEXT {
         let select = Query::select()
             .column("id")
             .column(*column)
             .from(*table)
-            .and_where(Func::lower(Expr::col(*column)).like(LikeExpr::new(pattern.clone()).escape('\\')))
+            .and_where(quoting(column))
             .to_owned();
         for row in db.query_all(&select).await? {
             let id: Uuid = row.try_get("", "id")?;
             let text: Option<String> = row.try_get("", column)?;
             let Some(text) = text else { continue };
-            let update = Query::update()
+            let mut update = Query::update()
                 .table(*table)
                 .value(*column, replace_ignoring_ascii_case(&text, email, REMOVED))
                 .and_where(Expr::col("id").eq(id))
                 .to_owned();
+            if *stamped {
+                update.value("updated_at", now);
+            }
             db.execute(&update).await?;
         }
+    }
+    let shown = EVENT_TEXT
+        .iter()
+        .fold(Condition::any(), |any, column| any.add(quoting(column)));
+    for old in event::Entity::find().filter(shown).all(db).await? {
+        let scrub = |text: &str| replace_ignoring_ascii_case(text, email, REMOVED);
+        let mut changed = old.clone().into_active_model();
+        changed.title = Set(scrub(&old.title));
+        changed.description = Set(scrub(&old.description));
+        changed.venue = Set(old.venue.as_deref().map(scrub));
+        changed.address = Set(old.address.as_deref().map(scrub));
+        changed.online_url = Set(old.online_url.as_deref().map(scrub));
+        events::write_change(db, actor_id, &old, changed, now).await?;
     }
     Ok(())
 }

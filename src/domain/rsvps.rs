@@ -9,30 +9,26 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{AssignmentStatus, EventStatus, RsvpStatus, assignment, event, rsvp};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::events::get_visible,
+    domain::{
+        Work,
+        events::get_visible,
+        journal::{self, DomainEvent},
+        lock_row,
+    },
     error::{Error, Result},
 };
 
 /// Serialises RSVP changes of one event: on PostgreSQL a row lock, on
 /// SQLite the write lock taken by the transaction's first statement.
 pub async fn lock_event(db: &impl ConnectionTrait, event_id: Uuid) -> Result<()> {
-    let locked = event::Entity::update_many()
-        .col_expr(event::Column::Sequence, Expr::col(event::Column::Sequence))
-        .filter(event::Column::Id.eq(event_id))
-        .exec(db)
-        .await?;
-    if locked.rows_affected == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    lock_row(db, event::Column::Id, event_id).await
 }
 
 async fn going_count(db: &impl ConnectionTrait, event_id: Uuid) -> Result<u64> {
@@ -49,22 +45,21 @@ fn has_room(capacity: Option<i32>, going: u64) -> bool {
 
 /// Takes a place at an event, or a place on its waiting list when it is
 /// full. Asking again returns the RSVP already held.
-pub async fn rsvp(db: &DatabaseConnection, viewer: &Viewer, event_id: Uuid, now: DateTime<Utc>) -> Result<rsvp::Model> {
+pub async fn rsvp(txn: &Work, viewer: &Viewer, event_id: Uuid, now: DateTime<Utc>) -> Result<rsvp::Model> {
     authorize(viewer, Action::UseOwnAccount)?;
     let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    let txn = db.begin().await?;
-    lock_event(&txn, event_id).await?;
-    let event = get_visible(&txn, viewer, event_id).await?;
+    lock_event(txn, event_id).await?;
+    let event = get_visible(txn, viewer, event_id).await?;
     if event.status == EventStatus::Cancelled {
         return Err(Error::validation("eventId", "this event has been cancelled"));
     }
     if event.ends_at <= now {
         return Err(Error::validation("eventId", "this event is over"));
     }
-    if let Some(existing) = find(&txn, event_id, user_id).await? {
+    if let Some(existing) = find(txn, event_id, user_id).await? {
         return Ok(existing);
     }
-    let status = if has_room(event.capacity, going_count(&txn, event_id).await?) {
+    let status = if has_room(event.capacity, going_count(txn, event_id).await?) {
         RsvpStatus::Going
     } else {
         RsvpStatus::Waitlisted
@@ -77,9 +72,8 @@ pub async fn rsvp(db: &DatabaseConnection, viewer: &Viewer, event_id: Uuid, now:
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
     Ok(created)
 }
 
@@ -92,24 +86,28 @@ async fn find(db: &impl ConnectionTrait, event_id: Uuid, user_id: Uuid) -> Resul
 }
 
 /// Gives up the viewer's place; the first on the waiting list moves up.
-pub async fn cancel_rsvp(db: &DatabaseConnection, viewer: &Viewer, event_id: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub async fn cancel_rsvp(txn: &Work, viewer: &Viewer, event_id: Uuid, now: DateTime<Utc>) -> Result<()> {
     authorize(viewer, Action::UseOwnAccount)?;
     let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    let txn = db.begin().await?;
-    lock_event(&txn, event_id).await?;
-    let event = get_visible(&txn, viewer, event_id).await?;
-    let held = find(&txn, event_id, user_id).await?.ok_or(Error::NotFound)?;
-    rsvp::Entity::delete_by_id(held.id).exec(&txn).await?;
+    lock_event(txn, event_id).await?;
+    let event = get_visible(txn, viewer, event_id).await?;
+    let held = find(txn, event_id, user_id).await?.ok_or(Error::NotFound)?;
+    rsvp::Entity::delete_by_id(held.id).exec(txn).await?;
     if held.status == RsvpStatus::Going {
-        fill_free_places(&txn, &event, now).await?;
+        fill_free_places(txn, viewer.user_id(), &event, now).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 
 /// Moves people up from the waiting list, first come first served, while
-/// the event has room. Call with the event locked.
-pub async fn fill_free_places(db: &impl ConnectionTrait, event: &event::Model, now: DateTime<Utc>) -> Result<()> {
+/// the event has room, each promotion recorded in the journal with the
+/// `actor` whose step freed the place. Call with the event locked.
+pub async fn fill_free_places(
+    db: &impl ConnectionTrait,
+    actor: Option<Uuid>,
+    event: &event::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let going = going_count(db, event.id).await?;
     let free = match event.capacity {
         None => u64::MAX,
@@ -127,10 +125,16 @@ pub async fn fill_free_places(db: &impl ConnectionTrait, event: &event::Model, n
         .all(db)
         .await?;
     for promoted in waiting {
+        let user_id = promoted.user_id;
         let mut active = promoted.into_active_model();
         active.status = Set(RsvpStatus::Going);
         active.updated_at = Set(now);
         active.update(db).await?;
+        let happened = DomainEvent::RsvpPromoted {
+            event_id: event.id,
+            user_id,
+        };
+        journal::record(db, actor, happened, now).await?;
     }
     Ok(())
 }

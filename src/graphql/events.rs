@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
+    domain::in_work,
     domain::{
         events::{self, EventChanges, EventFilter, EventPosition, NewEvent},
         rsvps,
@@ -196,7 +197,12 @@ impl EventMutation {
             visibility: input.visibility.into(),
             capacity: input.capacity,
         };
-        Ok(Event(events::create_event(db(ctx), viewer(ctx), new, now(ctx)).await?))
+        Ok(Event(
+            in_work(db(ctx), async |work| {
+                events::create_event(work, viewer(ctx), new, now(ctx)).await
+            })
+            .await?,
+        ))
     }
 
     /// Changes an event; a change calendars show raises its sequence.
@@ -218,27 +224,39 @@ impl EventMutation {
             capacity: change(input.capacity),
         };
         Ok(Event(
-            events::update_event(db(ctx), viewer(ctx), parse_id("id", &id)?, changes, now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                events::update_event(work, viewer(ctx), parse_id("id", &id)?, changes, now(ctx)).await
+            })
+            .await?,
         ))
     }
 
     /// Cancels an event; feeds keep it, marked cancelled.
     async fn cancel_event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Event> {
         Ok(Event(
-            events::cancel_event(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                events::cancel_event(work, viewer(ctx), parse_id("id", &id)?, now(ctx)).await
+            })
+            .await?,
         ))
     }
 
     /// Takes a place, or a place on the waiting list when the event is full.
     async fn rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<Rsvp> {
         Ok(Rsvp(
-            rsvps::rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                rsvps::rsvp(work, viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await
+            })
+            .await?,
         ))
     }
 
     /// Gives up a place; the first on the waiting list moves up.
     async fn cancel_rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<bool> {
-        rsvps::cancel_rsvp(db(ctx), viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await?;
+        in_work(db(ctx), async |work| {
+            rsvps::cancel_rsvp(work, viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await
+        })
+        .await?;
         Ok(true)
     }
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 
 use crate::{
+    domain::in_work,
     domain::memberships::{self, MemberChange},
     graphql::{
         context::{db, loader, now, operation_name, viewer},
@@ -41,7 +42,10 @@ impl MembershipMutation {
     /// Asks to join a group; its organisers approve.
     async fn request_to_join(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<Membership> {
         Ok(Membership(
-            memberships::request_to_join(db(ctx), viewer(ctx), &group_slug, now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                memberships::request_to_join(work, viewer(ctx), &group_slug, now(ctx)).await
+            })
+            .await?,
         ))
     }
 
@@ -54,7 +58,10 @@ impl MembershipMutation {
             operation: &operation,
         };
         Ok(Membership(
-            memberships::approve_member(db(ctx), viewer(ctx), change, now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                memberships::approve_member(work, viewer(ctx), change, now(ctx)).await
+            })
+            .await?,
         ))
     }
 
@@ -66,7 +73,10 @@ impl MembershipMutation {
             user_id: parse_id("userId", &user_id)?,
             operation: &operation,
         };
-        memberships::remove_member(db(ctx), viewer(ctx), change, now(ctx)).await?;
+        in_work(db(ctx), async |work| {
+            memberships::remove_member(work, viewer(ctx), change, now(ctx)).await
+        })
+        .await?;
         Ok(true)
     }
 
@@ -85,13 +95,19 @@ impl MembershipMutation {
             operation: &operation,
         };
         Ok(Membership(
-            memberships::set_member_role(db(ctx), viewer(ctx), change, role.into(), now(ctx)).await?,
+            in_work(db(ctx), async |work| {
+                memberships::set_member_role(work, viewer(ctx), change, role.into(), now(ctx)).await
+            })
+            .await?,
         ))
     }
 
     /// Leaves a group, or withdraws a request to join.
     async fn leave_group(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<bool> {
-        memberships::leave_group(db(ctx), viewer(ctx), &group_slug).await?;
+        in_work(db(ctx), async |work| {
+            memberships::leave_group(work, viewer(ctx), &group_slug, now(ctx)).await
+        })
+        .await?;
         Ok(true)
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
+    domain::in_work,
     domain::{
         audit::{self, AuditAction, AuditFilter, AuditPage, AuditPosition},
         privacy,
@@ -159,7 +160,10 @@ impl PrivacyMutation {
     /// (for example on a request by post). Recorded in the audit trail.
     async fn erase_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<bool> {
         let subject = parse_id("userId", &user_id)?;
-        privacy::erase_user(db(ctx), viewer(ctx), subject, &operation_name(ctx), now(ctx)).await?;
+        in_work(db(ctx), async |work| {
+            privacy::erase_user(work, viewer(ctx), subject, &operation_name(ctx), now(ctx)).await
+        })
+        .await?;
         Ok(true)
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
+    domain::in_work,
     domain::requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
     graphql::{
         context::{client_address, db, now, rate_limits, viewer},
@@ -205,7 +206,10 @@ impl RequestMutation {
             notes: input.notes,
             public_event: input.public_event,
         };
-        let model = requests::submit(db(ctx), viewer, new, now(ctx)).await?;
+        let model = in_work(db(ctx), async |work| {
+            requests::submit(work, viewer, new, now(ctx)).await
+        })
+        .await?;
         let request = match viewer.user_id() {
             Some(_) => Some(Request::for_viewer(ctx, model.clone()).await?),
             None => None,
@@ -228,15 +232,18 @@ impl RequestMutation {
         version: i32,
         note: Option<String>,
     ) -> ApiResult<Request> {
-        let model = transitions::assign(
-            db(ctx),
-            viewer(ctx),
-            parse_id("requestId", &request_id)?,
-            parse_id("trainerId", &trainer_id)?,
-            version,
-            note.as_deref(),
-            now(ctx),
-        )
+        let model = in_work(db(ctx), async |work| {
+            transitions::assign(
+                work,
+                viewer(ctx),
+                parse_id("requestId", &request_id)?,
+                parse_id("trainerId", &trainer_id)?,
+                version,
+                note.as_deref(),
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Request::for_viewer(ctx, model).await
     }
@@ -251,15 +258,18 @@ impl RequestMutation {
         slot: Option<TimeRangeInput>,
         note: Option<String>,
     ) -> ApiResult<Assignment> {
-        let (_, answered) = transitions::respond(
-            db(ctx),
-            viewer(ctx),
-            parse_id("assignmentId", &assignment_id)?,
-            accept,
-            slot.map(span),
-            note.as_deref(),
-            now(ctx),
-        )
+        let (_, answered) = in_work(db(ctx), async |work| {
+            transitions::respond(
+                work,
+                viewer(ctx),
+                parse_id("assignmentId", &assignment_id)?,
+                accept,
+                slot.map(span),
+                note.as_deref(),
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Ok(Assignment(answered))
     }
@@ -272,14 +282,17 @@ impl RequestMutation {
         reason: String,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = transitions::decline(
-            db(ctx),
-            viewer(ctx),
-            parse_id("requestId", &request_id)?,
-            &reason,
-            version,
-            now(ctx),
-        )
+        let model = in_work(db(ctx), async |work| {
+            transitions::decline(
+                work,
+                viewer(ctx),
+                parse_id("requestId", &request_id)?,
+                &reason,
+                version,
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Request::for_viewer(ctx, model).await
     }
@@ -293,14 +306,17 @@ impl RequestMutation {
         reason: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = transitions::withdraw(
-            db(ctx),
-            viewer(ctx),
-            parse_id("requestId", &request_id)?,
-            reason.as_deref(),
-            version,
-            now(ctx),
-        )
+        let model = in_work(db(ctx), async |work| {
+            transitions::withdraw(
+                work,
+                viewer(ctx),
+                parse_id("requestId", &request_id)?,
+                reason.as_deref(),
+                version,
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Request::for_viewer(ctx, model).await
     }
@@ -314,15 +330,18 @@ impl RequestMutation {
         feedback: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = transitions::mark_delivered(
-            db(ctx),
-            viewer(ctx),
-            parse_id("requestId", &request_id)?,
-            attendance,
-            feedback.as_deref(),
-            version,
-            now(ctx),
-        )
+        let model = in_work(db(ctx), async |work| {
+            transitions::mark_delivered(
+                work,
+                viewer(ctx),
+                parse_id("requestId", &request_id)?,
+                attendance,
+                feedback.as_deref(),
+                version,
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Request::for_viewer(ctx, model).await
     }
@@ -336,14 +355,17 @@ impl RequestMutation {
         reason: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = transitions::cancel(
-            db(ctx),
-            viewer(ctx),
-            parse_id("requestId", &request_id)?,
-            reason.as_deref(),
-            version,
-            now(ctx),
-        )
+        let model = in_work(db(ctx), async |work| {
+            transitions::cancel(
+                work,
+                viewer(ctx),
+                parse_id("requestId", &request_id)?,
+                reason.as_deref(),
+                version,
+                now(ctx),
+            )
+            .await
+        })
         .await?;
         Request::for_viewer(ctx, model).await
     }

@@ -30,6 +30,7 @@ use super::{
 use crate::{
     AppState,
     auth::Viewer,
+    domain::in_work,
     domain::{
         requests::{self, NewRequest, Span, transitions},
         topics,
@@ -460,7 +461,11 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
         Ok(new) => new,
         Err(errors) => return invalid(state, &entered, &errors).await,
     };
-    match requests::submit(&state.db, &Viewer::Anonymous, new, state.clock.now()).await {
+    match in_work(&state.db, async |work| {
+        requests::submit(work, &Viewer::Anonymous, new, state.clock.now()).await
+    })
+    .await
+    {
         Ok(model) => Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, format!("/request/{}", model.reference))

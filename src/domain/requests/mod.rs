@@ -16,15 +16,21 @@ use entity::{
     AssignmentStatus, RequestKind, RequestState, assignment, group, request, request_transition, request_window, topic,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Grant, Viewer, authorize},
-    domain::{accounts::normalize_email, groups, workflow::Actor},
+    domain::{
+        Work,
+        accounts::normalize_email,
+        groups,
+        journal::{self, DomainEvent},
+        workflow::Actor,
+    },
     error::{Error, Result},
 };
 
@@ -173,14 +179,9 @@ fn new_reference() -> Result<String> {
 /// Takes a request: by a group's organiser for the group, or by anyone
 /// (signed in or not) for an outside organisation. The request, its
 /// windows and its first history row are written in one transaction.
-pub async fn submit(
-    db: &DatabaseConnection,
-    viewer: &Viewer,
-    new: NewRequest,
-    now: DateTime<Utc>,
-) -> Result<request::Model> {
+pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime<Utc>) -> Result<request::Model> {
     let group = match new.group_slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(slug) => Some(groups::get_by_slug(db, slug).await?),
+        Some(slug) => Some(groups::get_by_slug(work, slug).await?),
         None => None,
     };
     authorize(
@@ -191,7 +192,7 @@ pub async fn submit(
     )?;
     let topic = topic::Entity::find_by_id(new.topic_id)
         .filter(topic::Column::ArchivedAt.is_null())
-        .one(db)
+        .one(work)
         .await?
         .ok_or_else(|| Error::validation("topicId", "is not a topic of the catalogue"))?;
     let windows = validate_windows(&new.windows, now)?;
@@ -247,14 +248,13 @@ pub async fn submit(
     }
     let notes = clean("notes", &new.notes, MAX_NOTES_CHARS, true)?;
 
-    let txn = db.begin().await?;
     let id = Uuid::new_v4();
     let mut reference = new_reference()?;
     // A clash among 729 million references is rare; try a few before failing.
     for _ in 0..5 {
         let taken = request::Entity::find()
             .filter(request::Column::Reference.eq(reference.as_str()))
-            .count(&txn)
+            .count(work)
             .await?;
         if taken == 0 {
             break;
@@ -288,7 +288,7 @@ pub async fn submit(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(work)
     .await?;
     request_window::Entity::insert_many(windows.iter().map(|w| request_window::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -296,7 +296,7 @@ pub async fn submit(
         starts_at: Set(w.starts_at),
         ends_at: Set(w.ends_at),
     }))
-    .exec_without_returning(&txn)
+    .exec_without_returning(work)
     .await?;
     request_transition::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -307,9 +307,15 @@ pub async fn submit(
         note: Set(None),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(work)
     .await?;
-    txn.commit().await?;
+    journal::record(
+        work,
+        viewer.user_id(),
+        DomainEvent::RequestSubmitted { request_id: id },
+        now,
+    )
+    .await?;
     Ok(model)
 }
 

@@ -19,8 +19,8 @@ use entity::{
     request, request_transition, trainer_profile, trainer_topic, user,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait, UpdateMany,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, UpdateMany,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -33,7 +33,10 @@ use super::{
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
+        Work,
         events::{DEFAULT_TIMEZONE, MAX_TITLE_CHARS, mark_cancelled},
+        journal::{self, DomainEvent},
+        lock_row,
         workflow::{Step, acting_as, check_actor, has_ended, next_state},
     },
     error::{Error, Result},
@@ -58,33 +61,16 @@ fn clean_note(field: &str, raw: Option<&str>, max: usize) -> Result<Option<Strin
 
 /// Serialises steps on one request (see the module comment).
 async fn lock_request(db: &impl ConnectionTrait, request_id: Uuid) -> Result<()> {
-    let locked = request::Entity::update_many()
-        .col_expr(request::Column::Version, Expr::col(request::Column::Version))
-        .filter(request::Column::Id.eq(request_id))
-        .exec(db)
-        .await?;
-    if locked.rows_affected == 0 {
-        Err(Error::NotFound)
-    } else {
-        Ok(())
-    }
+    lock_row(db, request::Column::Id, request_id).await
 }
 
 /// Serialises bookings of one trainer: two requests accepted at once
 /// cannot both take the same evening.
 async fn lock_trainer(db: &impl ConnectionTrait, trainer_id: Uuid) -> Result<trainer_profile::Model> {
-    let locked = trainer_profile::Entity::update_many()
-        .col_expr(
-            trainer_profile::Column::MonthlyCap,
-            Expr::col(trainer_profile::Column::MonthlyCap),
-        )
-        .filter(trainer_profile::Column::Id.eq(trainer_id))
-        .exec(db)
-        .await?;
-    let profile = if locked.rows_affected == 0 {
-        None
-    } else {
-        trainer_profile::Entity::find_by_id(trainer_id).one(db).await?
+    let profile = match lock_row(db, trainer_profile::Column::Id, trainer_id).await {
+        Ok(()) => trainer_profile::Entity::find_by_id(trainer_id).one(db).await?,
+        Err(Error::NotFound) => None,
+        Err(other) => return Err(other),
     };
     let active = user::Entity::find_by_id(trainer_id)
         .filter(user::Column::ErasedAt.is_null())
@@ -138,12 +124,14 @@ async fn begin(
 }
 
 /// Writes the new state, conditionally on the version the step was judged
-/// on, and its history row; `extra` sets the step's own columns.
+/// on, its history row and what happened; `extra` sets the step's own
+/// columns.
 async fn record(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     begun: &Begun,
     note: Option<String>,
+    happened: DomainEvent,
     now: DateTime<Utc>,
     extra: impl FnOnce(UpdateMany<request::Entity>) -> UpdateMany<request::Entity>,
 ) -> Result<request::Model> {
@@ -176,6 +164,7 @@ async fn record(
     }
     .insert(db)
     .await?;
+    journal::record(db, viewer.user_id(), happened, now).await?;
     request::Entity::find_by_id(request.id)
         .one(db)
         .await?
@@ -186,7 +175,7 @@ async fn record(
 /// and the reason when they do not cover the topic, or have no room in any
 /// preferred window.
 pub async fn assign(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     trainer_id: Uuid,
@@ -195,14 +184,13 @@ pub async fn assign(
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
     let note = clean_note("note", note, MAX_NOTE_CHARS)?;
-    let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, Step::Assign, Some(version)).await?;
-    let profile = lock_trainer(&txn, trainer_id).await?;
-    let topic = topic_of(&txn, &begun.request).await?;
+    let begun = begin(work, viewer, request_id, Step::Assign, Some(version)).await?;
+    let profile = lock_trainer(work, trainer_id).await?;
+    let topic = topic_of(work, &begun.request).await?;
     let covers = trainer_topic::Entity::find()
         .filter(trainer_topic::Column::TrainerId.eq(trainer_id))
         .filter(trainer_topic::Column::TopicId.eq(topic.id))
-        .count(&txn)
+        .count(work)
         .await?
         > 0;
     if !covers {
@@ -211,13 +199,13 @@ pub async fn assign(
             message: format!("does not cover the topic \u{201c}{}\u{201d}", topic.name),
         });
     }
-    let windows = remaining_windows(&txn, request_id, now).await?;
+    let windows = remaining_windows(work, request_id, now).await?;
     let Some(span) = envelope(&windows) else {
         return Err(Error::InvalidTransition(
             "every preferred window has passed; ask the requester for new dates".into(),
         ));
     };
-    let calendar = matching::calendars(&txn, &[(trainer_id, profile.monthly_cap)], span, request_id)
+    let calendar = matching::calendars(work, &[(trainer_id, profile.monthly_cap)], span, request_id)
         .await?
         .remove(&trainer_id)
         .unwrap_or_default();
@@ -225,7 +213,7 @@ pub async fn assign(
     // The proposal holds the trainer across the windows they are free in
     // until they answer with a concrete slot.
     let hold = envelope(&free).unwrap_or(span);
-    assignment::ActiveModel {
+    let proposal = assignment::ActiveModel {
         id: Set(Uuid::new_v4()),
         request_id: Set(request_id),
         trainer_id: Set(trainer_id),
@@ -237,18 +225,21 @@ pub async fn assign(
         created_at: Set(now),
         responded_at: Set(None),
     }
-    .insert(&txn)
+    .insert(work)
     .await?;
-    let request = record(&txn, viewer, &begun, note, now, |u| u).await?;
-    txn.commit().await?;
-    Ok(request)
+    let happened = DomainEvent::RequestAssigned {
+        request_id,
+        assignment_id: proposal.id,
+        trainer_id,
+    };
+    record(work, viewer, &begun, note, happened, now, |u| u).await
 }
 
 /// The trainer's answer. Accepting names a slot inside a preferred window
 /// and puts the engagement in the calendar; declining returns the request
 /// to the queue.
 pub async fn respond(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     assignment_id: Uuid,
     accept: bool,
@@ -259,14 +250,13 @@ pub async fn respond(
     authorize(viewer, Action::UseOwnAccount)?;
     let note = clean_note("note", note, MAX_NOTE_CHARS)?;
     let request_id = assignment::Entity::find_by_id(assignment_id)
-        .one(db)
+        .one(work)
         .await?
         .ok_or(Error::NotFound)?
         .request_id;
-    let txn = db.begin().await?;
-    lock_request(&txn, request_id).await?;
+    lock_request(work, request_id).await?;
     let answered = assignment::Entity::find_by_id(assignment_id)
-        .one(&txn)
+        .one(work)
         .await?
         .ok_or(Error::NotFound)?;
     if viewer.user_id() != Some(answered.trainer_id) {
@@ -279,7 +269,7 @@ pub async fn respond(
         )));
     }
     let step = if accept { Step::Accept } else { Step::TrainerDecline };
-    let begun = begin(&txn, viewer, request_id, step, None).await?;
+    let begun = begin(work, viewer, request_id, step, None).await?;
 
     let mut answer = answered.clone().into_active_model();
     answer.responded_at = Set(Some(now));
@@ -291,7 +281,7 @@ pub async fn respond(
         if slot.starts_at <= now {
             return Err(Error::validation("slot", "must be in the future"));
         }
-        let windows = windows(&txn, &[request_id])
+        let windows = windows(work, &[request_id])
             .await?
             .remove(&request_id)
             .unwrap_or_default();
@@ -301,8 +291,8 @@ pub async fn respond(
                 "must lie inside one of the preferred windows",
             ));
         }
-        let profile = lock_trainer(&txn, answered.trainer_id).await?;
-        let calendar = matching::calendars(&txn, &[(profile.id, profile.monthly_cap)], slot, request_id)
+        let profile = lock_trainer(work, answered.trainer_id).await?;
+        let calendar = matching::calendars(work, &[(profile.id, profile.monthly_cap)], slot, request_id)
             .await?
             .remove(&profile.id)
             .unwrap_or_default();
@@ -310,16 +300,26 @@ pub async fn respond(
         answer.status = Set(AssignmentStatus::Accepted);
         answer.starts_at = Set(slot.starts_at);
         answer.ends_at = Set(slot.ends_at);
-        let answer = answer.update(&txn).await?;
-        create_event(&txn, &begun.request, &answer, now).await?;
-        let request = record(&txn, viewer, &begun, note, now, |u| u).await?;
-        txn.commit().await?;
+        let answer = answer.update(work).await?;
+        let event = create_event(work, &begun.request, &answer, now).await?;
+        let trainer = Some(answer.trainer_id);
+        journal::record(work, trainer, DomainEvent::EventCreated { event_id: event.id }, now).await?;
+        let happened = DomainEvent::RequestConfirmed {
+            request_id,
+            assignment_id: answer.id,
+            event_id: event.id,
+        };
+        let request = record(work, viewer, &begun, note, happened, now, |u| u).await?;
         Ok((request, answer))
     } else {
         answer.status = Set(AssignmentStatus::Declined);
-        let answer = answer.update(&txn).await?;
-        let request = record(&txn, viewer, &begun, note, now, |u| u).await?;
-        txn.commit().await?;
+        let answer = answer.update(work).await?;
+        let happened = DomainEvent::AssignmentDeclined {
+            request_id,
+            assignment_id: answer.id,
+            trainer_id: answer.trainer_id,
+        };
+        let request = record(work, viewer, &begun, note, happened, now, |u| u).await?;
         Ok((request, answer))
     }
 }
@@ -398,7 +398,7 @@ pub async fn event_of(db: &impl ConnectionTrait, request_id: Uuid) -> Result<Opt
 
 /// Coordinators turn a request down, with the reason the requester sees.
 pub async fn decline(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     reason: &str,
@@ -407,47 +407,45 @@ pub async fn decline(
 ) -> Result<request::Model> {
     let reason = clean_note("reason", Some(reason), MAX_NOTE_CHARS)?
         .ok_or_else(|| Error::validation("reason", "say why, for the requester"))?;
-    let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, Step::Decline, version).await?;
+    let begun = begin(work, viewer, request_id, Step::Decline, version).await?;
     let stored = reason.clone();
-    let request = record(&txn, viewer, &begun, Some(reason), now, move |u| {
+    let happened = DomainEvent::RequestDeclined { request_id };
+    record(work, viewer, &begun, Some(reason), happened, now, move |u| {
         u.col_expr(request::Column::DeclineReason, Expr::value(stored))
     })
-    .await?;
-    txn.commit().await?;
-    Ok(request)
+    .await
 }
 
 /// The requester (or a coordinator for them) calls it off; an engagement
 /// already in the calendar is cancelled with it.
 pub async fn withdraw(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     reason: Option<&str>,
     version: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
-    call_off(db, viewer, request_id, Step::Withdraw, reason, version, now).await
+    call_off(work, viewer, request_id, Step::Withdraw, reason, version, now).await
 }
 
 /// Coordinators cancel a confirmed engagement; its event is cancelled so
 /// that every subscribed calendar shows it.
 pub async fn cancel(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     reason: Option<&str>,
     version: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
-    call_off(db, viewer, request_id, Step::Cancel, reason, version, now).await
+    call_off(work, viewer, request_id, Step::Cancel, reason, version, now).await
 }
 
 /// Withdrawing and cancelling end the request the same way; they differ
 /// in who may take the step and from which states.
 async fn call_off(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     step: Step,
@@ -456,20 +454,21 @@ async fn call_off(
     now: DateTime<Utc>,
 ) -> Result<request::Model> {
     let reason = clean_note("reason", reason, MAX_NOTE_CHARS)?;
-    let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, step, version).await?;
-    if let Some(event) = event_of(&txn, request_id).await? {
-        mark_cancelled(&txn, event, now).await?;
+    let begun = begin(work, viewer, request_id, step, version).await?;
+    if let Some(event) = event_of(work, request_id).await? {
+        mark_cancelled(work, viewer.user_id(), event, now).await?;
     }
-    let request = record(&txn, viewer, &begun, reason, now, |u| u).await?;
-    txn.commit().await?;
-    Ok(request)
+    let happened = match step {
+        Step::Withdraw => DomainEvent::RequestWithdrawn { request_id },
+        _ => DomainEvent::RequestCancelled { request_id },
+    };
+    record(work, viewer, &begun, reason, happened, now, |u| u).await
 }
 
 /// The coordinator or the trainer records that it took place, once the
 /// engagement has ended.
 pub async fn mark_delivered(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     request_id: Uuid,
     attendance: Option<i32>,
@@ -484,8 +483,7 @@ pub async fn mark_delivered(
         ));
     }
     let feedback = clean_note("feedback", feedback, MAX_FEEDBACK_CHARS)?;
-    let txn = db.begin().await?;
-    let begun = begin(&txn, viewer, request_id, Step::MarkDelivered, version).await?;
+    let begun = begin(work, viewer, request_id, Step::MarkDelivered, version).await?;
     let ends_at = begun
         .assignments
         .iter()
@@ -497,11 +495,10 @@ pub async fn mark_delivered(
             "a request can be marked delivered once its engagement has ended".into(),
         ));
     }
-    let request = record(&txn, viewer, &begun, None, now, move |u| {
+    let happened = DomainEvent::RequestDelivered { request_id };
+    record(work, viewer, &begun, None, happened, now, move |u| {
         u.col_expr(request::Column::Attendance, Expr::value(attendance))
             .col_expr(request::Column::Feedback, Expr::value(feedback))
     })
-    .await?;
-    txn.commit().await?;
-    Ok(request)
+    .await
 }
