@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 on_both_databases!(
     every_step_records_what_happened_once,
     an_erased_address_leaves_every_feed_that_quoted_it,
+    the_api_and_the_status_page_tell_the_same_story,
 );
 
 /// The kinds the journal gained, in order.
@@ -381,4 +382,154 @@ async fn an_erased_address_leaves_every_feed_that_quoted_it(db: TestDb) {
         );
         assert!(body.contains("[removed]"), "{path}");
     }
+}
+
+async fn the_api_and_the_status_page_tell_the_same_story(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let coordinator = net.token(Persona::Coordinator);
+    let trainer = net.token(Persona::Trainer);
+    let ask = |input: Value| {
+        let (client, coordinator) = (&client, coordinator.clone());
+        async move {
+            let (_, body) = graphql_as(client, coordinator.as_deref(), SUBMIT, json!({ "input": input })).await;
+            let receipt = body["data"]["submitRequest"].clone();
+            assert!(receipt.is_object(), "{body}");
+            (
+                receipt["request"]["id"].clone(),
+                receipt["reference"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    // Confirmed with the trainer; `public` decides whether its event is listed.
+    let confirmed = |public: bool, days: i64| {
+        let (client, coordinator, trainer) = (&client, coordinator.clone(), trainer.clone());
+        let mut input = outside_request(net.topic, days);
+        input["publicEvent"] = json!(public);
+        let asked = ask(input);
+        async move {
+            let (id, reference) = asked.await;
+            let (_, assigned) = graphql_as(
+                client,
+                coordinator.as_deref(),
+                ASSIGN,
+                json!({ "id": id, "trainer": net.trainer.id, "version": 1 }),
+            )
+            .await;
+            let proposal = assigned["data"]["assignTrainer"]["currentAssignment"]["id"].clone();
+            let slot = json!({ "startsAt": day(days, 10), "endsAt": day(days, 12) });
+            let (_, accepted) = graphql_as(
+                client,
+                trainer.as_deref(),
+                RESPOND,
+                json!({ "id": proposal, "accept": true, "slot": slot }),
+            )
+            .await;
+            assert!(accepted.get("errors").is_none(), "{accepted}");
+            (id, reference)
+        }
+    };
+    let step = |query: &'static str, id: Value| {
+        let (client, coordinator) = (&client, coordinator.clone());
+        async move {
+            let (_, body) = graphql_as(client, coordinator.as_deref(), query, json!({ "id": id })).await;
+            assert!(body.get("errors").is_none(), "{query}: {body}");
+        }
+    };
+
+    let mut references = vec![net.requests.alpha_reference.clone()];
+    let (_, outside) = graphql_as(
+        &client,
+        coordinator.as_deref(),
+        "query($id: ID!) { request(id: $id) { reference } }",
+        json!({ "id": net.requests.outside_request }),
+    )
+    .await;
+    references.push(outside["data"]["request"]["reference"].as_str().unwrap().to_owned());
+    references.push(confirmed(true, 20).await.1);
+    references.push(confirmed(false, 21).await.1);
+    let (cancelled, reference) = confirmed(true, 22).await;
+    step(
+        "mutation($id: ID!) { cancelRequest(requestId: $id, reason: \"Venue closed\") { state } }",
+        cancelled,
+    )
+    .await;
+    references.push(reference);
+    let (declined, reference) = ask(outside_request(net.topic, 23)).await;
+    step(
+        "mutation($id: ID!) { declineRequest(requestId: $id, reason: \"Out of scope\") { state } }",
+        declined,
+    )
+    .await;
+    references.push(reference);
+    let (withdrawn, reference) = ask(outside_request(net.topic, 24)).await;
+    step(
+        "mutation($id: ID!) { withdrawRequest(requestId: $id) { state } }",
+        withdrawn,
+    )
+    .await;
+    references.push(reference);
+    let (_, delivered) = graphql_as(
+        &client,
+        trainer.as_deref(),
+        "mutation($id: ID!) { markDelivered(requestId: $id) { reference } }",
+        json!({ "id": net.requests.beta_request }),
+    )
+    .await;
+    references.push(
+        delivered["data"]["markDelivered"]["reference"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+
+    let mut states = std::collections::BTreeSet::new();
+    for reference in &references {
+        let (_, status) = graphql_as(
+            &client,
+            None,
+            "query($r: String!) { requestStatus(reference: $r) { state history { state } scheduled { startsAt } event { id } } }",
+            json!({ "r": reference }),
+        )
+        .await;
+        let status = &status["data"]["requestStatus"];
+        states.insert(status["state"].as_str().unwrap().to_owned());
+        let page = client.get(format!("/request/{reference}")).send().await;
+        page.assert_status_is_ok();
+        let page = page.0.into_body().into_string().await.unwrap();
+        let listed = !status["event"].is_null();
+        assert_eq!(
+            page.contains("Add it to your calendar"),
+            listed,
+            "{reference} ({}): page and API disagree on the event",
+            status["state"]
+        );
+        if listed {
+            let link = format!("/events/{}.ics", status["event"]["id"].as_str().unwrap());
+            assert!(page.contains(&link), "{reference}: {link}");
+        }
+        assert_eq!(
+            page.contains("<dt>When</dt>"),
+            !status["scheduled"].is_null(),
+            "{reference}"
+        );
+        assert_eq!(
+            page.matches("<span class=\"state\">").count(),
+            status["history"].as_array().unwrap().len(),
+            "{reference}: the same history"
+        );
+    }
+    let every: std::collections::BTreeSet<String> = [
+        "ASSIGNED",
+        "CANCELLED",
+        "CONFIRMED",
+        "DECLINED",
+        "DELIVERED",
+        "SUBMITTED",
+        "WITHDRAWN",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(states, every, "every state is compared");
 }

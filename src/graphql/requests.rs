@@ -100,7 +100,7 @@ impl RequestQuery {
     /// account. Shows no one's personal data.
     async fn request_status(&self, ctx: &Context<'_>, reference: String) -> ApiResult<RequestStatus> {
         rate_limits(ctx)?.status_lookups.check(&client_address(ctx).key())?;
-        Ok(RequestStatus(requests::by_reference(db(ctx), &reference).await?))
+        Ok(RequestStatus(requests::public_status(db(ctx), &reference).await?))
     }
 
     /// Coordinators and admins: requests waiting to be dealt with, oldest
@@ -216,7 +216,7 @@ impl RequestMutation {
         };
         Ok(RequestReceipt {
             reference: model.reference.clone(),
-            status: RequestStatus(model),
+            status: RequestStatus(requests::public_status_of(db(ctx), model).await?),
             request,
         })
     }

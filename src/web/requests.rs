@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
-use entity::{EventStatus, EventVisibility, RequestKind, RequestState};
+use entity::{RequestKind, RequestState};
 use poem::{
     Body, Request, Response, handler,
     http::{StatusCode, header},
@@ -32,7 +32,7 @@ use crate::{
     auth::Viewer,
     domain::in_work,
     domain::{
-        requests::{self, NewRequest, Span, transitions},
+        requests::{self, NewRequest, Span},
         topics,
     },
     error::{Error, Result},
@@ -552,42 +552,28 @@ pub async fn request_status(req: &Request, Path(reference): Path<String>, Data(s
 }
 
 async fn render_status(state: &AppState, reference: &str) -> Result<Response> {
-    let request = requests::by_reference(&state.db, reference).await?;
-    let topic = topics::get(&state.db, request.topic_id).await?;
-    let history = requests::history(&state.db, &[request.id])
-        .await?
-        .remove(&request.id)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| HistoryRow {
-            state: state_label(t.to_state),
-            at: uk_time(t.created_at),
-        })
-        .collect();
-    let event = if matches!(
-        request.state,
-        RequestState::Confirmed | RequestState::Delivered | RequestState::Cancelled
-    ) {
-        transitions::event_of(&state.db, request.id).await?
-    } else {
-        None
-    };
+    let status = requests::public_status(&state.db, reference).await?;
     let view = StatusPage {
         nav: Nav::Request,
-        kind: match request.kind {
+        kind: match status.kind {
             RequestKind::Speaker => "A speaker",
             RequestKind::Workshop => "A workshop",
         },
-        topic: topic.name,
-        state: state_label(request.state),
-        explanation: explanation(request.state),
-        submitted_at: uk_time(request.created_at),
-        history,
-        scheduled: event.as_ref().map(|e| when(e.starts_at, e.ends_at)),
-        ics_url: event
-            .filter(|e| e.visibility == EventVisibility::Public && e.status == EventStatus::Scheduled)
-            .map(|e| state.urls.event_ics(e.id)),
-        reference: request.reference,
+        topic: status.topic.name,
+        state: state_label(status.state),
+        explanation: explanation(status.state),
+        submitted_at: uk_time(status.submitted_at),
+        history: status
+            .history
+            .into_iter()
+            .map(|(to_state, at)| HistoryRow {
+                state: state_label(to_state),
+                at: uk_time(at),
+            })
+            .collect(),
+        scheduled: status.scheduled.map(|s| when(s.starts_at, s.ends_at)),
+        ics_url: status.public_event.map(|e| state.urls.event_ics(e.id)),
+        reference: status.reference,
     };
     Ok(page(StatusCode::OK, &view))
 }

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    AssignmentStatus, RequestKind, RequestState, assignment, group, request, request_transition, request_window, topic,
+    AssignmentStatus, EventStatus, EventVisibility, RequestKind, RequestState, assignment, event, group, request,
+    request_transition, request_window, topic,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -567,6 +568,72 @@ pub async fn by_reference(db: &impl ConnectionTrait, reference: &str) -> Result<
         .one(db)
         .await?
         .ok_or(Error::NotFound)
+}
+
+/// What anyone holding a request's reference may see, for the API's
+/// `requestStatus` and the `/request/{reference}` page alike: where it is,
+/// when it moved, when it takes place, and its calendar event while that is
+/// public and scheduled. Nobody's name, contact or notes.
+#[derive(Debug, Clone)]
+pub struct PublicStatus {
+    pub reference: String,
+    pub kind: RequestKind,
+    /// The catalogue's topic (public).
+    pub topic: topic::Model,
+    pub state: RequestState,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The states it went through and when, oldest first.
+    pub history: Vec<(RequestState, DateTime<Utc>)>,
+    /// Once confirmed (and after): when the engagement is, or was to be.
+    pub scheduled: Option<Span>,
+    /// The public calendar event, while it is public and scheduled: a
+    /// cancelled one is told by the state, and a members-only one is not
+    /// for everyone holding a reference.
+    pub public_event: Option<event::Model>,
+}
+
+/// The public status of the request with this reference.
+pub async fn public_status(db: &impl ConnectionTrait, reference: &str) -> Result<PublicStatus> {
+    let request = by_reference(db, reference).await?;
+    public_status_of(db, request).await
+}
+
+/// The public status of a request already loaded (a submission's receipt).
+pub async fn public_status_of(db: &impl ConnectionTrait, request: request::Model) -> Result<PublicStatus> {
+    let topic = topic::Entity::find_by_id(request.topic_id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let history = history(db, &[request.id])
+        .await?
+        .remove(&request.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.to_state, t.created_at))
+        .collect();
+    let event = if matches!(
+        request.state,
+        RequestState::Confirmed | RequestState::Delivered | RequestState::Cancelled
+    ) {
+        transitions::event_of(db, request.id).await?
+    } else {
+        None
+    };
+    Ok(PublicStatus {
+        reference: request.reference,
+        kind: request.kind,
+        topic,
+        state: request.state,
+        submitted_at: request.created_at,
+        updated_at: request.updated_at,
+        history,
+        scheduled: event.as_ref().map(|e| Span {
+            starts_at: e.starts_at,
+            ends_at: e.ends_at,
+        }),
+        public_event: event.filter(|e| e.visibility == EventVisibility::Public && e.status == EventStatus::Scheduled),
+    })
 }
 
 /// A request's history, oldest first.

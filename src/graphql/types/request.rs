@@ -7,7 +7,7 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{EventVisibility, RequestState, assignment, request, request_transition};
+use entity::{assignment, request, request_transition};
 
 use crate::{
     auth::{Grant, Viewer},
@@ -366,7 +366,7 @@ impl RequestTransition {
 
 /// What anyone holding a request's reference may see: where it is, and
 /// when it moved. Nobody's name, contact or notes.
-pub struct RequestStatus(pub request::Model);
+pub struct RequestStatus(pub requests::PublicStatus);
 
 /// A step in the public history.
 #[derive(SimpleObject)]
@@ -385,8 +385,8 @@ impl RequestStatus {
         self.0.kind.into()
     }
 
-    async fn topic(&self, ctx: &Context<'_>) -> ApiResult<Topic> {
-        topic(ctx, self.0.topic_id).await
+    async fn topic(&self) -> Topic {
+        Topic(self.0.topic.clone())
     }
 
     async fn state(&self) -> GqlRequestState {
@@ -394,7 +394,7 @@ impl RequestStatus {
     }
 
     async fn submitted_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.0.submitted_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
@@ -402,46 +402,25 @@ impl RequestStatus {
     }
 
     /// The states it went through, oldest first.
-    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatusChange>> {
-        let rows = loader(ctx)?
-            .load_one(HistoryOfRequest(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .map(|t| StatusChange {
-                state: t.to_state.into(),
-                at: t.created_at,
+    async fn history(&self) -> Vec<StatusChange> {
+        self.0
+            .history
+            .iter()
+            .map(|&(state, at)| StatusChange {
+                state: state.into(),
+                at,
             })
-            .collect())
+            .collect()
     }
 
     /// Once confirmed: when it takes place.
-    async fn scheduled(&self, ctx: &Context<'_>) -> ApiResult<Option<TimeRange>> {
-        if !matches!(
-            self.0.state,
-            RequestState::Confirmed | RequestState::Delivered | RequestState::Cancelled
-        ) {
-            return Ok(None);
-        }
-        Ok(loader(ctx)?
-            .load_one(EventOfRequest(self.0.id))
-            .await?
-            .flatten()
-            .map(|e| TimeRange {
-                starts_at: e.starts_at,
-                ends_at: e.ends_at,
-            }))
+    async fn scheduled(&self) -> Option<TimeRange> {
+        self.0.scheduled.map(TimeRange::from)
     }
 
-    /// The public calendar event, when it is listed publicly.
-    async fn event(&self, ctx: &Context<'_>) -> ApiResult<Option<Event>> {
-        Ok(loader(ctx)?
-            .load_one(EventOfRequest(self.0.id))
-            .await?
-            .flatten()
-            .filter(|e| e.visibility == EventVisibility::Public)
-            .map(Event))
+    /// The calendar event, while it is listed publicly and not cancelled.
+    async fn event(&self) -> Option<Event> {
+        self.0.public_event.clone().map(Event)
     }
 }
 
