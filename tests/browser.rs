@@ -146,12 +146,14 @@ fn axe_source() -> Option<&'static str> {
     static SOURCE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     SOURCE
         .get_or_init(|| {
-            let path = std::env::var_os("MUSTER_AXE_CORE").map(PathBuf::from).unwrap_or_else(|| {
-                Path::new(env!("CARGO_TARGET_TMPDIR"))
-                    .parent()
-                    .unwrap()
-                    .join("axe-core/node_modules/axe-core/axe.min.js")
-            });
+            let path = std::env::var_os("MUSTER_AXE_CORE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(env!("CARGO_TARGET_TMPDIR"))
+                        .parent()
+                        .unwrap()
+                        .join("axe-core/node_modules/axe-core/axe.min.js")
+                });
             match std::fs::read_to_string(&path) {
                 Ok(source) => Some(source),
                 Err(_) => {
@@ -388,7 +390,10 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
 
 /// Off the happy path: a mistyped address, an old link, the icon.
 async fn wrong_addresses_and_the_icon(client: &Client, base: &str) {
-    for (path, name) in [("/nope", "10-not-found"), ("/events/not-an-event", "11-event-not-found")] {
+    for (path, name) in [
+        ("/nope", "10-not-found"),
+        ("/events/not-an-event", "11-event-not-found"),
+    ] {
         client.goto(&format!("{base}{path}")).await.unwrap();
         assert_eq!(client.title().await.unwrap(), "Page not found · muster");
         shoot_and_check(client, name).await;

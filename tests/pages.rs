@@ -60,8 +60,14 @@ fn assert_html_page(page: &Page) {
     assert!(page.body.contains("href=\"/privacy\""), "footer links the privacy page");
     assert!(page.body.contains("href=\"/graphql\""), "footer links the API");
     assert!(page.body.contains("<a class=\"skip\" href=\"#main\">"));
-    assert!(page.body.contains("<link rel=\"icon\" href=\"/favicon.ico\" sizes=\"32x32\">"));
-    assert!(page.body.contains("<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"));
+    assert!(
+        page.body
+            .contains("<link rel=\"icon\" href=\"/favicon.ico\" sizes=\"32x32\">")
+    );
+    assert!(
+        page.body
+            .contains("<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">")
+    );
     let description = page
         .body
         .split_once("<meta name=\"description\" content=\"")
@@ -582,7 +588,10 @@ async fn the_stylesheet_is_served_cached_and_revalidated() {
 async fn get_html<E: Endpoint>(client: &TestClient<E>, method: poem::http::Method, path: &str) -> Page {
     let response = client
         .request(method, path)
-        .header(header::ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .header(
+            header::ACCEPT,
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
         .send()
         .await
         .0;
@@ -653,18 +662,30 @@ async fn an_event_page_shows_a_public_event_and_hides_a_members_only_one(db: Tes
     let page = get(&client, &format!("/events/{public}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_html_page(&page);
-    assert!(page.body.contains("<h1>Alpha &#60;i&#62;stall&#60;/i&#62;</h1>"), "{}", page.body);
+    assert!(
+        page.body.contains("<h1>Alpha &#60;i&#62;stall&#60;/i&#62;</h1>"),
+        "{}",
+        page.body
+    );
     // The description is the event's own first line.
     assert_eq!(description_of(&page), "Bring a friend &#38; a flask.");
     assert!(page.body.contains("Second line."));
-    assert!(page.body.contains(&format!("href=\"http://127.0.0.1:8080/events/{public}.ics\"")));
+    assert!(
+        page.body
+            .contains(&format!("href=\"http://127.0.0.1:8080/events/{public}.ics\""))
+    );
     assert!(page.body.contains("href=\"/groups/alpha\""));
     // The listings link to it.
     let listing = get(&client, "/").await;
     assert!(listing.body.contains(&format!("<a href=\"/events/{public}\">")));
 
     // A members-only event is the same page as an address with no event.
-    let hidden = get_html(&client, poem::http::Method::GET, &format!("/events/{}", net.alpha_members_event)).await;
+    let hidden = get_html(
+        &client,
+        poem::http::Method::GET,
+        &format!("/events/{}", net.alpha_members_event),
+    )
+    .await;
     let unknown = get_html(&client, poem::http::Method::GET, &format!("/events/{}", Uuid::new_v4())).await;
     let garbage = get_html(&client, poem::http::Method::GET, "/events/not-an-id").await;
     let nowhere = get_html(&client, poem::http::Method::GET, "/nope").await;
@@ -676,7 +697,12 @@ async fn an_event_page_shows_a_public_event_and_hides_a_members_only_one(db: Tes
     }
     assert!(!hidden.body.contains("Alpha planning"));
     // Its calendar file stays a short 404 too.
-    let file = get_html(&client, poem::http::Method::GET, &format!("/events/{}.ics", net.alpha_members_event)).await;
+    let file = get_html(
+        &client,
+        poem::http::Method::GET,
+        &format!("/events/{}.ics", net.alpha_members_event),
+    )
+    .await;
     assert_eq!(file.status, StatusCode::NOT_FOUND);
     assert!(!file.body.contains("<html"));
 
@@ -717,16 +743,33 @@ async fn the_icon_and_robots_txt_answer_with_their_types_and_caching() {
     response.assert_content_type("text/plain; charset=utf-8");
     let robots = response.0.into_body().into_string().await.unwrap();
     let disallowed: Vec<&str> = robots.lines().filter_map(|l| l.strip_prefix("Disallow: ")).collect();
-    for path in ["/request/", "/feeds/", "/graphql", "/me$", "/me/", "/desk", "/admin", "/signin"] {
+    for path in [
+        "/request/",
+        "/feeds/",
+        "/graphql",
+        "/me$",
+        "/me/",
+        "/desk",
+        "/admin",
+        "/signin",
+    ] {
         assert!(disallowed.contains(&path), "{path}: {robots}");
     }
     // Events, groups, letters and the form stay open to search engines.
     for open in ["/", "/groups", "/events/", "/letters/", "/request", "/privacy"] {
-        assert!(!disallowed.iter().any(|d| open.starts_with(d.trim_end_matches('$'))
-            && (!d.ends_with('$') || open == d.trim_end_matches('$'))), "{open}");
+        assert!(
+            !disallowed
+                .iter()
+                .any(|d| open.starts_with(d.trim_end_matches('$'))
+                    && (!d.ends_with('$') || open == d.trim_end_matches('$'))),
+            "{open}"
+        );
     }
     assert!(robots.contains("Allow: /\n"));
-    assert!(robots.contains("Sitemap: http://127.0.0.1:8080/sitemap.xml\n"), "{robots}");
+    assert!(
+        robots.contains("Sitemap: http://127.0.0.1:8080/sitemap.xml\n"),
+        "{robots}"
+    );
 }
 
 fn sitemap_locations(xml: &str) -> Vec<String> {
@@ -743,7 +786,12 @@ async fn the_sitemap_lists_exactly_the_public_upcoming_events_and_the_groups(db:
     let far = add_event(&db, "Far ahead", net.alpha, EventKind::Talk, 200).await;
     let past = add_event(&db, "Over", net.alpha, EventKind::Talk, -3).await;
     let cancelled = add_event(&db, "Called off", net.alpha, EventKind::Talk, 6).await;
-    let mut change: event::ActiveModel = event::Entity::find_by_id(cancelled).one(&db.conn).await.unwrap().unwrap().into();
+    let mut change: event::ActiveModel = event::Entity::find_by_id(cancelled)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
     change.status = Set(EventStatus::Cancelled);
     change.update(&db.conn).await.unwrap();
     // A private feed exists; its address must not leak.
@@ -761,7 +809,9 @@ async fn the_sitemap_lists_exactly_the_public_upcoming_events_and_the_groups(db:
     response.assert_status_is_ok();
     response.assert_content_type("application/xml; charset=utf-8");
     let xml = response.0.into_body().into_string().await.unwrap();
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"));
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+    ));
     assert!(xml.ends_with("</urlset>\n"));
     let locations = sitemap_locations(&xml);
     let base = "http://127.0.0.1:8080";

@@ -37,7 +37,12 @@ pub fn favicon(req: &Request) -> Response {
 
 /// A file that changes only with a new build: kept a day by browsers and
 /// revalidated by its hash, so a new build is seen by the next day.
-fn cached(req: &Request, body: &'static [u8], content_type: &str, etag: &'static std::sync::OnceLock<String>) -> Response {
+fn cached(
+    req: &Request,
+    body: &'static [u8],
+    content_type: &str,
+    etag: &'static std::sync::OnceLock<String>,
+) -> Response {
     let etag = etag.get_or_init(|| {
         let digest = Sha256::digest(body);
         let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();

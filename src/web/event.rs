@@ -50,7 +50,11 @@ async fn render(id: Uuid, state: &AppState) -> Result<Response> {
     let groups: HashMap<_, _> = group.into_iter().map(|g| (g.id, g)).collect();
     let view = EventView::new(&event, &groups, &state.urls);
     let description = summary(&event.description).unwrap_or_else(|| {
-        let by = view.group_name.as_deref().map(|g| format!(" by {g}")).unwrap_or_default();
+        let by = view
+            .group_name
+            .as_deref()
+            .map(|g| format!(" by {g}"))
+            .unwrap_or_default();
         format!("{}{by}, {} (UK time).", view.kind, view.when)
     });
     Ok(page(

@@ -117,8 +117,12 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
     let listed = events::list_events(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
     let groups_by_id = HashMap::from([(group.id, group.clone())]);
     let description = paragraphs(&group.description);
-    let summary = summary(&group.description)
-        .unwrap_or_else(|| format!("{}, a local group in {}: its upcoming events and calendar.", group.name, group.region));
+    let summary = summary(&group.description).unwrap_or_else(|| {
+        format!(
+            "{}, a local group in {}: its upcoming events and calendar.",
+            group.name, group.region
+        )
+    });
     let view = GroupPage {
         nav: Nav::Groups,
         subscribe: Subscribe::new(

@@ -55,26 +55,19 @@ const fn coverage(x: usize, y: usize) -> u32 {
     while i < 16 {
         let sx = x * 8 + 1 + 2 * (i % 4);
         let sy = y * 8 + 1 + 2 * (i / 4);
-        let dx = if sx < R {
-            R - sx
-        } else if sx > FAR {
-            sx - FAR
-        } else {
-            0
-        };
-        let dy = if sy < R {
-            R - sy
-        } else if sy > FAR {
-            sy - FAR
-        } else {
-            0
-        };
+        let dx = beyond(sx, R, FAR);
+        let dy = beyond(sy, R, FAR);
         if dx * dx + dy * dy <= R * R {
             covered += 1;
         }
         i += 1;
     }
     covered
+}
+
+/// How far `s` lies outside `low..=high` (0 inside).
+const fn beyond(s: usize, low: usize, high: usize) -> usize {
+    if s < low { low - s } else { s.saturating_sub(high) }
 }
 
 const fn in_glyph(x: usize, y: usize) -> bool {
@@ -177,7 +170,8 @@ mod tests {
         assert_eq!((u16_at(10), u16_at(12)), (1, 32));
         assert_eq!(u32_at(14) as usize + u32_at(18) as usize, FAVICON_ICO.len());
         assert_eq!((u32_at(22), u32_at(26), u32_at(30)), (40, 32, 64));
-        assert_eq!((u16_at(34), u16_at(36), u32_at(38)), (32, 32, 0));
+        // One plane, 32 bits a pixel, uncompressed.
+        assert_eq!((u16_at(34), u16_at(36), u32_at(38)), (1, 32, 0));
     }
 
     #[test]
@@ -194,6 +188,9 @@ mod tests {
         assert!(edge > 0 && edge < 0xff, "the corners are smoothed: {edge}");
         let svg = svg();
         assert!(svg.contains("fill=\"#7a1f5c\""), "{svg}");
-        assert!(svg.contains("<rect x=\"14\" y=\"9\" width=\"4\" height=\"15\"/>"), "{svg}");
+        assert!(
+            svg.contains("<rect x=\"14\" y=\"9\" width=\"4\" height=\"15\"/>"),
+            "{svg}"
+        );
     }
 }

@@ -52,7 +52,11 @@ async fn render(state: &AppState) -> Result<String> {
     }
     for group in all_groups(state).await? {
         let lastmod = group.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        push_url(&mut out, &state.urls.page(&format!("/groups/{}", group.slug)), Some(&lastmod));
+        push_url(
+            &mut out,
+            &state.urls.page(&format!("/groups/{}", group.slug)),
+            Some(&lastmod),
+        );
         count += 1;
     }
     let now = state.clock.now();

@@ -180,10 +180,16 @@ mod tests {
 
     #[test]
     fn a_summary_is_the_first_line_cut_at_a_word() {
-        assert_eq!(summary("\n  Bring a flask.  \nSecond line.").as_deref(), Some("Bring a flask."));
+        assert_eq!(
+            summary("\n  Bring a flask.  \nSecond line.").as_deref(),
+            Some("Bring a flask.")
+        );
         assert_eq!(summary(" \n \n"), None);
         let long = summary(&"word ".repeat(100)).unwrap();
-        assert!(long.ends_with("word…") && long.chars().count() <= SUMMARY_CHARS + 1, "{long}");
+        assert!(
+            long.ends_with("word…") && long.chars().count() <= SUMMARY_CHARS + 1,
+            "{long}"
+        );
         assert_eq!(paragraphs("one\n\n\n\n two \nlines"), ["one", "two \nlines"]);
     }
 }
