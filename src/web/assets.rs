@@ -74,7 +74,7 @@ const DISALLOWED: [&str; 14] = [
     "/feeds/",
     "/graphql",
     "/healthz",
-    "/*.ics$",
+    "/*.ics",
     "/signin",
     "/signout",
     "/register",
