@@ -46,6 +46,16 @@ impl PublicUrls {
         format!("{}/groups/{slug}/calendar.ics", self.base)
     }
 
+    /// A page of this site, from its path (`/groups/leeds`).
+    pub fn page(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// One event's page.
+    pub fn event_page(&self, id: Uuid) -> String {
+        format!("{}/events/{}", self.base, id.hyphenated())
+    }
+
     /// One public event as a calendar file ("add to calendar").
     pub fn event_ics(&self, id: Uuid) -> String {
         let mut link = String::new();

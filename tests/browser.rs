@@ -5,9 +5,13 @@
 //! organisation gets the form wrong, then right, and follows its request.
 //!
 //! Each page is saved as a screenshot in `target/browser-screenshots/` for
-//! people to look at. Without Chromium and chromedriver the test says so
-//! and passes, except in CI (`CI` set), where it fails: `.ci/run` installs
-//! them from Debian's packages.
+//! people to look at, and checked with axe-core, the accessibility engine,
+//! which must find no violation. Without Chromium and chromedriver the test
+//! says so and passes, except in CI (`CI` set), where it fails: `.ci/run`
+//! installs them from Debian's packages, and axe-core at a pinned version
+//! from the npm registry into `target/axe-core/` (never fetched while the
+//! test runs); without it the pages are still driven, and the accessibility
+//! check says it was skipped (outside CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -137,6 +141,67 @@ async fn value_of(client: &Client, css: &str) -> String {
         .unwrap_or_default()
 }
 
+/// axe-core's script, installed by `.ci/run`, or `None` (outside CI).
+fn axe_source() -> Option<&'static str> {
+    static SOURCE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let path = std::env::var_os("MUSTER_AXE_CORE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(env!("CARGO_TARGET_TMPDIR"))
+                        .parent()
+                        .unwrap()
+                        .join("axe-core/node_modules/axe-core/axe.min.js")
+                });
+            match std::fs::read_to_string(&path) {
+                Ok(source) => Some(source),
+                Err(_) => {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "axe-core must be installed in CI ({}; see .ci/run)",
+                        path.display()
+                    );
+                    eprintln!("skipping the accessibility checks: no axe-core at {}", path.display());
+                    None
+                }
+            }
+        })
+        .as_deref()
+}
+
+/// Runs axe-core on the page the browser shows and fails on any violation.
+async fn assert_accessible(client: &Client, name: &str) {
+    let Some(source) = axe_source() else {
+        return;
+    };
+    client
+        .execute(&format!("{source}\nreturn typeof axe;"), vec![])
+        .await
+        .unwrap();
+    let violations = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
+                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations: Vec<String> = serde_json::from_value(violations).unwrap();
+    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
+}
+
+/// A screenshot at both widths, each checked with axe-core.
+async fn shoot_and_check(client: &Client, name: &str) {
+    for (width, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
+        shoot(client, &format!("{name}-{suffix}"), width).await;
+        assert_accessible(client, &format!("{name} at {width} px")).await;
+    }
+}
+
 const PHONE: u32 = 412;
 const DESKTOP: u32 = 1280;
 
@@ -148,6 +213,18 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     assert!(!events.is_empty(), "the demo network has upcoming events");
     shoot(client, "01-events-desktop", DESKTOP).await;
     shoot(client, "02-events-phone", PHONE).await;
+    assert_accessible(client, "the events page").await;
+
+    // An event's own page, from its title in the list.
+    let event_link = client.find(Locator::Css("article.event h3 a")).await.unwrap();
+    let event_path = event_link.attr("href").await.unwrap().unwrap();
+    let event_title = event_link.text().await.unwrap();
+    event_link.click().await.unwrap();
+    wait_for_url(client, &event_path).await;
+    assert_eq!(client.title().await.unwrap(), format!("{event_title} · muster"));
+    shoot_and_check(client, "01b-event").await;
+    client.back().await.unwrap();
+    wait_for_url(client, &format!("{base}/")).await;
 
     // Filter by the group of the first event, with the page's own form.
     let group_link = client
@@ -181,6 +258,7 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         assert_eq!(link.attr("href").await.unwrap().unwrap(), group_path);
     }
     shoot(client, "03-events-filtered-phone", PHONE).await;
+    assert_accessible(client, "the filtered events page").await;
 
     // The directory, then the group's page and its calendar address.
     client
@@ -194,6 +272,7 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     let regions = client.find_all(Locator::Css("main h2")).await.unwrap();
     assert!(regions.len() > 2, "groups by region");
     shoot(client, "04-groups-phone", PHONE).await;
+    assert_accessible(client, "the groups page").await;
     client
         .find(Locator::Css(&format!("main a[href='{group_path}']")))
         .await
@@ -203,6 +282,7 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         .unwrap();
     wait_for_url(client, &group_path).await;
     shoot(client, "05-group-phone", PHONE).await;
+    assert_accessible(client, "a group's page").await;
     let feed = value_of(client, "#feed-url").await;
     assert!(feed.ends_with(&format!("/groups/{slug}/calendar.ics")), "{feed}");
     let webcal = client
@@ -238,6 +318,7 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         .unwrap();
     wait_for_url(client, "/request").await;
     shoot(client, "06-request-form-phone", PHONE).await;
+    assert_accessible(client, "the request form").await;
     client
         .find(Locator::Css("form button[type=submit]"))
         .await
@@ -248,6 +329,7 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     client.wait().for_element(Locator::Css(".error-summary")).await.unwrap();
     assert!(client.title().await.unwrap().starts_with("Error: "));
     shoot(client, "07-request-errors-phone", PHONE).await;
+    assert_accessible(client, "the request form with errors").await;
 
     client
         .find(Locator::Css("select#topicId"))
@@ -303,6 +385,43 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         assert!(!page.contains(private), "{private} is not on the status page");
     }
     shoot(client, "09-request-status-phone", PHONE).await;
+    assert_accessible(client, "a request's status page").await;
+}
+
+/// Off the happy path: a mistyped address, an old link, the icon.
+async fn wrong_addresses_and_the_icon(client: &Client, base: &str) {
+    for (path, name) in [
+        ("/nope", "10-not-found"),
+        ("/events/not-an-event", "11-event-not-found"),
+    ] {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        assert_eq!(client.title().await.unwrap(), "Page not found · muster");
+        shoot_and_check(client, name).await;
+    }
+    // The way back leads to the events.
+    client
+        .find(Locator::Css("main a[href='/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(client, &format!("{base}/")).await;
+    assert_eq!(client.title().await.unwrap(), "Upcoming events · muster");
+
+    client.goto(&format!("{base}/privacy")).await.unwrap();
+    assert_accessible(client, "the privacy notice").await;
+
+    // The browser itself decodes the icon: 32 by 32 pixels.
+    client.goto(&format!("{base}/favicon.ico")).await.unwrap();
+    let size = client
+        .execute(
+            "const img = document.images[0]; return img && img.complete ? [img.naturalWidth, img.naturalHeight] : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(size, json!([32, 32]), "Chromium reads favicon.ico");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,9 +489,12 @@ async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("a Chromium session");
-    let outcome = std::panic::AssertUnwindSafe(supporter_and_organisation(&client, &base))
-        .catch_unwind()
-        .await;
+    let outcome = std::panic::AssertUnwindSafe(async {
+        supporter_and_organisation(&client, &base).await;
+        wrong_addresses_and_the_icon(&client, &base).await;
+    })
+    .catch_unwind()
+    .await;
     let _ = client.close().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);

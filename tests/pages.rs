@@ -23,6 +23,8 @@ on_both_databases!(
     request_form_validates_then_submits_and_shows_the_status,
     request_form_refuses_forged_posts_and_writes_nothing,
     request_form_shares_the_anonymous_limit_with_the_api,
+    an_event_page_shows_a_public_event_and_hides_a_members_only_one,
+    the_sitemap_lists_exactly_the_public_upcoming_events_and_the_groups,
 );
 
 const CSP: &str =
@@ -58,6 +60,21 @@ fn assert_html_page(page: &Page) {
     assert!(page.body.contains("href=\"/privacy\""), "footer links the privacy page");
     assert!(page.body.contains("href=\"/graphql\""), "footer links the API");
     assert!(page.body.contains("<a class=\"skip\" href=\"#main\">"));
+    assert!(
+        page.body
+            .contains("<link rel=\"icon\" href=\"/favicon.ico\" sizes=\"32x32\">")
+    );
+    assert!(
+        page.body
+            .contains("<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">")
+    );
+    let description = page
+        .body
+        .split_once("<meta name=\"description\" content=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(content, _)| content)
+        .expect("a description");
+    assert!(!description.trim().is_empty(), "every page describes itself");
     // Nothing from another host: every stylesheet and script is our own.
     assert!(!page.body.contains("<script"), "no script on any page");
     assert!(!page.body.contains("src=\"http"), "no external assets");
@@ -566,4 +583,299 @@ async fn the_stylesheet_is_served_cached_and_revalidated() {
         .send()
         .await;
     again.assert_status(StatusCode::NOT_MODIFIED);
+}
+
+async fn get_html<E: Endpoint>(client: &TestClient<E>, method: poem::http::Method, path: &str) -> Page {
+    let response = client
+        .request(method, path)
+        .header(
+            header::ACCEPT,
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .send()
+        .await
+        .0;
+    Page {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.into_body().into_string().await.unwrap(),
+    }
+}
+
+fn description_of(page: &Page) -> &str {
+    page.body
+        .split_once("<meta name=\"description\" content=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(content, _)| content)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn browsers_get_a_page_for_a_wrong_address_and_the_rest_a_short_answer() {
+    use poem::http::Method;
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let client = db.app();
+
+    for path in ["/nope", "/groups/leeds/old-page", "/events", "/request/REQ-1/x"] {
+        let page = get_html(&client, Method::GET, path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert_html_page(&page);
+        assert!(page.body.contains("<title>Page not found · muster</title>"), "{path}");
+        assert!(page.body.contains("<h1>Page not found</h1>"));
+        assert!(page.body.contains("<a href=\"/\">See upcoming events</a>"));
+        assert!(page.body.contains("<a href=\"/groups\">find a local group</a>"));
+        assert_eq!(page.headers[header::X_FRAME_OPTIONS], "DENY");
+    }
+    // A form sent where none is taken: the page says so, in the site's look.
+    let page = get_html(&client, Method::POST, "/groups").await;
+    assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_html_page(&page);
+    assert!(page.body.contains("<h1>This page cannot do that</h1>"));
+
+    // Clients that do not ask for HTML, and the API, feed and asset paths,
+    // keep their short answers even when a browser asks.
+    let plain = get(&client, "/nope").await;
+    assert_eq!(plain.status, StatusCode::NOT_FOUND);
+    assert!(!plain.body.contains("<html"), "{}", plain.body);
+    for path in [
+        "/graphql/nope",
+        "/feeds/nope",
+        "/feeds/nope/other.ics",
+        "/static/nope.css",
+        "/nope.png",
+        "/healthz/x",
+    ] {
+        let page = get_html(&client, Method::GET, path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!page.body.contains("<html"), "{path}: {}", page.body);
+    }
+    let page = get_html(&client, Method::POST, "/calendar.ics").await;
+    assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(!page.body.contains("<html"));
+}
+
+async fn an_event_page_shows_a_public_event_and_hides_a_members_only_one(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let public = add_event(&db, "Alpha <i>stall</i>", net.alpha, EventKind::Action, 4).await;
+    let client = db.app();
+
+    let page = get(&client, &format!("/events/{public}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_html_page(&page);
+    assert!(
+        page.body.contains("<h1>Alpha &#60;i&#62;stall&#60;/i&#62;</h1>"),
+        "{}",
+        page.body
+    );
+    // The description is the event's own first line.
+    assert_eq!(description_of(&page), "Bring a friend &#38; a flask.");
+    assert!(page.body.contains("Second line."));
+    assert!(
+        page.body
+            .contains(&format!("href=\"http://127.0.0.1:8080/events/{public}.ics\""))
+    );
+    assert!(page.body.contains("href=\"/groups/alpha\""));
+    // The listings link to it.
+    let listing = get(&client, "/").await;
+    assert!(listing.body.contains(&format!("<a href=\"/events/{public}\">")));
+
+    // A members-only event is the same page as an address with no event.
+    let hidden = get_html(
+        &client,
+        poem::http::Method::GET,
+        &format!("/events/{}", net.alpha_members_event),
+    )
+    .await;
+    let unknown = get_html(&client, poem::http::Method::GET, &format!("/events/{}", Uuid::new_v4())).await;
+    let garbage = get_html(&client, poem::http::Method::GET, "/events/not-an-id").await;
+    let nowhere = get_html(&client, poem::http::Method::GET, "/nope").await;
+    for page in [&hidden, &unknown, &garbage] {
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert_html_page(page);
+        assert_eq!(page.body, nowhere.body);
+        assert_eq!(page.headers, nowhere.headers);
+    }
+    assert!(!hidden.body.contains("Alpha planning"));
+    // Its calendar file stays a short 404 too.
+    let file = get_html(
+        &client,
+        poem::http::Method::GET,
+        &format!("/events/{}.ics", net.alpha_members_event),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::NOT_FOUND);
+    assert!(!file.body.contains("<html"));
+
+    // A group's description is its own first line, too.
+    let group = get(&client, "/groups/alpha").await;
+    assert_eq!(description_of(&group), "A local group");
+}
+
+#[tokio::test]
+async fn the_icon_and_robots_txt_answer_with_their_types_and_caching() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let client = db.app();
+    for (path, content_type) in [("/favicon.ico", "image/x-icon"), ("/static/icon.svg", "image/svg+xml")] {
+        let response = client.get(path).send().await;
+        response.assert_status_is_ok();
+        response.assert_content_type(content_type);
+        let headers = response.0.headers().clone();
+        assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=86400", "{path}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let body = response.0.into_body().into_vec().await.unwrap();
+        if path.ends_with(".ico") {
+            // An ICO directory of one 32×32 image.
+            assert_eq!(&body[..6], &[0, 0, 1, 0, 1, 0]);
+            assert_eq!((body[6], body[7]), (32, 32));
+        } else {
+            assert!(body.starts_with(b"<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        }
+        let again = client
+            .get(path)
+            .header(header::IF_NONE_MATCH, headers[header::ETAG].clone())
+            .send()
+            .await;
+        again.assert_status(StatusCode::NOT_MODIFIED);
+    }
+
+    let response = client.get("/robots.txt").send().await;
+    response.assert_status_is_ok();
+    response.assert_content_type("text/plain; charset=utf-8");
+    let robots = response.0.into_body().into_string().await.unwrap();
+    let disallowed: Vec<&str> = robots.lines().filter_map(|l| l.strip_prefix("Disallow: ")).collect();
+    for path in [
+        "/request/",
+        "/feeds/",
+        "/graphql",
+        "/me$",
+        "/me/",
+        "/desk",
+        "/admin",
+        "/signin",
+    ] {
+        assert!(disallowed.contains(&path), "{path}: {robots}");
+    }
+    // Events, groups, letters and the form stay open to search engines.
+    for open in ["/", "/groups", "/events/", "/letters/", "/request", "/privacy"] {
+        assert!(
+            !disallowed
+                .iter()
+                .any(|d| open.starts_with(d.trim_end_matches('$'))
+                    && (!d.ends_with('$') || open == d.trim_end_matches('$'))),
+            "{open}"
+        );
+    }
+    assert!(robots.contains("Allow: /\n"));
+    assert!(
+        robots.contains("Sitemap: http://127.0.0.1:8080/sitemap.xml\n"),
+        "{robots}"
+    );
+}
+
+fn sitemap_locations(xml: &str) -> Vec<String> {
+    xml.split("<loc>")
+        .skip(1)
+        .map(|rest| rest.split_once("</loc>").unwrap().0.to_owned())
+        .collect()
+}
+
+async fn the_sitemap_lists_exactly_the_public_upcoming_events_and_the_groups(db: TestDb) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let net = network::build(&db.conn).await;
+    let soon = add_event(&db, "Soon", net.beta, EventKind::Talk, 3).await;
+    let far = add_event(&db, "Far ahead", net.alpha, EventKind::Talk, 200).await;
+    let past = add_event(&db, "Over", net.alpha, EventKind::Talk, -3).await;
+    let cancelled = add_event(&db, "Called off", net.alpha, EventKind::Talk, 6).await;
+    let mut change: event::ActiveModel = event::Entity::find_by_id(cancelled)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    change.status = Set(EventStatus::Cancelled);
+    change.update(&db.conn).await.unwrap();
+    // A private feed exists; its address must not leak.
+    let client = db.app();
+    let (_, token) = graphql_as(
+        &client,
+        net.token(network::Persona::Member).as_deref(),
+        "mutation { createFeedToken(label: \"phone\") { url } }",
+        json!({}),
+    )
+    .await;
+    let feed_url = token["data"]["createFeedToken"]["url"].as_str().unwrap().to_owned();
+
+    let response = client.get("/sitemap.xml").send().await;
+    response.assert_status_is_ok();
+    response.assert_content_type("application/xml; charset=utf-8");
+    let xml = response.0.into_body().into_string().await.unwrap();
+    assert!(xml.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"
+    ));
+    assert!(xml.ends_with("</urlset>\n"));
+    let locations = sitemap_locations(&xml);
+    let base = "http://127.0.0.1:8080";
+
+    // The events: exactly the public, scheduled ones that have not ended,
+    // however far ahead.
+    let now = common::now();
+    let expected_events: std::collections::BTreeSet<String> = event::Entity::find()
+        .filter(event::Column::Visibility.eq(EventVisibility::Public))
+        .filter(event::Column::Status.eq(EventStatus::Scheduled))
+        .filter(event::Column::EndsAt.gte(now))
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{base}/events/{}", e.id))
+        .collect();
+    let listed_events: std::collections::BTreeSet<String> =
+        locations.iter().filter(|l| l.contains("/events/")).cloned().collect();
+    assert_eq!(listed_events, expected_events);
+    for id in [soon, far, net.alpha_public_event] {
+        assert!(listed_events.contains(&format!("{base}/events/{id}")), "{id}");
+    }
+    for id in [past, cancelled, net.alpha_members_event, net.beta_members_event] {
+        assert!(!xml.contains(&id.to_string()), "{id}");
+    }
+
+    // The groups: every one in the directory.
+    let expected_groups: std::collections::BTreeSet<String> = entity::group::Entity::find()
+        .filter(entity::group::Column::ArchivedAt.is_null())
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| format!("{base}/groups/{}", g.slug))
+        .collect();
+    let listed_groups: std::collections::BTreeSet<String> = locations
+        .iter()
+        .filter(|l| l.starts_with(&format!("{base}/groups/")))
+        .cloned()
+        .collect();
+    assert_eq!(listed_groups, expected_groups);
+    assert!(listed_groups.contains(&format!("{base}/groups/alpha")));
+
+    // The fixed pages, and nothing else: no feed, status page or API.
+    let rest: Vec<&String> = locations
+        .iter()
+        .filter(|l| !l.contains("/events/") && !l.starts_with(&format!("{base}/groups/")))
+        .collect();
+    assert_eq!(
+        rest,
+        [
+            &format!("{base}/"),
+            &format!("{base}/groups"),
+            &format!("{base}/request"),
+            &format!("{base}/privacy")
+        ]
+    );
+    assert!(!xml.contains("/feeds/") && !xml.contains(&feed_url), "{xml}");
+    assert!(!xml.contains("REQ-") && !xml.contains(".ics") && !xml.contains("/graphql"));
+    // Every address it names is a page that answers.
+    for location in &locations {
+        let path = location.strip_prefix(base).unwrap();
+        let page = get(&client, path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+    }
 }

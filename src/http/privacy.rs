@@ -9,9 +9,9 @@ use poem::{Response, handler, web::Data};
 
 use crate::{AppState, domain::retention::RetentionPolicy};
 
-/// Nothing may load, run or frame the page.
+/// Nothing may load, run or frame the page; only the site's icon shows.
 pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 #[handler]
 pub async fn privacy_notice(Data(state): Data<&AppState>) -> Response {
@@ -54,6 +54,9 @@ pub fn render(policy: RetentionPolicy) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Privacy: what muster keeps about you</title>
+<meta name="description" content="What muster keeps about the people it serves, who sees it, for how long, and how to see, export or erase it.">
+<link rel="icon" href="/favicon.ico" sizes="32x32">
+<link rel="icon" href="/static/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <main>

@@ -15,7 +15,7 @@ use super::{
     Nav,
     events::all_groups,
     internal, not_found, page,
-    view::{EventView, Subscribe},
+    view::{EventView, Subscribe, paragraphs, summary},
 };
 use crate::{
     AppState,
@@ -54,6 +54,8 @@ struct DirectoryPage {
 struct GroupPage {
     nav: Nav,
     name: String,
+    /// The page's `<meta name="description">`.
+    summary: String,
     region: String,
     /// Paragraphs of the public description.
     description: Vec<String>,
@@ -114,13 +116,13 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
     };
     let listed = events::list_events(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
     let groups_by_id = HashMap::from([(group.id, group.clone())]);
-    let description = group
-        .description
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let description = paragraphs(&group.description);
+    let summary = summary(&group.description).unwrap_or_else(|| {
+        format!(
+            "{}, a local group in {}: its upcoming events and calendar.",
+            group.name, group.region
+        )
+    });
     let view = GroupPage {
         nav: Nav::Groups,
         subscribe: Subscribe::new(
@@ -133,6 +135,7 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
             .map(|e| EventView::new(e, &groups_by_id, &state.urls))
             .collect(),
         description,
+        summary,
         contact_email: group.contact_email,
         region: group.region,
         name: group.name,

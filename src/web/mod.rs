@@ -8,31 +8,36 @@
 //! the request, call the domain functions an anonymous viewer may call,
 //! and turn the result into a view; the rules live in `domain`.
 
+mod assets;
 pub mod csrf;
+mod event;
 mod events;
 mod groups;
+mod icon;
 mod requests;
+mod sitemap;
 mod view;
 
 use askama::Template;
 use poem::{
-    Request, Response, handler,
-    http::{StatusCode, header},
+    Endpoint, IntoResponse, Request, Response,
+    error::{MethodNotAllowedError, NotFoundError},
+    http::{Method, StatusCode, header},
 };
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
+pub use assets::{favicon, icon_svg, robots, stylesheet};
+pub use event::event_page;
 pub use events::index;
 pub use groups::{directory, group_page};
 pub use requests::{request_form, request_status, submit_request};
+pub use sitemap::sitemap_xml;
 
 /// Every HTML page's policy: nothing but our own stylesheet and images,
 /// forms only to us, no framing, no inline script or style.
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const STYLESHEET: &str = include_str!("style.css");
 
 /// Which entry of the main navigation a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +101,76 @@ fn not_found(what: &str) -> Response {
     message(StatusCode::NOT_FOUND, "Not found", what)
 }
 
+/// The answer to an address that names no page, or no page the visitor
+/// may see: the same words either way.
+fn not_found_page() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address. If you typed it, check it; if a link brought you here, the page may have moved or the event may no longer be listed.",
+    )
+}
+
+fn method_not_allowed_page() -> Response {
+    message(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This page cannot do that",
+        "This address is a page to read, and does not take what your browser sent. Go back and follow a link instead.",
+    )
+}
+
+/// Answers an address no route takes (404) or a method a route does not
+/// take (405) with the site's own page when a browser asked for HTML.
+/// The API, the feeds, the static files and anything named like a file
+/// (`….ics`, `….png`) keep their short plain answers: a calendar app or a
+/// script has no use for a page.
+pub async fn html_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let wants_page = wants_html(&req) && is_page_path(req.uri().path());
+    let head = req.method() == Method::HEAD;
+    let result = next.call(req).await.map(IntoResponse::into_response);
+    let Err(err) = result else {
+        return result;
+    };
+    if !wants_page {
+        return Err(err);
+    }
+    let page = if err.is::<NotFoundError>() {
+        not_found_page()
+    } else if err.is::<MethodNotAllowedError>() {
+        method_not_allowed_page()
+    } else {
+        return Err(err);
+    };
+    if head {
+        let (parts, _) = page.into_parts();
+        return Ok(Response::from_parts(parts, poem::Body::empty()));
+    }
+    Ok(page)
+}
+
+fn wants_html(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| range.split(';').next().unwrap_or_default().trim())
+        .any(|range| range.eq_ignore_ascii_case("text/html") || range.eq_ignore_ascii_case("application/xhtml+xml"))
+}
+
+/// Whether a path could be a page: not under the API, the feeds or the
+/// static files, and with no file extension in its last segment.
+fn is_page_path(path: &str) -> bool {
+    const NOT_PAGES: [&str; 4] = ["/graphql", "/feeds/", "/static/", "/healthz"];
+    if NOT_PAGES.iter().any(|prefix| path.starts_with(prefix)) {
+        return false;
+    }
+    let last = path.rsplit('/').next().unwrap_or_default();
+    !last
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// A failure of ours: logged in full, answered without detail.
 fn internal(err: Error) -> Response {
     tracing::error!(error = format!("{:#}", anyhow::Error::from(err)), "a page failed");
@@ -104,34 +179,4 @@ fn internal(err: Error) -> Response {
         "Something went wrong",
         "This page could not be shown. Please try again in a little while.",
     )
-}
-
-/// `GET /static/style.css`: the one stylesheet, cached and revalidated by
-/// its hash.
-#[handler]
-pub fn stylesheet(req: &Request) -> Response {
-    let etag = stylesheet_etag();
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
-    let builder = Response::builder()
-        .header(header::ETAG, etag)
-        .header(header::CACHE_CONTROL, "public, max-age=86400")
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    if fresh {
-        builder.status(StatusCode::NOT_MODIFIED).finish()
-    } else {
-        builder.content_type("text/css; charset=utf-8").body(STYLESHEET)
-    }
-}
-
-fn stylesheet_etag() -> &'static str {
-    static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ETAG.get_or_init(|| {
-        let digest = Sha256::digest(STYLESHEET.as_bytes());
-        let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-        format!("\"{hex}\"")
-    })
 }

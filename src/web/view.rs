@@ -13,8 +13,13 @@ use crate::urls::PublicUrls;
 
 /// Descriptions on a list are cut to about this many characters.
 const EXCERPT_CHARS: usize = 400;
+/// A page's `<meta name="description">` is cut to about this many
+/// characters, about what search engines show.
+const SUMMARY_CHARS: usize = 160;
 
 pub struct EventView {
+    /// The event's own page.
+    pub path: String,
     pub title: String,
     pub kind: &'static str,
     pub when: String,
@@ -39,6 +44,7 @@ impl EventView {
             .collect::<Vec<_>>()
             .join(", ");
         Self {
+            path: format!("/events/{}", event.id.hyphenated()),
             title: event.title.clone(),
             kind: kind_label(event.kind),
             when: when(event.starts_at, event.ends_at),
@@ -91,13 +97,35 @@ pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
 }
 
 fn excerpt(text: &str) -> String {
+    cut_at_word(text, EXCERPT_CHARS)
+}
+
+fn cut_at_word(text: &str, max_chars: usize) -> String {
     let text = text.trim();
-    if text.chars().count() <= EXCERPT_CHARS {
+    if text.chars().count() <= max_chars {
         return text.to_owned();
     }
-    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    let cut: String = text.chars().take(max_chars).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
     format!("{}…", cut.trim_end())
+}
+
+/// A description's first line, for a page's `<meta name="description">`;
+/// `None` when there is no text.
+pub fn summary(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(|line| cut_at_word(line, SUMMARY_CHARS))
+}
+
+/// A description's paragraphs (separated by a blank line).
+pub fn paragraphs(text: &str) -> Vec<String> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The "subscribe" panel: a link that opens calendar apps, and the address
@@ -148,5 +176,20 @@ mod tests {
         assert!(cut.ends_with("word…"), "{cut}");
         assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
         assert_eq!(excerpt(" short "), "short");
+    }
+
+    #[test]
+    fn a_summary_is_the_first_line_cut_at_a_word() {
+        assert_eq!(
+            summary("\n  Bring a flask.  \nSecond line.").as_deref(),
+            Some("Bring a flask.")
+        );
+        assert_eq!(summary(" \n \n"), None);
+        let long = summary(&"word ".repeat(100)).unwrap();
+        assert!(
+            long.ends_with("word…") && long.chars().count() <= SUMMARY_CHARS + 1,
+            "{long}"
+        );
+        assert_eq!(paragraphs("one\n\n\n\n two \nlines"), ["one", "two \nlines"]);
     }
 }
