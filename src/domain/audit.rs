@@ -69,6 +69,15 @@ impl AuditAction {
     }
 }
 
+/// An action named in a filter, e.g. `READ_EMAIL`; anything else is a
+/// `BAD_USER_INPUT` on `action` that lists the known ones.
+pub fn action_from_input(raw: &str) -> Result<AuditAction> {
+    AuditAction::parse(raw.trim()).ok_or_else(|| {
+        let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        Error::validation("action", format!("must be one of {}", known.join(", ")))
+    })
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry {
     pub actor_id: Option<Uuid>,

@@ -20,6 +20,7 @@ pub mod password;
 pub mod privacy;
 pub mod requests;
 pub mod retention;
+pub mod reveal;
 pub mod rsvps;
 pub mod topics;
 pub mod trainers;

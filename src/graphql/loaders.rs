@@ -11,10 +11,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
+    auth::{Viewer, viewer::SignedIn},
     domain::{
-        audit::{self, AuditAction, NewAuditEntry},
         memberships,
         requests::{self, Span},
+        reveal::{self, Contact, Reveal},
         rsvps, trainers,
     },
     graphql::error::ApiError,
@@ -23,10 +24,11 @@ use crate::{
 /// The request's loader, with a cache that lives as long as the request.
 pub type RequestLoader = async_graphql::dataloader::DataLoader<AppLoader, async_graphql::dataloader::HashMapCache>;
 
-/// One loader per request; it knows the viewer so that reads it records
-/// in the audit trail name who read.
+/// One loader per request; it knows the viewer, whose rights the domain
+/// applies to the private values it batches.
 pub struct AppLoader {
     pub db: DatabaseConnection,
+    pub viewer: Viewer,
     pub viewer_id: Option<Uuid>,
     /// When the request arrived: the time of the reads it records.
     pub now: DateTime<Utc>,
@@ -44,11 +46,14 @@ pub struct ActiveMemberCount(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct GroupsOfUser(pub Uuid);
 
-/// Recording that the viewer read a person's email, in a given operation.
+/// A person's email as the viewer may read it, in a given operation.
+/// `as_subject`: asked as the person themself, for the account a request
+/// has just signed in to (register, login).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EmailRead {
+pub struct EmailOf {
     pub subject_id: Uuid,
     pub operation: Arc<str>,
+    pub as_subject: bool,
 }
 
 impl Loader<UserById> for AppLoader {
@@ -107,25 +112,43 @@ impl Loader<GroupsOfUser> for AppLoader {
     }
 }
 
-impl Loader<EmailRead> for AppLoader {
-    type Value = ();
+impl Loader<EmailOf> for AppLoader {
+    type Value = Reveal<Option<String>>;
     type Error = ApiError;
 
-    /// Writes the audit entries of every email read in this batch in one
-    /// statement; the emails are only returned once this has succeeded.
-    async fn load(&self, keys: &[EmailRead]) -> Result<HashMap<EmailRead, ()>, ApiError> {
-        let entries = keys
-            .iter()
-            .map(|k| NewAuditEntry {
-                actor_id: self.viewer_id,
-                subject_id: Some(k.subject_id),
-                request_id: None,
-                action: AuditAction::ReadEmail,
-                operation: k.operation.to_string(),
-            })
-            .collect();
-        audit::record_all(&self.db, entries, self.now).await?;
-        Ok(keys.iter().map(|k| (k.clone(), ())).collect())
+    /// The domain decides and records each batch of reads (one statement
+    /// per operation) before any email is returned.
+    async fn load(&self, keys: &[EmailOf]) -> Result<HashMap<EmailOf, Self::Value>, ApiError> {
+        let mut found = HashMap::with_capacity(keys.len());
+        let mut by_operation: HashMap<&str, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            if key.as_subject {
+                let subject = Viewer::User(SignedIn {
+                    id: key.subject_id,
+                    role: entity::UserRole::Supporter,
+                    is_trainer: false,
+                    memberships: Vec::new(),
+                });
+                let mut own = reveal::emails(&self.db, &subject, &[key.subject_id], &key.operation, self.now).await?;
+                if let Some(value) = own.remove(&key.subject_id) {
+                    found.insert(key.clone(), value);
+                }
+            } else {
+                by_operation.entry(&key.operation).or_default().push(key.subject_id);
+            }
+        }
+        for (operation, ids) in by_operation {
+            let shown = reveal::emails(&self.db, &self.viewer, &ids, operation, self.now).await?;
+            for (subject_id, value) in shown {
+                let key = EmailOf {
+                    subject_id,
+                    operation: operation.into(),
+                    as_subject: false,
+                };
+                found.insert(key, value);
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -260,9 +283,13 @@ pub struct HistoryOfRequest(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventOfRequest(pub Uuid);
 
-/// Recording that the viewer read a request's contact details.
+/// A request's contact details as the viewer may read them, in a given
+/// operation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ContactRead(pub audit::ContactRead);
+pub struct ContactOf {
+    pub request_id: Uuid,
+    pub operation: Arc<str>,
+}
 
 impl Loader<RequestById> for AppLoader {
     type Value = request::Model;
@@ -369,15 +396,27 @@ impl Loader<EventOfRequest> for AppLoader {
     }
 }
 
-impl Loader<ContactRead> for AppLoader {
-    type Value = ();
+impl Loader<ContactOf> for AppLoader {
+    type Value = Reveal<Option<Contact>>;
     type Error = ApiError;
 
-    /// Like [`EmailRead`]: the entries are written before the details are
-    /// returned.
-    async fn load(&self, keys: &[ContactRead]) -> Result<HashMap<ContactRead, ()>, ApiError> {
-        let reads: Vec<audit::ContactRead> = keys.iter().map(|k| k.0.clone()).collect();
-        audit::record_contact_reads(&self.db, self.viewer_id, &reads, self.now).await?;
-        Ok(keys.iter().map(|k| (k.clone(), ())).collect())
+    /// Like [`EmailOf`]: decided and recorded by the domain, per batch.
+    async fn load(&self, keys: &[ContactOf]) -> Result<HashMap<ContactOf, Self::Value>, ApiError> {
+        let mut by_operation: HashMap<&str, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_operation.entry(&key.operation).or_default().push(key.request_id);
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for (operation, ids) in by_operation {
+            let shown = reveal::contacts(&self.db, &self.viewer, &ids, operation, self.now).await?;
+            for (request_id, value) in shown {
+                let key = ContactOf {
+                    request_id,
+                    operation: operation.into(),
+                };
+                found.insert(key, value);
+            }
+        }
+        Ok(found)
     }
 }

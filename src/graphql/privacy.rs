@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     domain::in_work,
     domain::{
-        audit::{self, AuditAction, AuditFilter, AuditPage, AuditPosition},
+        audit::{self, AuditFilter, AuditPage, AuditPosition},
         privacy,
     },
     error::Error,
@@ -42,13 +42,7 @@ pub struct AuditLogFilterInput {
 
 impl AuditLogFilterInput {
     fn parse(self) -> Result<AuditFilter, Error> {
-        let action = match self.action.as_deref() {
-            None => None,
-            Some(raw) => Some(AuditAction::parse(raw.trim()).ok_or_else(|| {
-                let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
-                Error::validation("action", format!("must be one of {}", known.join(", ")))
-            })?),
-        };
+        let action = self.action.as_deref().map(audit::action_from_input).transpose()?;
         Ok(AuditFilter {
             actor_id: self.actor_id.as_ref().map(|id| parse_id("actorId", id)).transpose()?,
             subject_id: self

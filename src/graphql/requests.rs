@@ -92,8 +92,8 @@ pub struct RequestQuery;
 impl RequestQuery {
     /// A request, for its requester, its trainer and coordinators.
     async fn request(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Request> {
-        let (model, relation) = requests::get(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
-        Ok(Request::with_relation(model, relation))
+        let (model, _) = requests::get(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
+        Ok(Request::seen(model))
     }
 
     /// Where a request is, by its reference: for requesters without an

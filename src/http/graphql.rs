@@ -102,6 +102,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     // in one go (see `graphql::prime`), and each item then finds them here.
     let app_loader = AppLoader {
         db: state.db.clone(),
+        viewer: viewer.clone(),
         viewer_id: viewer.user_id(),
         now: state.clock.now(),
     };

@@ -10,17 +10,17 @@ use chrono::{DateTime, Utc};
 use entity::{assignment, request, request_transition};
 
 use crate::{
-    auth::{Grant, Viewer},
+    auth::Viewer,
     domain::{
-        audit,
-        requests::{self, Relation, Span, matching::Suggestion},
+        requests::{self, Span, matching::Suggestion},
+        reveal::Reveal,
     },
     error::Error,
     graphql::{
         context::{loader, operation_name, viewer},
         error::ApiResult,
         loaders::{
-            AssignmentsOfRequest, ContactRead, EventOfRequest, GroupById, HistoryOfRequest, RequestById, TopicById,
+            AssignmentsOfRequest, ContactOf, EventOfRequest, GroupById, HistoryOfRequest, RequestById, TopicById,
             UserById, ViewerAssignmentsTo, WindowsOfRequest,
         },
         prime,
@@ -63,7 +63,6 @@ async fn topic(ctx: &Context<'_>, topic_id: uuid::Uuid) -> ApiResult<Topic> {
 /// and coordinators see it.
 pub struct Request {
     model: request::Model,
-    relation: Relation,
 }
 
 impl Request {
@@ -75,14 +74,13 @@ impl Request {
             .load_one(ViewerAssignmentsTo(model.id))
             .await?
             .unwrap_or_default();
-        let relation = requests::relation(viewer, &model, &mine);
-        relation.may_view(viewer)?;
-        Ok(Self { model, relation })
+        requests::relation(viewer, &model, &mine).may_view(viewer)?;
+        Ok(Self { model })
     }
 
-    /// A request whose relation to the viewer the domain already worked out.
-    pub fn with_relation(model: request::Model, relation: Relation) -> Self {
-        Self { model, relation }
+    /// A request the domain has already let the viewer see.
+    pub fn seen(model: request::Model) -> Self {
+        Self { model }
     }
 
     /// Several, for a list the viewer may see in full.
@@ -133,20 +131,18 @@ impl Request {
     /// such read is recorded in the submitter's access log). Null for a
     /// group's request and once purged after the retention period.
     async fn contact(&self, ctx: &Context<'_>) -> ApiResult<Option<RequestContact>> {
-        let grant = self.relation.contact_grant(viewer(ctx))?;
-        if self.model.contact_purged_at.is_some()
-            || (self.model.contact_name.is_none() && self.model.contact_email.is_none())
-        {
-            return Ok(None);
-        }
-        if grant == Grant::Audited {
-            loader(ctx)?
-                .load_one(ContactRead(audit::ContactRead::of(&self.model, &operation_name(ctx))))
-                .await?;
-        }
-        Ok(Some(RequestContact {
-            name: self.model.contact_name.clone(),
-            email: self.model.contact_email.clone(),
+        let key = ContactOf {
+            request_id: self.model.id,
+            operation: operation_name(ctx).into(),
+        };
+        let contact = loader(ctx)?
+            .load_one(key)
+            .await?
+            .unwrap_or(Reveal::Refused)
+            .into_result()?;
+        Ok(contact.map(|c| RequestContact {
+            name: c.name,
+            email: c.email,
         }))
     }
 

@@ -1,14 +1,12 @@
-use std::borrow::Cow;
-
 use async_graphql::{Context, ID, Object};
 use entity::user;
 
 use crate::{
-    auth::{Action, Grant, Viewer, authorize, viewer::SignedIn},
+    domain::reveal::{self, Reveal},
     graphql::{
         context::{loader, operation_name, viewer},
         error::ApiResult,
-        loaders::{EmailRead, GroupsOfUser},
+        loaders::EmailOf,
         types::GqlUserRole,
     },
 };
@@ -41,20 +39,6 @@ impl User {
             signed_in_as_subject: true,
         }
     }
-
-    /// The viewer whose rights apply to this object's private fields.
-    fn effective_viewer<'a>(&self, ctx: &Context<'a>) -> Cow<'a, Viewer> {
-        if self.signed_in_as_subject {
-            Cow::Owned(Viewer::User(SignedIn {
-                id: self.model.id,
-                role: self.model.role,
-                is_trainer: false,
-                memberships: Vec::new(),
-            }))
-        } else {
-            Cow::Borrowed(viewer(ctx))
-        }
-    }
 }
 
 #[Object]
@@ -71,43 +55,25 @@ impl User {
     /// to or asked to join, and to coordinators and admins. Every read by
     /// someone else is recorded in the person's data access log.
     async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let viewer = self.effective_viewer(ctx);
-        let viewer = viewer.as_ref();
-        let subject_id = self.model.id;
-        let subject_groups = if viewer.user_id() == Some(subject_id) || viewer.is_staff() {
-            Vec::new()
-        } else {
-            loader(ctx)?
-                .load_one(GroupsOfUser(subject_id))
-                .await?
-                .unwrap_or_default()
+        let key = EmailOf {
+            subject_id: self.model.id,
+            operation: operation_name(ctx).into(),
+            as_subject: self.signed_in_as_subject,
         };
-        let grant = authorize(
-            viewer,
-            Action::ReadEmail {
-                subject_id,
-                subject_groups: &subject_groups,
-            },
-        )?;
-        if grant == Grant::Audited && self.model.email.is_some() {
-            loader(ctx)?
-                .load_one(EmailRead {
-                    subject_id,
-                    operation: operation_name(ctx).into(),
-                })
-                .await?;
-        }
-        Ok(self.model.email.clone())
+        Ok(loader(ctx)?
+            .load_one(key)
+            .await?
+            .unwrap_or(Reveal::Refused)
+            .into_result()?)
     }
 
     /// The person's role in the network; visible to themself and to staff.
     async fn role(&self, ctx: &Context<'_>) -> ApiResult<GqlUserRole> {
-        authorize(
-            self.effective_viewer(ctx).as_ref(),
-            Action::ReadAccountRole {
-                subject_id: self.model.id,
-            },
-        )?;
-        Ok(self.model.role.into())
+        let role = if self.signed_in_as_subject {
+            self.model.role
+        } else {
+            reveal::role(viewer(ctx), &self.model)?
+        };
+        Ok(role.into())
     }
 }

@@ -1,0 +1,170 @@
+//! Private values, revealed only here: a person's email and a request's
+//! contact details. Each function asks the policy for every subject, writes
+//! the audit entries of the reads that must be recorded in one statement,
+//! and only then returns the values, so every front door (GraphQL's
+//! DataLoader, a page, the CLI) gets the same answer and leaves the same
+//! trail. The functions take many subjects at once so that a list costs a
+//! fixed number of statements.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{assignment, request, user};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Action, Grant, Viewer, authorize},
+    domain::{
+        audit::{self, AuditAction, ContactRead, NewAuditEntry},
+        memberships,
+        requests::relation,
+    },
+    error::{Error, Result},
+};
+
+/// A private value as one viewer may have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reveal<T> {
+    Shown(T),
+    /// The viewer may not read it (`FORBIDDEN`).
+    Refused,
+}
+
+impl<T> Reveal<T> {
+    pub fn into_result(self) -> Result<T> {
+        match self {
+            Self::Shown(value) => Ok(value),
+            Self::Refused => Err(Error::Forbidden),
+        }
+    }
+}
+
+/// Who to write to about an outside organisation's request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The emails of `subject_ids` as `viewer` may read them: shown to the
+/// person themself, to organisers of a group they belong to or asked to
+/// join, and to staff; every read by someone else recorded, as part of
+/// `operation`. An erased person's email is shown as none. Unknown ids are
+/// left out.
+pub async fn emails(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    subject_ids: &[Uuid],
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Reveal<Option<String>>>> {
+    let subjects = user::Entity::find()
+        .filter(user::Column::Id.is_in(subject_ids.iter().copied()))
+        .all(db)
+        .await?;
+    // Group membership only decides for someone else read by a non-staff
+    // viewer; skip the query when nobody is.
+    let needs_groups: Vec<Uuid> = subjects
+        .iter()
+        .map(|s| s.id)
+        .filter(|id| viewer.user_id() != Some(*id) && !viewer.is_staff())
+        .collect();
+    let groups = if needs_groups.is_empty() {
+        HashMap::new()
+    } else {
+        memberships::group_ids_of_users(db, &needs_groups).await?
+    };
+    let mut shown = HashMap::with_capacity(subjects.len());
+    let mut reads = Vec::new();
+    for subject in subjects {
+        let subject_groups = groups.get(&subject.id).map(Vec::as_slice).unwrap_or_default();
+        let grant = authorize(
+            viewer,
+            Action::ReadEmail {
+                subject_id: subject.id,
+                subject_groups,
+            },
+        );
+        let reveal = match grant {
+            Ok(grant) => {
+                if grant == Grant::Audited && subject.email.is_some() {
+                    reads.push(NewAuditEntry {
+                        actor_id: viewer.user_id(),
+                        subject_id: Some(subject.id),
+                        request_id: None,
+                        action: AuditAction::ReadEmail,
+                        operation: operation.to_owned(),
+                    });
+                }
+                Reveal::Shown(subject.email)
+            }
+            Err(Error::Forbidden) => Reveal::Refused,
+            Err(other) => return Err(other),
+        };
+        shown.insert(subject.id, reveal);
+    }
+    audit::record_all(db, reads, now).await?;
+    Ok(shown)
+}
+
+/// The contact details of `request_ids` as `viewer` may read them: for the
+/// person who submitted it, the trainer while assigned, and staff, every
+/// read by someone other than the submitter recorded. `Shown(None)` for a
+/// group's request (no contact) and for one purged under retention. Unknown
+/// ids are left out.
+pub async fn contacts(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    request_ids: &[Uuid],
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Reveal<Option<Contact>>>> {
+    let requests = request::Entity::find()
+        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut viewers_assignments: HashMap<Uuid, Vec<assignment::Model>> = HashMap::new();
+    if let Some(viewer_id) = viewer.user_id() {
+        for row in assignment::Entity::find()
+            .filter(assignment::Column::RequestId.is_in(request_ids.iter().copied()))
+            .filter(assignment::Column::TrainerId.eq(viewer_id))
+            .all(db)
+            .await?
+        {
+            viewers_assignments.entry(row.request_id).or_default().push(row);
+        }
+    }
+    let mut shown = HashMap::with_capacity(requests.len());
+    let mut reads = Vec::new();
+    for request in requests {
+        let mine = viewers_assignments
+            .get(&request.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let reveal = match relation(viewer, &request, mine).contact_grant(viewer) {
+            Ok(grant) => {
+                let held = request.contact_purged_at.is_none()
+                    && (request.contact_name.is_some() || request.contact_email.is_some());
+                if held && grant == Grant::Audited {
+                    reads.push(ContactRead::of(&request, operation));
+                }
+                Reveal::Shown(held.then(|| Contact {
+                    name: request.contact_name.clone(),
+                    email: request.contact_email.clone(),
+                }))
+            }
+            Err(Error::Forbidden) => Reveal::Refused,
+            Err(other) => return Err(other),
+        };
+        shown.insert(request.id, reveal);
+    }
+    audit::record_contact_reads(db, viewer.user_id(), &reads, now).await?;
+    Ok(shown)
+}
+
+/// A person's network role, for themself and staff.
+pub fn role(viewer: &Viewer, subject: &user::Model) -> Result<entity::UserRole> {
+    authorize(viewer, Action::ReadAccountRole { subject_id: subject.id })?;
+    Ok(subject.role)
+}
