@@ -35,6 +35,18 @@ const MAX_CAPACITY: i32 = 100_000;
 const MAX_DURATION_DAYS: i64 = 31;
 pub const DEFAULT_TIMEZONE: &str = "Europe/London";
 
+/// What a kind of event is called on pages and in calendars' categories.
+pub fn kind_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Workshop => "Workshop",
+        EventKind::Talk => "Talk",
+        EventKind::Training => "Training",
+        EventKind::Action => "Action",
+        EventKind::Meeting => "Meeting",
+        EventKind::Other => "Other",
+    }
+}
+
 fn clean_text(field: &str, raw: &str, max: usize, required: bool) -> Result<String> {
     let text = raw.trim();
     if required && text.is_empty() {

@@ -13,20 +13,12 @@
 //! Only counts are reported, never what was removed.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{RequestState, audit_entry, request};
+use entity::{audit_entry, request};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
 };
 
-use crate::error::Result;
-
-/// The states in which a request has ended.
-pub const ENDED: [RequestState; 4] = [
-    RequestState::Delivered,
-    RequestState::Declined,
-    RequestState::Withdrawn,
-    RequestState::Cancelled,
-];
+use crate::{domain::workflow::ENDED, error::Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {

@@ -128,13 +128,18 @@ fn describe(step: Step) -> &'static str {
     }
 }
 
-/// Whether a request has ended (its contact details then start the
-/// retention clock).
+/// The states in which a request has ended (its contact details then
+/// start the retention clock).
+pub const ENDED: [RequestState; 4] = [
+    RequestState::Delivered,
+    RequestState::Declined,
+    RequestState::Withdrawn,
+    RequestState::Cancelled,
+];
+
+/// Whether a request has ended.
 pub fn has_ended(state: RequestState) -> bool {
-    matches!(
-        state,
-        RequestState::Delivered | RequestState::Declined | RequestState::Withdrawn | RequestState::Cancelled
-    )
+    ENDED.contains(&state)
 }
 
 #[cfg(test)]

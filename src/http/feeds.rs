@@ -155,16 +155,7 @@ pub async fn render_selection(
     Ok(renderer.finish())
 }
 
-fn kind_label(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Workshop => "Workshop",
-        EventKind::Talk => "Talk",
-        EventKind::Training => "Training",
-        EventKind::Action => "Action",
-        EventKind::Meeting => "Meeting",
-        EventKind::Other => "Event",
-    }
-}
+use crate::domain::events::kind_label;
 
 fn describe(event: &event::Model, group: Option<&group::Model>, out: &mut String) {
     out.clear();

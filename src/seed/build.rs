@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
 use entity::{
-    AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestKind,
-    RequestState, RsvpStatus, UserRole, assignment, event, group, membership, request, request_transition,
-    request_window, rsvp, topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user,
+    AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestState,
+    RsvpStatus, UserRole, assignment, event, group, membership, request, request_transition, request_window, rsvp,
+    topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user,
 };
 use uuid::Uuid;
 
@@ -693,10 +693,11 @@ impl Builder {
             let address = format!("{} {}", asker.town, asker.postcode_area);
             (Some(asker.name.clone()), Some(address), None)
         };
-        let (kind, title) = match spec.kind {
-            RequestKind::Workshop => (EventKind::Workshop, format!("{} ({})", topic.spec.name, asker.name)),
-            RequestKind::Speaker => (EventKind::Talk, format!("Talk: {} ({})", topic.spec.name, asker.name)),
-        };
+        let (kind, title) = crate::domain::requests::transitions::engagement_kind_and_title(
+            spec.kind,
+            topic.spec.name,
+            Some(&asker.name),
+        );
         let cancelled = booking.cancelled_at.is_some();
         let event = event::Model {
             id: self.ids.next(),

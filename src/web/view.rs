@@ -59,16 +59,7 @@ impl EventView {
     }
 }
 
-pub fn kind_label(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Workshop => "Workshop",
-        EventKind::Talk => "Talk",
-        EventKind::Training => "Training",
-        EventKind::Action => "Action",
-        EventKind::Meeting => "Meeting",
-        EventKind::Other => "Other",
-    }
-}
+pub use crate::domain::events::kind_label;
 
 /// The kinds in the order the filter lists them, with their values.
 pub const KINDS: [(&str, EventKind); 6] = [

@@ -324,6 +324,21 @@ pub async fn respond(
     }
 }
 
+/// What the calendar calls an engagement: a workshop under its topic's
+/// name, a talk as "Talk: …", with who asked for it in brackets. The seed
+/// names its engagements with this too.
+pub fn engagement_kind_and_title(kind: RequestKind, topic_name: &str, host: Option<&str>) -> (EventKind, String) {
+    let (kind, title) = match kind {
+        RequestKind::Workshop => (EventKind::Workshop, topic_name.to_owned()),
+        RequestKind::Speaker => (EventKind::Talk, format!("Talk: {topic_name}")),
+    };
+    let title = match host {
+        Some(host) => format!("{title} ({host})"),
+        None => title,
+    };
+    (kind, title.chars().take(MAX_TITLE_CHARS).collect())
+}
+
 /// The calendar event of an accepted engagement. Public unless the
 /// requester asked otherwise: then a group's event is for its members, and
 /// an outside organisation's is seen only by coordinators and the trainer.
@@ -338,14 +353,7 @@ async fn create_event(
         Some(group_id) => group::Entity::find_by_id(group_id).one(db).await?.map(|g| g.name),
         None => request.organisation_name.clone(),
     };
-    let (kind, title) = match request.kind {
-        RequestKind::Workshop => (EventKind::Workshop, topic.name.clone()),
-        RequestKind::Speaker => (EventKind::Talk, format!("Talk: {}", topic.name)),
-    };
-    let title = match &host {
-        Some(host) => format!("{title} ({host})"),
-        None => title,
-    };
+    let (kind, title) = engagement_kind_and_title(request.kind, &topic.name, host.as_deref());
     let place = [request.town.as_deref(), request.postcode_area.as_deref()]
         .into_iter()
         .flatten()
@@ -358,7 +366,7 @@ async fn create_event(
     };
     Ok(event::ActiveModel {
         id: Set(Uuid::new_v4()),
-        title: Set(title.chars().take(MAX_TITLE_CHARS).collect()),
+        title: Set(title),
         description: Set(topic.description.clone()),
         starts_at: Set(engagement.starts_at),
         ends_at: Set(engagement.ends_at),

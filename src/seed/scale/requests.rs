@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Datelike, TimeDelta, Utc, Weekday};
 use entity::{
-    AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, assignment, event, request,
+    AssignmentStatus, EventStatus, EventVisibility, RequestKind, RequestState, assignment, event, request,
     request_transition, request_window,
 };
 use uuid::Uuid;
@@ -321,10 +321,11 @@ impl Scaler {
         let Some(topic) = self.topics.get(draft.topic).copied() else {
             return;
         };
-        let (kind, title) = match draft.kind {
-            RequestKind::Workshop => (EventKind::Workshop, format!("{} ({})", topic.spec.name, asker.name)),
-            RequestKind::Speaker => (EventKind::Talk, format!("Talk: {} ({})", topic.spec.name, asker.name)),
-        };
+        let (kind, title) = crate::domain::requests::transitions::engagement_kind_and_title(
+            draft.kind,
+            topic.spec.name,
+            Some(&asker.name),
+        );
         let capacity = self.chance(35).then_some(draft.audience.max(10));
         let event = event::Model {
             id: self.ids.next(),
