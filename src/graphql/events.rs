@@ -8,10 +8,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::in_work,
     domain::{
         events::{self, EventChanges, EventFilter, EventPosition, NewEvent},
-        rsvps,
+        in_work, rsvps,
     },
     error::Error,
     graphql::{

@@ -3,8 +3,10 @@
 use async_graphql::{Context, ID, Object};
 
 use crate::{
-    domain::in_work,
-    domain::memberships::{self, MemberChange},
+    domain::{
+        in_work,
+        memberships::{self, MemberChange},
+    },
     graphql::{
         context::{db, loader, now, operation_name, viewer},
         error::ApiResult,

@@ -9,10 +9,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::in_work,
     domain::{
         audit::{self, AuditFilter, AuditPage, AuditPosition},
-        privacy,
+        in_work, privacy,
     },
     error::Error,
     graphql::{

@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::in_work,
-    domain::requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
+    domain::{
+        in_work,
+        requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
+    },
     graphql::{
         context::{client_address, db, now, rate_limits, viewer},
         error::ApiResult,

@@ -30,8 +30,8 @@ use super::{
 use crate::{
     AppState,
     auth::Viewer,
-    domain::in_work,
     domain::{
+        in_work,
         requests::{self, NewRequest, Span},
         topics,
     },
