@@ -130,6 +130,9 @@ pub struct Config {
     /// Web origins (`https://app.example.org`) whose pages may call the API
     /// from a browser; none by default, so cross-site pages cannot.
     pub cors_origins: Vec<String>,
+    /// Threads that hash and verify passwords, each holding ~19 MiB; work
+    /// beyond them and a short queue answers `RATE_LIMITED`.
+    pub password_hashers: usize,
 }
 
 /// Attempts per hour, per key, of each rate-limited action.
@@ -313,6 +316,23 @@ impl Config {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        let password_hashers = match get("MUSTER_PASSWORD_HASHERS") {
+            None => crate::hashing::default_workers(),
+            Some(raw) => raw
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=crate::hashing::MAX_WORKERS).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "MUSTER_PASSWORD_HASHERS",
+                        format!(
+                            "`{raw}` is not a number of threads from 1 to {}",
+                            crate::hashing::MAX_WORKERS
+                        ),
+                    )
+                })?,
+        };
         let trusted_proxies = match get("MUSTER_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(raw) => raw
@@ -361,6 +381,7 @@ impl Config {
             rate_limits,
             trusted_proxies,
             cors_origins,
+            password_hashers,
         })
     }
 }
