@@ -101,10 +101,11 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     password::validate(new.password)?;
     let password_hash = hash_password(new.password.to_owned()).await?;
 
+    // The insert is the transaction's first statement and the unique index
+    // on `lower(email)` refuses a taken address: on SQLite a read first
+    // would take a snapshot that a concurrent registration invalidates,
+    // failing the write with "database is locked" instead of waiting.
     let txn = db.begin().await?;
-    if find_by_email(&txn, &email).await?.is_some() {
-        return Err(Error::Conflict(TAKEN.into()));
-    }
     let created = user::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(Some(email)),

@@ -82,6 +82,12 @@ pub fn hash_in(password: &str, memory: &mut Memory) -> Result<String> {
     Ok(phc.to_string())
 }
 
+/// `hash_in` with memory of its own, for one-off hashing outside requests
+/// (fixtures, tools); requests go through `crate::hashing`.
+pub fn hash(password: &str) -> Result<String> {
+    hash_in(password, &mut Memory::default())
+}
+
 /// True when `password` matches the stored PHC string, computed in `memory`
 /// with the stored hash's own algorithm, version and costs.
 pub fn verify_in(password: &str, stored: &str, memory: &mut Memory) -> bool {
@@ -125,10 +131,6 @@ pub const DECOY_HASH: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hash(password: &str) -> Result<String> {
-        hash_in(password, &mut Memory::default())
-    }
 
     fn verify(password: &str, stored: &str) -> bool {
         verify_in(password, stored, &mut Memory::default())
