@@ -499,6 +499,7 @@ mod tests {
             ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
+            ("MUSTER_PASSWORD_HASHERS", "0"),
             ("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "lots"),
             ("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "-1"),
             ("MUSTER_FEED_FETCHES_PER_HOUR", "1e9"),
