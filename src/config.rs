@@ -130,6 +130,9 @@ pub struct Config {
     /// Web origins (`https://app.example.org`) whose pages may call the API
     /// from a browser; none by default, so cross-site pages cannot.
     pub cors_origins: Vec<String>,
+    /// Threads that hash and verify passwords, each holding ~19 MiB; work
+    /// beyond them and a short queue answers `RATE_LIMITED`.
+    pub password_hashers: usize,
 }
 
 /// Attempts per hour, per key, of each rate-limited action.
@@ -313,6 +316,23 @@ impl Config {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
+        let password_hashers = match get("MUSTER_PASSWORD_HASHERS") {
+            None => crate::hashing::default_workers(),
+            Some(raw) => raw
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=crate::hashing::MAX_WORKERS).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "MUSTER_PASSWORD_HASHERS",
+                        format!(
+                            "`{raw}` is not a number of threads from 1 to {}",
+                            crate::hashing::MAX_WORKERS
+                        ),
+                    )
+                })?,
+        };
         let trusted_proxies = match get("MUSTER_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(raw) => raw
@@ -361,6 +381,7 @@ impl Config {
             rate_limits,
             trusted_proxies,
             cors_origins,
+            password_hashers,
         })
     }
 }
@@ -478,6 +499,7 @@ mod tests {
             ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),
             ("MUSTER_MAX_BODY_BYTES", "12"),
+            ("MUSTER_PASSWORD_HASHERS", "0"),
             ("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "lots"),
             ("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "-1"),
             ("MUSTER_FEED_FETCHES_PER_HOUR", "1e9"),

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod hashing;
 pub mod http;
 pub mod ical;
 pub mod jobs;
@@ -64,6 +65,7 @@ impl AppState {
         let tokens = auth::jwt::TokenKeys::new(jwt_secret, chrono::Duration::hours(config.jwt_ttl_hours.into()));
         let urls = urls::PublicUrls::new(&config.public_url);
         let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
+        hashing::start(config.password_hashers);
         Self {
             schema: graphql::build_schema(
                 db.clone(),

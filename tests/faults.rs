@@ -8,6 +8,9 @@
 //!   a throwaway PostgreSQL cluster of its own (never the shared one) is
 //!   stopped under load: `/healthz` answers 503 and GraphQL `INTERNAL` with no
 //!   database text; started again, the same server process recovers.
+//! - `bursts_of_password_work_and_exports_keep_memory_bounded`: ten rounds
+//!   of 50 simultaneous logins, 50 registrations and 20 exports grow the
+//!   server's memory by less than 64 MiB, and `/healthz` answers throughout.
 //! - `soak_mixed_reads_writes_and_feeds`: a bounded loopback soak
 //!   (`MUSTER_SOAK_SECS`, default 5) reporting requests, errors by kind and
 //!   the server's memory before and after. `scripts/soak.sh` runs it longer.
@@ -106,9 +109,15 @@ struct Server {
 
 impl Server {
     async fn start(dir: &Path, database_url: &str, log_name: &str) -> Self {
+        Self::start_with(dir, database_url, log_name, &[]).await
+    }
+
+    /// Started with extra environment variables.
+    async fn start_with(dir: &Path, database_url: &str, log_name: &str, env: &[(&str, &str)]) -> Self {
         let addr = free_addr();
         let log = std::fs::File::create(dir.join(log_name)).unwrap();
         let child = muster(dir, database_url)
+            .envs(env.iter().copied())
             .env("MUSTER_BIND", &addr)
             .stdout(Stdio::null())
             .stderr(log)
@@ -857,4 +866,123 @@ async fn soak_mixed_reads_writes_and_feeds() {
         rss_after.saturating_sub(rss_before) < 64 * 1024,
         "RSS grew from {rss_before} KiB to {rss_after} KiB"
     );
+}
+
+// ---------------------------------------------------------------------------
+// 4. Memory under bursts of password work and exports
+
+const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { token } }";
+const EXPORT: &str = "{ exportMyData }";
+
+/// The error code of an answer, `OK` without errors; a transport failure,
+/// a non-200 status or a non-JSON body fails the test.
+fn outcome(result: std::io::Result<(u16, Value)>) -> String {
+    let (status, body) = result.expect("an answer");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.is_object(), "not JSON: {body}");
+    error_code(&body).unwrap_or("OK").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bursts_of_password_work_and_exports_keep_memory_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
+    create_coordinator(dir.path(), &url);
+    // Many clients, each within its own limits, look like this to the
+    // server; two hashing threads whatever the machine, so the bound the
+    // test checks does not depend on the number of cores.
+    let env = [
+        ("MUSTER_LOGIN_PER_ADDRESS_PER_HOUR", "100000"),
+        ("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "100000"),
+        ("MUSTER_REGISTER_PER_ADDRESS_PER_HOUR", "100000"),
+        ("MUSTER_PASSWORD_HASHERS", "2"),
+    ];
+    let server = Server::start_with(dir.path(), &url, "serve.log", &env).await;
+    let token = login(&server.addr).await;
+    let rss_before = server.rss_kib();
+
+    let done = Arc::new(AtomicBool::new(false));
+    let health = {
+        let (addr, done) = (server.addr.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut checks = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                let reply = tokio::time::timeout(Duration::from_secs(5), request(&addr, "GET", "/healthz", &[], None))
+                    .await
+                    .expect("/healthz within 5 s")
+                    .expect("/healthz answers");
+                assert_eq!(reply.status, 200, "/healthz: {}", reply.body);
+                checks += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            checks
+        })
+    };
+
+    let mut tally: BTreeMap<String, u32> = BTreeMap::new();
+    for round in 0..10 {
+        // One burst at a time: all of its requests in flight at once.
+        for kind in ["login", "register", "export"] {
+            let size = if kind == "export" { 20 } else { 50 };
+            let burst: Vec<_> = (0..size)
+                .map(|n| {
+                    let (addr, token) = (server.addr.clone(), token.clone());
+                    tokio::spawn(async move {
+                        let answer = match kind {
+                            "login" => {
+                                let email = format!("nobody-{round}-{n}@example.org");
+                                graphql(
+                                    &addr,
+                                    None,
+                                    LOGIN,
+                                    json!({ "e": email, "p": "not the password at all" }),
+                                )
+                                .await
+                            }
+                            "register" => {
+                                let input = json!({ "input": {
+                                    "email": format!("new-{round}-{n}@example.org"),
+                                    "displayName": format!("New {round} {n}"),
+                                    "password": "a long enough passphrase",
+                                }});
+                                graphql(&addr, None, REGISTER, input).await
+                            }
+                            _ => graphql(&addr, Some(&token), EXPORT, json!({})).await,
+                        };
+                        outcome(answer)
+                    })
+                })
+                .collect();
+            let expected: &[&str] = match kind {
+                "login" => &["UNAUTHENTICATED", "RATE_LIMITED"],
+                "register" => &["OK", "RATE_LIMITED"],
+                _ => &["OK"],
+            };
+            for answer in burst {
+                let code = answer.await.unwrap();
+                assert!(
+                    expected.contains(&code.as_str()),
+                    "{kind}: {code}; server log: {}",
+                    std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default()
+                );
+                *tally.entry(format!("{kind} {code}")).or_default() += 1;
+            }
+        }
+    }
+    done.store(true, Ordering::Relaxed);
+    let health_checks = health.await.unwrap();
+    let rss_after = server.rss_kib();
+    println!(
+        "bursts: {tally:?}; /healthz answered {health_checks} times; RSS {rss_before} KiB -> {rss_after} KiB ({:+} KiB)",
+        rss_after as i64 - rss_before as i64
+    );
+    // Each hashing thread holds one ~19 MiB block set; two of them, plus
+    // the database pages and buffers the bursts touched.
+    assert!(
+        rss_after.saturating_sub(rss_before) < 64 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB"
+    );
+    assert!(tally.get("login UNAUTHENTICATED").copied().unwrap_or(0) >= 10 * 18);
+    assert!(tally.get("register OK").copied().unwrap_or(0) >= 10 * 18);
 }

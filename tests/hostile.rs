@@ -285,6 +285,15 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
         let response = client.get(path).send().await;
         assert_eq!(response.0.status().as_u16(), 400, "{path}");
     }
+    // At /graphql, in the shape of every other refused GraphQL request.
+    let response = client
+        .get("/graphql?query=%7B%20events%20%7B%20totalCount%20%7D%20%7D%00")
+        .send()
+        .await;
+    assert_eq!(response.0.status().as_u16(), 400);
+    let body: serde_json::Value = serde_json::from_str(&response.0.into_body().into_string().await.unwrap()).unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["limit"], "text", "{body}");
     // The GraphQL answer is JSON-escaped, never markup.
     let (_, listed) = graphql_as(
         &client,

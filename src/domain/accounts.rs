@@ -1,7 +1,5 @@
 //! User accounts: registration, sign-in, profile, password and role.
 
-use std::sync::OnceLock;
-
 use chrono::{DateTime, Utc};
 use entity::{UserRole, trainer_profile, user};
 use sea_orm::{
@@ -85,17 +83,14 @@ fn conflict_on_unique(err: DbErr, message: &str) -> Error {
     }
 }
 
-/// Argon2 is deliberately slow: run it off the async workers.
+/// Argon2 is deliberately slow and large: run it on the bounded hashing
+/// threads, off the async workers (`RATE_LIMITED` when they are saturated).
 async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
+    crate::hashing::run(move |memory| password::hash_in(&password, memory)).await?
 }
 
 async fn verify_password(password: String, stored: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || password::verify(&password, &stored))
-        .await
-        .map_err(|e| Error::Internal(e.into()))
+    crate::hashing::run(move |memory| password::verify_in(&password, &stored, memory)).await
 }
 
 /// Creates a user (and a trainer profile when asked) in one transaction.
@@ -106,10 +101,11 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     password::validate(new.password)?;
     let password_hash = hash_password(new.password.to_owned()).await?;
 
+    // The insert is the transaction's first statement and the unique index
+    // on `lower(email)` refuses a taken address: on SQLite a read first
+    // would take a snapshot that a concurrent registration invalidates,
+    // failing the write with "database is locked" instead of waiting.
     let txn = db.begin().await?;
-    if find_by_email(&txn, &email).await?.is_some() {
-        return Err(Error::Conflict(TAKEN.into()));
-    }
     let created = user::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(Some(email)),
@@ -159,8 +155,7 @@ pub async fn register(
 /// A hash to verify against when the email is unknown, so that a wrong
 /// email takes as long as a wrong password and reveals nothing.
 fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| password::hash("decoy password for unknown accounts").unwrap_or_default())
+    password::DECOY_HASH
 }
 
 /// The account for an email and password. Every failure is the same

@@ -140,7 +140,7 @@ fn within_limits(batch: &BatchRequest) -> Result<(), LimitExceeded> {
 }
 
 /// 400 with a GraphQL-shaped body: nothing of the request was executed.
-fn refused(refusal: &LimitExceeded) -> Response {
+pub(crate) fn refused(refusal: &LimitExceeded) -> Response {
     let body = json!({
         "data": null,
         "errors": [{

@@ -44,7 +44,10 @@ pub fn app(state: AppState) -> impl Endpoint {
 
 /// A NUL character in the path or query string (`%00`) is refused with 400:
 /// no filter, slug or reference holds one, and PostgreSQL cannot compare
-/// text with one without failing.
+/// text with one without failing. At `/graphql` the refusal has the same
+/// GraphQL shape (`BAD_USER_INPUT`, `extensions.limit: "text"`) as a NUL in
+/// a request body and every other limit refused before anything runs;
+/// pages and feeds answer bad addresses with a status, so theirs is plain.
 async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<poem::Response> {
     let uri = req.uri();
     let has_nul = |part: &str| {
@@ -53,6 +56,12 @@ async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<po
             .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
     };
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        if uri.path() == "/graphql" {
+            return Ok(graphql::refused(&crate::graphql::limits::LimitExceeded {
+                limit: "text",
+                message: "text must not contain NUL characters".to_owned(),
+            }));
+        }
         return Ok(poem::Response::builder()
             .status(poem::http::StatusCode::BAD_REQUEST)
             .content_type("text/plain; charset=utf-8")
