@@ -49,6 +49,12 @@ pub fn now() -> DateTime<Utc> {
     start + chrono::Duration::from_std(began.elapsed()).unwrap_or_default()
 }
 
+/// Now on the system clock: only for fixtures that the real binary reads
+/// (it runs as a process of its own, on the system clock).
+pub fn system_now() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// `hour`:00 UTC on the day `days` after today, on the suite's clock: the
 /// one anchor for fixtures' windows and the slots tests pick inside them.
 pub fn day(days: i64, hour: i64) -> DateTime<Utc> {
