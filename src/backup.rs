@@ -77,13 +77,23 @@ pub async fn verify(file: &Path) -> anyhow::Result<()> {
     let db = open_one(sqlite_url(file, "ro")).await?;
     let integrity = single_text(&db, "PRAGMA integrity_check").await?;
     if integrity != ["ok"] {
-        bail!("{} fails PRAGMA integrity_check: {}", file.display(), integrity.join("; "));
+        bail!(
+            "{} fails PRAGMA integrity_check: {}",
+            file.display(),
+            integrity.join("; ")
+        );
     }
-    let tables =
-        single_text(&db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'").await?;
+    let tables = single_text(
+        &db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    )
+    .await?;
     db.close().await?;
     if tables.is_empty() {
-        bail!("{} is not a muster database (it has no migrations table)", file.display());
+        bail!(
+            "{} is not a muster database (it has no migrations table)",
+            file.display()
+        );
     }
     Ok(())
 }
@@ -127,7 +137,8 @@ pub async fn in_use(file: &Path) -> anyhow::Result<bool> {
     let db = open_one(sqlite_url(file, "rw")).await?;
     let backend = db.get_database_backend();
     for pragma in ["PRAGMA busy_timeout = 0", "PRAGMA locking_mode = EXCLUSIVE"] {
-        db.query_all_raw(Statement::from_string(backend, pragma.to_owned())).await?;
+        db.query_all_raw(Statement::from_string(backend, pragma.to_owned()))
+            .await?;
     }
     let locked = match db
         .execute_raw(Statement::from_string(backend, "BEGIN EXCLUSIVE".to_owned()))

@@ -940,7 +940,11 @@ async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_re
     .unwrap();
     let during = acknowledged.lock().unwrap().len() - before.len();
     assert!(String::from_utf8_lossy(&output.stdout).contains("integrity_check ok"));
-    assert!(before.len() >= 20, "the load acknowledged too few writes: {}", before.len());
+    assert!(
+        before.len() >= 20,
+        "the load acknowledged too few writes: {}",
+        before.len()
+    );
 
     // While the server runs, a restore is refused and changes nothing.
     let refused = muster(dir.path(), &url)
@@ -951,7 +955,10 @@ async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_re
         .output()
         .unwrap();
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("in use"), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("in use"),
+        "{refused:?}"
+    );
     assert!(server.still_running());
 
     stop.store(true, Ordering::Relaxed);
@@ -965,7 +972,10 @@ async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_re
     let (in_backup, integrity) = stored_event_ids(&backup_url).await;
     assert_eq!(integrity, ["ok"]);
     let missing: Vec<_> = before.iter().filter(|id| !in_backup.contains(id)).collect();
-    assert!(missing.is_empty(), "acknowledged before the backup but not in it: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup but not in it: {missing:?}"
+    );
 
     // Stopped, the database is restored to the backup: later writes are gone.
     let mut command = muster(dir.path(), &url);
