@@ -2,6 +2,7 @@
 //! `main.rs` is a thin CLI over this library; tests build the same app.
 
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod db;

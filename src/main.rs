@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
 use muster::{
-    AppState,
+    AppState, backup,
     config::{self, Config, LogFormat, SecretOrigin},
     db,
     domain::{
@@ -64,6 +64,18 @@ enum Command {
     ExportUser {
         #[arg(long)]
         email: String,
+    },
+    /// Write a consistent copy of the SQLite database to PATH (a new file)
+    /// while the server keeps running. Migrations are not applied first.
+    Backup {
+        #[arg(value_name = "PATH")]
+        path: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with the backup at PATH. Refuses while
+    /// the database is in use: stop the server first.
+    Restore {
+        #[arg(value_name = "PATH")]
+        path: std::path::PathBuf,
     },
     /// Remove what has outlived its retention period: ended requests'
     /// contact details and old audit entries. Prints counts only.
@@ -121,6 +133,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     muster::telemetry::init(log_format);
     muster::telemetry::install_panic_hook();
+
+    // Before any migration: a backup is taken of the database as it is (say,
+    // before an upgrade), and a restore must not find the file open.
+    match &command {
+        Command::Backup { path } => {
+            let copied = backup::backup(&config.database_url, path).await?;
+            println!(
+                "backed up to {} ({} bytes in {:.1} s; integrity_check ok)",
+                path.display(),
+                copied.bytes,
+                copied.elapsed.as_secs_f64()
+            );
+            return Ok(());
+        }
+        Command::Restore { path } => {
+            let copied = backup::restore(&config.database_url, path).await?;
+            println!(
+                "restored {} ({} bytes in {:.1} s); migrations apply at the next start",
+                path.display(),
+                copied.bytes,
+                copied.elapsed.as_secs_f64()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
 
     let database = db::connect(&config.database_url)
         .await
@@ -188,7 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::ExportSchema => Ok(()),
+        Command::ExportSchema | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
     }
 }
 

@@ -14,6 +14,10 @@
 //! - `soak_mixed_reads_writes_and_feeds`: a bounded loopback soak
 //!   (`MUSTER_SOAK_SECS`, default 5) reporting requests, errors by kind and
 //!   the server's memory before and after. `scripts/soak.sh` runs it longer.
+//! - `sqlite_backup_under_write_load_...`: `muster backup` while four writers
+//!   run; every write acknowledged before it began is in the copy, which passes
+//!   `PRAGMA integrity_check`; `muster restore` refuses while the server runs
+//!   and restores once it is stopped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::{
@@ -985,4 +989,135 @@ async fn bursts_of_password_work_and_exports_keep_memory_bounded() {
     );
     assert!(tally.get("login UNAUTHENTICATED").copied().unwrap_or(0) >= 10 * 18);
     assert!(tally.get("register OK").copied().unwrap_or(0) >= 10 * 18);
+}
+
+// ---------------------------------------------------------------------------
+// 5. `muster backup` under write load; `muster restore` refuses a live database
+
+fn event_ids(rows: Vec<uuid::Uuid>) -> std::collections::HashSet<uuid::Uuid> {
+    rows.into_iter().collect()
+}
+
+async fn stored_event_ids(url: &str) -> (std::collections::HashSet<uuid::Uuid>, Vec<String>) {
+    let db = Database::connect(url).await.unwrap();
+    let ids = entity::event::Entity::find()
+        .select_only()
+        .column(entity::event::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .all(&db)
+        .await
+        .unwrap();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "PRAGMA integrity_check".to_owned(),
+        ))
+        .await
+        .unwrap();
+    let integrity = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
+    db.close().await.unwrap();
+    (event_ids(ids), integrity)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_refuses_a_live_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
+    create_coordinator(dir.path(), &url);
+    let mut server = Server::start(dir.path(), &url, "serve-backup.log").await;
+    let token = login(&server.addr).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for writer in 0..4 {
+        let (addr, token) = (server.addr.clone(), token.clone());
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                if let Ok(id) = create_event(&addr, &token, &format!("writer {writer} event {n}")).await {
+                    acknowledged.lock().unwrap().push(id);
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    while acknowledged.lock().unwrap().len() < 100 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Everything acknowledged by now must be in the backup; the load goes on
+    // while it is taken.
+    let before: Vec<uuid::Uuid> = acknowledged
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
+    let backup = dir.path().join("backup.db");
+    let dir_path = dir.path().to_owned();
+    let (url_for_backup, backup_path) = (url.clone(), backup.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut command = muster(&dir_path, &url_for_backup);
+        command.arg("backup").arg(&backup_path);
+        run_ok(command)
+    })
+    .await
+    .unwrap();
+    let during = acknowledged.lock().unwrap().len() - before.len();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("integrity_check ok"));
+    assert!(
+        before.len() >= 20,
+        "the load acknowledged too few writes: {}",
+        before.len()
+    );
+
+    // While the server runs, a restore is refused and changes nothing.
+    let refused = muster(dir.path(), &url)
+        .arg("restore")
+        .arg(&backup)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("in use"),
+        "{refused:?}"
+    );
+    assert!(server.still_running());
+
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let total = acknowledged.lock().unwrap().len();
+    drop(server);
+
+    let backup_url = format!("sqlite://{}?mode=ro", backup.display());
+    let (in_backup, integrity) = stored_event_ids(&backup_url).await;
+    assert_eq!(integrity, ["ok"]);
+    let missing: Vec<_> = before.iter().filter(|id| !in_backup.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup but not in it: {missing:?}"
+    );
+
+    // Stopped, the database is restored to the backup: later writes are gone.
+    let mut command = muster(dir.path(), &url);
+    command.arg("restore").arg(&backup);
+    run_ok(command);
+    let (restored, integrity) = stored_event_ids(&url).await;
+    assert_eq!(integrity, ["ok"]);
+    assert_eq!(restored, in_backup);
+    let server = Server::start(dir.path(), &url, "serve-restored.log").await;
+    login(&server.addr).await;
+    println!(
+        "backup under load: {} writes acknowledged before it began, {during} during it, {total} in all; \
+         {} events in the backup; integrity_check ok; restore refused while serving, then restored",
+        before.len(),
+        in_backup.len()
+    );
 }
