@@ -29,7 +29,6 @@ pub type RequestLoader = async_graphql::dataloader::DataLoader<AppLoader, async_
 pub struct AppLoader {
     pub db: DatabaseConnection,
     pub viewer: Viewer,
-    pub viewer_id: Option<Uuid>,
     /// When the request arrived: the time of the reads it records.
     pub now: DateTime<Utc>,
 }
@@ -215,7 +214,7 @@ impl Loader<ViewerRsvp> for AppLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[ViewerRsvp]) -> Result<HashMap<ViewerRsvp, Option<rsvp::Model>>, ApiError> {
-        let Some(viewer_id) = self.viewer_id else {
+        let Some(viewer_id) = self.viewer.user_id() else {
             return Ok(keys.iter().map(|k| (*k, None)).collect());
         };
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
@@ -311,7 +310,7 @@ impl Loader<ViewerAssignmentsTo> for AppLoader {
 
     async fn load(&self, keys: &[ViewerAssignmentsTo]) -> Result<HashMap<ViewerAssignmentsTo, Self::Value>, ApiError> {
         let mut mine: HashMap<ViewerAssignmentsTo, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        let Some(viewer_id) = self.viewer_id else {
+        let Some(viewer_id) = self.viewer.user_id() else {
             return Ok(mine);
         };
         for row in assignment::Entity::find()

@@ -103,7 +103,6 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     let app_loader = AppLoader {
         db: state.db.clone(),
         viewer: viewer.clone(),
-        viewer_id: viewer.user_id(),
         now: state.clock.now(),
     };
     let loader: RequestLoader = DataLoader::with_cache(app_loader, tokio::spawn, HashMapCache::default());
