@@ -15,8 +15,11 @@ pub enum Error {
     Unauthenticated,
     #[error("not allowed")]
     Forbidden,
-    #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    /// Input that does not pass its checks: one entry per field that
+    /// failed, never empty. It reads as its first entry, the shape a single
+    /// error had before forms were checked whole.
+    #[error("{}", first_field_error(.0))]
+    Validation(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -33,9 +36,17 @@ pub enum Error {
 
 impl Error {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation {
+        Self::Validation(vec![FieldError {
             field: field.into(),
             message: message.into(),
+        }])
+    }
+
+    /// The first field an input error names.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Validation(fields) => fields.first().map(|f| f.field.as_str()),
+            _ => None,
         }
     }
 
@@ -45,7 +56,7 @@ impl Error {
             Self::NotFound => "NOT_FOUND",
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
-            Self::Validation { .. } => "BAD_USER_INPUT",
+            Self::Validation(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::InvalidTransition(_) => "INVALID_TRANSITION",
             Self::TrainerUnavailable { .. } => "TRAINER_UNAVAILABLE",
@@ -53,6 +64,24 @@ impl Error {
             Self::Internal(_) => "INTERNAL",
         }
     }
+}
+
+/// One field's input and what is wrong with it, in words for the person
+/// who typed it; `field` is the API's name for it (`contactEmail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn first_field_error(fields: &[FieldError]) -> String {
+    fields.first().map(ToString::to_string).unwrap_or_default()
 }
 
 impl From<DbErr> for Error {

@@ -14,49 +14,12 @@ use crate::{
     domain::{
         audit::{self, AuditAction, NewAuditEntry},
         password,
+        values::{AllValid, Email, SingleLine},
     },
     error::{Error, Result},
 };
 
 pub const MAX_NAME_CHARS: usize = 100;
-pub const MAX_EMAIL_CHARS: usize = 254;
-
-/// Trims and lowercases an email, and checks it looks like one. Emails are
-/// compared case-insensitively, so they are stored in one case.
-pub fn normalize_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
-    let valid = email.chars().count() <= MAX_EMAIL_CHARS
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::validation("email", "is not a valid email address"))
-    }
-}
-
-pub fn validate_display_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() {
-        return Err(Error::validation("name", "must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::validation(
-            "name",
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(Error::validation("name", "must not contain control characters"));
-    }
-    Ok(name.to_owned())
-}
 
 pub struct NewUser<'a> {
     pub email: &'a str,
@@ -68,9 +31,12 @@ pub struct NewUser<'a> {
 
 /// Finds a live (not erased) user by email, case-insensitively.
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
-    let email = normalize_email(email)?;
+    let email = Email::parse("email", email)?;
     Ok(user::Entity::find()
-        .filter(ExprTrait::eq(Func::lower(Expr::col(user::Column::Email)), email))
+        .filter(ExprTrait::eq(
+            Func::lower(Expr::col(user::Column::Email)),
+            email.as_str(),
+        ))
         .one(db)
         .await?)
 }
@@ -96,9 +62,12 @@ async fn verify_password(password: String, stored: String) -> Result<bool> {
 /// Creates a user (and a trainer profile when asked) in one transaction.
 pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTime<Utc>) -> Result<user::Model> {
     const TAKEN: &str = "an account with this email already exists";
-    let email = normalize_email(new.email)?;
-    let display_name = validate_display_name(new.display_name)?;
-    password::validate(new.password)?;
+    let (email, display_name, ()) = (
+        Email::parse("email", new.email),
+        SingleLine::required("name", new.display_name, MAX_NAME_CHARS),
+        password::validate(new.password),
+    )
+        .all_valid()?;
     let password_hash = hash_password(new.password.to_owned()).await?;
 
     // The insert is the transaction's first statement and the unique index
@@ -108,8 +77,8 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     let txn = db.begin().await?;
     let created = user::ActiveModel {
         id: Set(Uuid::new_v4()),
-        email: Set(Some(email)),
-        display_name: Set(Some(display_name)),
+        email: Set(Some(email.into())),
+        display_name: Set(Some(display_name.into())),
         password_hash: Set(Some(password_hash)),
         role: Set(new.role),
         token_version: Set(0),
@@ -161,8 +130,8 @@ fn decoy_hash() -> &'static str {
 /// The account for an email and password. Every failure is the same
 /// `UNAUTHENTICATED`, whether the email is unknown or the password wrong.
 pub async fn login(db: &impl ConnectionTrait, email: &str, password: &str) -> Result<user::Model> {
-    let user = match normalize_email(email) {
-        Ok(email) => find_by_email(db, &email).await?,
+    let user = match Email::parse("email", email) {
+        Ok(email) => find_by_email(db, email.as_str()).await?,
         Err(_) => None,
     };
     let stored = user
@@ -236,9 +205,9 @@ pub async fn update_profile(
     now: DateTime<Utc>,
 ) -> Result<user::Model> {
     let id = signed_in_id(viewer)?;
-    let name = validate_display_name(display_name)?;
+    let name = SingleLine::required("name", display_name, MAX_NAME_CHARS)?;
     let mut active = load_user(db, id).await?.into_active_model();
-    active.display_name = Set(Some(name));
+    active.display_name = Set(Some(name.into()));
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }
@@ -315,7 +284,7 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
-            normalize_email("  Ada.Organiser@Example.ORG ").unwrap(),
+            Email::parse("email", "  Ada.Organiser@Example.ORG ").unwrap().as_str(),
             "ada.organiser@example.org"
         );
         for bad in [
@@ -327,15 +296,16 @@ mod tests {
             "a@example.org.",
             "a@@example.org",
         ] {
-            assert_eq!(normalize_email(bad).unwrap_err().code(), "BAD_USER_INPUT", "{bad}");
+            assert_eq!(Email::parse("email", bad).unwrap_err().code(), "BAD_USER_INPUT", "{bad}");
         }
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(validate_display_name("  Sam  ").unwrap(), "Sam");
-        assert!(validate_display_name("   ").is_err());
-        assert!(validate_display_name(&"x".repeat(101)).is_err());
-        assert!(validate_display_name("a\u{0}b").is_err());
+        let name = |raw: &str| SingleLine::required("name", raw, MAX_NAME_CHARS);
+        assert_eq!(name("  Sam  ").unwrap().as_str(), "Sam");
+        assert!(name("   ").is_err());
+        assert!(name(&"x".repeat(101)).is_err());
+        assert!(name("a\u{0}b").is_err());
     }
 }

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, EventScope, Viewer, authorize, event_scope, viewer::load_signed_in},
     domain::events::{group_condition, scope_condition, topic_condition},
+    domain::values::SingleLine,
     error::{Error, Result},
 };
 
@@ -49,13 +50,7 @@ pub async fn create_token(
 ) -> Result<CreatedToken> {
     authorize(viewer, Action::UseOwnAccount)?;
     let user_id = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    let label = label.trim();
-    if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
-        return Err(Error::validation(
-            "label",
-            format!("must be 1 to {MAX_LABEL_CHARS} characters of text"),
-        ));
-    }
+    let label = SingleLine::required("label", label, MAX_LABEL_CHARS)?;
     if active_tokens(db, user_id).await?.len() >= MAX_ACTIVE_TOKENS {
         return Err(Error::validation(
             "label",
@@ -68,7 +63,7 @@ pub async fn create_token(
     let token = feed_token::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
-        label: Set(label.to_owned()),
+        label: Set(label.into()),
         token_hash: Set(hash_secret(&secret)),
         created_at: Set(now),
         last_used_at: Set(None),

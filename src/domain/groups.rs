@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::accounts::normalize_email,
+    domain::values::{AllValid, Email, MultiLine, SingleLine, Slug},
     error::{Error, Result},
 };
 
@@ -138,49 +138,9 @@ pub async fn lock_group(db: &impl ConnectionTrait, group_id: Uuid) -> Result<()>
     crate::domain::lock_row(db, group::Column::Id, group_id).await
 }
 
+const MAX_NAME_CHARS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 5000;
 const MAX_REGION_CHARS: usize = 60;
-
-pub fn validate_slug(raw: &str) -> Result<String> {
-    let slug = raw.trim().to_lowercase();
-    let ok = (2..=40).contains(&slug.len())
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if ok {
-        Ok(slug)
-    } else {
-        Err(Error::validation(
-            "slug",
-            "must be 2 to 40 characters of a-z, 0-9 and inner hyphens",
-        ))
-    }
-}
-
-fn validate_text(field: &str, raw: &str, max: usize, required: bool) -> Result<String> {
-    let text = raw.trim();
-    if required && text.is_empty() {
-        return Err(Error::validation(field, "must not be empty"));
-    }
-    if text.chars().count() > max {
-        return Err(Error::validation(field, format!("must be at most {max} characters")));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::validation(field, "must not contain control characters"));
-    }
-    Ok(text.to_owned())
-}
-
-fn validate_contact(raw: Option<&str>) -> Result<Option<String>> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(email) => normalize_email(email)
-            .map(Some)
-            .map_err(|_| Error::validation("contactEmail", "is not a valid email address")),
-    }
-}
 
 pub struct NewGroup<'a> {
     pub slug: &'a str,
@@ -198,18 +158,21 @@ pub async fn create_group(
     now: DateTime<Utc>,
 ) -> Result<group::Model> {
     authorize(viewer, Action::CreateGroup)?;
+    let (slug, name, region, description, contact_email) = (
+        Slug::parse("slug", new.slug),
+        SingleLine::required("name", new.name, MAX_NAME_CHARS),
+        SingleLine::required("region", new.region, MAX_REGION_CHARS),
+        MultiLine::or_empty("description", new.description, MAX_DESCRIPTION_CHARS),
+        Email::optional("contactEmail", new.contact_email),
+    )
+        .all_valid()?;
     let model = group::ActiveModel {
         id: Set(Uuid::new_v4()),
-        slug: Set(validate_slug(new.slug)?),
-        name: Set(validate_text("name", new.name, 100, true)?),
-        region: Set(validate_text("region", new.region, MAX_REGION_CHARS, true)?),
-        description: Set(validate_text(
-            "description",
-            new.description,
-            MAX_DESCRIPTION_CHARS,
-            false,
-        )?),
-        contact_email: Set(validate_contact(new.contact_email)?),
+        slug: Set(slug.into()),
+        name: Set(name.into()),
+        region: Set(region.into()),
+        description: Set(description.into()),
+        contact_email: Set(contact_email.map(String::from)),
         archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -253,18 +216,37 @@ pub async fn update_group(
             network_fields: changes.region.is_some(),
         },
     )?;
+    let (name, region, description, contact_email) = (
+        changes
+            .name
+            .map(|n| SingleLine::required("name", n, MAX_NAME_CHARS))
+            .transpose(),
+        changes
+            .region
+            .map(|r| SingleLine::required("region", r, MAX_REGION_CHARS))
+            .transpose(),
+        changes
+            .description
+            .map(|d| MultiLine::or_empty("description", d, MAX_DESCRIPTION_CHARS))
+            .transpose(),
+        changes
+            .contact_email
+            .map(|c| Email::optional("contactEmail", c))
+            .transpose(),
+    )
+        .all_valid()?;
     let mut active = group.into_active_model();
-    if let Some(name) = changes.name {
-        active.name = Set(validate_text("name", name, 100, true)?);
+    if let Some(name) = name {
+        active.name = Set(name.into());
     }
-    if let Some(region) = changes.region {
-        active.region = Set(validate_text("region", region, MAX_REGION_CHARS, true)?);
+    if let Some(region) = region {
+        active.region = Set(region.into());
     }
-    if let Some(description) = changes.description {
-        active.description = Set(validate_text("description", description, MAX_DESCRIPTION_CHARS, false)?);
+    if let Some(description) = description {
+        active.description = Set(description.into());
     }
-    if let Some(contact) = changes.contact_email {
-        active.contact_email = Set(validate_contact(contact)?);
+    if let Some(contact) = contact_email {
+        active.contact_email = Set(contact.map(String::from));
     }
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
@@ -289,14 +271,5 @@ mod tests {
     #[test]
     fn like_wildcards_are_literal() {
         assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
-    }
-
-    #[test]
-    fn slugs_are_url_safe() {
-        assert_eq!(validate_slug(" Leeds ").unwrap(), "leeds");
-        assert_eq!(validate_slug("tower-hamlets").unwrap(), "tower-hamlets");
-        for bad in ["a", "-leeds", "leeds-", "leeds city", "léeds", &"x".repeat(41)] {
-            assert!(validate_slug(bad).is_err(), "{bad}");
-        }
     }
 }

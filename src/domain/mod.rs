@@ -24,6 +24,7 @@ pub mod reveal;
 pub mod rsvps;
 pub mod topics;
 pub mod trainers;
+pub mod values;
 pub mod workflow;
 
 /// A unit of work: one database transaction, opened and committed by the

@@ -27,7 +27,7 @@ use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
         Work,
-        accounts::{self, normalize_email},
+        accounts,
         audit::{self, AuditAction, NewAuditEntry},
         events,
         groups::escape_like,
@@ -91,9 +91,8 @@ pub async fn export_my_data(db: &impl ConnectionTrait, viewer: &Viewer, now: Dat
 /// operator): the same document as [`export_my_data`], for the account with
 /// this email. The export is recorded in the person's access log.
 pub async fn export_for_operator(db: &DatabaseConnection, email: &str, now: DateTime<Utc>) -> Result<Value> {
-    let email = normalize_email(email)?;
     let txn = db.begin().await?;
-    let subject = accounts::find_by_email(&txn, &email)
+    let subject = accounts::find_by_email(&txn, email)
         .await?
         .filter(|u| u.erased_at.is_none())
         .ok_or(Error::NotFound)?;

@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::groups::{slug_taken, validate_slug},
+    domain::{
+        groups::slug_taken,
+        values::{AllValid, MultiLine, SingleLine, Slug, in_range},
+    },
     error::{Error, Result},
 };
 
@@ -19,37 +22,8 @@ const MAX_DESCRIPTION_CHARS: usize = 5_000;
 /// A full day of training is the longest session the network runs.
 const MAX_DURATION_MINUTES: i32 = 8 * 60;
 
-fn validate_name(raw: &str) -> Result<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(Error::validation(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters of text"),
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-fn validate_description(raw: &str) -> Result<String> {
-    let text = raw.trim();
-    if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::validation(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok(text.chars().filter(|c| !c.is_control() || *c == '\n').collect())
-}
-
 fn validate_duration(minutes: i32) -> Result<i32> {
-    if (15..=MAX_DURATION_MINUTES).contains(&minutes) {
-        Ok(minutes)
-    } else {
-        Err(Error::validation(
-            "typicalDurationMinutes",
-            format!("must be between 15 and {MAX_DURATION_MINUTES}"),
-        ))
-    }
+    in_range("typicalDurationMinutes", minutes, 15..=MAX_DURATION_MINUTES)
 }
 
 /// The catalogue in name order; archived topics only when asked for.
@@ -80,12 +54,19 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<topic::Model> {
     authorize(viewer, Action::ManageTopics)?;
+    let (slug, name, description, minutes) = (
+        Slug::parse("slug", new.slug),
+        SingleLine::required("name", new.name, MAX_NAME_CHARS),
+        MultiLine::or_empty("description", new.description, MAX_DESCRIPTION_CHARS),
+        validate_duration(new.typical_duration_minutes),
+    )
+        .all_valid()?;
     topic::ActiveModel {
         id: Set(Uuid::new_v4()),
-        slug: Set(validate_slug(new.slug)?),
-        name: Set(validate_name(new.name)?),
-        description: Set(validate_description(new.description)?),
-        typical_duration_minutes: Set(validate_duration(new.typical_duration_minutes)?),
+        slug: Set(slug.into()),
+        name: Set(name.into()),
+        description: Set(description.into()),
+        typical_duration_minutes: Set(minutes),
         archived_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -113,15 +94,27 @@ pub async fn update(
 ) -> Result<topic::Model> {
     authorize(viewer, Action::ManageTopics)?;
     let topic = topic::Entity::find_by_id(id).one(db).await?.ok_or(Error::NotFound)?;
+    let (name, description, minutes) = (
+        changes
+            .name
+            .map(|n| SingleLine::required("name", n, MAX_NAME_CHARS))
+            .transpose(),
+        changes
+            .description
+            .map(|d| MultiLine::or_empty("description", d, MAX_DESCRIPTION_CHARS))
+            .transpose(),
+        changes.typical_duration_minutes.map(validate_duration).transpose(),
+    )
+        .all_valid()?;
     let mut active = topic.into_active_model();
-    if let Some(name) = changes.name {
-        active.name = Set(validate_name(name)?);
+    if let Some(name) = name {
+        active.name = Set(name.into());
     }
-    if let Some(description) = changes.description {
-        active.description = Set(validate_description(description)?);
+    if let Some(description) = description {
+        active.description = Set(description.into());
     }
-    if let Some(minutes) = changes.typical_duration_minutes {
-        active.typical_duration_minutes = Set(validate_duration(minutes)?);
+    if let Some(minutes) = minutes {
+        active.typical_duration_minutes = Set(minutes);
     }
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
@@ -148,11 +141,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_names_are_bounded() {
+    fn durations_are_bounded() {
         assert!(validate_duration(90).is_ok());
         assert!(validate_duration(10).is_err());
         assert!(validate_duration(9 * 60).is_err());
-        assert!(validate_name("  Safe Surgeries  ").is_ok_and(|n| n == "Safe Surgeries"));
-        assert!(validate_name("").is_err());
     }
 }

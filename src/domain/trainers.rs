@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::audit::{self, AuditAction, NewAuditEntry},
+    domain::values::{AllValid, SingleLine, in_range},
     domain::requests::matching::live_assignments,
     error::{Error, Result},
 };
@@ -78,15 +79,9 @@ pub struct ProfileInput {
 fn clean_regions(regions: &[String]) -> Result<Vec<String>> {
     let mut cleaned: Vec<String> = Vec::new();
     for region in regions {
-        let region = region.trim();
-        if region.is_empty() || region.chars().count() > MAX_REGION_CHARS || region.chars().any(char::is_control) {
-            return Err(Error::validation(
-                "regions",
-                format!("each must be 1 to {MAX_REGION_CHARS} characters"),
-            ));
-        }
-        if !cleaned.iter().any(|r| r.eq_ignore_ascii_case(region)) {
-            cleaned.push(region.to_owned());
+        let region = String::from(SingleLine::required("regions", region, MAX_REGION_CHARS)?);
+        if !cleaned.iter().any(|r| r.eq_ignore_ascii_case(&region)) {
+            cleaned.push(region);
         }
     }
     if cleaned.len() > MAX_REGIONS {
@@ -108,13 +103,11 @@ pub async fn set_profile(
     let trainer_id = target(viewer, trainer_id)?;
     let txn = db.begin().await?;
     let exists = authorize_for(&txn, viewer, trainer_id).await?;
-    if !(0..=MAX_MONTHLY_CAP).contains(&input.monthly_cap) {
-        return Err(Error::validation(
-            "monthlyCap",
-            format!("must be between 0 and {MAX_MONTHLY_CAP}"),
-        ));
-    }
-    let regions = clean_regions(&input.regions)?;
+    let (_, regions) = (
+        in_range("monthlyCap", input.monthly_cap, 0..=MAX_MONTHLY_CAP),
+        clean_regions(&input.regions),
+    )
+        .all_valid()?;
     let mut topic_ids = input.topic_ids.clone();
     topic_ids.sort_unstable();
     topic_ids.dedup();
@@ -207,23 +200,19 @@ pub async fn add_unavailability(
     if !authorize_for(db, viewer, trainer_id).await? {
         return Err(Error::NotFound);
     }
-    if ends_at <= starts_at {
-        return Err(Error::validation("endsAt", "must be after startsAt"));
-    }
-    let note = note.map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS || n.chars().any(char::is_control)) {
-        return Err(Error::validation(
-            "note",
-            format!("must be at most {MAX_NOTE_CHARS} characters of text"),
-        ));
-    }
+    let times = if ends_at <= starts_at {
+        Err(Error::validation("endsAt", "must be after startsAt"))
+    } else {
+        Ok(())
+    };
+    let ((), note) = (times, SingleLine::optional("note", note, MAX_NOTE_CHARS)).all_valid()?;
     let txn = db.begin().await?;
     let period = trainer_unavailability::ActiveModel {
         id: Set(Uuid::new_v4()),
         trainer_id: Set(trainer_id),
         starts_at: Set(starts_at),
         ends_at: Set(ends_at),
-        note: Set(note.map(str::to_owned)),
+        note: Set(note.map(String::from)),
         created_at: Set(now),
     }
     .insert(&txn)

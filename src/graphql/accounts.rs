@@ -70,7 +70,9 @@ impl AccountMutation {
         // many addresses or at many accounts from one.
         let limits = rate_limits(ctx)?;
         limits.login_per_address.check(&client_address(ctx).key())?;
-        limits.login_per_account.check(&email.trim().to_lowercase())?;
+        limits
+            .login_per_account
+            .check(&crate::domain::values::Email::comparison_key(&email))?;
         let user = accounts::login(db(ctx), &email, &password).await?;
         sign_in(ctx, user)
     }

@@ -21,6 +21,20 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+fn field_list(fields: &[crate::error::FieldError]) -> async_graphql::Value {
+    async_graphql::Value::List(
+        fields
+            .iter()
+            .map(|f| {
+                let mut entry = async_graphql::indexmap::IndexMap::new();
+                entry.insert(async_graphql::Name::new("field"), f.field.as_str().into());
+                entry.insert(async_graphql::Name::new("message"), f.message.as_str().into());
+                async_graphql::Value::Object(entry)
+            })
+            .collect(),
+    )
+}
+
 impl<E: Into<Error>> From<E> for ApiError {
     fn from(err: E) -> Self {
         let err: Error = err.into();
@@ -37,7 +51,14 @@ impl<E: Into<Error>> From<E> for ApiError {
         Self(async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", err.code());
             match &err {
-                Error::Validation { field, .. } => ext.set("field", field.as_str()),
+                Error::Validation(fields) => {
+                    // `field` names the first, as a single error always did;
+                    // `fields` names them all, so a form can mark each one.
+                    if let Some(first) = fields.first() {
+                        ext.set("field", first.field.as_str());
+                    }
+                    ext.set("fields", field_list(fields));
+                }
                 Error::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
                 Error::TrainerUnavailable { reason, .. } => ext.set("reason", *reason),
                 _ => {}

@@ -142,8 +142,10 @@ impl Entered {
         entered
     }
 
-    /// The request the form describes, or what is wrong with it, by field.
-    fn to_request(&self) -> Result<NewRequest, Vec<(String, String)>> {
+    /// The request the form describes, or what is wrong with it, by field:
+    /// what the form itself cannot read (a kind, a date), then whatever the
+    /// domain finds in the rest, so a person sees every problem at once.
+    fn to_request(&self, now: DateTime<Utc>) -> Result<NewRequest, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let kind = match self.kind.as_str() {
             "SPEAKER" => Some(RequestKind::Speaker),
@@ -180,20 +182,6 @@ impl Entered {
         if windows.is_empty() && !errors.iter().any(|(f, _)| f == "preferredWindows") {
             errors.push(("preferredWindows".into(), "give at least one preferred window".into()));
         }
-        // The domain checks these too, one at a time; saying them all at
-        // once spares a person several round trips.
-        for (field, value) in [
-            ("organisationName", &self.organisation_name),
-            ("contactName", &self.contact_name),
-            ("contactEmail", &self.contact_email),
-        ] {
-            if value.trim().is_empty() {
-                errors.push((field.into(), "is required".into()));
-            }
-        }
-        if !self.online && self.town.trim().is_empty() {
-            errors.push(("town".into(), "is required unless the request is online".into()));
-        }
         let expected_audience = match self.expected_audience.trim() {
             "" => None,
             raw => match raw.parse::<i32>() {
@@ -204,13 +192,10 @@ impl Entered {
                 }
             },
         };
-        let (Some(kind), Some(topic_id), true) = (kind, topic_id, errors.is_empty()) else {
-            return Err(errors);
-        };
         let optional = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
-        Ok(NewRequest {
-            kind,
-            topic_id,
+        let new = NewRequest {
+            kind: kind.unwrap_or(RequestKind::Workshop),
+            topic_id: topic_id.unwrap_or_default(),
             group_slug: None,
             organisation_name: Some(self.organisation_name.clone()),
             contact_name: Some(self.contact_name.clone()),
@@ -223,7 +208,18 @@ impl Entered {
             expected_audience,
             notes: self.notes.clone(),
             public_event: self.public_event,
-        })
+        };
+        if errors.is_empty() {
+            return Ok(new);
+        }
+        if let Err(Error::Validation(found)) = requests::check_details(&new, None, now) {
+            for found in found {
+                if !errors.iter().any(|(field, _)| *field == found.field) {
+                    errors.push((found.field, found.message));
+                }
+            }
+        }
+        Err(errors)
     }
 }
 
@@ -457,7 +453,7 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
             Err(err) => internal(err),
         };
     }
-    let new = match entered.to_request() {
+    let new = match entered.to_request(state.clock.now()) {
         Ok(new) => new,
         Err(errors) => return invalid(state, &entered, &errors).await,
     };
@@ -470,7 +466,10 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, format!("/request/{}", model.reference))
             .finish(),
-        Err(Error::Validation { field, message }) => invalid(state, &entered, &[(field, message)]).await,
+        Err(Error::Validation(found)) => {
+            let errors: Vec<(String, String)> = found.into_iter().map(|f| (f.field, f.message)).collect();
+            invalid(state, &entered, &errors).await
+        }
         Err(err) => internal(err),
     }
 }
@@ -609,7 +608,7 @@ mod tests {
         assert!(entered.online);
         assert!(!entered.public_event, "an unticked box is not sent");
         assert_eq!(entered.csrf.as_deref(), Some("t"));
-        let errors = entered.to_request().unwrap_err();
+        let errors = entered.to_request(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
             fields,

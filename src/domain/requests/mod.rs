@@ -27,9 +27,9 @@ use crate::{
     auth::{Action, Grant, Viewer, authorize},
     domain::{
         Work,
-        accounts::normalize_email,
         groups,
         journal::{self, DomainEvent},
+        values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
     },
     error::{Error, Result},
@@ -74,60 +74,6 @@ pub struct NewRequest {
     /// Whether the event may be listed publicly (for a group: public, or
     /// for its members only).
     pub public_event: bool,
-}
-
-/// Trims; refuses control characters except, where `multiline`, newlines.
-fn clean(field: &str, raw: &str, max: usize, multiline: bool) -> Result<String> {
-    let text = raw.trim();
-    if text.chars().count() > max {
-        return Err(Error::validation(field, format!("must be at most {max} characters")));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')))
-    {
-        return Err(Error::validation(field, "must not contain control characters"));
-    }
-    Ok(text.replace("\r\n", "\n"))
-}
-
-fn clean_optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>> {
-    Ok(raw
-        .map(|r| clean(field, r, max, false))
-        .transpose()?
-        .filter(|t| !t.is_empty()))
-}
-
-fn required(field: &str, raw: Option<&str>, max: usize) -> Result<String> {
-    clean_optional(field, raw, max)?.ok_or_else(|| Error::validation(field, "is required"))
-}
-
-/// The outward part of a UK postcode (`LS6`, `E1W`, `SW1A`), never the whole
-/// postcode: the area is enough to find a trainer, the full one would
-/// point at a building.
-pub fn validate_postcode_area(raw: &str) -> Result<String> {
-    let area = raw.trim().to_uppercase();
-    let bytes = area.as_bytes();
-    let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-    let rest = &bytes[letters..];
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    let tail = &rest[digits..];
-    let ok = (1..=2).contains(&letters)
-        && (1..=2).contains(&digits)
-        && (tail.is_empty() || (tail.len() == 1 && tail[0].is_ascii_alphabetic()));
-    if ok {
-        Ok(area)
-    } else if area.contains(' ') || area.len() > 4 {
-        Err(Error::validation(
-            "postcodeArea",
-            "give only the first part of the postcode (e.g. LS6), not the whole postcode",
-        ))
-    } else {
-        Err(Error::validation(
-            "postcodeArea",
-            "is not the first part of a UK postcode (e.g. LS6)",
-        ))
-    }
 }
 
 /// One to three windows, each in the future, not too long, not too far.
@@ -177,6 +123,94 @@ fn new_reference() -> Result<String> {
     Ok(reference)
 }
 
+/// A request's details as checked, ready to store.
+pub struct Details {
+    pub windows: Vec<Span>,
+    pub organisation_name: Option<SingleLine>,
+    pub contact_name: Option<SingleLine>,
+    pub contact_email: Option<Email>,
+    pub region: Option<String>,
+    pub town: Option<SingleLine>,
+    pub postcode_area: Option<PostcodeArea>,
+    pub expected_audience: Option<i32>,
+    pub notes: MultiLine,
+}
+
+/// Checks everything a person typed into a request, every field at once
+/// (no database needed, so a form can show them all before anything is
+/// looked up). A group's request takes the group's region and no contact:
+/// it is followed by the group's organisers' accounts.
+pub fn check_details(new: &NewRequest, group: Option<&group::Model>, now: DateTime<Utc>) -> Result<Details> {
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let leave_out = |field: &str, value: &Option<String>| -> Result<()> {
+        if given(value) {
+            Err(Error::validation(
+                field,
+                "a group's request is followed by its organisers; leave it out",
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let contact = match group {
+        Some(group) => (
+            leave_out("organisationName", &new.organisation_name).map(|()| None),
+            leave_out("contactName", &new.contact_name).map(|()| None),
+            leave_out("contactEmail", &new.contact_email).map(|()| None),
+            Ok(Some(group.region.clone())),
+        ),
+        None => (
+            SingleLine::required(
+                "organisationName",
+                new.organisation_name.as_deref().unwrap_or_default(),
+                MAX_NAME_CHARS,
+            )
+            .map(Some),
+            SingleLine::required(
+                "contactName",
+                new.contact_name.as_deref().unwrap_or_default(),
+                MAX_NAME_CHARS,
+            )
+            .map(Some),
+            match new.contact_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                None => Err(Error::validation("contactEmail", "is required")),
+                Some(email) => Email::parse("contactEmail", email).map(Some),
+            },
+            SingleLine::optional("region", new.region.as_deref(), MAX_PLACE_CHARS).map(|r| r.map(String::from)),
+        ),
+    };
+    let town = match SingleLine::optional("town", new.town.as_deref(), MAX_PLACE_CHARS) {
+        Ok(None) if !new.online => Err(Error::validation("town", "is required unless the request is online")),
+        other => other,
+    };
+    let (windows, organisation_name, contact_name, contact_email, region, town, postcode_area, expected_audience, notes) =
+        (
+            validate_windows(&new.windows, now),
+            contact.0,
+            contact.1,
+            contact.2,
+            contact.3,
+            town,
+            PostcodeArea::optional("postcodeArea", new.postcode_area.as_deref()),
+            new.expected_audience
+                .map(|n| in_range("expectedAudience", n, 1..=MAX_AUDIENCE))
+                .transpose(),
+            MultiLine::or_empty("notes", &new.notes, MAX_NOTES_CHARS),
+        )
+            .all_valid()?;
+    Ok(Details {
+        windows,
+        organisation_name,
+        contact_name,
+        contact_email,
+        region,
+        town,
+        postcode_area,
+        expected_audience,
+        notes,
+    })
+}
+
 /// Takes a request: by a group's organiser for the group, or by anyone
 /// (signed in or not) for an outside organisation. The request, its
 /// windows and its first history row are written in one transaction.
@@ -195,59 +229,19 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
         .filter(topic::Column::ArchivedAt.is_null())
         .one(work)
         .await?
-        .ok_or_else(|| Error::validation("topicId", "is not a topic of the catalogue"))?;
-    let windows = validate_windows(&new.windows, now)?;
-
-    let (organisation_name, contact_name, contact_email, region) = match &group {
-        Some(group) => {
-            // A group's request is followed by its organisers' accounts.
-            for (field, value) in [
-                ("organisationName", &new.organisation_name),
-                ("contactName", &new.contact_name),
-                ("contactEmail", &new.contact_email),
-            ] {
-                if value.as_deref().is_some_and(|v| !v.trim().is_empty()) {
-                    return Err(Error::validation(
-                        field,
-                        "a group's request is followed by its organisers; leave it out",
-                    ));
-                }
-            }
-            (None, None, None, Some(group.region.clone()))
-        }
-        None => {
-            let email = required("contactEmail", new.contact_email.as_deref(), 254)?;
-            let email = normalize_email(&email)
-                .map_err(|_| Error::validation("contactEmail", "is not a valid email address"))?;
-            (
-                Some(required(
-                    "organisationName",
-                    new.organisation_name.as_deref(),
-                    MAX_NAME_CHARS,
-                )?),
-                Some(required("contactName", new.contact_name.as_deref(), MAX_NAME_CHARS)?),
-                Some(email),
-                clean_optional("region", new.region.as_deref(), MAX_PLACE_CHARS)?,
-            )
-        }
-    };
-    let town = clean_optional("town", new.town.as_deref(), MAX_PLACE_CHARS)?;
-    let postcode_area = new
-        .postcode_area
-        .as_deref()
-        .filter(|p| !p.trim().is_empty())
-        .map(validate_postcode_area)
-        .transpose()?;
-    if !new.online && town.is_none() {
-        return Err(Error::validation("town", "is required unless the request is online"));
-    }
-    if new.expected_audience.is_some_and(|n| !(1..=MAX_AUDIENCE).contains(&n)) {
-        return Err(Error::validation(
-            "expectedAudience",
-            format!("must be between 1 and {MAX_AUDIENCE}"),
-        ));
-    }
-    let notes = clean("notes", &new.notes, MAX_NOTES_CHARS, true)?;
+        .ok_or_else(|| Error::validation("topicId", "is not a topic of the catalogue"));
+    let (topic, details) = (topic, check_details(&new, group.as_ref(), now)).all_valid()?;
+    let Details {
+        windows,
+        organisation_name,
+        contact_name,
+        contact_email,
+        region,
+        town,
+        postcode_area,
+        expected_audience,
+        notes,
+    } = details;
 
     let id = Uuid::new_v4();
     let mut reference = new_reference()?;
@@ -268,15 +262,15 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
         kind: Set(new.kind),
         topic_id: Set(topic.id),
         group_id: Set(group.as_ref().map(|g| g.id)),
-        organisation_name: Set(organisation_name),
-        contact_name: Set(contact_name),
-        contact_email: Set(contact_email),
+        organisation_name: Set(organisation_name.map(String::from)),
+        contact_name: Set(contact_name.map(String::from)),
+        contact_email: Set(contact_email.map(String::from)),
         online: Set(new.online),
-        town: Set(town),
-        postcode_area: Set(postcode_area),
+        town: Set(town.map(String::from)),
+        postcode_area: Set(postcode_area.map(String::from)),
         region: Set(region),
-        expected_audience: Set(new.expected_audience),
-        notes: Set(notes),
+        expected_audience: Set(expected_audience),
+        notes: Set(notes.into()),
         state: Set(RequestState::Submitted),
         version: Set(1),
         submitted_by: Set(viewer.user_id()),
@@ -727,24 +721,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postcode_areas_and_not_whole_postcodes() {
-        for (raw, area) in [
-            ("ls6", "LS6"),
-            (" E1W ", "E1W"),
-            ("SW1A", "SW1A"),
-            ("G12", "G12"),
-            ("S10", "S10"),
-        ] {
-            assert_eq!(validate_postcode_area(raw).unwrap(), area);
-        }
-        let whole = validate_postcode_area("LS6 3HN").unwrap_err().to_string();
-        assert!(whole.contains("first part"), "{whole}");
-        for bad in ["", "123", "LSX", "L", "ABC1"] {
-            assert!(validate_postcode_area(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn windows_are_one_to_three_future_spans() {
         let now = Utc::now();
         let day = |d: i64, h: i64| now + Duration::days(d) + Duration::hours(h);
@@ -760,7 +736,7 @@ mod tests {
             vec![Span::new(day(600, 0), day(600, 2))],
         ] {
             let err = validate_windows(&bad, now).unwrap_err();
-            assert!(matches!(err, Error::Validation { ref field, .. } if field == "preferredWindows"));
+            assert_eq!(err.field(), Some("preferredWindows"));
         }
     }
 

@@ -37,6 +37,7 @@ use crate::{
         events::{DEFAULT_TIMEZONE, MAX_TITLE_CHARS, mark_cancelled},
         journal::{self, DomainEvent},
         lock_row,
+        values::MultiLine,
         workflow::{Step, acting_as, check_actor, has_ended, next_state},
     },
     error::{Error, Result},
@@ -46,17 +47,9 @@ const MAX_NOTE_CHARS: usize = 2000;
 const MAX_FEEDBACK_CHARS: usize = 4000;
 const MAX_ATTENDANCE: i32 = 100_000;
 
+/// A note, reason or feedback: optional paragraphs, as stored.
 fn clean_note(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>> {
-    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max {
-        return Err(Error::validation(field, format!("must be at most {max} characters")));
-    }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-        return Err(Error::validation(field, "must not contain control characters"));
-    }
-    Ok(Some(text.replace("\r\n", "\n")))
+    Ok(MultiLine::optional(field, raw, max)?.map(String::from))
 }
 
 /// Serialises steps on one request (see the module comment).
