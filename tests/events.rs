@@ -71,6 +71,32 @@ async fn validation_names_the_field_and_changes_bump_the_sequence(db: TestDb) {
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
     }
 
+    // A form with several mistakes hears of all of them at once, in the
+    // order of the form, and nothing is stored.
+    let mut input = event_input("");
+    input["onlineUrl"] = json!("file:///etc/passwd");
+    input["capacity"] = json!(0);
+    input["endsAt"] = json!("2031-03-28T17:00:00Z");
+    input["venue"] = json!("Room\t2");
+    let (_, body) = graphql_as(&client, organiser, CREATE, json!({ "input": input })).await;
+    let extensions = &body["errors"][0]["extensions"];
+    assert_eq!(extensions["field"], "title", "the first keeps its place: {body}");
+    let fields: Vec<&str> = extensions["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "endsAt", "venue", "onlineUrl", "capacity"], "{body}");
+    assert!(
+        extensions["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["message"].as_str().unwrap().is_empty())
+    );
+    assert!(body["data"].is_null(), "{body}");
+
     let (_, created) = graphql_as(
         &client,
         organiser,

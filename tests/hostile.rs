@@ -181,7 +181,7 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
     let client = db.app();
     let coordinator = net.token(Persona::Coordinator);
     let before = event::Entity::find().count(&db.conn).await.unwrap();
-    let mut stored = Vec::new();
+    let mut stored: Vec<(String, String, String)> = Vec::new();
     for (k, text) in HOSTILE.iter().enumerate() {
         let title = one_line(text);
         if title != *text {
@@ -206,6 +206,16 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
         input["description"] = json!(format!("{}\nsecond line {k}", paragraphs(text)));
         input["venue"] = json!(title);
         input["address"] = json!(paragraphs(text));
+        input["startsAt"] = json!(format!("2031-04-{:02}T18:00:00Z", k + 1));
+        input["endsAt"] = json!(format!("2031-04-{:02}T20:00:00Z", k + 1));
+        let (_, body) = graphql_as(&client, coordinator.as_deref(), CREATE, json!({ "input": input })).await;
+        let created = &body["data"]["createEvent"];
+        assert!(!created.is_null(), "{text:?}: {body}");
+        stored.push((
+            created["title"].as_str().unwrap().to_owned(),
+            created["description"].as_str().unwrap().to_owned(),
+            created["venue"].as_str().unwrap().to_owned(),
+        ));
         // Searching with it is a search, not a statement.
         let (_, found) = graphql_as(
             &client,
