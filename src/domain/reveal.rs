@@ -163,8 +163,44 @@ pub async fn contacts(
     Ok(shown)
 }
 
+/// A person as the front doors hold them: no email, no password hash. The
+/// email is a private value that only [`emails`] reveals (asking the policy
+/// and recording the read), and the role only [`role`], so no resolver or
+/// page can show either by reaching into a row.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: Uuid,
+    display_name: Option<String>,
+    role: entity::UserRole,
+}
+
+impl Person {
+    /// The name others see; "former member" once the account is erased.
+    pub fn display_name(&self) -> &str {
+        self.display_name
+            .as_deref()
+            .unwrap_or(crate::domain::privacy::FORMER_MEMBER)
+    }
+}
+
+impl From<user::Model> for Person {
+    fn from(model: user::Model) -> Self {
+        Self {
+            id: model.id,
+            display_name: model.display_name,
+            role: model.role,
+        }
+    }
+}
+
 /// A person's network role, for themself and staff.
-pub fn role(viewer: &Viewer, subject: &user::Model) -> Result<entity::UserRole> {
+pub fn role(viewer: &Viewer, subject: &Person) -> Result<entity::UserRole> {
     authorize(viewer, Action::ReadAccountRole { subject_id: subject.id })?;
     Ok(subject.role)
+}
+
+/// The role of the account a request has just proved to hold (a sign-in):
+/// the person is asking about themself.
+pub fn own_role(subject: &Person) -> entity::UserRole {
+    subject.role
 }

@@ -15,7 +15,7 @@ use crate::{
     domain::{
         memberships,
         requests::{self, Span},
-        reveal::{self, Contact, Reveal},
+        reveal::{self, Contact, Person, Reveal},
         rsvps, trainers,
     },
     graphql::error::ApiError,
@@ -56,16 +56,16 @@ pub struct EmailOf {
 }
 
 impl Loader<UserById> for AppLoader {
-    type Value = user::Model;
+    type Value = Person;
     type Error = ApiError;
 
-    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, ApiError> {
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, Person>, ApiError> {
         let users = user::Entity::find()
             .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await
             .map_err(ApiError::from)?;
-        Ok(users.into_iter().map(|u| (UserById(u.id), u)).collect())
+        Ok(users.into_iter().map(|u| (UserById(u.id), Person::from(u))).collect())
     }
 }
 

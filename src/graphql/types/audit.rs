@@ -24,9 +24,7 @@ impl AuditEntry {
             return Ok(COMMAND_LINE.to_owned());
         };
         let actor = loader(ctx)?.load_one(UserById(actor_id)).await?;
-        Ok(actor
-            .and_then(|a| a.display_name)
-            .unwrap_or_else(|| FORMER_MEMBER.to_owned()))
+        Ok(actor.map_or_else(|| FORMER_MEMBER.to_owned(), |a| a.display_name().to_owned()))
     }
 
     /// The account that did it; null for the command line. Its private

@@ -1,8 +1,7 @@
 use async_graphql::{Context, ID, Object};
-use entity::user;
 
 use crate::{
-    domain::reveal::{self, Reveal},
+    domain::reveal::{self, Person, Reveal},
     graphql::{
         context::{loader, operation_name, viewer},
         error::ApiResult,
@@ -11,13 +10,10 @@ use crate::{
     },
 };
 
-/// Shown instead of the name of a person who erased their account.
-pub use crate::domain::privacy::FORMER_MEMBER;
-
 /// A person with an account. Their email and role are private: asking for
 /// them without the right answers `FORBIDDEN` on that field.
 pub struct User {
-    model: user::Model,
+    person: Person,
     /// Set when this is the account the request just proved to hold
     /// (register, login, changePassword): it is asked about as its own
     /// viewer, not as whoever sent the request.
@@ -25,17 +21,17 @@ pub struct User {
 }
 
 impl User {
-    pub fn new(model: user::Model) -> Self {
+    pub fn new(person: impl Into<Person>) -> Self {
         Self {
-            model,
+            person: person.into(),
             signed_in_as_subject: false,
         }
     }
 
     /// The account that has just signed in with this request.
-    pub fn just_signed_in(model: user::Model) -> Self {
+    pub fn just_signed_in(person: impl Into<Person>) -> Self {
         Self {
-            model,
+            person: person.into(),
             signed_in_as_subject: true,
         }
     }
@@ -44,11 +40,11 @@ impl User {
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        ID(self.model.id.to_string())
+        ID(self.person.id.to_string())
     }
 
     async fn display_name(&self) -> &str {
-        self.model.display_name.as_deref().unwrap_or(FORMER_MEMBER)
+        self.person.display_name()
     }
 
     /// Visible to the person themself, to organisers of a group they belong
@@ -56,7 +52,7 @@ impl User {
     /// someone else is recorded in the person's data access log.
     async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         let key = EmailOf {
-            subject_id: self.model.id,
+            subject_id: self.person.id,
             operation: operation_name(ctx).into(),
             as_subject: self.signed_in_as_subject,
         };
@@ -70,9 +66,9 @@ impl User {
     /// The person's role in the network; visible to themself and to staff.
     async fn role(&self, ctx: &Context<'_>) -> ApiResult<GqlUserRole> {
         let role = if self.signed_in_as_subject {
-            self.model.role
+            reveal::own_role(&self.person)
         } else {
-            reveal::role(viewer(ctx), &self.model)?
+            reveal::role(viewer(ctx), &self.person)?
         };
         Ok(role.into())
     }
