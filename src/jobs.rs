@@ -53,7 +53,7 @@ pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy, clock: C
 
 /// One purge, logged by counts only.
 async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) {
-    match retention::purge(db, policy, now).await {
+    match crate::domain::in_work(db, async |work| retention::purge(work, policy, now).await).await {
         Ok(report) => tracing::info!(
             requests_purged = report.requests_purged,
             audit_entries_removed = report.audit_entries_removed,

@@ -207,7 +207,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ExportUser { email } => {
-            let document = match privacy::export_for_operator(&database, &email, Utc::now()).await {
+            let document = match muster::domain::in_work(&database, async |work| {
+                privacy::export_for_operator(work, &email, Utc::now()).await
+            })
+            .await
+            {
                 Ok(document) => document,
                 // The address is not repeated: it may be someone's.
                 Err(Error::NotFound) => anyhow::bail!("export-user: no account has that email address"),
@@ -217,9 +221,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Purge => {
-            let report = retention::purge(&database, config.retention(), Utc::now())
-                .await
-                .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
+            let policy = config.retention();
+            let report =
+                muster::domain::in_work(&database, async |work| retention::purge(work, policy, Utc::now()).await)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
             println!(
                 "purged the contact details of {} ended requests and removed {} audit entries",
                 report.requests_purged, report.audit_entries_removed

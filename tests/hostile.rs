@@ -172,7 +172,13 @@ fn one_line(text: &str) -> String {
 /// The text as paragraphs: line breaks kept, other control characters gone.
 fn paragraphs(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() && c != '\r' && c != '\n' { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\r' && c != '\n' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -241,10 +247,7 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
         "the tables are intact"
     );
     for (title, description, _) in &stored {
-        assert!(
-            !title.chars().any(char::is_control),
-            "one line, as sent: {title:?}"
-        );
+        assert!(!title.chars().any(char::is_control), "one line, as sent: {title:?}");
         assert!(
             !description.contains('\r'),
             "line endings are stored as LF: {description:?}"

@@ -853,7 +853,12 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
         retention_days: 180,
         audit_retention_days: 365,
     };
-    let report = retention::purge(&db.conn, policy, now).await.unwrap();
+    let purge = async |at| {
+        muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
+            .await
+            .unwrap()
+    };
+    let report = purge(now).await;
     assert_eq!((report.requests_purged, report.audit_entries_removed), (3, 1));
     let purged: Vec<bool> = {
         let mut purged = Vec::new();
@@ -869,12 +874,10 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     assert_eq!(purged, [true, true, false, true, false]);
     assert_eq!(audit_entry::Entity::find().all(&db.conn).await.unwrap().len(), 1);
 
-    let again = retention::purge(&db.conn, policy, now).await.unwrap();
+    let again = purge(now).await;
     assert_eq!((again.requests_purged, again.audit_entries_removed), (0, 0));
     // Two days on, the one that ended 179 days ago goes too.
-    let later = retention::purge(&db.conn, policy, now + Duration::days(2))
-        .await
-        .unwrap();
+    let later = purge(now + Duration::days(2)).await;
     assert_eq!(later.requests_purged, 1);
 }
 

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
+        Work,
         audit::{self, AuditAction, NewAuditEntry},
         password,
         values::{AllValid, Email, SingleLine},
@@ -232,7 +233,7 @@ async fn bump_token_version(db: &impl ConnectionTrait, id: Uuid, now: DateTime<U
 /// so that no client keeps acting under the old role, and the last admin
 /// cannot remove their own role.
 pub async fn set_user_role(
-    db: &DatabaseConnection,
+    txn: &Work,
     viewer: &Viewer,
     subject_id: Uuid,
     role: UserRole,
@@ -240,8 +241,7 @@ pub async fn set_user_role(
     now: DateTime<Utc>,
 ) -> Result<user::Model> {
     authorize(viewer, Action::SetUserRole)?;
-    let txn = db.begin().await?;
-    let subject = load_user(&txn, subject_id).await?;
+    let subject = load_user(txn, subject_id).await?;
     if subject.role == role {
         return Ok(subject);
     }
@@ -249,7 +249,7 @@ pub async fn set_user_role(
         let admins = user::Entity::find()
             .filter(ExprTrait::eq(Expr::col(user::Column::Role), UserRole::Admin.as_str()))
             .filter(Expr::col(user::Column::ErasedAt).is_null())
-            .all(&txn)
+            .all(txn)
             .await?;
         if admins.len() <= 1 {
             return Err(Error::Conflict("the network must keep at least one admin".into()));
@@ -260,9 +260,9 @@ pub async fn set_user_role(
     active.role = Set(role);
     active.token_version = Set(version + 1);
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = active.update(txn).await?;
     audit::record(
-        &txn,
+        txn,
         NewAuditEntry {
             actor_id: viewer.user_id(),
             subject_id: Some(subject_id),
@@ -273,7 +273,6 @@ pub async fn set_user_role(
         now,
     )
     .await?;
-    txn.commit().await?;
     Ok(updated)
 }
 
@@ -296,7 +295,11 @@ mod tests {
             "a@example.org.",
             "a@@example.org",
         ] {
-            assert_eq!(Email::parse("email", bad).unwrap_err().code(), "BAD_USER_INPUT", "{bad}");
+            assert_eq!(
+                Email::parse("email", bad).unwrap_err().code(),
+                "BAD_USER_INPUT",
+                "{bad}"
+            );
         }
     }
 

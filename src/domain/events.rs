@@ -240,7 +240,11 @@ pub async fn update_event(
             .map(|d| MultiLine::or_empty("description", d, MAX_DESCRIPTION_CHARS))
             .transpose(),
         validate_times(starts_at, ends_at),
-        changes.timezone.as_deref().map(|z| validate_timezone(Some(z))).transpose(),
+        changes
+            .timezone
+            .as_deref()
+            .map(|z| validate_timezone(Some(z)))
+            .transpose(),
         changes
             .venue
             .as_ref()

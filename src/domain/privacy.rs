@@ -17,7 +17,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Query},
 };
 use serde_json::{Value, json};
@@ -26,8 +26,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
-        Work,
-        accounts,
+        Work, accounts,
         audit::{self, AuditAction, NewAuditEntry},
         events,
         groups::escape_like,
@@ -90,14 +89,13 @@ pub async fn export_my_data(db: &impl ConnectionTrait, viewer: &Viewer, now: Dat
 /// A subject access request made outside the API (by post, to an
 /// operator): the same document as [`export_my_data`], for the account with
 /// this email. The export is recorded in the person's access log.
-pub async fn export_for_operator(db: &DatabaseConnection, email: &str, now: DateTime<Utc>) -> Result<Value> {
-    let txn = db.begin().await?;
-    let subject = accounts::find_by_email(&txn, email)
+pub async fn export_for_operator(txn: &Work, email: &str, now: DateTime<Utc>) -> Result<Value> {
+    let subject = accounts::find_by_email(txn, email)
         .await?
         .filter(|u| u.erased_at.is_none())
         .ok_or(Error::NotFound)?;
     audit::record(
-        &txn,
+        txn,
         NewAuditEntry {
             actor_id: None,
             subject_id: Some(subject.id),
@@ -108,8 +106,7 @@ pub async fn export_for_operator(db: &DatabaseConnection, email: &str, now: Date
         now,
     )
     .await?;
-    let document = export_user_data(&txn, subject.id, now).await?;
-    txn.commit().await?;
+    let document = export_user_data(txn, subject.id, now).await?;
     Ok(document)
 }
 

@@ -14,11 +14,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{audit_entry, request};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
-use crate::{domain::workflow::ENDED, error::Result};
+use crate::{
+    domain::{Work, workflow::ENDED},
+    error::Result,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
@@ -34,14 +35,12 @@ pub struct PurgeReport {
     pub audit_entries_removed: u64,
 }
 
-/// Removes what has outlived its retention period as of `now`, in one
-/// transaction. Running it again at once removes nothing.
-pub async fn purge(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) -> Result<PurgeReport> {
-    let txn = db.begin().await?;
-    let requests_purged = purge_contact_details(&txn, now - Duration::days(policy.retention_days.into()), now).await?;
+/// Removes what has outlived its retention period as of `now`, in the
+/// caller's unit of work. Running it again at once removes nothing.
+pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> Result<PurgeReport> {
+    let requests_purged = purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now).await?;
     let audit_entries_removed =
-        remove_audit_entries(&txn, now - Duration::days(policy.audit_retention_days.into())).await?;
-    txn.commit().await?;
+        remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into())).await?;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,

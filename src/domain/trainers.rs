@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::audit::{self, AuditAction, NewAuditEntry},
-    domain::values::{AllValid, SingleLine, in_range},
     domain::requests::matching::live_assignments,
+    domain::values::{AllValid, SingleLine, in_range},
     error::{Error, Result},
 };
 

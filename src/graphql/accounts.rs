@@ -1,5 +1,6 @@
 //! Accounts: register, sign in, the viewer's own profile, and roles.
 
+use crate::domain::in_work;
 use async_graphql::{Context, ID, InputObject, Object};
 
 use crate::{
@@ -104,14 +105,10 @@ impl AccountMutation {
     /// Admins only: sets a person's network role and revokes their tokens.
     async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: GqlUserRole) -> ApiResult<User> {
         let subject = parse_id("userId", &user_id)?;
-        let user = accounts::set_user_role(
-            db(ctx),
-            viewer(ctx),
-            subject,
-            role.into(),
-            &operation_name(ctx),
-            now(ctx),
-        )
+        let operation = operation_name(ctx);
+        let user = in_work(db(ctx), async |work| {
+            accounts::set_user_role(work, viewer(ctx), subject, role.into(), &operation, now(ctx)).await
+        })
         .await?;
         Ok(User::new(user))
     }

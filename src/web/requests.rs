@@ -608,7 +608,9 @@ mod tests {
         assert!(entered.online);
         assert!(!entered.public_event, "an unticked box is not sent");
         assert_eq!(entered.csrf.as_deref(), Some("t"));
-        let errors = entered.to_request(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap()).unwrap_err();
+        let errors = entered
+            .to_request(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap())
+            .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
             fields,

@@ -26,8 +26,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Grant, Viewer, authorize},
     domain::{
-        Work,
-        groups,
+        Work, groups,
         journal::{self, DomainEvent},
         values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
@@ -183,21 +182,30 @@ pub fn check_details(new: &NewRequest, group: Option<&group::Model>, now: DateTi
         Ok(None) if !new.online => Err(Error::validation("town", "is required unless the request is online")),
         other => other,
     };
-    let (windows, organisation_name, contact_name, contact_email, region, town, postcode_area, expected_audience, notes) =
-        (
-            validate_windows(&new.windows, now),
-            contact.0,
-            contact.1,
-            contact.2,
-            contact.3,
-            town,
-            PostcodeArea::optional("postcodeArea", new.postcode_area.as_deref()),
-            new.expected_audience
-                .map(|n| in_range("expectedAudience", n, 1..=MAX_AUDIENCE))
-                .transpose(),
-            MultiLine::or_empty("notes", &new.notes, MAX_NOTES_CHARS),
-        )
-            .all_valid()?;
+    let (
+        windows,
+        organisation_name,
+        contact_name,
+        contact_email,
+        region,
+        town,
+        postcode_area,
+        expected_audience,
+        notes,
+    ) = (
+        validate_windows(&new.windows, now),
+        contact.0,
+        contact.1,
+        contact.2,
+        contact.3,
+        town,
+        PostcodeArea::optional("postcodeArea", new.postcode_area.as_deref()),
+        new.expected_audience
+            .map(|n| in_range("expectedAudience", n, 1..=MAX_AUDIENCE))
+            .transpose(),
+        MultiLine::or_empty("notes", &new.notes, MAX_NOTES_CHARS),
+    )
+        .all_valid()?;
     Ok(Details {
         windows,
         organisation_name,
