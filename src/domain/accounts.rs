@@ -281,29 +281,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emails_are_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("email", "  Ada.Organiser@Example.ORG ").unwrap().as_str(),
-            "ada.organiser@example.org"
-        );
-        for bad in [
-            "",
-            "no-at-sign",
-            "@example.org",
-            "a@b",
-            "a b@example.org",
-            "a@example.org.",
-            "a@@example.org",
-        ] {
-            assert_eq!(
-                Email::parse("email", bad).unwrap_err().code(),
-                "BAD_USER_INPUT",
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
     fn names_are_trimmed_and_bounded() {
         let name = |raw: &str| SingleLine::required("name", raw, MAX_NAME_CHARS);
         assert_eq!(name("  Sam  ").unwrap().as_str(), "Sam");

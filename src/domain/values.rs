@@ -394,9 +394,11 @@ mod tests {
             "sam",
             "sam@",
             "@example.org",
+            "a@example.org.",
             "sam@example",
             "sam @example.org",
             "a@b@c.org",
+            "a@@example.org",
         ] {
             assert!(Email::parse("email", bad).is_err(), "{bad}");
         }

@@ -238,18 +238,7 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
         .one(work)
         .await?
         .ok_or_else(|| Error::validation("topicId", "is not a topic of the catalogue"));
-    let (topic, details) = (topic, check_details(&new, group.as_ref(), now)).all_valid()?;
-    let Details {
-        windows,
-        organisation_name,
-        contact_name,
-        contact_email,
-        region,
-        town,
-        postcode_area,
-        expected_audience,
-        notes,
-    } = details;
+    let (topic, checked) = (topic, check_details(&new, group.as_ref(), now)).all_valid()?;
 
     let id = Uuid::new_v4();
     let mut reference = new_reference()?;
@@ -270,15 +259,15 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
         kind: Set(new.kind),
         topic_id: Set(topic.id),
         group_id: Set(group.as_ref().map(|g| g.id)),
-        organisation_name: Set(organisation_name.map(String::from)),
-        contact_name: Set(contact_name.map(String::from)),
-        contact_email: Set(contact_email.map(String::from)),
+        organisation_name: Set(checked.organisation_name.map(String::from)),
+        contact_name: Set(checked.contact_name.map(String::from)),
+        contact_email: Set(checked.contact_email.map(String::from)),
         online: Set(new.online),
-        town: Set(town.map(String::from)),
-        postcode_area: Set(postcode_area.map(String::from)),
-        region: Set(region),
-        expected_audience: Set(expected_audience),
-        notes: Set(notes.into()),
+        town: Set(checked.town.map(String::from)),
+        postcode_area: Set(checked.postcode_area.map(String::from)),
+        region: Set(checked.region),
+        expected_audience: Set(checked.expected_audience),
+        notes: Set(checked.notes.into()),
         state: Set(RequestState::Submitted),
         version: Set(1),
         submitted_by: Set(viewer.user_id()),
@@ -293,7 +282,7 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
     }
     .insert(work)
     .await?;
-    request_window::Entity::insert_many(windows.iter().map(|w| request_window::ActiveModel {
+    request_window::Entity::insert_many(checked.windows.iter().map(|w| request_window::ActiveModel {
         id: Set(Uuid::new_v4()),
         request_id: Set(id),
         starts_at: Set(w.starts_at),
