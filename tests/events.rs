@@ -410,6 +410,24 @@ async fn the_last_place_goes_to_exactly_one_and_a_cancellation_promotes(db: Test
         1,
         "{staff}"
     );
+    // Who goes to which meeting is personal data: the person on the list
+    // finds the coordinator's read in their access log.
+    let (_, log) = graphql_as(
+        &client,
+        net.token(waiting).as_deref(),
+        "{ myDataAccessLog(first: 5) { edges { node { action actorName operation } } } }",
+        json!({}),
+    )
+    .await;
+    let reads: Vec<&Value> = log["data"]["myDataAccessLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .filter(|n| n["action"] == "READ_ATTENDANCE")
+        .collect();
+    assert_eq!(reads.len(), 1, "{log}");
+    assert_eq!(reads[0]["actorName"], "coordinator Example", "{log}");
     let (_, attendee) = graphql_as(&client, net.token(waiting).as_deref(), list, json!({ "id": id })).await;
     assert_eq!(code(&attendee), Some("FORBIDDEN"));
     let (_, own) = graphql_as(

@@ -35,6 +35,9 @@ pub enum AuditAction {
     ExportData,
     /// The account was erased.
     EraseAccount,
+    /// Someone else saw the person's answer to an event (an attendee list):
+    /// who goes to which meeting is itself personal data.
+    ReadAttendance,
 }
 
 impl AuditAction {
@@ -49,10 +52,11 @@ impl AuditAction {
             Self::ReadContactDetails => "READ_CONTACT_DETAILS",
             Self::ExportData => "EXPORT_DATA",
             Self::EraseAccount => "ERASE_ACCOUNT",
+            Self::ReadAttendance => "READ_ATTENDANCE",
         }
     }
 
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 10] = [
         Self::ReadEmail,
         Self::ChangeRole,
         Self::ApproveMembership,
@@ -62,6 +66,7 @@ impl AuditAction {
         Self::ReadContactDetails,
         Self::ExportData,
         Self::EraseAccount,
+        Self::ReadAttendance,
     ];
 
     pub fn parse(raw: &str) -> Option<Self> {

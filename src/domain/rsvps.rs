@@ -18,6 +18,7 @@ use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
         Work,
+        audit::{self, AuditAction, NewAuditEntry},
         events::get_visible,
         journal::{self, DomainEvent},
         lock_row,
@@ -156,7 +157,13 @@ pub async fn delivered_by(db: &impl ConnectionTrait, event: &event::Model, user_
 
 /// Who is going to (or waiting for) an event, in the order they answered:
 /// for the group's organisers, the delivering trainer, and staff.
-pub async fn attendees(db: &impl ConnectionTrait, viewer: &Viewer, event: &event::Model) -> Result<Vec<rsvp::Model>> {
+pub async fn attendees(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    event: &event::Model,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<rsvp::Model>> {
     let delivered_by_viewer = delivered_by(db, event, viewer.user_id()).await?;
     authorize(
         viewer,
@@ -165,12 +172,27 @@ pub async fn attendees(db: &impl ConnectionTrait, viewer: &Viewer, event: &event
             delivered_by_viewer,
         },
     )?;
-    Ok(rsvp::Entity::find()
+    let answers = rsvp::Entity::find()
         .filter(rsvp::Column::EventId.eq(event.id))
         .order_by_asc(rsvp::Column::CreatedAt)
         .order_by_asc(rsvp::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    // Each person on the list learns, in their access log, who saw that
+    // they answered; before the list is returned, in one statement.
+    let reads = answers
+        .iter()
+        .filter(|answer| Some(answer.user_id) != viewer.user_id())
+        .map(|answer| NewAuditEntry {
+            actor_id: viewer.user_id(),
+            subject_id: Some(answer.user_id),
+            request_id: None,
+            action: AuditAction::ReadAttendance,
+            operation: operation.to_owned(),
+        })
+        .collect();
+    audit::record_all(db, reads, now).await?;
+    Ok(answers)
 }
 
 /// Places taken at each event (public), in one query.

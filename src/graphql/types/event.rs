@@ -5,7 +5,7 @@ use entity::{EventVisibility, event};
 use crate::{
     domain::rsvps,
     graphql::{
-        context::{db, loader, viewer},
+        context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
         loaders::{GoingCount, GroupById, TopicById, ViewerRsvp},
         types::{GqlEventKind, GqlEventStatus, GqlEventVisibility, Group, Rsvp, Topic},
@@ -125,12 +125,15 @@ impl Event {
 
     /// Who is going and who is waiting, in the order they answered: for the
     /// group's organisers, the delivering trainer, coordinators and admins.
+    /// Each person on the list finds this read in their data access log.
     async fn attendees(&self, ctx: &Context<'_>) -> ApiResult<Vec<Rsvp>> {
-        Ok(rsvps::attendees(db(ctx), viewer(ctx), &self.0)
-            .await?
-            .into_iter()
-            .map(Rsvp)
-            .collect())
+        Ok(
+            rsvps::attendees(db(ctx), viewer(ctx), &self.0, &operation_name(ctx), now(ctx))
+                .await?
+                .into_iter()
+                .map(Rsvp)
+                .collect(),
+        )
     }
 
     /// A calendar file of this one event ("add to calendar"); public events
