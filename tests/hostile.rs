@@ -232,8 +232,9 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
         .await;
         assert!(found.get("errors").is_none(), "{text:?}: {found}");
     }
-    // PostgreSQL cannot hold a NUL in text: refused up front, anywhere.
-    let (_, refused) = graphql_as(
+    // PostgreSQL cannot hold a NUL in text: refused up front, anywhere; in
+    // a variable it is that field's bad input, answered like any other.
+    let (status, refused) = graphql_as(
         &client,
         coordinator.as_deref(),
         CREATE,
@@ -241,6 +242,9 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
     )
     .await;
     assert_eq!(refused["errors"][0]["extensions"]["limit"], "text", "{refused}");
+    assert_eq!(status, 200, "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "input.title", "{refused}");
     assert_eq!(
         event::Entity::find().count(&db.conn).await.unwrap(),
         before + HOSTILE.len() as u64,

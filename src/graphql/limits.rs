@@ -34,11 +34,18 @@ pub const MAX_BATCH: usize = 10;
 pub struct LimitExceeded {
     pub limit: &'static str,
     pub message: String,
+    /// The variable the refused input was in (`input.title`): then it is a
+    /// field's input error like any other, answered as such.
+    pub field: Option<String>,
 }
 
 impl LimitExceeded {
-    fn new(limit: &'static str, message: String) -> Self {
-        Self { limit, message }
+    pub fn new(limit: &'static str, message: String) -> Self {
+        Self {
+            limit,
+            message,
+            field: None,
+        }
     }
 }
 
@@ -103,26 +110,49 @@ fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, count: &mut usize, 
     }
 }
 
-/// Whether a value holds a NUL character anywhere. PostgreSQL cannot store
-/// one in text, so it would otherwise surface as an internal error.
-pub fn contains_nul(value: &async_graphql::Value) -> bool {
+/// Where a value holds a NUL character, as a path of names (`input.title`,
+/// `q.1`); `None` when it holds none. PostgreSQL cannot store one in text,
+/// so it would otherwise surface as an internal error.
+pub fn nul_at(value: &async_graphql::Value, path: &str) -> Option<String> {
     use async_graphql::Value;
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     match value {
-        Value::String(text) => text.contains('\0'),
-        Value::List(items) => items.iter().any(contains_nul),
-        Value::Object(fields) => fields.iter().any(|(name, v)| name.contains('\0') || contains_nul(v)),
-        _ => false,
+        Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        Value::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(k, item)| nul_at(item, &join(&k.to_string()))),
+        Value::Object(fields) => fields.iter().find_map(|(name, v)| {
+            if name.contains('\0') {
+                Some(path.to_owned())
+            } else {
+                nul_at(v, &join(name))
+            }
+        }),
+        _ => None,
     }
 }
 
-/// Refuses NUL characters in a request's query or variables.
+/// Refuses NUL characters in a request's query or variables. In a
+/// variable it is a field's bad input and names the field; in the query
+/// text the document itself is refused, as the other limits refuse it.
 pub fn check_text(query: &str, variables: &async_graphql::Variables) -> Result<(), LimitExceeded> {
-    let in_query = query.contains('\0') || query.to_lowercase().contains("\\u0000");
-    if in_query || contains_nul(&variables.clone().into_value()) {
-        return Err(LimitExceeded::new(
-            "text",
-            "text must not contain NUL characters".to_owned(),
-        ));
+    const MESSAGE: &str = "must not contain NUL characters";
+    if query.contains('\0') || query.to_lowercase().contains("\\u0000") {
+        return Err(LimitExceeded::new("text", format!("text {MESSAGE}")));
+    }
+    if let Some(field) = nul_at(&variables.clone().into_value(), "") {
+        return Err(LimitExceeded {
+            limit: "text",
+            message: format!("{field}: {MESSAGE}"),
+            field: Some(field),
+        });
     }
     Ok(())
 }
@@ -214,7 +244,13 @@ mod tests {
     #[test]
     fn nul_characters_are_refused() {
         let vars = async_graphql::Variables::from_json(serde_json::json!({ "q": ["ok", "a\u{0}b"] }));
-        assert_eq!(check_text("{ me { id } }", &vars).unwrap_err().limit, "text");
+        let refused = check_text("{ me { id } }", &vars).unwrap_err();
+        assert_eq!((refused.limit, refused.field.as_deref()), ("text", Some("q.1")));
+        let vars = async_graphql::Variables::from_json(serde_json::json!({ "input": { "title": "a\u{0}" } }));
+        assert_eq!(
+            check_text("{ me { id } }", &vars).unwrap_err().field.as_deref(),
+            Some("input.title")
+        );
         assert!(check_text("{ f(q: \"\\u0000\") }", &Default::default()).is_err());
         assert!(check_text("{ me { id } }", &Default::default()).is_ok());
     }

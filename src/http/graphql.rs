@@ -123,14 +123,14 @@ fn within_limits(batch: &BatchRequest) -> Result<(), LimitExceeded> {
     if let BatchRequest::Batch(requests) = batch
         && requests.len() > limits::MAX_BATCH
     {
-        return Err(LimitExceeded {
-            limit: "batchSize",
-            message: format!(
+        return Err(LimitExceeded::new(
+            "batchSize",
+            format!(
                 "the batch holds {} operations; at most {} are accepted",
                 requests.len(),
                 limits::MAX_BATCH
             ),
-        });
+        ));
     }
     batch.iter().try_for_each(|request| {
         limits::check_text(&request.query, &request.variables)?;
@@ -138,17 +138,26 @@ fn within_limits(batch: &BatchRequest) -> Result<(), LimitExceeded> {
     })
 }
 
-/// 400 with a GraphQL-shaped body: nothing of the request was executed.
+/// A GraphQL-shaped refusal: nothing of the request was executed. A
+/// refused document (too deep, too long, NUL in the query text) is 400; bad
+/// input in one variable is 200 and names the field, like every other
+/// field's input error.
 pub(crate) fn refused(refusal: &LimitExceeded) -> Response {
+    let mut extensions = json!({ "code": "BAD_USER_INPUT", "limit": refusal.limit });
+    let status = match &refusal.field {
+        Some(field) => {
+            extensions["field"] = json!(field);
+            extensions["fields"] = json!([{ "field": field, "message": refusal.message }]);
+            StatusCode::OK
+        }
+        None => StatusCode::BAD_REQUEST,
+    };
     let body = json!({
         "data": null,
-        "errors": [{
-            "message": refusal.message,
-            "extensions": { "code": "BAD_USER_INPUT", "limit": refusal.limit }
-        }]
+        "errors": [{ "message": refusal.message, "extensions": extensions }]
     });
     Response::builder()
-        .status(StatusCode::BAD_REQUEST)
+        .status(status)
         .content_type("application/json")
         .body(body.to_string())
 }

@@ -57,10 +57,10 @@ async fn refuse_nul<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<po
     };
     if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
         if uri.path() == "/graphql" {
-            return Ok(graphql::refused(&crate::graphql::limits::LimitExceeded {
-                limit: "text",
-                message: "text must not contain NUL characters".to_owned(),
-            }));
+            return Ok(graphql::refused(&crate::graphql::limits::LimitExceeded::new(
+                "text",
+                "text must not contain NUL characters".to_owned(),
+            )));
         }
         return Ok(poem::Response::builder()
             .status(poem::http::StatusCode::BAD_REQUEST)
