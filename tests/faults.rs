@@ -1,9 +1,10 @@
 //! Crash, fault and load tests against the real `muster` binary over real
 //! sockets:
 //!
-//! - `sqlite_kill_9_under_write_load_loses_no_acknowledged_write`: SIGKILL
-//!   during a steady write load; after a restart every acknowledged write is
-//!   there and `PRAGMA integrity_check` says `ok`.
+//! - `sqlite_kill_9_under_write_load_loses_no_acknowledged_write`: five
+//!   rounds of SIGKILL during a steady load of eight writers (events, RSVPs,
+//!   requests, groups and memberships); after each, every write acknowledged
+//!   so far is there and `PRAGMA integrity_check` says `ok`.
 //! - `postgres_stopped_under_load_then_started_again_recovers_without_restart`:
 //!   a throwaway PostgreSQL cluster of its own (never the shared one) is
 //!   stopped under load: `/healthz` answers 503 and GraphQL `INTERNAL` with no
@@ -320,84 +321,162 @@ async fn create_event(addr: &str, token: &str, title: &str) -> Result<String, St
 // ---------------------------------------------------------------------------
 // 1. SIGKILL under write load on SQLite
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("muster.db");
-    let url = format!("sqlite://{}?mode=rwc", file.display());
-    create_coordinator(dir.path(), &url);
-    let mut server = Server::start(dir.path(), &url, "serve-1.log").await;
-    let token = login(&server.addr).await;
+/// One write the server acknowledged (HTTP 200, no errors), by what it
+/// wrote, so that it can be looked for after a crash.
+#[derive(Debug, Clone)]
+enum Written {
+    Event(uuid::Uuid),
+    /// The coordinator's RSVP to this event.
+    Rsvp(uuid::Uuid),
+    Request(String),
+    /// The coordinator's request to join the group with this slug.
+    Membership(String),
+}
 
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut writers = Vec::new();
-    for writer in 0..4 {
-        let (addr, token) = (server.addr.clone(), token.clone());
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        writers.push(tokio::spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                if let Ok(id) = create_event(&addr, &token, &format!("writer {writer} event {n}")).await {
-                    acknowledged.lock().unwrap().push(id);
-                }
+/// A mutation's answer at `path` (`createEvent.id`) when acknowledged.
+async fn acknowledged_at(addr: &str, token: &str, query: &str, variables: Value, path: &[&str]) -> Option<String> {
+    match graphql(addr, Some(token), query, variables).await {
+        Ok((200, body)) if body["errors"].is_null() => {
+            let mut value = &body["data"];
+            for part in path {
+                value = &value[*part];
             }
-        }));
+            value.as_str().map(str::to_owned)
+        }
+        _ => None,
     }
+}
 
-    // Let the load settle into a steady state, then pull the plug mid-write.
-    let started = Instant::now();
-    while acknowledged.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// One writer's cycle: an event, an RSVP to it, a request from an outside
+/// organisation, a group and a request to join it. Each acknowledged step
+/// is recorded before the next begins.
+async fn mixed_writes(
+    addr: String,
+    token: String,
+    topic: String,
+    tag: String,
+    log: Arc<Mutex<Vec<Written>>>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let Some(event) = create_event(&addr, &token, &format!("{tag} event {n}")).await.ok() else {
+            continue;
+        };
+        let event: uuid::Uuid = event.parse().expect("event ids are UUIDs");
+        log.lock().unwrap().push(Written::Event(event));
+        if acknowledged_at(
+            &addr,
+            &token,
+            "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
+            json!({ "id": event }),
+            &["rsvp", "status"],
+        )
+        .await
+        .is_some()
+        {
+            log.lock().unwrap().push(Written::Rsvp(event));
+        }
+        let windows = json!([{ "startsAt": chrono::Utc::now() + chrono::Duration::days(20), "endsAt": chrono::Utc::now() + chrono::Duration::days(21) }]);
+        let request = json!({ "input": {
+            "kind": "WORKSHOP", "topicId": topic, "organisationName": format!("{tag} surgery {n}"),
+            "contactName": "Practice manager", "contactEmail": format!("{tag}-{n}@surgery.example.org"),
+            "preferredWindows": windows, "online": true, "notes": "",
+        }});
+        if let Some(reference) = acknowledged_at(
+            &addr,
+            &token,
+            "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { reference } }",
+            request,
+            &["submitRequest", "reference"],
+        )
+        .await
+        {
+            log.lock().unwrap().push(Written::Request(reference));
+        }
+        let slug = format!("{tag}-{n}");
+        let group = json!({ "input": { "slug": slug, "name": format!("{tag} group {n}"), "region": "Wales" } });
+        if acknowledged_at(
+            &addr,
+            &token,
+            "mutation($input: CreateGroupInput!) { createGroup(input: $input) { slug } }",
+            group,
+            &["createGroup", "slug"],
+        )
+        .await
+        .is_some()
+            && acknowledged_at(
+                &addr,
+                &token,
+                "mutation($slug: String!) { requestToJoin(groupSlug: $slug) { status } }",
+                json!({ "slug": slug }),
+                &["requestToJoin", "status"],
+            )
+            .await
+            .is_some()
+        {
+            log.lock().unwrap().push(Written::Membership(slug));
+        }
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let in_flight_at_kill = acknowledged.lock().unwrap().len();
-    server.kill_9();
-    stop.store(true, Ordering::Relaxed);
-    for writer in writers {
-        writer.await.unwrap();
-    }
-    let acknowledged: Vec<uuid::Uuid> = acknowledged
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|id| id.parse().expect("event ids are UUIDs"))
-        .collect();
-    assert!(
-        acknowledged.len() >= 50,
-        "the load acknowledged too few writes: {}",
-        acknowledged.len()
-    );
+}
 
-    // Restart on the same file: it opens (WAL recovery) and answers.
-    let restarted = Server::start(dir.path(), &url, "serve-2.log").await;
-    let token = login(&restarted.addr).await;
-    let sample = acknowledged.last().unwrap().to_string();
-    let (_, body) = graphql(
-        &restarted.addr,
-        Some(&token),
-        "query($id: ID!) { event(id: $id) { id } }",
-        json!({ "id": sample }),
-    )
-    .await
-    .unwrap();
-    assert_eq!(body["data"]["event"]["id"], sample, "{body}");
-    drop(restarted);
-
-    // Every acknowledged write is on disk, and the file is sound.
-    let db = Database::connect(&url).await.unwrap();
-    let stored: std::collections::HashSet<uuid::Uuid> = entity::event::Entity::find()
+/// Which acknowledged writes are not on disk, and what `PRAGMA
+/// integrity_check` says, reading the file directly.
+async fn lost_writes(url: &str, written: &[Written]) -> (Vec<Written>, Vec<String>) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let db = Database::connect(url).await.unwrap();
+    let ids = |rows: Vec<uuid::Uuid>| rows.into_iter().collect::<std::collections::HashSet<_>>();
+    let events = ids(entity::event::Entity::find()
         .select_only()
         .column(entity::event::Column::Id)
-        .into_tuple::<uuid::Uuid>()
+        .into_tuple()
+        .all(&db)
+        .await
+        .unwrap());
+    let rsvps = ids(entity::rsvp::Entity::find()
+        .select_only()
+        .column(entity::rsvp::Column::EventId)
+        .into_tuple()
+        .all(&db)
+        .await
+        .unwrap());
+    let references: std::collections::HashSet<String> = entity::request::Entity::find()
+        .select_only()
+        .column(entity::request::Column::Reference)
+        .into_tuple()
         .all(&db)
         .await
         .unwrap()
         .into_iter()
         .collect();
-    let missing: Vec<_> = acknowledged.iter().filter(|id| !stored.contains(id)).collect();
-    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    let mut lost = Vec::new();
+    for write in written {
+        let present = match write {
+            Written::Event(id) => events.contains(id),
+            Written::Rsvp(event) => rsvps.contains(event),
+            Written::Request(reference) => references.contains(reference),
+            Written::Membership(slug) => {
+                let group = entity::group::Entity::find()
+                    .filter(entity::group::Column::Slug.eq(slug.as_str()))
+                    .one(&db)
+                    .await
+                    .unwrap();
+                match group {
+                    Some(group) => entity::membership::Entity::find()
+                        .filter(entity::membership::Column::GroupId.eq(group.id))
+                        .one(&db)
+                        .await
+                        .unwrap()
+                        .is_some(),
+                    None => false,
+                }
+            }
+        };
+        if !present {
+            lost.push(write.clone());
+        }
+    }
     let rows = db
         .query_all_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
@@ -405,16 +484,118 @@ async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
         ))
         .await
         .unwrap();
-    let integrity: Vec<String> = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
-    assert_eq!(integrity, ["ok"]);
+    let integrity = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
     db.close().await.unwrap();
+    (lost, integrity)
+}
+
+const KILL_ROUNDS: usize = 5;
+const WRITERS: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("muster.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    create_coordinator(dir.path(), &url);
+    let written = Arc::new(Mutex::new(Vec::<Written>::new()));
+    let mut topic = None;
+    for round in 1..=KILL_ROUNDS {
+        // Each round restarts on the file the last one was killed over:
+        // it opens (WAL recovery) and answers.
+        let mut server = Server::start(dir.path(), &url, &format!("serve-{round}.log")).await;
+        let token = login(&server.addr).await;
+        if topic.is_none() {
+            topic = acknowledged_at(
+                &server.addr,
+                &token,
+                "mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }",
+                json!({ "input": { "slug": "safe-surgeries", "name": "Safe Surgeries", "description": "", "typicalDurationMinutes": 90 } }),
+                &["createTopic", "id"],
+            )
+            .await;
+        }
+        let topic = topic.clone().expect("a topic for the requests");
+        let before = written.lock().unwrap().len();
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let tag = format!("r{round}w{w}");
+                tokio::spawn(mixed_writes(
+                    server.addr.clone(),
+                    token.clone(),
+                    topic.clone(),
+                    tag,
+                    written.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        // Let the load settle into a steady state, then pull the plug
+        // mid-write.
+        let started = Instant::now();
+        while written.lock().unwrap().len() < before + 120 && started.elapsed() < Duration::from_secs(15) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        server.kill_9();
+        stop.store(true, Ordering::Relaxed);
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        let written = written.lock().unwrap().clone();
+        assert!(
+            written.len() >= before + 40,
+            "round {round}: the load acknowledged too few writes: {}",
+            written.len() - before
+        );
+        // Every write acknowledged in this round and the ones before is on
+        // disk, and the file is sound.
+        let (lost, integrity) = lost_writes(&url, &written).await;
+        assert!(lost.is_empty(), "round {round}: acknowledged but lost: {lost:?}");
+        assert_eq!(integrity, ["ok"], "round {round}");
+        println!(
+            "kill -9 round {round}: {} writes acknowledged in the round, all {} so far present; integrity_check: ok",
+            written.len() - before,
+            written.len()
+        );
+    }
+    let kinds = written.lock().unwrap().iter().fold([0usize; 4], |mut kinds, w| {
+        kinds[match w {
+            Written::Event(_) => 0,
+            Written::Rsvp(_) => 1,
+            Written::Request(_) => 2,
+            Written::Membership(_) => 3,
+        }] += 1;
+        kinds
+    });
     println!(
-        "kill -9: {} writes acknowledged ({in_flight_at_kill} when the kill was sent), all {} present after \
-         restart ({} rows stored); integrity_check: ok",
-        acknowledged.len(),
-        acknowledged.len(),
-        stored.len()
+        "kill -9: {} events, {} RSVPs, {} requests, {} memberships acknowledged over {KILL_ROUNDS} rounds",
+        kinds[0], kinds[1], kinds[2], kinds[3]
     );
+    assert!(kinds.iter().all(|n| *n > 0), "every kind of write was made: {kinds:?}");
+    // After the last crash the server still starts and serves what it holds.
+    let restarted = Server::start(dir.path(), &url, "serve-last.log").await;
+    let token = login(&restarted.addr).await;
+    let last_event = written
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|w| match w {
+            Written::Event(id) => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let (_, body) = graphql(
+        &restarted.addr,
+        Some(&token),
+        "query($id: ID!) { event(id: $id) { id } }",
+        json!({ "id": last_event }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(body["data"]["event"]["id"], last_event.to_string(), "{body}");
 }
 
 // ---------------------------------------------------------------------------

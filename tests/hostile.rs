@@ -243,7 +243,10 @@ async fn text_that_looks_like_code_is_stored_and_served_escaped(db: TestDb) {
     .await;
     assert_eq!(refused["errors"][0]["extensions"]["limit"], "text", "{refused}");
     assert_eq!(status, 200, "{refused}");
-    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
     assert_eq!(refused["errors"][0]["extensions"]["field"], "input.title", "{refused}");
     assert_eq!(
         event::Entity::find().count(&db.conn).await.unwrap(),

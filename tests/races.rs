@@ -65,9 +65,11 @@ async fn everyone_at_once<E: poem::Endpoint>(
     query: &str,
     variables: &Value,
 ) -> Vec<Value> {
-    join_all(tokens.iter().map(|token| async move {
-        graphql_as(client, Some(token), query, variables.clone()).await.1
-    }))
+    join_all(
+        tokens
+            .iter()
+            .map(|token| async move { graphql_as(client, Some(token), query, variables.clone()).await.1 }),
+    )
     .await
 }
 
@@ -86,7 +88,10 @@ async fn a_thousand_rsvps_for_fifty_places_then_a_hundred_cancellations(db: Test
     let client = db.app();
     let coordinator = net.token(Persona::Coordinator);
     let mut events = Vec::new();
-    for (title, places) in [("National day of action briefing", 50), ("Regional organisers' meeting", 100)] {
+    for (title, places) in [
+        ("National day of action briefing", 50),
+        ("Regional organisers' meeting", 100),
+    ] {
         let (_, created) = graphql_as(
             &client,
             coordinator.as_deref(),
@@ -111,7 +116,11 @@ async fn a_thousand_rsvps_for_fifty_places_then_a_hundred_cancellations(db: Test
         .map(|a| a["data"]["rsvp"]["status"].as_str().unwrap_or_else(|| panic!("{a}")))
         .collect();
     let going = statuses.iter().filter(|s| **s == "GOING").count();
-    assert_eq!((going, statuses.len() - going), (places, 1000 - places), "GOING / WAITLISTED");
+    assert_eq!(
+        (going, statuses.len() - going),
+        (places, 1000 - places),
+        "GOING / WAITLISTED"
+    );
     let stored = answers_of(&db, briefing).await;
     assert_eq!(stored.len(), 1000, "one RSVP each");
     let distinct: HashSet<Uuid> = stored.iter().map(|r| r.user_id).collect();
@@ -192,7 +201,11 @@ async fn twenty_coordinators_assigning_one_request(db: TestDb) {
         .count(&db.conn)
         .await
         .unwrap();
-    assert_eq!((proposals, transitions), (1, 2), "one proposal, one step after the submission");
+    assert_eq!(
+        (proposals, transitions),
+        (1, 2),
+        "one proposal, one step after the submission"
+    );
 }
 
 async fn fifty_organisations_asking_at_once(db: TestDb) {
