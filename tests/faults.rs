@@ -165,15 +165,20 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-    /// Resident memory in KiB, from `/proc/<pid>/status`.
+    /// Resident memory in KiB.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/<pid>/status")
+        rss_of(self.pid())
     }
+}
+
+/// A process's resident memory in KiB, from `/proc/<pid>/status`.
+fn rss_of(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/<pid>/status")
 }
 
 impl Drop for Server {
@@ -1077,21 +1082,83 @@ async fn soak_mixed_reads_writes_and_feeds() {
         c
     });
     create_coordinator(dir.path(), &url);
-    let server = Server::start(dir.path(), &url, "serve.log").await;
+    // One coordinator signs in over and over and fetches one private feed
+    // all day: the limits meant for people are raised so that what is
+    // measured is the server, not the limiter.
+    let server = Server::start_with(
+        dir.path(),
+        &url,
+        "serve.log",
+        &[
+            ("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "100000"),
+            ("MUSTER_LOGIN_PER_ADDRESS_PER_HOUR", "100000"),
+            ("MUSTER_FEED_FETCHES_PER_HOUR", "100000"),
+        ],
+    )
+    .await;
     let token = login(&server.addr).await;
+    let (_, feed) = graphql(
+        &server.addr,
+        Some(&token),
+        "mutation { createFeedToken(label: \"soak\") { secret } }",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    let feed_path = format!(
+        "/feeds/{}/calendar.ics",
+        feed["data"]["createFeedToken"]["secret"].as_str().unwrap()
+    );
+    let (_, groups) = graphql(&server.addr, None, "{ groups(first: 1) { nodes { slug } } }", json!({}))
+        .await
+        .unwrap();
+    let group_page = format!(
+        "/groups/{}",
+        groups["data"]["groups"]["nodes"][0]["slug"].as_str().unwrap()
+    );
     let rss_before = server.rss_kib();
 
     let stats = Arc::new(Mutex::new(SoakStats::default()));
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    // The server's memory every `MUSTER_SOAK_SAMPLE_SECS` (10) seconds,
+    // written to `MUSTER_SOAK_CSV` when it is set (scripts/soak.sh plots it).
+    let sample_every = std::env::var("MUSTER_SOAK_SAMPLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10u64);
+    let sampler = {
+        let (pid, stats) = (server.pid(), stats.clone());
+        let csv_path = std::env::var_os("MUSTER_SOAK_CSV");
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut samples = vec![(0u64, rss_of(pid), 0u64)];
+            while Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_secs(sample_every).min(deadline - Instant::now())).await;
+                let total: u64 = stats.lock().unwrap().requests.values().sum();
+                samples.push((started.elapsed().as_secs(), rss_of(pid), total));
+                if let Some(path) = &csv_path {
+                    let mut csv = String::from("seconds,rss_kib,requests\n");
+                    for (at, rss, requests) in &samples {
+                        csv.push_str(&format!("{at},{rss},{requests}\n"));
+                    }
+                    std::fs::write(path, csv).unwrap();
+                }
+            }
+            samples
+        })
+    };
     let mut workers = Vec::new();
     for worker in 0..4usize {
         let (addr, token, stats) = (server.addr.clone(), token.clone(), stats.clone());
+        let (feed_path, group_page) = (feed_path.clone(), group_page.clone());
         workers.push(tokio::spawn(async move {
             let mut etag: Option<String> = None;
+            let mut token = token;
+            let mut last_event: Option<String> = None;
             let mut step = worker;
             while Instant::now() < deadline {
                 step += 1;
-                match step % 5 {
+                match step % 10 {
                     0 => {
                         let r = graphql(
                             &addr,
@@ -1125,6 +1192,7 @@ async fn soak_mixed_reads_writes_and_feeds() {
                             )
                             .await;
                             stats.lock().unwrap().record("rsvp", graphql_outcome(r).map(drop));
+                            last_event = Some(id);
                         }
                     }
                     3 => {
@@ -1139,7 +1207,7 @@ async fn soak_mixed_reads_writes_and_feeds() {
                         };
                         stats.lock().unwrap().record("calendar.ics", outcome);
                     }
-                    _ => {
+                    4 => {
                         let Some(tag) = etag.clone() else { continue };
                         let r = request(&addr, "GET", "/calendar.ics", &[("If-None-Match", &tag)], None).await;
                         // 304 while nothing changed; 200 once a write has
@@ -1151,6 +1219,44 @@ async fn soak_mixed_reads_writes_and_feeds() {
                         };
                         stats.lock().unwrap().record("calendar.ics If-None-Match", outcome);
                     }
+                    5 => {
+                        // Signing in: a password hash each time.
+                        let r = graphql(&addr, None, LOGIN, json!({ "e": EMAIL, "p": PASSWORD })).await;
+                        let outcome = graphql_outcome(r).map(|body| {
+                            if let Some(fresh) = body["data"]["login"]["token"].as_str() {
+                                token = fresh.to_owned();
+                            }
+                        });
+                        stats.lock().unwrap().record("login", outcome);
+                    }
+                    6 => {
+                        let pages = ["/", "/groups", group_page.as_str(), "/request", "/privacy"];
+                        let event_page = last_event.as_ref().map(|id| format!("/events/{id}"));
+                        let path = match (step / 10) % 6 {
+                            5 => event_page.as_deref().unwrap_or("/"),
+                            k => pages[k],
+                        };
+                        let r = request(&addr, "GET", path, &[], None).await;
+                        let outcome = match r {
+                            Ok(reply) if reply.status == 200 && reply.body.contains("</html>") => Ok(()),
+                            Ok(reply) => Err(format!("HTTP {} for a page", reply.status)),
+                            Err(err) => Err(format!("transport: {err}")),
+                        };
+                        stats.lock().unwrap().record("pages", outcome);
+                    }
+                    7 => {
+                        let r = request(&addr, "GET", &feed_path, &[], None).await;
+                        let outcome = match r {
+                            Ok(reply) if reply.status == 200 && reply.body.contains("BEGIN:VCALENDAR") => Ok(()),
+                            Ok(reply) => Err(format!("HTTP {}", reply.status)),
+                            Err(err) => Err(format!("transport: {err}")),
+                        };
+                        stats.lock().unwrap().record("private feed", outcome);
+                    }
+                    _ => {
+                        let r = graphql(&addr, Some(&token), "{ me { displayName email } }", json!({})).await;
+                        stats.lock().unwrap().record("me", graphql_outcome(r).map(drop));
+                    }
                 }
             }
         }));
@@ -1158,6 +1264,7 @@ async fn soak_mixed_reads_writes_and_feeds() {
     for worker in workers {
         worker.await.unwrap();
     }
+    let samples = sampler.await.unwrap();
     let rss_after = server.rss_kib();
     let stats = stats.lock().unwrap();
     let total: u64 = stats.requests.values().sum();
@@ -1172,6 +1279,20 @@ async fn soak_mixed_reads_writes_and_feeds() {
         rss_after,
         rss_after as i64 - rss_before as i64
     );
+    // After warm-up (the first sixth of the run) the memory should stay
+    // flat: printed for the long runs' notes, bounded below for all.
+    let warm: Vec<u64> = samples
+        .iter()
+        .filter(|(at, _, _)| *at * 6 >= seconds)
+        .map(|(_, rss, _)| *rss)
+        .collect();
+    if let (Some(low), Some(high)) = (warm.iter().min(), warm.iter().max()) {
+        println!(
+            "soak: after warm-up, {} samples, RSS between {low} and {high} KiB ({} KiB apart)",
+            warm.len(),
+            high - low
+        );
+    }
     assert!(total > 0);
     assert!(
         stats.errors.is_empty(),
