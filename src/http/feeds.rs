@@ -434,6 +434,16 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
             .content_type("text/plain; charset=utf-8")
             .body("too many fetches of this feed; try again later");
     }
+    let Some(_slot) = super::render_slots::take(super::render_slots::WAIT).await else {
+        return Response::builder()
+            .status(StatusCode::TOO_MANY_REQUESTS)
+            .header(
+                poem::http::header::RETRY_AFTER,
+                super::render_slots::RETRY_AFTER_SECS.to_string(),
+            )
+            .content_type("text/plain; charset=utf-8")
+            .body("busy rendering other calendars; try again in a few seconds");
+    };
     let result: Result<Response> = async {
         let owner = feeds::resolve_token(&state.db, &token, state.clock.now()).await?;
         let selection = feeds::private_feed(&owner, since(state))?;

@@ -7,6 +7,7 @@ mod graphql;
 mod health;
 pub mod html;
 pub mod privacy;
+mod render_slots;
 
 use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, middleware::CatchPanic};
 
