@@ -14,8 +14,11 @@ use crate::{
     },
 };
 
+/// A new supporter account.
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// The address to sign in with; at most 254 characters. Seen only by you, the
+    /// organisers of groups you join, and staff.
     pub email: String,
     /// The name others in your groups see.
     pub display_name: String,
@@ -23,8 +26,10 @@ pub struct RegisterInput {
     pub password: String,
 }
 
+/// Changes to your own profile.
 #[derive(InputObject)]
 pub struct UpdateProfileInput {
+    /// The name others in your groups see; one line, at most 100 characters.
     pub display_name: String,
 }
 
@@ -56,7 +61,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates a supporter account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> ApiResult<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your email address, name and password.")] input: RegisterInput,
+    ) -> ApiResult<AuthPayload> {
         rate_limits(ctx)?
             .register_per_address
             .check(&client_address(ctx).key())?;
@@ -65,7 +74,12 @@ impl AccountMutation {
     }
 
     /// Signs in. A wrong email and a wrong password give the same error.
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> ApiResult<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The email address the account was registered with.")] email: String,
+        #[graphql(desc = "The account's password.")] password: String,
+    ) -> ApiResult<AuthPayload> {
         // Both budgets are spent on every attempt, before the password is
         // checked: guessing is slowed whether it aims at one account from
         // many addresses or at many accounts from one.
@@ -83,14 +97,19 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        #[graphql(desc = "The password in use now.")] current_password: String,
+        #[graphql(desc = "The new password: 10 to 256 characters.")] new_password: String,
     ) -> ApiResult<AuthPayload> {
         let user = accounts::change_password(db(ctx), viewer(ctx), &current_password, &new_password, now(ctx)).await?;
         sign_in(ctx, user)
     }
 
-    async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> ApiResult<User> {
+    /// Changes the signed-in person's display name.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new profile.")] input: UpdateProfileInput,
+    ) -> ApiResult<User> {
         Ok(User::new(
             accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, now(ctx)).await?,
         ))
@@ -103,7 +122,12 @@ impl AccountMutation {
     }
 
     /// Admins only: sets a person's network role and revokes their tokens.
-    async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: GqlUserRole) -> ApiResult<User> {
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person whose role changes.")] user_id: ID,
+        #[graphql(desc = "Their new role in the network.")] role: GqlUserRole,
+    ) -> ApiResult<User> {
         let subject = parse_id("userId", &user_id)?;
         let operation = operation_name(ctx);
         let user = in_work(db(ctx), async |work| {

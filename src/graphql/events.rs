@@ -33,8 +33,11 @@ pub struct EventFilterInput {
     /// Group slugs.
     #[graphql(default)]
     pub groups: Vec<String>,
+    /// Only events of groups in one of these regions (case-insensitive); network-
+    /// wide events then drop out.
     #[graphql(default)]
     pub regions: Vec<String>,
+    /// Only events of these kinds.
     #[graphql(default)]
     pub kinds: Vec<GqlEventKind>,
     /// Topic slugs.
@@ -49,23 +52,35 @@ pub struct EventFilterInput {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
+/// A new event. It may last at most 31 days.
 #[derive(InputObject)]
 pub struct CreateEventInput {
+    /// What to call it; one line, at most 200 characters.
     pub title: String,
+    /// What happens at it, in plain text; line breaks are kept. At most 10,000
+    /// characters.
     #[graphql(default)]
     pub description: String,
+    /// When it begins.
     pub starts_at: DateTime<Utc>,
+    /// When it ends: after `startsAt`, within 31 days of it.
     pub ends_at: DateTime<Utc>,
     /// IANA time zone to show it in (default Europe/London).
     pub timezone: Option<String>,
+    /// The name of the place; one line, at most 300 characters.
     pub venue: Option<String>,
+    /// Where the place is; may take several lines, at most 300 characters.
     pub address: Option<String>,
     /// http(s) only.
     pub online_url: Option<String>,
+    /// What sort of event it is.
     pub kind: GqlEventKind,
     /// The group holding it; omitted for a network-wide event (staff only).
     pub group_slug: Option<String>,
+    /// The catalogue topic it is about, if any.
     pub topic_id: Option<ID>,
+    /// Everyone (the default), or only the group's members; a members-only event
+    /// needs a group.
     #[graphql(default_with = "GqlEventVisibility::Public")]
     pub visibility: GqlEventVisibility,
     /// Places available; omitted for unlimited.
@@ -75,17 +90,29 @@ pub struct CreateEventInput {
 /// Omitted fields stay as they are; `null` clears an optional one.
 #[derive(InputObject)]
 pub struct UpdateEventInput {
+    /// A new title; one line, at most 200 characters.
     pub title: Option<String>,
+    /// A new description, at most 10,000 characters.
     pub description: Option<String>,
+    /// A new start.
     pub starts_at: Option<DateTime<Utc>>,
+    /// A new end: after the start, within 31 days of it.
     pub ends_at: Option<DateTime<Utc>>,
+    /// A new IANA time zone to show it in, e.g. `Europe/London`.
     pub timezone: Option<String>,
+    /// A new place name (at most 300 characters); `null` removes it.
     pub venue: MaybeUndefined<String>,
+    /// A new address (at most 300 characters); `null` removes it.
     pub address: MaybeUndefined<String>,
+    /// A new link to join online, http(s) only; `null` removes it.
     pub online_url: MaybeUndefined<String>,
+    /// A new kind.
     pub kind: Option<GqlEventKind>,
+    /// A new catalogue topic; `null` removes it.
     pub topic_id: MaybeUndefined<ID>,
+    /// Everyone, or only the group's members (a network-wide event stays public).
     pub visibility: Option<GqlEventVisibility>,
+    /// A new number of places, 1 to 100,000; `null` makes it unlimited.
     pub capacity: MaybeUndefined<i32>,
 }
 
@@ -114,8 +141,11 @@ impl EventQuery {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        filter: Option<EventFilterInput>,
-        first: Option<i32>,
+        #[graphql(desc = "Which events; without it, those still running or to come.")] filter: Option<EventFilterInput>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<EventConnection> {
         let limit = page_size(first)?;
@@ -153,7 +183,7 @@ impl EventQuery {
     }
 
     /// An event by id; null when there is none or the viewer may not see it.
-    async fn event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Event>> {
+    async fn event(&self, ctx: &Context<'_>, #[graphql(desc = "The event's id.")] id: ID) -> ApiResult<Option<Event>> {
         match events::get_visible(db(ctx), viewer(ctx), parse_id("id", &id)?).await {
             Ok(event) => Ok(Some(Event(event))),
             Err(Error::NotFound) => Ok(None),
@@ -163,7 +193,11 @@ impl EventQuery {
 
     /// The signed-in person's RSVPs, by event start; upcoming only unless
     /// `includePast`.
-    async fn my_events(&self, ctx: &Context<'_>, #[graphql(default)] include_past: bool) -> ApiResult<Vec<Rsvp>> {
+    async fn my_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default, desc = "Also the RSVPs to events that have ended.")] include_past: bool,
+    ) -> ApiResult<Vec<Rsvp>> {
         let rows = rsvps::my_events(db(ctx), viewer(ctx), include_past, now(ctx)).await?;
         // The events came with the RSVPs: hand them to the loader rather
         // than fetch them again for `Rsvp.event`.
@@ -180,7 +214,11 @@ pub struct EventMutation;
 #[Object]
 impl EventMutation {
     /// Group organisers for their group; coordinators and admins for any.
-    async fn create_event(&self, ctx: &Context<'_>, input: CreateEventInput) -> ApiResult<Event> {
+    async fn create_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event.")] input: CreateEventInput,
+    ) -> ApiResult<Event> {
         let new = NewEvent {
             title: input.title,
             description: input.description,
@@ -205,7 +243,12 @@ impl EventMutation {
     }
 
     /// Changes an event; a change calendars show raises its sequence.
-    async fn update_event(&self, ctx: &Context<'_>, id: ID, input: UpdateEventInput) -> ApiResult<Event> {
+    async fn update_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event to change.")] id: ID,
+        #[graphql(desc = "What changes.")] input: UpdateEventInput,
+    ) -> ApiResult<Event> {
         let changes = EventChanges {
             title: input.title,
             description: input.description,
@@ -231,7 +274,11 @@ impl EventMutation {
     }
 
     /// Cancels an event; feeds keep it, marked cancelled.
-    async fn cancel_event(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Event> {
+    async fn cancel_event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event to cancel.")] id: ID,
+    ) -> ApiResult<Event> {
         Ok(Event(
             in_work(db(ctx), async |work| {
                 events::cancel_event(work, viewer(ctx), parse_id("id", &id)?, now(ctx)).await
@@ -241,7 +288,7 @@ impl EventMutation {
     }
 
     /// Takes a place, or a place on the waiting list when the event is full.
-    async fn rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<Rsvp> {
+    async fn rsvp(&self, ctx: &Context<'_>, #[graphql(desc = "The event to go to.")] event_id: ID) -> ApiResult<Rsvp> {
         Ok(Rsvp(
             in_work(db(ctx), async |work| {
                 rsvps::rsvp(work, viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await
@@ -251,7 +298,11 @@ impl EventMutation {
     }
 
     /// Gives up a place; the first on the waiting list moves up.
-    async fn cancel_rsvp(&self, ctx: &Context<'_>, event_id: ID) -> ApiResult<bool> {
+    async fn cancel_rsvp(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event you will not go to after all.")] event_id: ID,
+    ) -> ApiResult<bool> {
         in_work(db(ctx), async |work| {
             rsvps::cancel_rsvp(work, viewer(ctx), parse_id("eventId", &event_id)?, now(ctx)).await
         })

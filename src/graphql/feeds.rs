@@ -35,7 +35,14 @@ pub struct FeedMutation;
 impl FeedMutation {
     /// A new private feed: the public events, your groups' members-only
     /// events, your RSVPs and your engagements. The secret is shown once.
-    async fn create_feed_token(&self, ctx: &Context<'_>, label: String) -> ApiResult<CreatedFeedToken> {
+    async fn create_feed_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Your name for it, e.g. \"phone\"; one line, at most 100 characters. You may have 20 at once."
+        )]
+        label: String,
+    ) -> ApiResult<CreatedFeedToken> {
         let created = feeds::create_token(db(ctx), viewer(ctx), &label, now(ctx)).await?;
         let url = ctx.data_unchecked::<PublicUrls>().private_feed(&created.secret);
         Ok(CreatedFeedToken {
@@ -47,7 +54,11 @@ impl FeedMutation {
     }
 
     /// Stops a private feed from working.
-    async fn revoke_feed_token(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn revoke_feed_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The feed token's id.")] id: ID,
+    ) -> ApiResult<bool> {
         feeds::revoke_token(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)
     }

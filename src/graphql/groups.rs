@@ -25,12 +25,17 @@ pub struct GroupFilterInput {
     pub search: Option<String>,
 }
 
+/// A new local group.
 #[derive(InputObject)]
 pub struct CreateGroupInput {
     /// 2–40 characters of a-z, 0-9 and hyphens; fixed once created.
     pub slug: String,
+    /// The group's name as people know it; one line, at most 100 characters.
     pub name: String,
+    /// The region it belongs to, e.g. `North West`; at most 60 characters.
     pub region: String,
+    /// What the group does and how to join in, in plain text; at most 5,000
+    /// characters.
     #[graphql(default)]
     pub description: String,
     /// A group mailbox, never a person's own address.
@@ -40,10 +45,13 @@ pub struct CreateGroupInput {
 /// Omitted fields stay as they are; `contactEmail: null` clears it.
 #[derive(InputObject)]
 pub struct UpdateGroupInput {
+    /// A new name, at most 100 characters.
     pub name: Option<String>,
     /// Coordinators and admins only.
     pub region: Option<String>,
+    /// A new description, at most 5,000 characters.
     pub description: Option<String>,
+    /// A new public address (a group mailbox, never a person's); `null` removes it.
     pub contact_email: MaybeUndefined<String>,
 }
 
@@ -59,8 +67,11 @@ impl GroupQuery {
     async fn groups(
         &self,
         ctx: &Context<'_>,
-        filter: Option<GroupFilterInput>,
-        first: Option<i32>,
+        #[graphql(desc = "Which groups; without it, all of them.")] filter: Option<GroupFilterInput>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<GroupConnection> {
         let limit = page_size(first)?;
@@ -91,7 +102,11 @@ impl GroupQuery {
     }
 
     /// A group by its slug; null when there is none.
-    async fn group(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Group>> {
+    async fn group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's slug, e.g. `leeds`.")] slug: String,
+    ) -> ApiResult<Option<Group>> {
         Ok(groups::find_by_slug(db(ctx), &slug).await?.map(Group))
     }
 }
@@ -102,7 +117,11 @@ pub struct GroupMutation;
 #[Object]
 impl GroupMutation {
     /// Coordinators and admins: adds a local group to the network.
-    async fn create_group(&self, ctx: &Context<'_>, input: CreateGroupInput) -> ApiResult<Group> {
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group.")] input: CreateGroupInput,
+    ) -> ApiResult<Group> {
         let new = NewGroup {
             slug: &input.slug,
             name: &input.name,
@@ -115,7 +134,12 @@ impl GroupMutation {
 
     /// The group's organisers edit its public profile; coordinators and
     /// admins also its region.
-    async fn update_group(&self, ctx: &Context<'_>, slug: String, input: UpdateGroupInput) -> ApiResult<Group> {
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's slug.")] slug: String,
+        #[graphql(desc = "What changes.")] input: UpdateGroupInput,
+    ) -> ApiResult<Group> {
         let changes = GroupChanges {
             name: input.name.as_deref(),
             region: input.region.as_deref(),
@@ -133,7 +157,11 @@ impl GroupMutation {
 
     /// Coordinators and admins: hides a group from the directory, keeping
     /// its history.
-    async fn archive_group(&self, ctx: &Context<'_>, slug: String) -> ApiResult<bool> {
+    async fn archive_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's slug.")] slug: String,
+    ) -> ApiResult<bool> {
         groups::archive_group(db(ctx), viewer(ctx), &slug, now(ctx)).await?;
         Ok(true)
     }

@@ -42,7 +42,11 @@ pub struct MembershipMutation;
 #[Object]
 impl MembershipMutation {
     /// Asks to join a group; its organisers approve.
-    async fn request_to_join(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<Membership> {
+    async fn request_to_join(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The slug of the group to join.")] group_slug: String,
+    ) -> ApiResult<Membership> {
         Ok(Membership(
             in_work(db(ctx), async |work| {
                 memberships::request_to_join(work, viewer(ctx), &group_slug, now(ctx)).await
@@ -52,7 +56,12 @@ impl MembershipMutation {
     }
 
     /// The group's organisers: approves a request to join.
-    async fn approve_member(&self, ctx: &Context<'_>, group_slug: String, user_id: ID) -> ApiResult<Membership> {
+    async fn approve_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your group's slug.")] group_slug: String,
+        #[graphql(desc = "The person who asked to join.")] user_id: ID,
+    ) -> ApiResult<Membership> {
         let operation = operation_name(ctx);
         let change = MemberChange {
             group_slug: &group_slug,
@@ -68,7 +77,12 @@ impl MembershipMutation {
     }
 
     /// The group's organisers: removes a member or turns down a request.
-    async fn remove_member(&self, ctx: &Context<'_>, group_slug: String, user_id: ID) -> ApiResult<bool> {
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your group's slug.")] group_slug: String,
+        #[graphql(desc = "The member, or the person who asked to join.")] user_id: ID,
+    ) -> ApiResult<bool> {
         let operation = operation_name(ctx);
         let change = MemberChange {
             group_slug: &group_slug,
@@ -86,9 +100,9 @@ impl MembershipMutation {
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,
-        group_slug: String,
-        user_id: ID,
-        role: GqlMembershipRole,
+        #[graphql(desc = "Your group's slug.")] group_slug: String,
+        #[graphql(desc = "The member.")] user_id: ID,
+        #[graphql(desc = "Their new role in the group.")] role: GqlMembershipRole,
     ) -> ApiResult<Membership> {
         let operation = operation_name(ctx);
         let change = MemberChange {
@@ -105,7 +119,11 @@ impl MembershipMutation {
     }
 
     /// Leaves a group, or withdraws a request to join.
-    async fn leave_group(&self, ctx: &Context<'_>, group_slug: String) -> ApiResult<bool> {
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's slug.")] group_slug: String,
+    ) -> ApiResult<bool> {
         in_work(db(ctx), async |work| {
             memberships::leave_group(work, viewer(ctx), &group_slug, now(ctx)).await
         })

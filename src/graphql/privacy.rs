@@ -101,7 +101,10 @@ impl PrivacyQuery {
     async fn my_data_access_log(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<AuditEntryConnection> {
         let limit = page_size(first)?;
@@ -114,8 +117,11 @@ impl PrivacyQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditLogFilterInput>,
-        first: Option<i32>,
+        #[graphql(desc = "Which entries; without it, all of them.")] filter: Option<AuditLogFilterInput>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<AuditEntryConnection> {
         let limit = page_size(first)?;
@@ -144,14 +150,22 @@ impl PrivacyMutation {
     /// password gone, memberships, RSVPs and feeds removed; requests and
     /// their history stay, showing "former member". Every token stops
     /// working.
-    async fn delete_my_account(&self, ctx: &Context<'_>, password: String) -> ApiResult<bool> {
+    async fn delete_my_account(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Your password, to show it is you.")] password: String,
+    ) -> ApiResult<bool> {
         privacy::delete_my_account(db(ctx), viewer(ctx), &password, &operation_name(ctx), now(ctx)).await?;
         Ok(true)
     }
 
     /// Admins only: erases someone's account as `deleteMyAccount` does
     /// (for example on a request by post). Recorded in the audit trail.
-    async fn erase_user(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<bool> {
+    async fn erase_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person whose account is erased.")] user_id: ID,
+    ) -> ApiResult<bool> {
         let subject = parse_id("userId", &user_id)?;
         in_work(db(ctx), async |work| {
             privacy::erase_user(work, viewer(ctx), subject, &operation_name(ctx), now(ctx)).await

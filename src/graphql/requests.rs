@@ -31,6 +31,7 @@ use crate::{
 /// immigration status or health details anywhere in it.
 #[derive(InputObject)]
 pub struct SubmitRequestInput {
+    /// A speaker for your own event, or a workshop run by a trainer.
     pub kind: GqlRequestKind,
     /// A topic of the catalogue (`topics`).
     pub topic_id: ID,
@@ -41,9 +42,12 @@ pub struct SubmitRequestInput {
     pub organisation_name: Option<String>,
     /// Required for an outside organisation: who the network writes to.
     pub contact_name: Option<String>,
+    /// Required for an outside organisation: the contact person's email address.
+    /// Private: seen by coordinators, and by the trainer once assigned.
     pub contact_email: Option<String>,
     /// One to three periods that would suit, each in the future.
     pub preferred_windows: Vec<TimeRangeInput>,
+    /// Whether it is to take place online (default no).
     #[graphql(default)]
     pub online: bool,
     /// Required unless online.
@@ -53,6 +57,7 @@ pub struct SubmitRequestInput {
     /// The region, as the network names them (e.g. `North West`); a
     /// group's request takes its group's.
     pub region: Option<String>,
+    /// How many people you expect, 1 to 100,000.
     pub expected_audience: Option<i32>,
     /// Anything the trainer should know. Not anyone's immigration or
     /// health details.
@@ -72,10 +77,12 @@ pub struct RequestFilterInput {
     /// for CONFIRMED to follow up engagements.
     #[graphql(default)]
     pub states: Vec<GqlRequestState>,
+    /// Only requests of these kinds.
     #[graphql(default)]
     pub kinds: Vec<GqlRequestKind>,
     /// Topic slug.
     pub topic: Option<String>,
+    /// Only requests in this region (case-insensitive).
     pub region: Option<String>,
     /// Group slug.
     pub group: Option<String>,
@@ -93,14 +100,18 @@ pub struct RequestQuery;
 #[Object]
 impl RequestQuery {
     /// A request, for its requester, its trainer and coordinators.
-    async fn request(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Request> {
+    async fn request(&self, ctx: &Context<'_>, #[graphql(desc = "The request's id.")] id: ID) -> ApiResult<Request> {
         let (model, _) = requests::get(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
         Ok(Request::seen(model))
     }
 
     /// Where a request is, by its reference: for requesters without an
     /// account. Shows no one's personal data.
-    async fn request_status(&self, ctx: &Context<'_>, reference: String) -> ApiResult<RequestStatus> {
+    async fn request_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reference given on submission, e.g. `REQ-7K3Q9F`.")] reference: String,
+    ) -> ApiResult<RequestStatus> {
         rate_limits(ctx)?.status_lookups.check(&client_address(ctx).key())?;
         Ok(RequestStatus(requests::public_status(db(ctx), &reference).await?))
     }
@@ -111,8 +122,13 @@ impl RequestQuery {
     async fn requests(
         &self,
         ctx: &Context<'_>,
-        filter: Option<RequestFilterInput>,
-        first: Option<i32>,
+        #[graphql(desc = "Which requests; without it, those `SUBMITTED` or `ASSIGNED`.")] filter: Option<
+            RequestFilterInput,
+        >,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<RequestConnection> {
         let limit = page_size(first)?;
@@ -161,7 +177,7 @@ impl RequestQuery {
     async fn my_assignments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] include_past: bool,
+        #[graphql(default, desc = "Also answered proposals and engagements that have ended.")] include_past: bool,
     ) -> ApiResult<Vec<Assignment>> {
         let rows = requests::my_assignments(db(ctx), viewer(ctx), include_past, now(ctx)).await?;
         Ok(rows.into_iter().map(Assignment).collect())
@@ -170,7 +186,11 @@ impl RequestQuery {
     /// Coordinators and admins: trainers who cover the topic and are free
     /// in a preferred window, in the request's region first, then the
     /// lightest recent load first, each with the reasons.
-    async fn suggest_trainers(&self, ctx: &Context<'_>, request_id: ID) -> ApiResult<Vec<TrainerSuggestion>> {
+    async fn suggest_trainers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request to find trainers for.")] request_id: ID,
+    ) -> ApiResult<Vec<TrainerSuggestion>> {
         let suggestions =
             matching::suggest(db(ctx), viewer(ctx), parse_id("requestId", &request_id)?, now(ctx)).await?;
         let trainer_ids: Vec<Uuid> = suggestions.iter().map(|s| s.trainer.id).collect();
@@ -187,7 +207,11 @@ impl RequestMutation {
     /// Asks for a speaker or a workshop: a group's organisers for their
     /// group, or anyone, with or without an account, for an outside
     /// organisation. Without an account it is limited per address.
-    async fn submit_request(&self, ctx: &Context<'_>, input: SubmitRequestInput) -> ApiResult<RequestReceipt> {
+    async fn submit_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What is asked for, when and where.")] input: SubmitRequestInput,
+    ) -> ApiResult<RequestReceipt> {
         let viewer = viewer(ctx);
         if viewer.user_id().is_none() {
             rate_limits(ctx)?.anonymous_requests.check(&client_address(ctx).key())?;
@@ -229,10 +253,13 @@ impl RequestMutation {
     async fn assign_trainer(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        trainer_id: ID,
+        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The trainer to propose.")] trainer_id: ID,
+        #[graphql(
+            desc = "The request's `version` as you last read it; refused with `CONFLICT` if it has moved on since."
+        )]
         version: i32,
-        note: Option<String>,
+        #[graphql(desc = "A note to the trainer; at most 2,000 characters.")] note: Option<String>,
     ) -> ApiResult<Request> {
         let model = in_work(db(ctx), async |work| {
             transitions::assign(
@@ -255,10 +282,13 @@ impl RequestMutation {
     async fn respond_to_assignment(
         &self,
         ctx: &Context<'_>,
-        assignment_id: ID,
-        accept: bool,
+        #[graphql(desc = "The proposal you answer.")] assignment_id: ID,
+        #[graphql(desc = "True to take it on, false to decline it.")] accept: bool,
+        #[graphql(
+            desc = "When accepting: the engagement's start and end, in the future and inside one of the preferred windows. Left out when declining."
+        )]
         slot: Option<TimeRangeInput>,
-        note: Option<String>,
+        #[graphql(desc = "A note for the coordinator; at most 2,000 characters.")] note: Option<String>,
     ) -> ApiResult<Assignment> {
         let (_, answered) = in_work(db(ctx), async |work| {
             transitions::respond(
@@ -280,8 +310,11 @@ impl RequestMutation {
     async fn decline_request(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        reason: String,
+        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "Why, for the requester; at most 2,000 characters.")] reason: String,
+        #[graphql(
+            desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
+        )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
         let model = in_work(db(ctx), async |work| {
@@ -304,8 +337,11 @@ impl RequestMutation {
     async fn withdraw_request(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "Why it is called off; at most 2,000 characters.")] reason: Option<String>,
+        #[graphql(
+            desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
+        )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
         let model = in_work(db(ctx), async |work| {
@@ -327,9 +363,12 @@ impl RequestMutation {
     async fn mark_delivered(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        attendance: Option<i32>,
-        feedback: Option<String>,
+        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "How many people came, 0 to 100,000.")] attendance: Option<i32>,
+        #[graphql(desc = "How it went; at most 4,000 characters.")] feedback: Option<String>,
+        #[graphql(
+            desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
+        )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
         let model = in_work(db(ctx), async |work| {
@@ -353,8 +392,11 @@ impl RequestMutation {
     async fn cancel_request(
         &self,
         ctx: &Context<'_>,
-        request_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "Why it is cancelled; at most 2,000 characters.")] reason: Option<String>,
+        #[graphql(
+            desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
+        )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
         let model = in_work(db(ctx), async |work| {

@@ -12,12 +12,15 @@ use crate::{
     },
 };
 
+/// A new topic for the catalogue.
 #[derive(InputObject)]
 pub struct CreateTopicInput {
     /// 2–40 characters of a-z, 0-9 and hyphens; fixed once created (feed
     /// filters use it).
     pub slug: String,
+    /// The topic's name; one line, at most 120 characters.
     pub name: String,
+    /// What a session on it covers, in plain text; at most 5,000 characters.
     #[graphql(default)]
     pub description: String,
     /// How long a session usually takes, 15 to 480 minutes.
@@ -27,8 +30,11 @@ pub struct CreateTopicInput {
 /// Omitted fields stay as they are.
 #[derive(InputObject)]
 pub struct UpdateTopicInput {
+    /// A new name, at most 120 characters.
     pub name: Option<String>,
+    /// A new description, at most 5,000 characters.
     pub description: Option<String>,
+    /// A new usual length, 15 to 480 minutes.
     pub typical_duration_minutes: Option<i32>,
 }
 
@@ -38,7 +44,11 @@ pub struct TopicQuery;
 #[Object]
 impl TopicQuery {
     /// The catalogue of workshop and talk topics, by name.
-    async fn topics(&self, ctx: &Context<'_>, #[graphql(default)] include_archived: bool) -> ApiResult<Vec<Topic>> {
+    async fn topics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default, desc = "Also the topics taken out of the catalogue.")] include_archived: bool,
+    ) -> ApiResult<Vec<Topic>> {
         Ok(topics::list(db(ctx), include_archived)
             .await?
             .into_iter()
@@ -53,7 +63,11 @@ pub struct TopicMutation;
 #[Object]
 impl TopicMutation {
     /// Coordinators and admins: adds a topic to the catalogue.
-    async fn create_topic(&self, ctx: &Context<'_>, input: CreateTopicInput) -> ApiResult<Topic> {
+    async fn create_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic.")] input: CreateTopicInput,
+    ) -> ApiResult<Topic> {
         let new = NewTopic {
             slug: &input.slug,
             name: &input.name,
@@ -65,7 +79,12 @@ impl TopicMutation {
 
     /// Coordinators and admins: changes a topic's name, description or
     /// typical duration.
-    async fn update_topic(&self, ctx: &Context<'_>, id: ID, input: UpdateTopicInput) -> ApiResult<Topic> {
+    async fn update_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic to change.")] id: ID,
+        #[graphql(desc = "What changes.")] input: UpdateTopicInput,
+    ) -> ApiResult<Topic> {
         let changes = TopicChanges {
             name: input.name.as_deref(),
             description: input.description.as_deref(),
@@ -78,7 +97,11 @@ impl TopicMutation {
 
     /// Coordinators and admins: takes a topic out of the catalogue; what
     /// was about it keeps it.
-    async fn archive_topic(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn archive_topic(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The topic to archive.")] id: ID,
+    ) -> ApiResult<bool> {
         topics::archive(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)
     }

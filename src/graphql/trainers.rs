@@ -14,25 +14,33 @@ use crate::{
     },
 };
 
+/// What a trainer covers and how much they take on; it replaces what was there.
 #[derive(InputObject)]
 pub struct TrainerProfileInput {
     /// Topics of the catalogue the trainer covers.
     pub topic_ids: Vec<ID>,
-    /// Regions the trainer travels to, e.g. `Wales`.
+    /// Regions the trainer travels to, e.g. `Wales`: at most 20, each at
+    /// most 60 characters.
     pub regions: Vec<String>,
-    /// Engagements a month at most (0 pauses new ones).
+    /// Engagements a month at most, 0 to 31 (0 pauses new ones).
     pub monthly_cap: i32,
 }
 
+/// A span of time, from `startsAt` to `endsAt`.
 #[derive(InputObject)]
 pub struct TimeRangeInput {
+    /// When it begins.
     pub starts_at: DateTime<Utc>,
+    /// When it ends, after `startsAt`.
     pub ends_at: DateTime<Utc>,
 }
 
+/// A period a trainer is away and takes no engagements.
 #[derive(InputObject)]
 pub struct UnavailabilityInput {
+    /// When the trainer is away from.
     pub starts_at: DateTime<Utc>,
+    /// When the trainer is back, after `startsAt`.
     pub ends_at: DateTime<Utc>,
     /// For the trainer and coordinators only, e.g. "annual leave".
     pub note: Option<String>,
@@ -49,7 +57,11 @@ pub struct TrainerQuery;
 impl TrainerQuery {
     /// A trainer's profile: your own by default; coordinators and admins
     /// may name anyone's. Null when there is none.
-    async fn trainer_profile(&self, ctx: &Context<'_>, trainer_id: Option<ID>) -> ApiResult<Option<TrainerProfile>> {
+    async fn trainer_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Whose profile (coordinators and admins); omitted: your own.")] trainer_id: Option<ID>,
+    ) -> ApiResult<Option<TrainerProfile>> {
         let trainer_id = optional_id("trainerId", trainer_id)?;
         Ok(trainers::get_profile(db(ctx), viewer(ctx), trainer_id)
             .await?
@@ -61,9 +73,9 @@ impl TrainerQuery {
     async fn trainers(
         &self,
         ctx: &Context<'_>,
-        topic: Option<String>,
-        region: Option<String>,
-        available_between: Option<TimeRangeInput>,
+        #[graphql(desc = "Only trainers who cover this topic (its slug).")] topic: Option<String>,
+        #[graphql(desc = "Only trainers who cover this region (case-insensitive).")] region: Option<String>,
+        #[graphql(desc = "Only trainers free for the whole of this period.")] available_between: Option<TimeRangeInput>,
     ) -> ApiResult<Vec<TrainerProfile>> {
         let search = TrainerSearch {
             topic_slug: topic,
@@ -87,8 +99,8 @@ impl TrainerMutation {
     async fn set_trainer_profile(
         &self,
         ctx: &Context<'_>,
-        trainer_id: Option<ID>,
-        input: TrainerProfileInput,
+        #[graphql(desc = "Whose profile (coordinators and admins); omitted: your own.")] trainer_id: Option<ID>,
+        #[graphql(desc = "The topics, regions and monthly cap.")] input: TrainerProfileInput,
     ) -> ApiResult<TrainerProfile> {
         let topic_ids = input
             .topic_ids
@@ -117,8 +129,8 @@ impl TrainerMutation {
     async fn add_unavailability(
         &self,
         ctx: &Context<'_>,
-        trainer_id: Option<ID>,
-        input: UnavailabilityInput,
+        #[graphql(desc = "Whose period (coordinators and admins); omitted: your own.")] trainer_id: Option<ID>,
+        #[graphql(desc = "When, and why.")] input: UnavailabilityInput,
     ) -> ApiResult<UnavailablePeriod> {
         let trainer_id = optional_id("trainerId", trainer_id)?;
         let period = trainers::add_unavailability(
@@ -137,7 +149,13 @@ impl TrainerMutation {
         Ok(UnavailablePeriod(period))
     }
 
-    async fn remove_unavailability(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    /// Deletes a period a trainer is away: your own, or, for coordinators and
+    /// admins, anyone's.
+    async fn remove_unavailability(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period's id.")] id: ID,
+    ) -> ApiResult<bool> {
         trainers::remove_unavailability(
             db(ctx),
             viewer(ctx),

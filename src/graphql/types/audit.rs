@@ -7,12 +7,13 @@ use crate::{
     graphql::{context::loader, error::ApiResult, loaders::UserById, types::User},
 };
 
-/// One read or change of someone's personal data: who, whose, what, when
-/// and in which operation.
 pub struct AuditEntry(pub audit_entry::Model);
 
+/// One read or change of someone's personal data: who, whose, what, when
+/// and in which operation.
 #[Object]
 impl AuditEntry {
+    /// The entry's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -59,6 +60,7 @@ impl AuditEntry {
         &self.0.operation
     }
 
+    /// When the data was read or changed.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

@@ -13,27 +13,34 @@ use crate::{
     urls::PublicUrls,
 };
 
-/// Something happening: a workshop, talk, training, action or meeting.
 pub struct Event(pub event::Model);
 
+/// Something happening: a workshop, talk, training, action or meeting.
 #[Object]
 impl Event {
+    /// The event's id (a UUID): for `event(id:)`, `rsvp` and links.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// What it is called, as lists and calendars show it; one line, at most 200
+    /// characters.
     async fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// What happens at it, in plain text with its line breaks; empty when none was
+    /// given. At most 10,000 characters.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// When it begins.
     async fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at
     }
 
+    /// When it ends: after `startsAt`, and at most 31 days after it.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
@@ -43,10 +50,13 @@ impl Event {
         &self.0.timezone
     }
 
+    /// The name of the place, e.g. a hall or a library; null when not given (an
+    /// online event, say).
     async fn venue(&self) -> Option<&str> {
         self.0.venue.as_deref()
     }
 
+    /// Where the place is, possibly over several lines; null when not given.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
@@ -56,14 +66,17 @@ impl Event {
         self.0.online_url.as_deref()
     }
 
+    /// What sort of event it is.
     async fn kind(&self) -> GqlEventKind {
         self.0.kind.into()
     }
 
+    /// Whether everyone may see it or only its group's members (and staff).
     async fn visibility(&self) -> GqlEventVisibility {
         self.0.visibility.into()
     }
 
+    /// Going ahead, or cancelled; a cancelled event stays listed, marked.
     async fn status(&self) -> GqlEventStatus {
         self.0.status.into()
     }
@@ -78,14 +91,17 @@ impl Event {
         self.0.capacity
     }
 
+    /// When it was first entered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When it last changed, a cancellation included.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 
+    /// When it was cancelled; null while it is going ahead.
     async fn cancelled_at(&self) -> Option<DateTime<Utc>> {
         self.0.cancelled_at
     }
@@ -96,6 +112,7 @@ impl Event {
         Ok(loader(ctx)?.load_one(GroupById(id)).await?.map(Group))
     }
 
+    /// The catalogue topic it is about; null when it has none.
     async fn topic(&self, ctx: &Context<'_>) -> ApiResult<Option<Topic>> {
         let Some(id) = self.0.topic_id else { return Ok(None) };
         Ok(loader(ctx)?.load_one(TopicById(id)).await?.map(Topic))

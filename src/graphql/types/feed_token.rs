@@ -2,12 +2,13 @@ use async_graphql::{ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::feed_token;
 
-/// A private calendar subscription. The secret is never shown again after
-/// `createFeedToken`.
 pub struct FeedToken(pub feed_token::Model);
 
+/// A private calendar subscription. The secret is never shown again after
+/// `createFeedToken`.
 #[Object]
 impl FeedToken {
+    /// The token's id (a UUID), for `revokeFeedToken`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -17,6 +18,7 @@ impl FeedToken {
         &self.0.label
     }
 
+    /// When it was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -30,7 +32,10 @@ impl FeedToken {
 /// A new feed token with its secret and subscription addresses: shown once.
 #[derive(SimpleObject)]
 pub struct CreatedFeedToken {
+    /// The token as `feedTokens` will list it (without its secret).
     pub feed_token: FeedToken,
+    /// The feed's secret, already part of `url`: anyone holding it can read your
+    /// private feed, so keep it to yourself. Shown only this once.
     pub secret: String,
     /// The feed's https address, to paste into a calendar app.
     pub url: String,

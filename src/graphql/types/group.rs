@@ -16,13 +16,14 @@ use crate::{
     },
 };
 
-/// A local group of the network.
 pub struct Group(pub group::Model);
 
 pub type MembershipConnection = Connection<String, Membership, ConnectionTotal, EmptyFields>;
 
+/// A local group of the network.
 #[Object]
 impl Group {
+    /// The group's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -32,6 +33,7 @@ impl Group {
         &self.0.slug
     }
 
+    /// The group's name as people know it; at most 100 characters.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -41,6 +43,8 @@ impl Group {
         &self.0.region
     }
 
+    /// What the group does and how to join in, in plain text; may be empty. At most
+    /// 5,000 characters.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -50,6 +54,7 @@ impl Group {
         self.0.contact_email.as_deref()
     }
 
+    /// When the group was added to the network.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -65,8 +70,14 @@ impl Group {
     async fn members(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only those with this status: `PENDING` for requests to join, `ACTIVE` for members. Omitted: both."
+        )]
         status: Option<GqlMembershipStatus>,
-        first: Option<i32>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(
+            desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
+        )]
         after: Option<String>,
     ) -> ApiResult<MembershipConnection> {
         let limit = page_size(first)?;

@@ -12,16 +12,18 @@ use crate::{
     },
 };
 
-/// One person's membership of one group. Only reached through paths the
-/// policy allowed: the person's own `myGroups`, or a group's member list.
 pub struct Membership(pub membership::Model);
 
+/// One person's membership of one group. Only reached through paths the
+/// policy allowed: the person's own `myGroups`, or a group's member list.
 #[Object]
 impl Membership {
+    /// The membership's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The group joined, or asked to join.
     async fn group(&self, ctx: &Context<'_>) -> ApiResult<Group> {
         let group = loader(ctx)?
             .load_one(GroupById(self.0.group_id))
@@ -30,6 +32,7 @@ impl Membership {
         Ok(Group(group))
     }
 
+    /// The member; their email follows the usual rules.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let user = loader(ctx)?
             .load_one(UserById(self.0.user_id))
@@ -38,10 +41,12 @@ impl Membership {
         Ok(User::new(user))
     }
 
+    /// Member or organiser of this group.
     async fn role(&self) -> GqlMembershipRole {
         self.0.role.into()
     }
 
+    /// Waiting for an organiser's approval, or approved.
     async fn status(&self) -> GqlMembershipStatus {
         self.0.status.into()
     }
@@ -51,6 +56,7 @@ impl Membership {
         self.0.created_at
     }
 
+    /// When an organiser approved it; null while pending.
     async fn approved_at(&self) -> Option<DateTime<Utc>> {
         self.0.approved_at
     }

@@ -43,6 +43,9 @@ pub struct ConnectionTotal {
 pub struct AuthPayload {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// When the token stops working (12 hours after sign-in unless the operator set
+    /// `MUSTER_JWT_TTL_HOURS`); sooner if revoked.
     pub expires_at: DateTime<Utc>,
+    /// The account signed in, as it sees itself (its email and role included).
     pub user: User,
 }

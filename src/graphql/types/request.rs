@@ -31,7 +31,9 @@ use crate::{
 /// A span of time: a preferred window, a slot.
 #[derive(SimpleObject, Clone, Copy)]
 pub struct TimeRange {
+    /// When it begins.
     pub starts_at: DateTime<Utc>,
+    /// When it ends, after `startsAt`.
     pub ends_at: DateTime<Utc>,
 }
 
@@ -47,7 +49,9 @@ impl From<Span> for TimeRange {
 /// Who to write to about an outside organisation's request. Private.
 #[derive(SimpleObject)]
 pub struct RequestContact {
+    /// The contact person's name.
     pub name: Option<String>,
+    /// The contact person's email address, to write to about the request.
     pub email: Option<String>,
 }
 
@@ -59,8 +63,6 @@ async fn topic(ctx: &Context<'_>, topic_id: uuid::Uuid) -> ApiResult<Topic> {
     Ok(Topic(topic))
 }
 
-/// A request for a speaker or a workshop, as its requester, its trainer
-/// and coordinators see it.
 pub struct Request {
     model: request::Model,
 }
@@ -94,8 +96,11 @@ impl Request {
     }
 }
 
+/// A request for a speaker or a workshop, as its requester, its trainer
+/// and coordinators see it.
 #[Object]
 impl Request {
+    /// The request's id (a UUID), for the workflow mutations' `requestId`.
     async fn id(&self) -> ID {
         ID(self.model.id.to_string())
     }
@@ -105,10 +110,12 @@ impl Request {
         &self.model.reference
     }
 
+    /// A speaker for the requester's own event, or a workshop.
     async fn kind(&self) -> GqlRequestKind {
         self.model.kind.into()
     }
 
+    /// What it is to be about, from the catalogue.
     async fn topic(&self, ctx: &Context<'_>) -> ApiResult<Topic> {
         topic(ctx, self.model.topic_id).await
     }
@@ -151,10 +158,13 @@ impl Request {
         self.model.contact_purged_at
     }
 
+    /// Whether it is to take place online.
     async fn online(&self) -> bool {
         self.model.online
     }
 
+    /// The town or city where it would take place; null for an online request that
+    /// gave none.
     async fn town(&self) -> Option<&str> {
         self.model.town.as_deref()
     }
@@ -164,14 +174,19 @@ impl Request {
         self.model.postcode_area.as_deref()
     }
 
+    /// The region it is in, as the network names them; a group's request has its
+    /// group's. Null when an outside organisation gave none.
     async fn region(&self) -> Option<&str> {
         self.model.region.as_deref()
     }
 
+    /// How many people the requester expects, 1 to 100,000; null when not said.
     async fn expected_audience(&self) -> Option<i32> {
         self.model.expected_audience
     }
 
+    /// What the requester wants the trainer to know, in plain text; may be empty.
+    /// At most 4,000 characters.
     async fn notes(&self) -> &str {
         &self.model.notes
     }
@@ -181,6 +196,7 @@ impl Request {
         self.model.public_event
     }
 
+    /// Where it is in the workflow.
     async fn state(&self) -> GqlRequestState {
         self.model.state.into()
     }
@@ -191,18 +207,23 @@ impl Request {
         self.model.version
     }
 
+    /// When it was sent in.
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
 
+    /// When it last moved or changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.model.updated_at
     }
 
+    /// When it reached a final state (delivered, declined, withdrawn or cancelled);
+    /// null until then.
     async fn ended_at(&self) -> Option<DateTime<Utc>> {
         self.model.ended_at
     }
 
+    /// Why a coordinator turned it down; null unless `DECLINED`.
     async fn decline_reason(&self) -> Option<&str> {
         self.model.decline_reason.as_deref()
     }
@@ -212,6 +233,7 @@ impl Request {
         self.model.attendance
     }
 
+    /// How it went, as reported on delivery; at most 4,000 characters.
     async fn feedback(&self) -> Option<&str> {
         self.model.feedback.as_deref()
     }
@@ -274,15 +296,17 @@ impl Request {
     }
 }
 
-/// A trainer proposed for a request, and their answer.
 pub struct Assignment(pub assignment::Model);
 
+/// A trainer proposed for a request, and their answer.
 #[Object]
 impl Assignment {
+    /// The assignment's id (a UUID), for `respondToAssignment`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// Waiting for the trainer's answer, accepted, or declined.
     async fn status(&self) -> GqlAssignmentStatus {
         self.0.status.into()
     }
@@ -302,6 +326,7 @@ impl Assignment {
         self.0.starts_at
     }
 
+    /// The end of that span or slot.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
@@ -311,10 +336,12 @@ impl Assignment {
         self.0.note.as_deref()
     }
 
+    /// When the coordinator proposed the trainer.
     async fn assigned_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the trainer answered; null while proposed.
     async fn responded_at(&self) -> Option<DateTime<Utc>> {
         self.0.responded_at
     }
@@ -329,9 +356,9 @@ impl Assignment {
     }
 }
 
-/// One step of a request's history.
 pub struct RequestTransition(pub request_transition::Model);
 
+/// One step of a request's history.
 #[Object]
 impl RequestTransition {
     /// Null for the submission.
@@ -339,10 +366,12 @@ impl RequestTransition {
         self.0.from_state.map(Into::into)
     }
 
+    /// The state it moved to.
     async fn to_state(&self) -> GqlRequestState {
         self.0.to_state.into()
     }
 
+    /// When it moved.
     async fn at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -355,44 +384,54 @@ impl RequestTransition {
         Ok(loader(ctx)?.load_one(UserById(actor_id)).await?.map(User::new))
     }
 
+    /// What was said with the step: the coordinator's note, a reason, the trainer's
+    /// answer; null when nothing was.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
 }
 
-/// What anyone holding a request's reference may see: where it is, and
-/// when it moved. Nobody's name, contact or notes.
 pub struct RequestStatus(pub requests::PublicStatus);
 
 /// A step in the public history.
 #[derive(SimpleObject)]
 pub struct StatusChange {
+    /// The state it moved to.
     pub state: GqlRequestState,
+    /// When it moved.
     pub at: DateTime<Utc>,
 }
 
+/// What anyone holding a request's reference may see: where it is, and
+/// when it moved. Nobody's name, contact or notes.
 #[Object]
 impl RequestStatus {
+    /// The reference it was looked up by, e.g. `REQ-7K3Q9F`.
     async fn reference(&self) -> &str {
         &self.0.reference
     }
 
+    /// A speaker or a workshop.
     async fn kind(&self) -> GqlRequestKind {
         self.0.kind.into()
     }
 
+    /// What it is about, from the catalogue.
     async fn topic(&self) -> Topic {
         Topic(self.0.topic.clone())
     }
 
+    /// Where it is in the workflow.
     async fn state(&self) -> GqlRequestState {
         self.0.state.into()
     }
 
+    /// When it was sent in.
     async fn submitted_at(&self) -> DateTime<Utc> {
         self.0.submitted_at
     }
 
+    /// When it last moved.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -425,16 +464,18 @@ impl RequestStatus {
 pub struct RequestReceipt {
     /// Keep it to follow the request with `requestStatus`.
     pub reference: String,
+    /// Where it is now, as `requestStatus` shows it.
     pub status: RequestStatus,
     /// The request itself, for a submitter with an account.
     pub request: Option<Request>,
 }
 
-/// A trainer who can take a request, with the reasons.
 pub struct TrainerSuggestion(pub Suggestion);
 
+/// A trainer who can take a request, with the reasons.
 #[Object]
 impl TrainerSuggestion {
+    /// The trainer, with their topics, regions and cap.
     async fn trainer(&self) -> TrainerProfile {
         TrainerProfile(self.0.trainer.clone())
     }

@@ -12,24 +12,28 @@ use crate::{
     },
 };
 
-/// One person's answer to one event. Only reached through paths the policy
-/// allowed: the person's own RSVPs, or an event's attendee list.
 pub struct Rsvp(pub rsvp::Model);
 
+/// One person's answer to one event. Only reached through paths the policy
+/// allowed: the person's own RSVPs, or an event's attendee list.
 #[Object]
 impl Rsvp {
+    /// The RSVP's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// A place, or a place on the waiting list.
     async fn status(&self) -> GqlRsvpStatus {
         self.0.status.into()
     }
 
+    /// When the person answered: the waiting list moves up in this order.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// The event answered.
     async fn event(&self, ctx: &Context<'_>) -> ApiResult<Event> {
         let event = loader(ctx)?
             .load_one(EventById(self.0.event_id))
@@ -38,6 +42,7 @@ impl Rsvp {
         Ok(Event(event))
     }
 
+    /// The person who answered.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let user = loader(ctx)?
             .load_one(UserById(self.0.user_id))

@@ -1,23 +1,29 @@
 use async_graphql::{ID, Object};
 use entity::topic;
 
-/// What a workshop or talk is about, from the catalogue coordinators keep.
 pub struct Topic(pub topic::Model);
 
+/// What a workshop or talk is about, from the catalogue coordinators keep.
 #[Object]
 impl Topic {
+    /// The topic's id (a UUID), to give as `topicId`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// Short unique name, e.g. `nhs-charging`, used by the calendar feeds' `topic`
+    /// filter; it never changes.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
 
+    /// The topic's name as the catalogue shows it; at most 120 characters.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What a session on it covers, in plain text; may be empty. At most 5,000
+    /// characters.
     async fn description(&self) -> &str {
         &self.0.description
     }

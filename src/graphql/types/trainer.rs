@@ -12,12 +12,13 @@ use crate::{
     },
 };
 
-/// A trainer's profile. Only reached by the trainer themself and by
-/// coordinators and admins.
 pub struct TrainerProfile(pub trainer_profile::Model);
 
+/// A trainer's profile. Only reached by the trainer themself and by
+/// coordinators and admins.
 #[Object]
 impl TrainerProfile {
+    /// The trainer.
     async fn user(&self, ctx: &Context<'_>) -> ApiResult<User> {
         let user = loader(ctx)?
             .load_one(UserById(self.0.id))
@@ -61,23 +62,28 @@ impl TrainerProfile {
     }
 }
 
-/// A period a trainer cannot take engagements.
 pub struct UnavailablePeriod(pub trainer_unavailability::Model);
 
+/// A period a trainer cannot take engagements.
 #[Object]
 impl UnavailablePeriod {
+    /// The period's id (a UUID), for `removeUnavailability`.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// When the trainer is away from.
     async fn starts_at(&self) -> DateTime<Utc> {
         self.0.starts_at
     }
 
+    /// When the trainer is back.
     async fn ends_at(&self) -> DateTime<Utc> {
         self.0.ends_at
     }
 
+    /// Why, e.g. "annual leave"; for the trainer and coordinators only. At most 200
+    /// characters.
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }

@@ -10,8 +10,6 @@ use crate::{
     },
 };
 
-/// A person with an account. Their email and role are private: asking for
-/// them without the right answers `FORBIDDEN` on that field.
 pub struct User {
     person: Person,
     /// Set when this is the account the request just proved to hold
@@ -37,12 +35,17 @@ impl User {
     }
 }
 
+/// A person with an account. Their email and role are private: asking for
+/// them without the right answers `FORBIDDEN` on that field.
 #[Object]
 impl User {
+    /// The person's id (a UUID), to give as `userId`.
     async fn id(&self) -> ID {
         ID(self.person.id.to_string())
     }
 
+    /// The name the person chose to be shown by; "former member" once their account
+    /// has been erased. Visible to anyone who can see the person.
     async fn display_name(&self) -> &str {
         self.person.display_name()
     }
