@@ -442,7 +442,10 @@ async fn request_with_trainers(
             regions: vec![region].into_iter().filter(|r| !r.is_empty()).collect(),
             monthly_cap: 4,
         };
-        trainers::set_profile(db, &viewer, Some(id), input, "benchSetup", now).await?;
+        muster::domain::in_work(db, async |work| {
+            trainers::set_profile(work, &viewer, Some(id), input, "benchSetup", now).await
+        })
+        .await?;
     }
     Ok((request.id, wanted))
 }
