@@ -53,6 +53,25 @@ impl Plan {
         self.unavailability.extend(rows.away);
     }
 
+    /// A membership made at `created_at`: approved by an organiser that
+    /// evening or the next day, or still pending.
+    pub(super) fn add_membership(
+        &mut self,
+        id: Uuid,
+        (user_id, group_id): (Uuid, Uuid),
+        role: MembershipRole,
+        created_at: DateTime<Utc>,
+        approved: bool,
+    ) {
+        let membership = MembershipBuilder::new(user_id, group_id, created_at).id(id).role(role);
+        let membership = if approved {
+            membership.approved_at(created_at + TimeDelta::hours(20))
+        } else {
+            membership.pending()
+        };
+        self.memberships.push(membership.build());
+    }
+
     /// A request with its windows, history and assignments.
     pub(super) fn add_request(&mut self, rows: RequestRows) {
         self.requests.push(rows.request);
@@ -210,7 +229,13 @@ impl Builder {
             let organisers = 1 + usize::from(k % 3 == 0);
             for _ in 0..organisers {
                 let person = self.add_user(UserRole::Supporter, created_at);
-                self.add_membership(&person, id, MembershipRole::Organiser, created_at, true);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person.id, id),
+                    MembershipRole::Organiser,
+                    created_at,
+                    true,
+                );
                 info.organisers.push(person.id);
                 info.active.push(person.id);
             }
@@ -218,36 +243,19 @@ impl Builder {
             for _ in 0..active {
                 let joined = self.cal.at(-self.rng.between(20, age_days - 1), 20, 0);
                 let person = self.add_user(UserRole::Supporter, joined);
-                self.add_membership(&person, id, MembershipRole::Member, joined, true);
+                self.plan
+                    .add_membership(self.ids.next(), (person.id, id), MembershipRole::Member, joined, true);
                 info.active.push(person.id);
             }
             let pending = usize::from(k % 4 == 1) + self.rng.below(2);
             for _ in 0..pending {
                 let asked = self.cal.at(-self.rng.between(1, 12), 21, 0);
                 let person = self.add_user(UserRole::Supporter, asked);
-                self.add_membership(&person, id, MembershipRole::Member, asked, false);
+                self.plan
+                    .add_membership(self.ids.next(), (person.id, id), MembershipRole::Member, asked, false);
             }
             self.groups.push(info);
         }
-    }
-
-    fn add_membership(
-        &mut self,
-        person: &Person,
-        group_id: Uuid,
-        role: MembershipRole,
-        created_at: DateTime<Utc>,
-        approved: bool,
-    ) {
-        let membership = MembershipBuilder::new(person.id, group_id, created_at)
-            .id(self.ids.next())
-            .role(role);
-        let membership = if approved {
-            membership.approved_at(created_at + TimeDelta::hours(20))
-        } else {
-            membership.pending()
-        };
-        self.plan.memberships.push(membership.build());
     }
 
     fn add_trainers(&mut self) -> anyhow::Result<()> {

@@ -7,12 +7,11 @@ use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
 use anyhow::{Context, ensure};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use entity::{MembershipRole, UserRole};
-use uuid::Uuid;
 
 use super::{Organisation, Scaler, Site, Trainer, fill, slug};
-use crate::fixtures::{GroupBuilder, MembershipBuilder, TrainerBuilder, UnavailabilityBuilder};
+use crate::fixtures::{GroupBuilder, TrainerBuilder, UnavailabilityBuilder};
 use crate::seed::catalogue::SURNAMES;
 use crate::seed::catalogue::words::{
     AWAY_NOTES, BUSIEST_REGION, COMMON_TOPIC, DISTRICTS, ENGLISH_TOWN, GROUP_DESCRIPTIONS, HOME_VENUES, ORGANISATIONS,
@@ -133,7 +132,13 @@ impl Scaler {
             };
             for _ in 0..1 + usize::from(self.chance(40)) {
                 let (person, ..) = self.person(UserRole::Supporter, created_at)?;
-                self.membership(person, id, MembershipRole::Organiser, created_at, true);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person, id),
+                    MembershipRole::Organiser,
+                    created_at,
+                    true,
+                );
                 site.organisers.push(person);
                 site.active.push(person);
             }
@@ -157,7 +162,8 @@ impl Scaler {
                 };
                 let joined = self.day_at(-(age - 1)..=-30, 18..=21);
                 let (person, ..) = self.person(UserRole::Supporter, joined)?;
-                self.membership(person, group_id, role, joined, true);
+                self.plan
+                    .add_membership(self.ids.next(), (person, group_id), role, joined, true);
                 let site = &mut self.sites[s];
                 if role == MembershipRole::Organiser {
                     site.organisers.push(person);
@@ -167,29 +173,16 @@ impl Scaler {
             for _ in 0..self.rng.below(3) {
                 let asked = self.day_at(-14..=-1, 8..=22);
                 let (person, ..) = self.person(UserRole::Supporter, asked)?;
-                self.membership(person, group_id, MembershipRole::Member, asked, false);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person, group_id),
+                    MembershipRole::Member,
+                    asked,
+                    false,
+                );
             }
         }
         Ok(())
-    }
-
-    fn membership(
-        &mut self,
-        user_id: Uuid,
-        group_id: Uuid,
-        role: MembershipRole,
-        created_at: DateTime<Utc>,
-        approved: bool,
-    ) {
-        let membership = MembershipBuilder::new(user_id, group_id, created_at)
-            .id(self.ids.next())
-            .role(role);
-        let membership = if approved {
-            membership.approved_at(created_at + TimeDelta::hours(20))
-        } else {
-            membership.pending()
-        };
-        self.plan.memberships.push(membership.build());
     }
 
     /// Trainers up to the network's number: nearly all give the common
