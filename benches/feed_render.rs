@@ -11,56 +11,38 @@
 use std::{fmt::Write, hint::black_box, time::Instant};
 
 use chrono::{Duration, TimeZone, Utc};
-use entity::{EventKind, EventStatus, EventVisibility, event, group};
-use muster::{domain::feeds::FeedEvents, http::feeds::render, urls::PublicUrls};
-use uuid::Uuid;
+use entity::EventKind;
+use muster::{
+    domain::feeds::FeedEvents,
+    fixtures::{EventBuilder, GroupBuilder},
+    http::feeds::render,
+    urls::PublicUrls,
+};
 
 fn events(n: usize) -> FeedEvents {
     let start = Utc.with_ymd_and_hms(2027, 1, 1, 18, 0, 0).unwrap();
-    let group = group::Model {
-        id: Uuid::new_v4(),
-        slug: "leeds".into(),
-        name: "Leeds Patients Not Passports".into(),
-        region: "Yorkshire and the Humber".into(),
-        description: String::new(),
-        contact_email: None,
-        archived_at: None,
-        created_at: start,
-        updated_at: start,
-    };
+    let group = GroupBuilder::new("leeds", start)
+        .name("Leeds Patients Not Passports")
+        .region("Yorkshire and the Humber")
+        .contact_email(None)
+        .build();
     (0..n)
         .map(|i| {
-            let starts_at = start + Duration::hours(i as i64 * 7);
-            let event = event::Model {
-                id: Uuid::new_v4(),
-                title: format!("Know your rights on NHS charging, session {i}"),
-                description: "How charging works, who is exempt, and how to support someone who has been \
-                              charged or refused care; bring questions, cases and leaflets."
-                    .into(),
-                starts_at,
-                ends_at: starts_at + Duration::hours(2),
-                timezone: "Europe/London".into(),
-                venue: Some("Community Centre, Room 2".into()),
-                address: Some("12 Example Street, Leeds LS1 1AA".into()),
-                online_url: (i % 3 == 0).then(|| "https://meet.example.org/kyr".into()),
-                kind: EventKind::Workshop,
-                group_id: Some(group.id),
-                topic_id: None,
-                visibility: EventVisibility::Public,
-                status: if i % 17 == 0 {
-                    EventStatus::Cancelled
-                } else {
-                    EventStatus::Scheduled
-                },
-                sequence: (i % 4) as i32,
-                capacity: None,
-                request_id: None,
-                created_by: None,
-                cancelled_at: None,
-                created_at: start,
-                updated_at: start,
-            };
-            (event, Some(group.clone()))
+            let event = EventBuilder::new(start)
+                .title(format!("Know your rights on NHS charging, session {i}"))
+                .description(
+                    "How charging works, who is exempt, and how to support someone who has been charged or \
+                     refused care; bring questions, cases and leaflets.",
+                )
+                .starting(start + Duration::hours(i as i64 * 7))
+                .venue("Community Centre, Room 2".to_owned())
+                .address("12 Example Street, Leeds LS1 1AA".to_owned())
+                .online_url((i % 3 == 0).then(|| "https://meet.example.org/kyr".into()))
+                .kind(EventKind::Workshop)
+                .group(group.id)
+                .revised((i % 4) as i32, start)
+                .cancelled_at((i % 17 == 0).then_some(start));
+            (event.build(), Some(group.clone()))
         })
         .collect()
 }

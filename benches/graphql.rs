@@ -43,6 +43,7 @@ use muster::{
         requests::matching,
         trainers::{self, ProfileInput},
     },
+    fixtures::UserBuilder,
 };
 use poem::{
     Endpoint, EndpointExt, Request, Response,
@@ -50,7 +51,7 @@ use poem::{
     http::{Method, StatusCode, header},
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 use support::{Row, Settings, baseline, compare, databases::BenchDb, print_table};
@@ -412,22 +413,17 @@ async fn request_with_trainers(
         .all(db)
         .await?;
     let viewer = Viewer::User(load_signed_in(db, coordinator.clone()).await?);
-    let people: Vec<user::ActiveModel> = (covering..wanted)
-        .map(|i| user::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            email: Set(Some(format!("bench-trainer-{i}@example.org"))),
-            display_name: Set(Some(format!("Bench Trainer {i:03}"))),
-            password_hash: Set(None),
-            role: Set(UserRole::Supporter),
-            token_version: Set(0),
-            erased_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
+    let people: Vec<user::Model> = (covering..wanted)
+        .map(|i| {
+            let person = UserBuilder::new(now)
+                .name(format!("Bench Trainer {i:03}"))
+                .email(format!("bench-trainer-{i}@example.org"));
+            person.build()
         })
         .collect();
-    let ids: Vec<Uuid> = people.iter().map(|p| *p.id.as_ref()).collect();
+    let ids: Vec<Uuid> = people.iter().map(|p| p.id).collect();
     for chunk in people.chunks(100) {
-        user::Entity::insert_many(chunk.to_vec())
+        user::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
             .exec_without_returning(db)
             .await?;
     }
@@ -442,7 +438,10 @@ async fn request_with_trainers(
             regions: vec![region].into_iter().filter(|r| !r.is_empty()).collect(),
             monthly_cap: 4,
         };
-        trainers::set_profile(db, &viewer, Some(id), input, "benchSetup", now).await?;
+        muster::domain::in_work(db, async |work| {
+            trainers::set_profile(work, &viewer, Some(id), input, "benchSetup", now).await
+        })
+        .await?;
     }
     Ok((request.id, wanted))
 }

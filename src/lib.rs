@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fixtures;
 pub mod graphql;
 pub mod hashing;
 pub mod http;

@@ -11,10 +11,10 @@ use common::{
     TestDb, graphql_as,
     network::{self, Persona},
 };
-use entity::{RsvpStatus, UserRole, rsvp, user};
+use entity::{RsvpStatus, rsvp, user};
 use futures_util::future::join_all;
-use muster::auth::jwt::TokenKeys;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use muster::{auth::jwt::TokenKeys, fixtures::UserBuilder};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -40,20 +40,17 @@ async fn two_hundred_rsvps_for_ten_places(db: TestDb) {
 
     let now = common::now();
     let people: Vec<Uuid> = (0..PEOPLE).map(|_| Uuid::new_v4()).collect();
-    user::Entity::insert_many(people.iter().enumerate().map(|(k, id)| user::ActiveModel {
-        id: Set(*id),
-        email: Set(Some(format!("crowd{k}@people.example.org"))),
-        display_name: Set(Some(format!("Crowd {k}"))),
-        password_hash: Set(None),
-        role: Set(UserRole::Supporter),
-        token_version: Set(0),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }))
-    .exec_without_returning(&db.conn)
-    .await
-    .unwrap();
+    let crowd = people.iter().enumerate().map(|(k, id)| {
+        let person = UserBuilder::new(now)
+            .id(*id)
+            .name(format!("Crowd {k}"))
+            .email(format!("crowd{k}@people.example.org"));
+        person.build().into_active_model()
+    });
+    user::Entity::insert_many(crowd)
+        .exec_without_returning(&db.conn)
+        .await
+        .unwrap();
     let keys = TokenKeys::new(&common::test_secret(), chrono::Duration::hours(1));
     let tokens: Vec<String> = people.iter().map(|id| keys.issue(*id, 0, now).unwrap().token).collect();
 

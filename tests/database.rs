@@ -12,9 +12,10 @@ use muster::{
     auth::{Viewer, viewer::SignedIn},
     db,
     domain::requests::matching,
+    fixtures::{EventBuilder, GroupBuilder, MembershipBuilder, RsvpBuilder, UserBuilder},
     seed::{SeedOutcome, seed_demo, seed_demo_scaled},
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
 const TABLES: [&str; 16] = [
@@ -63,61 +64,21 @@ async fn migrations_create_every_table_and_rerun_as_a_no_op(db: TestDb) {
     }
 }
 
-fn new_user(email: &str) -> user::ActiveModel {
-    let now = common::now();
-    user::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        email: Set(Some(email.to_owned())),
-        display_name: Set(Some("Test Person".into())),
-        password_hash: Set(None),
-        role: Set(UserRole::Supporter),
-        token_version: Set(0),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
+fn new_user(email: &str) -> UserBuilder {
+    UserBuilder::new(common::now()).email(email)
 }
 
-fn new_group(slug: &str) -> group::ActiveModel {
-    let now = common::now();
-    group::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        slug: Set(slug.to_owned()),
-        name: Set(format!("Group {slug}")),
-        region: Set("Wales".into()),
-        description: Set(String::new()),
-        contact_email: Set(None),
-        archived_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
+fn new_group(slug: &str) -> GroupBuilder {
+    GroupBuilder::new(slug, common::now())
 }
 
-fn new_event(group_id: Option<Uuid>) -> event::ActiveModel {
+fn new_event(group_id: Option<Uuid>) -> EventBuilder {
     let now = common::now();
-    event::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        title: Set("Know your rights".into()),
-        description: Set(String::new()),
-        starts_at: Set(now),
-        ends_at: Set(now + chrono::Duration::hours(2)),
-        timezone: Set("Europe/London".into()),
-        venue: Set(None),
-        address: Set(None),
-        online_url: Set(None),
-        kind: Set(EventKind::Workshop),
-        group_id: Set(group_id),
-        topic_id: Set(None),
-        visibility: Set(EventVisibility::Public),
-        status: Set(EventStatus::Scheduled),
-        sequence: Set(0),
-        capacity: Set(None),
-        request_id: Set(None),
-        created_by: Set(None),
-        cancelled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
+    EventBuilder::new(now)
+        .title("Know your rights")
+        .kind(EventKind::Workshop)
+        .starting(now)
+        .group(group_id)
 }
 
 async fn emails_are_unique_whatever_their_case(db: TestDb) {
@@ -126,8 +87,7 @@ async fn emails_are_unique_whatever_their_case(db: TestDb) {
     // Erased accounts have no email; any number of them may exist.
     new_user("x@example.org").insert(&db.conn).await.unwrap();
     for _ in 0..2 {
-        let mut erased = new_user("unused@example.org");
-        erased.email = Set(None);
+        let erased = new_user("unused@example.org").without_email();
         erased.insert(&db.conn).await.unwrap();
     }
     assert!(new_group("leeds").insert(&db.conn).await.is_ok());
@@ -140,27 +100,16 @@ async fn emails_are_unique_whatever_their_case(db: TestDb) {
 async fn one_membership_per_user_and_group_and_one_rsvp_per_user_and_event(db: TestDb) {
     let person = new_user("member@example.org").insert(&db.conn).await.unwrap();
     let group = new_group("cardiff").insert(&db.conn).await.unwrap();
-    let membership = |role| membership::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(person.id),
-        group_id: Set(group.id),
-        role: Set(role),
-        status: Set(MembershipStatus::Pending),
-        created_at: Set(common::now()),
-        approved_at: Set(None),
+    let membership = |role| {
+        MembershipBuilder::new(person.id, group.id, common::now())
+            .role(role)
+            .pending()
     };
     membership(MembershipRole::Member).insert(&db.conn).await.unwrap();
     assert!(membership(MembershipRole::Organiser).insert(&db.conn).await.is_err());
 
     let event = new_event(Some(group.id)).insert(&db.conn).await.unwrap();
-    let rsvp = |status| rsvp::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        event_id: Set(event.id),
-        user_id: Set(person.id),
-        status: Set(status),
-        created_at: Set(common::now()),
-        updated_at: Set(common::now()),
-    };
+    let rsvp = |status| RsvpBuilder::new(event.id, person.id, common::now()).status(status);
     rsvp(RsvpStatus::Going).insert(&db.conn).await.unwrap();
     assert!(rsvp(RsvpStatus::Waitlisted).insert(&db.conn).await.is_err());
 }
@@ -168,20 +117,11 @@ async fn one_membership_per_user_and_group_and_one_rsvp_per_user_and_event(db: T
 async fn foreign_keys_and_checks_are_enforced(db: TestDb) {
     // A membership of a user that does not exist.
     let group = new_group("york").insert(&db.conn).await.unwrap();
-    let orphan = membership::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(Uuid::new_v4()),
-        group_id: Set(group.id),
-        role: Set(MembershipRole::Member),
-        status: Set(MembershipStatus::Active),
-        created_at: Set(common::now()),
-        approved_at: Set(None),
-    };
+    let orphan = MembershipBuilder::new(Uuid::new_v4(), group.id, common::now());
     assert!(orphan.insert(&db.conn).await.is_err(), "foreign keys are on");
 
     // An event that ends before it starts.
-    let mut backwards = new_event(None);
-    backwards.ends_at = Set(common::now() - chrono::Duration::hours(1));
+    let backwards = new_event(None).ending(common::now() - chrono::Duration::hours(1));
     assert!(backwards.insert(&db.conn).await.is_err(), "CHECK starts_at < ends_at");
 
     // A role outside the enumeration, written behind the application's back.

@@ -15,6 +15,7 @@ use common::{
     network::{self, Persona},
 };
 use entity::{EventVisibility, event, user};
+use muster::fixtures::RequestBuilder;
 use poem::{Endpoint, test::TestClient};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
@@ -305,65 +306,32 @@ async fn private_feeds_follow_their_owner_and_die_with_their_token(db: TestDb) {
 on_both_databases!(a_trainers_private_feed_and_attendee_list_include_their_engagements);
 
 async fn a_trainers_private_feed_and_attendee_list_include_their_engagements(db: TestDb) {
-    use entity::{AssignmentStatus, RequestKind, RequestState, assignment, request};
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
     let net = network::build(&db.conn).await;
     let now = common::now();
     let topic_id = network::add_topic(&db.conn, "know-your-rights", "Know your rights").await;
-    let request = request::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        reference: Set("REQ-TEST01".into()),
-        kind: Set(RequestKind::Workshop),
-        topic_id: Set(topic_id),
-        group_id: Set(Some(net.beta)),
-        organisation_name: Set(None),
-        contact_name: Set(None),
-        contact_email: Set(None),
-        online: Set(false),
-        town: Set(Some("Glasgow".into())),
-        postcode_area: Set(Some("G1".into())),
-        region: Set(Some("Scotland".into())),
-        expected_audience: Set(Some(20)),
-        notes: Set(String::new()),
-        state: Set(RequestState::Confirmed),
-        version: Set(3),
-        submitted_by: Set(Some(net.other_organiser.id)),
-        decline_reason: Set(None),
-        ended_at: Set(None),
-        contact_purged_at: Set(None),
-        public_event: Set(false),
-        attendance: Set(None),
-        feedback: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
     let engagement = event::Entity::find_by_id(net.beta_members_event)
         .one(&db.conn)
         .await
         .unwrap()
         .unwrap();
-    let (starts_at, ends_at) = (engagement.starts_at, engagement.ends_at);
+    let request = RequestBuilder::new(topic_id, now - chrono::Duration::hours(2))
+        .reference("REQ-TEST01")
+        .group(net.beta)
+        .submitted_by(net.other_organiser.id)
+        .place("Glasgow", "G1", "Scotland")
+        .public_event(false)
+        .window(engagement.starts_at, engagement.ends_at)
+        .assigned(net.coordinator.id, net.trainer.id)
+        .slot(engagement.starts_at, engagement.ends_at)
+        .accepted()
+        .insert(&db.conn)
+        .await
+        .unwrap()
+        .request;
     let mut linked = engagement.into_active_model();
     linked.request_id = Set(Some(request.id));
     linked.update(&db.conn).await.unwrap();
-    assignment::ActiveModel {
-        id: Set(uuid::Uuid::new_v4()),
-        request_id: Set(request.id),
-        trainer_id: Set(net.trainer.id),
-        status: Set(AssignmentStatus::Accepted),
-        starts_at: Set(starts_at),
-        ends_at: Set(ends_at),
-        assigned_by: Set(Some(net.coordinator.id)),
-        note: Set(None),
-        created_at: Set(now),
-        responded_at: Set(Some(now)),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
 
     let client = db.app();
     let trainer = net.token(Persona::Trainer);

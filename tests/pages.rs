@@ -8,6 +8,7 @@ mod common;
 use chrono::Duration;
 use common::{Backend, TestDb, error_code, graphql_as, network};
 use entity::{EventKind, EventStatus, EventVisibility, event, request};
+use muster::fixtures::EventBuilder;
 use poem::{
     Endpoint,
     http::{HeaderMap, StatusCode, header},
@@ -84,34 +85,16 @@ fn assert_html_page(page: &Page) {
 /// A public event of `group`, `days` ahead, written straight to the database.
 async fn add_event(db: &TestDb, title: &str, group: Uuid, kind: EventKind, days: i64) -> Uuid {
     let now = common::now();
-    let starts_at = now + Duration::days(days);
-    event::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        title: Set(title.to_owned()),
-        description: Set("Bring a friend & a flask.\nSecond line.".into()),
-        starts_at: Set(starts_at),
-        ends_at: Set(starts_at + Duration::hours(2)),
-        timezone: Set("Europe/London".into()),
-        venue: Set(Some("St Mark's Hall".into())),
-        address: Set(Some("1 High Street".into())),
-        online_url: Set(Some("https://meet.example.org/room?a=1&b=2".into())),
-        kind: Set(kind),
-        group_id: Set(Some(group)),
-        topic_id: Set(None),
-        visibility: Set(EventVisibility::Public),
-        status: Set(EventStatus::Scheduled),
-        sequence: Set(0),
-        capacity: Set(None),
-        request_id: Set(None),
-        created_by: Set(None),
-        cancelled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap()
-    .id
+    let event = EventBuilder::new(now)
+        .title(title)
+        .description("Bring a friend & a flask.\nSecond line.")
+        .starting(now + Duration::days(days))
+        .venue("St Mark's Hall".to_owned())
+        .address("1 High Street".to_owned())
+        .online_url("https://meet.example.org/room?a=1&b=2".to_owned())
+        .kind(kind)
+        .group(group);
+    event.insert(&db.conn).await.unwrap().id
 }
 
 async fn events_page_lists_public_events_escaped_with_filters_in_the_feed(db: TestDb) {

@@ -14,17 +14,14 @@ use common::{
     network::{self, Network, PASSWORD, Persona},
 };
 use entity::{
-    AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, RsvpStatus, assignment,
-    audit_entry, event, request, request_transition, rsvp, trainer_profile, trainer_region, trainer_topic,
-    trainer_unavailability, user,
+    EventKind, RequestState, RsvpStatus, audit_entry, request, rsvp, trainer_topic, trainer_unavailability, user,
 };
 use muster::domain::{
     audit,
     retention::{self, RetentionPolicy},
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, Statement,
-};
+use muster::fixtures::{AuditEntryBuilder, EventBuilder, RequestBuilder, RsvpBuilder, TrainerBuilder};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -59,155 +56,85 @@ struct NewRequest<'a> {
     notes: &'a str,
 }
 
-async fn add_request(db: &DatabaseConnection, net: &Network, new: NewRequest<'_>) -> request::Model {
-    let now = common::now();
-    request::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        reference: Set(new.reference.to_owned()),
-        kind: Set(RequestKind::Workshop),
-        topic_id: Set(net.topic),
-        group_id: Set(Some(net.alpha)),
-        organisation_name: Set(None),
-        contact_name: Set(Some(new.contact_name.to_owned())),
-        contact_email: Set(Some(new.contact_email.to_owned())),
-        online: Set(false),
-        town: Set(Some("Cardiff".into())),
-        postcode_area: Set(Some("CF10".into())),
-        region: Set(Some("Wales".into())),
-        expected_audience: Set(Some(30)),
-        notes: Set(new.notes.to_owned()),
-        state: Set(new.state),
-        version: Set(1),
-        submitted_by: Set(new.submitted_by),
-        decline_reason: Set(None),
-        ended_at: Set(new.ended_at),
-        contact_purged_at: Set(None),
-        public_event: Set(true),
-        attendance: Set(None),
-        feedback: Set(None),
-        created_at: Set(now - Duration::days(400)),
-        updated_at: Set(now),
+/// Alpha's request, submitted 400 days ago and taken to `new.state` through
+/// the workflow (by the network's coordinator, with `trainer` where one is
+/// needed), its last step at `new.ended_at`.
+fn request(net: &Network, new: NewRequest<'_>, trainer: Uuid) -> RequestBuilder {
+    use RequestState::*;
+    let coordinator = net.coordinator.id;
+    let request = RequestBuilder::new(net.topic, common::now() - Duration::days(400))
+        .reference(new.reference)
+        .group(net.alpha)
+        .contact(new.contact_name, new.contact_email)
+        .submitted_by(new.submitted_by)
+        .audience(30)
+        .notes(new.notes);
+    let request = match new.state {
+        Submitted => request,
+        Assigned => request.assigned(coordinator, trainer),
+        Confirmed => request.assigned(coordinator, trainer).accepted(),
+        Delivered => request.assigned(coordinator, trainer).accepted().delivered(coordinator),
+        Cancelled => request.assigned(coordinator, trainer).accepted().cancelled(coordinator),
+        Declined => request.declined(coordinator, "Not something the network can offer"),
+        Withdrawn if new.submitted_by.is_some() => request.withdrawn(),
+        Withdrawn => request.withdrawn_for_requester(coordinator),
+    };
+    match new.ended_at {
+        Some(at) => request.at(at),
+        None => request,
     }
-    .insert(db)
-    .await
-    .unwrap()
+}
+
+async fn add_request(db: &DatabaseConnection, net: &Network, new: NewRequest<'_>) -> request::Model {
+    request(net, new, net.trainer.id).insert(db).await.unwrap().request
 }
 
 async fn add_audit(db: &DatabaseConnection, subject: Uuid, actor: Uuid, at: DateTime<Utc>) {
-    audit_entry::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        actor_id: Set(Some(actor)),
-        subject_id: Set(Some(subject)),
-        request_id: Set(None),
-        action: Set("READ_EMAIL".into()),
-        operation: Set("group".into()),
-        created_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    AuditEntryBuilder::new(actor, subject, at).insert(db).await.unwrap();
 }
 
 /// An event of Alpha next week with one place.
 async fn add_small_event(db: &DatabaseConnection, net: &Network) -> Uuid {
     let now = common::now();
-    let starts_at = now + Duration::days(10);
-    event::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        title: Set("Know your rights evening".into()),
-        description: Set(String::new()),
-        starts_at: Set(starts_at),
-        ends_at: Set(starts_at + Duration::hours(2)),
-        timezone: Set("Europe/London".into()),
-        venue: Set(None),
-        address: Set(None),
-        online_url: Set(None),
-        kind: Set(EventKind::Workshop),
-        group_id: Set(Some(net.alpha)),
-        topic_id: Set(None),
-        visibility: Set(EventVisibility::Public),
-        status: Set(EventStatus::Scheduled),
-        sequence: Set(0),
-        capacity: Set(Some(1)),
-        request_id: Set(None),
-        created_by: Set(Some(net.organiser.id)),
-        cancelled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
+    let event = EventBuilder::new(now)
+        .title("Know your rights evening")
+        .kind(EventKind::Workshop)
+        .starting(now + Duration::days(10))
+        .venue(None)
+        .group(net.alpha)
+        .capacity(1)
+        .created_by(net.organiser.id);
+    event.insert(db).await.unwrap().id
 }
 
 async fn add_rsvp(db: &DatabaseConnection, event_id: Uuid, user_id: Uuid, status: RsvpStatus, at: DateTime<Utc>) {
-    rsvp::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        event_id: Set(event_id),
-        user_id: Set(user_id),
-        status: Set(status),
-        created_at: Set(at),
-        updated_at: Set(at),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let rsvp = RsvpBuilder::new(event_id, user_id, at).status(status);
+    rsvp.insert(db).await.unwrap();
 }
 
-/// Makes `person` a trainer with coverage, an away period and one
-/// delivered engagement of `request_id`.
-async fn make_trainer(db: &DatabaseConnection, net: &Network, person: Uuid, request_id: Uuid, note: &str) {
+/// Makes `person` a trainer with coverage and an away period noted
+/// `note`.
+async fn make_trainer(db: &DatabaseConnection, net: &Network, person: Uuid, note: &str) {
     let now = common::now();
-    trainer_profile::ActiveModel {
-        id: Set(person),
-        monthly_cap: Set(2),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    trainer_topic::ActiveModel {
-        trainer_id: Set(person),
-        topic_id: Set(net.topic),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    trainer_region::ActiveModel {
-        trainer_id: Set(person),
-        region: Set("Wales".into()),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    trainer_unavailability::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        trainer_id: Set(person),
-        starts_at: Set(now + Duration::days(30)),
-        ends_at: Set(now + Duration::days(40)),
-        note: Set(Some(note.to_owned())),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    assignment::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        request_id: Set(request_id),
-        trainer_id: Set(person),
-        status: Set(AssignmentStatus::Accepted),
-        starts_at: Set(now - Duration::days(20)),
-        ends_at: Set(now - Duration::days(20) + Duration::hours(2)),
-        assigned_by: Set(Some(net.coordinator.id)),
-        note: Set(Some(format!("Trainer reachable at {note}"))),
-        created_at: Set(now - Duration::days(30)),
-        responded_at: Set(Some(now - Duration::days(29))),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let trainer = TrainerBuilder::new(person, now)
+        .monthly_cap(2)
+        .topic(net.topic)
+        .region("Wales")
+        .away(now + Duration::days(30), now + Duration::days(40), note);
+    trainer.insert(db).await.unwrap();
+}
+
+/// `request` delivered twenty days ago by `trainer`, whose proposal noted
+/// how to reach them (`reachable`).
+fn engaged(net: &Network, request: RequestBuilder, trainer: Uuid, reachable: &str) -> RequestBuilder {
+    let now = common::now();
+    request
+        .assigned(net.coordinator.id, trainer)
+        .slot(now - Duration::days(20), now - Duration::days(20) + Duration::hours(2))
+        .at(now - Duration::days(30))
+        .note(format!("Trainer reachable at {reachable}"))
+        .accepted()
+        .at(now - Duration::days(29))
 }
 
 /// Every (table, column, value) in the database whose text contains
@@ -335,8 +262,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     )
     .await;
     let shouted = email.to_uppercase();
-    let made = add_request(
-        &db.conn,
+    let made = request(
         &net,
         NewRequest {
             reference: "REQ-ERASE-1",
@@ -347,11 +273,14 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
             contact_email: &email,
             notes: &format!("Please write to {shouted} rather than phoning."),
         },
+        net.trainer.id,
     )
-    .await;
-    // Someone else's request that mentions the member's address in passing.
-    let other = add_request(
-        &db.conn,
+    .note(format!("Delivered; thanks to {email}"));
+    let made = made.insert(&db.conn).await.unwrap().request;
+    // Someone else's request that mentions the member's address in passing,
+    // with the member as its trainer.
+    make_trainer(&db.conn, &net, net.member.id, &email).await;
+    let other = request(
         &net,
         NewRequest {
             reference: "REQ-ERASE-2",
@@ -362,21 +291,12 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
             contact_email: "alpha@groups.example.org",
             notes: &format!("Copy in {email} please"),
         },
-    )
-    .await;
-    request_transition::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        request_id: Set(made.id),
-        from_state: Set(Some(RequestState::Confirmed)),
-        to_state: Set(RequestState::Delivered),
-        actor_id: Set(Some(net.member.id)),
-        note: Set(Some(format!("Delivered; thanks to {email}"))),
-        created_at: Set(common::now() - Duration::days(3)),
-    }
-    .insert(&db.conn)
-    .await
-    .unwrap();
-    make_trainer(&db.conn, &net, net.member.id, other.id, &email).await;
+        net.member.id,
+    );
+    engaged(&net, other, net.member.id, &email)
+        .insert(&db.conn)
+        .await
+        .unwrap();
     let organiser = net.token(Persona::Organiser);
     let (_, members) = graphql_as(
         &client,
@@ -708,21 +628,24 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
         json!({}),
     )
     .await;
-    let made = add_request(
-        &db.conn,
+    make_trainer(&db.conn, &net, net.member.id, "at a conference").await;
+    let made = request(
         &net,
         NewRequest {
             reference: "REQ-EXPORT-1",
-            state: RequestState::Delivered,
-            ended_at: Some(common::now() - Duration::days(1)),
+            state: RequestState::Submitted,
+            ended_at: None,
             submitted_by: Some(net.member.id),
             contact_name: "member Example",
             contact_email: &net.member.email,
             notes: "Step-free access please",
         },
-    )
-    .await;
-    make_trainer(&db.conn, &net, net.member.id, made.id, "at a conference").await;
+        net.member.id,
+    );
+    let made = engaged(&net, made, net.member.id, "at a conference")
+        .delivered(net.coordinator.id)
+        .at(common::now() - Duration::days(1));
+    made.insert(&db.conn).await.unwrap();
     add_request(
         &db.conn,
         &net,

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{assignment, topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
+    domain::Work,
     domain::audit::{self, AuditAction, NewAuditEntry},
     domain::requests::matching::live_assignments,
     domain::values::{AllValid, SingleLine, in_range},
@@ -93,7 +94,7 @@ fn clean_regions(regions: &[String]) -> Result<Vec<String>> {
 /// Sets a trainer's topics, regions and monthly cap, replacing the old
 /// ones. Coordinators may make anyone a trainer; a trainer edits their own.
 pub async fn set_profile(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     trainer_id: Option<Uuid>,
     input: ProfileInput,
@@ -101,8 +102,7 @@ pub async fn set_profile(
     now: DateTime<Utc>,
 ) -> Result<trainer_profile::Model> {
     let trainer_id = target(viewer, trainer_id)?;
-    let txn = db.begin().await?;
-    let exists = authorize_for(&txn, viewer, trainer_id).await?;
+    let exists = authorize_for(work, viewer, trainer_id).await?;
     let (_, regions) = (
         in_range("monthlyCap", input.monthly_cap, 0..=MAX_MONTHLY_CAP),
         clean_regions(&input.regions),
@@ -114,14 +114,14 @@ pub async fn set_profile(
     let known = topic::Entity::find()
         .filter(topic::Column::Id.is_in(topic_ids.iter().copied()))
         .filter(topic::Column::ArchivedAt.is_null())
-        .count(&txn)
+        .count(work)
         .await?;
     if known != topic_ids.len() as u64 {
         return Err(Error::validation("topicIds", "must all be topics of the catalogue"));
     }
     if user::Entity::find_by_id(trainer_id)
         .filter(user::Column::ErasedAt.is_null())
-        .count(&txn)
+        .count(work)
         .await?
         == 0
     {
@@ -130,13 +130,13 @@ pub async fn set_profile(
 
     let profile = if exists {
         let profile = trainer_profile::Entity::find_by_id(trainer_id)
-            .one(&txn)
+            .one(work)
             .await?
             .ok_or(Error::NotFound)?;
         let mut active = profile.into_active_model();
         active.monthly_cap = Set(input.monthly_cap);
         active.updated_at = Set(now);
-        active.update(&txn).await?
+        active.update(work).await?
     } else {
         trainer_profile::ActiveModel {
             id: Set(trainer_id),
@@ -144,23 +144,23 @@ pub async fn set_profile(
             created_at: Set(now),
             updated_at: Set(now),
         }
-        .insert(&txn)
+        .insert(work)
         .await?
     };
     trainer_topic::Entity::delete_many()
         .filter(trainer_topic::Column::TrainerId.eq(trainer_id))
-        .exec(&txn)
+        .exec(work)
         .await?;
     trainer_region::Entity::delete_many()
         .filter(trainer_region::Column::TrainerId.eq(trainer_id))
-        .exec(&txn)
+        .exec(work)
         .await?;
     if !topic_ids.is_empty() {
         trainer_topic::Entity::insert_many(topic_ids.iter().map(|id| trainer_topic::ActiveModel {
             trainer_id: Set(trainer_id),
             topic_id: Set(*id),
         }))
-        .exec_without_returning(&txn)
+        .exec_without_returning(work)
         .await?;
     }
     if !regions.is_empty() {
@@ -168,11 +168,10 @@ pub async fn set_profile(
             trainer_id: Set(trainer_id),
             region: Set(r.clone()),
         }))
-        .exec_without_returning(&txn)
+        .exec_without_returning(work)
         .await?;
     }
-    audit_change(&txn, viewer, trainer_id, operation, now).await?;
-    txn.commit().await?;
+    audit_change(work, viewer, trainer_id, operation, now).await?;
     Ok(profile)
 }
 
@@ -184,7 +183,7 @@ pub struct NewAwayPeriod<'a> {
 
 /// Records a period a trainer is away.
 pub async fn add_unavailability(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     trainer_id: Option<Uuid>,
     period: NewAwayPeriod<'_>,
@@ -197,7 +196,7 @@ pub async fn add_unavailability(
         note,
     } = period;
     let trainer_id = target(viewer, trainer_id)?;
-    if !authorize_for(db, viewer, trainer_id).await? {
+    if !authorize_for(work, viewer, trainer_id).await? {
         return Err(Error::NotFound);
     }
     let times = if ends_at <= starts_at {
@@ -206,7 +205,6 @@ pub async fn add_unavailability(
         Ok(())
     };
     let ((), note) = (times, SingleLine::optional("note", note, MAX_NOTE_CHARS)).all_valid()?;
-    let txn = db.begin().await?;
     let period = trainer_unavailability::ActiveModel {
         id: Set(Uuid::new_v4()),
         trainer_id: Set(trainer_id),
@@ -215,30 +213,27 @@ pub async fn add_unavailability(
         note: Set(note.map(String::from)),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(work)
     .await?;
-    audit_change(&txn, viewer, trainer_id, operation, now).await?;
-    txn.commit().await?;
+    audit_change(work, viewer, trainer_id, operation, now).await?;
     Ok(period)
 }
 
 pub async fn remove_unavailability(
-    db: &DatabaseConnection,
+    work: &Work,
     viewer: &Viewer,
     id: Uuid,
     operation: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     authorize(viewer, Action::UseOwnAccount)?;
-    let txn = db.begin().await?;
     let period = trainer_unavailability::Entity::find_by_id(id)
-        .one(&txn)
+        .one(work)
         .await?
         .ok_or(Error::NotFound)?;
-    authorize_for(&txn, viewer, period.trainer_id).await?;
-    trainer_unavailability::Entity::delete_by_id(id).exec(&txn).await?;
-    audit_change(&txn, viewer, period.trainer_id, operation, now).await?;
-    txn.commit().await?;
+    authorize_for(work, viewer, period.trainer_id).await?;
+    trainer_unavailability::Entity::delete_by_id(id).exec(work).await?;
+    audit_change(work, viewer, period.trainer_id, operation, now).await?;
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::trainers::{self, NewAwayPeriod, ProfileInput, TrainerSearch},
+    domain::{
+        in_work,
+        trainers::{self, NewAwayPeriod, ProfileInput, TrainerSearch},
+    },
     graphql::{
         context::{db, now, operation_name, viewer},
         error::ApiResult,
@@ -113,14 +116,10 @@ impl TrainerMutation {
             monthly_cap: input.monthly_cap,
         };
         let trainer_id = optional_id("trainerId", trainer_id)?;
-        let profile = trainers::set_profile(
-            db(ctx),
-            viewer(ctx),
-            trainer_id,
-            profile_input,
-            &operation_name(ctx),
-            now(ctx),
-        )
+        let operation = operation_name(ctx);
+        let profile = in_work(db(ctx), async |work| {
+            trainers::set_profile(work, viewer(ctx), trainer_id, profile_input, &operation, now(ctx)).await
+        })
         .await?;
         Ok(TrainerProfile(profile))
     }
@@ -133,18 +132,15 @@ impl TrainerMutation {
         #[graphql(desc = "When, and why.")] input: UnavailabilityInput,
     ) -> ApiResult<UnavailablePeriod> {
         let trainer_id = optional_id("trainerId", trainer_id)?;
-        let period = trainers::add_unavailability(
-            db(ctx),
-            viewer(ctx),
-            trainer_id,
-            NewAwayPeriod {
+        let operation = operation_name(ctx);
+        let period = in_work(db(ctx), async |work| {
+            let away = NewAwayPeriod {
                 starts_at: input.starts_at,
                 ends_at: input.ends_at,
                 note: input.note.as_deref(),
-            },
-            &operation_name(ctx),
-            now(ctx),
-        )
+            };
+            trainers::add_unavailability(work, viewer(ctx), trainer_id, away, &operation, now(ctx)).await
+        })
         .await?;
         Ok(UnavailablePeriod(period))
     }
@@ -156,13 +152,10 @@ impl TrainerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The period's id.")] id: ID,
     ) -> ApiResult<bool> {
-        trainers::remove_unavailability(
-            db(ctx),
-            viewer(ctx),
-            parse_id("id", &id)?,
-            &operation_name(ctx),
-            now(ctx),
-        )
+        let (id, operation) = (parse_id("id", &id)?, operation_name(ctx));
+        in_work(db(ctx), async |work| {
+            trainers::remove_unavailability(work, viewer(ctx), id, &operation, now(ctx)).await
+        })
         .await?;
         Ok(true)
     }

@@ -8,18 +8,22 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
 use entity::{
-    AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestState,
-    RsvpStatus, UserRole, assignment, event, group, membership, request, request_transition, request_window, rsvp,
-    topic, trainer_profile, trainer_region, trainer_topic, trainer_unavailability, user,
+    EventVisibility, MembershipRole, RequestState, UserRole, assignment, event, group, membership, request,
+    request_transition, request_window, rsvp, topic, trainer_profile, trainer_region, trainer_topic,
+    trainer_unavailability, user,
 };
 use uuid::Uuid;
 
 use super::calendar::{Calendar, add_months, uk_time};
 use super::catalogue::{
-    AWAY, COORDINATORS, EVENTS, GROUPS, GroupSpec, Place, REQUESTS, RequestSpec, Requester, SUPPORTERS, TOPICS,
-    TRAINERS, TopicSpec,
+    ACCEPTED, AWAY, COORDINATORS, DELIVERED, EVENTS, GROUPS, GroupSpec, PROPOSED, Place, REQUESTS, RequestSpec,
+    Requester, SUPPORTERS, TOPICS, TRAINER_DECLINED, TRAINERS, TopicSpec,
 };
 use super::random::{Ids, NamePool, REFERENCE_STREAM, SEED, SplitMix64, reference};
+use crate::fixtures::{
+    EventBuilder, GroupBuilder, MembershipBuilder, RequestBuilder, RequestRows, RsvpBuilder, TopicBuilder,
+    TrainerBuilder, TrainerRows, UnavailabilityBuilder, UserBuilder,
+};
 
 /// Every row of the demo network, in the order they are written.
 #[derive(Default)]
@@ -38,6 +42,43 @@ pub(super) struct Plan {
     pub(super) assignments: Vec<assignment::Model>,
     pub(super) events: Vec<event::Model>,
     pub(super) rsvps: Vec<rsvp::Model>,
+}
+
+impl Plan {
+    /// A trainer's profile, topics, regions and unavailable periods.
+    pub(super) fn add_trainer(&mut self, rows: TrainerRows) {
+        self.trainer_profiles.push(rows.profile);
+        self.trainer_topics.extend(rows.topics);
+        self.trainer_regions.extend(rows.regions);
+        self.unavailability.extend(rows.away);
+    }
+
+    /// A membership made at `created_at`: approved by an organiser that
+    /// evening or the next day, or still pending.
+    pub(super) fn add_membership(
+        &mut self,
+        id: Uuid,
+        (user_id, group_id): (Uuid, Uuid),
+        role: MembershipRole,
+        created_at: DateTime<Utc>,
+        approved: bool,
+    ) {
+        let membership = MembershipBuilder::new(user_id, group_id, created_at).id(id).role(role);
+        let membership = if approved {
+            membership.approved_at(created_at + TimeDelta::hours(20))
+        } else {
+            membership.pending()
+        };
+        self.memberships.push(membership.build());
+    }
+
+    /// A request with its windows, history and assignments.
+    pub(super) fn add_request(&mut self, rows: RequestRows) {
+        self.requests.push(rows.request);
+        self.windows.extend(rows.windows);
+        self.transitions.extend(rows.transitions);
+        self.assignments.extend(rows.assignments);
+    }
 }
 
 #[derive(Clone)]
@@ -112,17 +153,8 @@ impl Builder {
         let name = format!("{first} {last}");
         let email = format!("{first}.{last}@example.org").to_lowercase();
         let id = self.ids.next();
-        self.plan.users.push(user::Model {
-            id,
-            email: Some(email.clone()),
-            display_name: Some(name.clone()),
-            password_hash: None,
-            role,
-            token_version: 0,
-            erased_at: None,
-            created_at,
-            updated_at: created_at,
-        });
+        let user = UserBuilder::new(created_at).id(id).name(&name).email(&email).role(role);
+        self.plan.users.push(user.build());
         Person { id, name, email }
     }
 
@@ -164,16 +196,12 @@ impl Builder {
         for (k, spec) in TOPICS.iter().enumerate() {
             let id = self.ids.next();
             let created_at = self.cal.at(-800 + 10 * k as i64, 11, 0);
-            self.plan.topics.push(topic::Model {
-                id,
-                slug: spec.slug.into(),
-                name: spec.name.into(),
-                description: spec.description.into(),
-                typical_duration_minutes: spec.minutes,
-                archived_at: None,
-                created_at,
-                updated_at: created_at,
-            });
+            let topic = TopicBuilder::new(spec.slug, created_at)
+                .id(id)
+                .name(spec.name)
+                .description(spec.description)
+                .minutes(spec.minutes);
+            self.plan.topics.push(topic.build());
             self.topics.insert(spec.slug, TopicInfo { id, spec });
         }
     }
@@ -185,17 +213,12 @@ impl Builder {
             let age_days = 500 + 23 * k as i64;
             let created_at = self.cal.at(-age_days, 19, 30);
             let id = self.ids.next();
-            self.plan.groups.push(group::Model {
-                id,
-                slug: spec.slug.into(),
-                name: spec.name.into(),
-                region: spec.region.into(),
-                description: spec.description.into(),
-                contact_email: Some(format!("{}@groups.example.org", spec.slug)),
-                archived_at: None,
-                created_at,
-                updated_at: created_at,
-            });
+            let group = GroupBuilder::new(spec.slug, created_at)
+                .id(id)
+                .name(spec.name)
+                .region(spec.region)
+                .description(spec.description);
+            self.plan.groups.push(group.build());
             let mut info = GroupInfo {
                 id,
                 spec,
@@ -206,7 +229,13 @@ impl Builder {
             let organisers = 1 + usize::from(k % 3 == 0);
             for _ in 0..organisers {
                 let person = self.add_user(UserRole::Supporter, created_at);
-                self.add_membership(&person, id, MembershipRole::Organiser, created_at, true);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person.id, id),
+                    MembershipRole::Organiser,
+                    created_at,
+                    true,
+                );
                 info.organisers.push(person.id);
                 info.active.push(person.id);
             }
@@ -214,78 +243,44 @@ impl Builder {
             for _ in 0..active {
                 let joined = self.cal.at(-self.rng.between(20, age_days - 1), 20, 0);
                 let person = self.add_user(UserRole::Supporter, joined);
-                self.add_membership(&person, id, MembershipRole::Member, joined, true);
+                self.plan
+                    .add_membership(self.ids.next(), (person.id, id), MembershipRole::Member, joined, true);
                 info.active.push(person.id);
             }
             let pending = usize::from(k % 4 == 1) + self.rng.below(2);
             for _ in 0..pending {
                 let asked = self.cal.at(-self.rng.between(1, 12), 21, 0);
                 let person = self.add_user(UserRole::Supporter, asked);
-                self.add_membership(&person, id, MembershipRole::Member, asked, false);
+                self.plan
+                    .add_membership(self.ids.next(), (person.id, id), MembershipRole::Member, asked, false);
             }
             self.groups.push(info);
         }
-    }
-
-    fn add_membership(
-        &mut self,
-        person: &Person,
-        group_id: Uuid,
-        role: MembershipRole,
-        created_at: DateTime<Utc>,
-        approved: bool,
-    ) {
-        let (status, approved_at) = if approved {
-            (MembershipStatus::Active, Some(created_at + TimeDelta::hours(20)))
-        } else {
-            (MembershipStatus::Pending, None)
-        };
-        self.plan.memberships.push(membership::Model {
-            id: self.ids.next(),
-            user_id: person.id,
-            group_id,
-            role,
-            status,
-            created_at,
-            approved_at,
-        });
     }
 
     fn add_trainers(&mut self) -> anyhow::Result<()> {
         for (k, spec) in TRAINERS.iter().enumerate() {
             let created_at = self.cal.at(-700 + 45 * k as i64, 12, 0);
             let person = self.add_user(UserRole::Supporter, created_at);
-            self.plan.trainer_profiles.push(trainer_profile::Model {
-                id: person.id,
-                monthly_cap: spec.monthly_cap,
-                created_at,
-                updated_at: created_at,
-            });
+            let mut trainer = TrainerBuilder::new(person.id, created_at).monthly_cap(spec.monthly_cap);
             for slug in spec.topics {
-                let topic_id = self.topic(slug)?.id;
-                self.plan.trainer_topics.push(trainer_topic::Model {
-                    trainer_id: person.id,
-                    topic_id,
-                });
+                trainer = trainer.topic(self.topic(slug)?.id);
             }
             for region in spec.regions {
-                self.plan.trainer_regions.push(trainer_region::Model {
-                    trainer_id: person.id,
-                    region: (*region).into(),
-                });
+                trainer = trainer.region(*region);
             }
+            let rows = trainer.build_with_ids(&mut || self.ids.next());
+            self.plan.add_trainer(rows);
             self.trainers.push(person.id);
         }
         for &(trainer, first_day, days, note) in AWAY {
             let starts_at = self.cal.at(first_day, 0, 0);
-            self.plan.unavailability.push(trainer_unavailability::Model {
-                id: self.ids.next(),
-                trainer_id: self.trainer(trainer)?,
-                starts_at,
-                ends_at: self.cal.at(first_day + days, 0, 0),
-                note: Some(note.into()),
-                created_at: self.cal.listed(starts_at),
-            });
+            let ends_at = self.cal.at(first_day + days, 0, 0);
+            let away = UnavailabilityBuilder::new(self.trainer(trainer)?, starts_at, ends_at)
+                .id(self.ids.next())
+                .note(note)
+                .noted_at(self.cal.listed(starts_at));
+            self.plan.unavailability.push(away.build());
         }
         Ok(())
     }
@@ -321,18 +316,9 @@ impl Builder {
         let capacity = event.capacity.map_or(usize::MAX, |c| usize::try_from(c).unwrap_or(0));
         for (k, user_id) in pool.into_iter().take(count).enumerate() {
             let at = event.created_at + TimeDelta::minutes(span * (k as i64 + 1) / (count as i64 + 1));
-            self.plan.rsvps.push(rsvp::Model {
-                id: self.ids.next(),
-                event_id: event.id,
-                user_id,
-                status: if k < capacity {
-                    RsvpStatus::Going
-                } else {
-                    RsvpStatus::Waitlisted
-                },
-                created_at: at,
-                updated_at: at,
-            });
+            let rsvp = RsvpBuilder::new(event.id, user_id, at).id(self.ids.next());
+            let rsvp = if k < capacity { rsvp } else { rsvp.waitlisted() };
+            self.plan.rsvps.push(rsvp.build());
         }
     }
 
@@ -354,43 +340,28 @@ impl Builder {
             let starts_at = uk_time(self.cal.week_day(spec.week, spec.weekday), spec.time.0, spec.time.1);
             let created_at = self.cal.listed(starts_at);
             let cancelled_at = spec.cancelled_day.map(|day| self.cal.at(day, 16, 45));
-            let updated_at = match cancelled_at {
-                Some(at) => at,
-                None if spec.sequence > 0 => self.cal.edited(created_at),
-                None => created_at,
-            };
             let created_by = match group.and_then(|g| self.groups.get(g)) {
                 Some(info) => info.organisers.first().copied(),
                 None => self.coordinators.first().copied(),
             };
-            let (venue, address, online_url) = self.place(group, spec.place);
-            let event = event::Model {
-                id: self.ids.next(),
-                title: spec.title.into(),
-                description: spec.description.into(),
-                starts_at,
-                ends_at: starts_at + TimeDelta::minutes(spec.minutes),
-                timezone: "Europe/London".into(),
-                venue,
-                address,
-                online_url,
-                kind: spec.kind,
-                group_id: group.and_then(|g| self.groups.get(g)).map(|g| g.id),
-                topic_id,
-                visibility: spec.visibility,
-                status: if cancelled_at.is_some() {
-                    EventStatus::Cancelled
-                } else {
-                    EventStatus::Scheduled
-                },
-                sequence: spec.sequence + i32::from(cancelled_at.is_some()),
-                capacity: spec.capacity,
-                request_id: None,
-                created_by,
-                cancelled_at,
-                created_at,
-                updated_at,
-            };
+            let mut event = EventBuilder::new(created_at)
+                .id(self.ids.next())
+                .title(spec.title)
+                .description(spec.description)
+                .starting(starts_at)
+                .lasting(TimeDelta::minutes(spec.minutes))
+                .place(self.place(group, spec.place))
+                .kind(spec.kind)
+                .group(group.and_then(|g| self.groups.get(g)).map(|g| g.id))
+                .topic(topic_id)
+                .visibility(spec.visibility)
+                .capacity(spec.capacity)
+                .created_by(created_by)
+                .cancelled_at(cancelled_at);
+            if spec.sequence > 0 {
+                event = event.revised(spec.sequence, self.cal.edited(created_at));
+            }
+            let event = event.build();
             let pool = self.rsvp_pool(group, spec.visibility);
             self.add_rsvps(&event, pool, spec.rsvps);
             self.plan.events.push(event);
@@ -429,33 +400,20 @@ impl Builder {
                 let (venue, address, online_url) = self.place(Some(g), place);
                 let online_url = online_url.map(|url| format!("{url}-monthly"));
                 let starts_at = uk_time(date, hour, minute);
-                let created_at = self.cal.listed(starts_at);
-                let event = event::Model {
-                    id: self.ids.next(),
-                    title: "Monthly organising meeting".into(),
-                    description: "Members' meeting: news from the network, a casework round-up \
-                                  (no names), and planning for the weeks ahead. Ask an organiser \
-                                  about travel costs or childcare."
-                        .into(),
-                    starts_at,
-                    ends_at: starts_at + TimeDelta::minutes(90),
-                    timezone: "Europe/London".into(),
-                    venue,
-                    address,
-                    online_url,
-                    kind: EventKind::Meeting,
-                    group_id: Some(id),
-                    topic_id: None,
-                    visibility: EventVisibility::Members,
-                    status: EventStatus::Scheduled,
-                    sequence: 0,
-                    capacity: None,
-                    request_id: None,
-                    created_by: organiser,
-                    cancelled_at: None,
-                    created_at,
-                    updated_at: created_at,
-                };
+                let event = EventBuilder::new(self.cal.listed(starts_at))
+                    .id(self.ids.next())
+                    .title("Monthly organising meeting")
+                    .description(
+                        "Members' meeting: news from the network, a casework round-up (no names), and \
+                         planning for the weeks ahead. Ask an organiser about travel costs or childcare.",
+                    )
+                    .starting(starts_at)
+                    .lasting(TimeDelta::minutes(90))
+                    .place((venue, address, online_url))
+                    .group(id)
+                    .members_only()
+                    .created_by(organiser)
+                    .build();
                 let pool = self.rsvp_pool(Some(g), EventVisibility::Members);
                 let count = 2 + self.rng.below(pool.len().saturating_sub(1));
                 self.add_rsvps(&event, pool, count);
@@ -485,35 +443,33 @@ impl Builder {
         let submitted_at = cal.at(spec.submitted_day, 9 + (k % 9) as u32, 5 * (k % 12) as u32);
         let asker = self.asker(spec.requester, submitted_at)?;
 
+        let mut request = RequestBuilder::new(topic.id, submitted_at)
+            .id(id)
+            .reference(&reference)
+            .kind(spec.kind)
+            .submitted_by(asker.submitter)
+            .online(spec.online)
+            .place(&asker.town, &asker.postcode_area, &asker.region)
+            .audience(spec.audience)
+            .notes(spec.notes)
+            .public_event(spec.visibility == EventVisibility::Public);
+        request = match (asker.group_id, &asker.organisation, &asker.contact) {
+            (Some(group_id), _, _) => request.group(group_id),
+            (None, Some(organisation), Some(contact)) => request
+                .organisation(organisation)
+                .contact(&contact.name, &contact.email),
+            _ => return Err(anyhow!("a request from neither a group nor an organisation")),
+        };
         for &(first_day, days) in spec.windows {
-            self.plan.windows.push(request_window::Model {
-                id: self.ids.next(),
-                request_id: id,
-                starts_at: cal.at(first_day, 9, 0),
-                ends_at: cal.at(first_day + days - 1, 21, 30),
-            });
+            request = request.window(cal.at(first_day, 9, 0), cal.at(first_day + days - 1, 21, 30));
         }
 
-        // The history step by step, with the assignment and event it implies:
-        // assigned a day after submission, answered a day after that.
-        // Ids are given once the history is complete (the closure cannot
-        // borrow the builder).
-        let transition = |from_state, to_state, actor: Uuid, note: &str, created_at| request_transition::Model {
-            id: Uuid::nil(),
-            request_id: id,
-            from_state,
-            to_state,
-            actor_id: Some(actor),
-            note: (!note.is_empty()).then(|| note.to_owned()),
-            created_at,
-        };
-        let mut history = vec![transition(None, Submitted, asker.submitter, "", submitted_at)];
+        // The history step by step, each one the workflow allows: assigned
+        // a day after submission, answered a day after that.
         let minute = 15 * (k % 4) as u32;
         let assigned_at = cal.at(spec.submitted_day + 1, 10 + (k % 6) as u32, minute);
         let answered_at = cal.at(spec.submitted_day + 2, 18 + (k % 3) as u32, minute);
-        let ended_at = spec.ended.map(|(day, _)| cal.at(day, 11, 30));
         let mut slot_day = None;
-
         if let Some((trainer_index, slot)) = spec.trainer {
             let trainer_id = self.trainer(trainer_index)?;
             let &(first_day, _) = spec.windows.get(slot.window).context("slot outside the windows")?;
@@ -521,115 +477,47 @@ impl Builder {
             slot_day = Some(day);
             let starts_at = cal.at(day, slot.hour, slot.minute);
             let ends_at = starts_at + TimeDelta::minutes(i64::from(topic.spec.minutes));
-            let assign_note = "Proposed a trainer who covers the topic and is free in the window.";
-            history.push(transition(
-                Some(Submitted),
-                Assigned,
-                coordinator,
-                assign_note,
-                assigned_at,
-            ));
-            let status = if spec.state == Assigned {
-                AssignmentStatus::Proposed
+            request = request
+                .assigned(coordinator, trainer_id)
+                .slot(starts_at, ends_at)
+                .at(assigned_at)
+                .note(PROPOSED);
+            request = if spec.state == Assigned {
+                request
             } else if spec.trainer_declined {
-                let note = "Declined by the trainer: no longer free that day.";
-                history.push(transition(Some(Assigned), Submitted, trainer_id, note, answered_at));
-                AssignmentStatus::Declined
+                request.turned_down().at(answered_at).note(TRAINER_DECLINED)
             } else {
-                history.push(transition(
-                    Some(Assigned),
-                    Confirmed,
-                    trainer_id,
-                    "Accepted.",
-                    answered_at,
-                ));
-                AssignmentStatus::Accepted
+                request.accepted().at(answered_at).note(ACCEPTED)
             };
-            self.plan.assignments.push(assignment::Model {
-                id: self.ids.next(),
-                request_id: id,
-                trainer_id,
-                status,
-                starts_at,
-                ends_at,
-                assigned_by: Some(coordinator),
-                note: None,
-                created_at: assigned_at,
-                responded_at: (status != AssignmentStatus::Proposed).then_some(answered_at),
-            });
-            if status == AssignmentStatus::Accepted {
-                let booking = Booking {
-                    request_id: id,
-                    trainer_id,
-                    starts_at,
-                    ends_at,
-                    accepted_at: answered_at,
-                    cancelled_at: ended_at.filter(|_| spec.state == Cancelled),
-                };
-                self.add_request_event(spec, &asker, topic, &reference, &booking);
-            }
         }
-
-        let ending = spec.ended.zip(ended_at);
-        let (from, actor, note, at) = match (spec.state, ending) {
-            (Submitted | Assigned | Confirmed, _) => (None, coordinator, "", submitted_at),
+        let ending = spec.ended.map(|(day, note)| (note, cal.at(day, 11, 30)));
+        request = match (spec.state, ending) {
+            (Submitted | Assigned | Confirmed, _) => request,
             (Delivered, _) => {
                 let day = slot_day.context("a delivered request needs a slot")?;
-                let note = "Delivered; feedback form sent to the requester.";
-                (Some(Confirmed), coordinator, note, cal.at(day + 1, 10, 0))
+                request
+                    .delivered(coordinator)
+                    .at(cal.at(day + 1, 10, 0))
+                    .note(DELIVERED)
+                    .attendance(spec.audience.unwrap_or(20) * 4 / 5)
             }
-            (Cancelled, Some(((_, note), at))) => (Some(Confirmed), coordinator, note, at),
-            (Declined, Some(((_, note), at))) => (Some(Submitted), coordinator, note, at),
-            (Withdrawn, Some(((_, note), at))) => (Some(Submitted), asker.submitter, note, at),
+            (Cancelled, Some((note, at))) => request.cancelled(coordinator).at(at).note(note),
+            (Declined, Some((reason, at))) => request.declined(coordinator, reason).at(at),
+            (Withdrawn, Some((note, at))) => request.withdrawn().at(at).note(note),
             (state, None) => return Err(anyhow!("a {} request needs `ended`", state.as_str())),
         };
-        if from.is_some() {
-            history.push(transition(from, spec.state, actor, note, at));
-        }
-        let (last_state, last_at) = history
-            .last()
-            .map(|t| (t.to_state, t.created_at))
-            .context("empty history")?;
-        if last_state != spec.state {
+        let rows = request.build_with_ids(&mut || self.ids.next())?;
+        if rows.request.state != spec.state {
             return Err(anyhow!(
                 "history ends in {} instead of {}",
-                last_state.as_str(),
+                rows.request.state.as_str(),
                 spec.state.as_str()
             ));
         }
-        let ended = matches!(spec.state, Delivered | Declined | Withdrawn | Cancelled);
-
-        self.plan.requests.push(request::Model {
-            id,
-            reference,
-            kind: spec.kind,
-            topic_id: topic.id,
-            group_id: asker.group_id,
-            organisation_name: asker.organisation,
-            contact_name: asker.contact.as_ref().map(|c| c.name.clone()),
-            contact_email: asker.contact.as_ref().map(|c| c.email.clone()),
-            online: spec.online,
-            town: Some(asker.town),
-            postcode_area: Some(asker.postcode_area),
-            region: Some(asker.region),
-            expected_audience: spec.audience,
-            notes: spec.notes.into(),
-            state: spec.state,
-            version: i32::try_from(history.len())?,
-            submitted_by: Some(asker.submitter),
-            decline_reason: (spec.state == Declined).then(|| note.to_owned()),
-            ended_at: ended.then_some(last_at),
-            contact_purged_at: None,
-            public_event: spec.visibility == EventVisibility::Public,
-            attendance: (spec.state == Delivered).then(|| spec.audience.unwrap_or(20) * 4 / 5),
-            feedback: None,
-            created_at: submitted_at,
-            updated_at: last_at,
-        });
-        for step in &mut history {
-            step.id = self.ids.next();
+        if let Some(event) = rows.engagement(topic.spec.name, Some(&asker.name)) {
+            self.add_request_event(spec, &asker, topic, &reference, event);
         }
-        self.plan.transitions.extend(history);
+        self.plan.add_request(rows);
         Ok(())
     }
 
@@ -675,16 +563,17 @@ impl Builder {
         }
     }
 
-    /// The calendar event an accepted assignment creates, with its RSVPs.
+    /// The calendar event an accepted assignment creates (`engagement`, as
+    /// the workflow names it), with its place and RSVPs.
     fn add_request_event(
         &mut self,
         spec: &RequestSpec,
         asker: &Asker,
         topic: TopicInfo,
         reference: &str,
-        booking: &Booking,
+        engagement: EventBuilder,
     ) {
-        let (venue, address, online_url) = if spec.online {
+        let place = if spec.online {
             let path = reference.to_lowercase();
             self.place(None, Place::Online(&path))
         } else if asker.group.is_some() {
@@ -693,39 +582,15 @@ impl Builder {
             let address = format!("{} {}", asker.town, asker.postcode_area);
             (Some(asker.name.clone()), Some(address), None)
         };
-        let (kind, title) = crate::domain::requests::transitions::engagement_kind_and_title(
-            spec.kind,
-            topic.spec.name,
-            Some(&asker.name),
-        );
-        let cancelled = booking.cancelled_at.is_some();
-        let event = event::Model {
-            id: self.ids.next(),
-            title,
-            description: format!("{} Arranged through the network's requests.", topic.spec.description),
-            starts_at: booking.starts_at,
-            ends_at: booking.ends_at,
-            timezone: "Europe/London".into(),
-            venue,
-            address,
-            online_url,
-            kind,
-            group_id: asker.group_id,
-            topic_id: Some(topic.id),
-            visibility: spec.visibility,
-            status: if cancelled {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Scheduled
-            },
-            sequence: i32::from(cancelled),
-            capacity: spec.capacity,
-            request_id: Some(booking.request_id),
-            created_by: Some(booking.trainer_id),
-            cancelled_at: booking.cancelled_at,
-            created_at: booking.accepted_at,
-            updated_at: booking.cancelled_at.unwrap_or(booking.accepted_at),
-        };
+        let event = engagement
+            .id(self.ids.next())
+            .description(format!(
+                "{} Arranged through the network's requests.",
+                topic.spec.description
+            ))
+            .place(place)
+            .capacity(spec.capacity)
+            .build();
         let pool = self.rsvp_pool(asker.group, spec.visibility);
         self.add_rsvps(&event, pool, spec.rsvps);
         self.plan.events.push(event);
@@ -746,16 +611,6 @@ struct Asker {
     town: String,
     postcode_area: String,
     region: String,
-}
-
-/// An accepted assignment: what its event is made from.
-struct Booking {
-    request_id: Uuid,
-    trainer_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    accepted_at: DateTime<Utc>,
-    cancelled_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use sea_orm::Iterable;
 use uuid::Uuid;
 
 use super::build::Plan;
+use crate::domain::workflow::{Actor, Step, acting_as, next_state};
 
 /// How large a plan is and how far its calendar reaches.
 pub(super) struct Shape {
@@ -94,6 +95,7 @@ pub(super) fn check(plan: &Plan, now: DateTime<Utc>, shape: &Shape) -> anyhow::R
     check_people(plan, shape)?;
     check_events(plan, now, shape)?;
     check_requests(plan, now)?;
+    check_histories(plan)?;
     check_trainers(plan)
 }
 
@@ -434,6 +436,69 @@ fn check_requests(plan: &Plan, now: DateTime<Utc>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every request's history replayed through the workflow: each step after
+/// the submission must be one that [`next_state`] allows from the state
+/// before it, to the state after it, for someone in the actor's relation
+/// to the request at that moment (staff, its requester, or the trainer of
+/// an assignment still open then).
+fn check_histories(plan: &Plan) -> anyhow::Result<()> {
+    let staff: HashSet<Uuid> = plan
+        .users
+        .iter()
+        .filter(|u| matches!(u.role, UserRole::Coordinator | UserRole::Admin))
+        .map(|u| u.id)
+        .collect();
+    let organisers: HashSet<(Uuid, Uuid)> = plan
+        .memberships
+        .iter()
+        .filter(|m| m.role == MembershipRole::Organiser && m.status == MembershipStatus::Active)
+        .map(|m| (m.group_id, m.user_id))
+        .collect();
+    let transitions = by(&plan.transitions, |t| t.request_id);
+    let assignments = by(&plan.assignments, |a| a.request_id);
+    for r in &plan.requests {
+        let what = &r.reference;
+        let history = transitions.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let assignments = assignments.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let (first, steps) = history.split_first().context("an empty history")?;
+        ensure!(
+            first.from_state.is_none() && first.to_state == RequestState::Submitted && first.actor_id == r.submitted_by,
+            "{what}: submitted by its submitter"
+        );
+        for t in steps {
+            let from = t.from_state.with_context(|| format!("{what}: a step from nowhere"))?;
+            let actor = t.actor_id.with_context(|| format!("{what}: a step by nobody"))?;
+            let mut relations = Vec::new();
+            if staff.contains(&actor) {
+                relations.push(Actor::Coordinator);
+            }
+            let requester =
+                r.submitted_by == Some(actor) || r.group_id.is_some_and(|group| organisers.contains(&(group, actor)));
+            if requester {
+                relations.push(Actor::Requester);
+            }
+            let assigned = assignments.iter().any(|a| {
+                a.trainer_id == actor
+                    && a.created_at < t.created_at
+                    && (a.status != AssignmentStatus::Declined || a.responded_at.is_some_and(|at| at >= t.created_at))
+            });
+            if assigned {
+                relations.push(Actor::AssignedTrainer);
+            }
+            let allowed = Step::ALL
+                .iter()
+                .any(|&step| next_state(from, step, acting_as(step, &relations)).ok() == Some(t.to_state));
+            ensure!(
+                allowed,
+                "{what}: the workflow allows no step from {} to {} by {relations:?}",
+                from.as_str(),
+                t.to_state.as_str()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_trainers(plan: &Plan) -> anyhow::Result<()> {
     let covered: HashSet<Uuid> = plan.trainer_topics.iter().map(|c| c.topic_id).collect();
     for t in &plan.topics {
@@ -472,4 +537,52 @@ fn check_trainers(plan: &Plan) -> anyhow::Result<()> {
     }
     ensure!(plan.unavailability.iter().all(|u| u.starts_at < u.ends_at));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use entity::RequestState;
+
+    use super::check_histories;
+    use crate::seed::{build::build, calendar::instant, scale};
+
+    #[test]
+    fn every_seeded_history_is_one_the_workflow_allows() -> anyhow::Result<()> {
+        let now = instant(2026, 11, 22, 14, 7)?;
+        check_histories(&build(now)?)?;
+        check_histories(&scale::build(now, 3_000)?)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_history_the_workflow_forbids_is_caught() -> anyhow::Result<()> {
+        let now = instant(2026, 11, 22, 14, 7)?;
+        let mut plan = build(now)?;
+        // A delivery straight from the queue, without a trainer.
+        let delivered = plan
+            .transitions
+            .iter_mut()
+            .find(|t| t.to_state == RequestState::Delivered)
+            .ok_or_else(|| anyhow::anyhow!("no delivered request"))?;
+        delivered.from_state = Some(RequestState::Submitted);
+        let refused = check_histories(&plan).expect_err("refused");
+        assert!(refused.to_string().contains("from SUBMITTED to DELIVERED"), "{refused}");
+
+        // A requester accepting their own request.
+        let mut plan = build(now)?;
+        let accepted = plan
+            .transitions
+            .iter()
+            .position(|t| t.to_state == RequestState::Confirmed)
+            .ok_or_else(|| anyhow::anyhow!("no confirmed request"))?;
+        let request = plan.transitions[accepted].request_id;
+        let submitter = plan
+            .requests
+            .iter()
+            .find(|r| r.id == request)
+            .and_then(|r| r.submitted_by);
+        plan.transitions[accepted].actor_id = submitter;
+        assert!(check_histories(&plan).is_err(), "the requester cannot accept");
+        Ok(())
+    }
 }

@@ -13,6 +13,12 @@
 //!   time is relative to `now`, so two runs on the same day give the same
 //!   network; only the UUIDs differ (a scaled network seeds those too, so
 //!   two runs compare row for row).
+//! - **Through the workflow.** Rows are made with the shared builders of
+//!   [`crate::fixtures`]; every request's history is taken step by step
+//!   through `workflow::next_state`, so a step the workflow forbids fails
+//!   the seed instead of reaching the database, and the events of accepted
+//!   requests are named by the workflow's own mapping
+//!   (`engagement_kind_and_title`). `checks` replays every history again.
 //! - **Planned, then written.** `build::build` makes every row in memory
 //!   without a database (so its tests can check the plan's consistency), then
 //!   [`seed_demo`] writes it in one transaction: a failure leaves nothing.
@@ -34,7 +40,7 @@
 
 mod build;
 mod calendar;
-mod catalogue;
+pub(crate) mod catalogue;
 #[cfg(test)]
 mod checks;
 mod random;

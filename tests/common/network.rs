@@ -2,12 +2,12 @@
 //! sees what" table, written straight to the database (no API calls), so
 //! that tests can act as each of them.
 
-use entity::{
-    EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RsvpStatus, UserRole, event, group,
-    membership, rsvp, topic, trainer_profile, user,
-};
+use entity::{EventVisibility, MembershipRole, MembershipStatus, UserRole};
 use muster::auth::jwt::TokenKeys;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use muster::fixtures::{
+    EventBuilder, GroupBuilder, MembershipBuilder, RsvpBuilder, TopicBuilder, TrainerBuilder, UserBuilder,
+};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::{
@@ -137,108 +137,46 @@ impl Network {
 }
 
 async fn add_user(db: &DatabaseConnection, name: &str, role: UserRole, password_hash: &str) -> Person {
-    let now = super::now();
     let email = format!("{name}@people.example.org");
-    let user = user::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        email: Set(Some(email.clone())),
-        display_name: Set(Some(format!("{name} Example"))),
-        password_hash: Set(Some(password_hash.to_owned())),
-        role: Set(role),
-        token_version: Set(0),
-        erased_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let user = UserBuilder::new(super::now())
+        .name(format!("{name} Example"))
+        .email(&email)
+        .password_hash(password_hash)
+        .role(role)
+        .insert(db)
+        .await
+        .unwrap();
     Person { id: user.id, email }
 }
 
 async fn add_group(db: &DatabaseConnection, slug: &str, region: &str) -> Uuid {
-    let now = super::now();
-    group::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        slug: Set(slug.to_owned()),
-        name: Set(format!("{slug} group")),
-        region: Set(region.to_owned()),
-        description: Set("A local group".into()),
-        contact_email: Set(Some(format!("{slug}@groups.example.org"))),
-        archived_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
+    let group = GroupBuilder::new(slug, super::now())
+        .name(format!("{slug} group"))
+        .region(region)
+        .description("A local group");
+    group.insert(db).await.unwrap().id
 }
 
 async fn join(db: &DatabaseConnection, user: &Person, group: Uuid, role: MembershipRole, status: MembershipStatus) {
-    membership::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        user_id: Set(user.id),
-        group_id: Set(group),
-        role: Set(role),
-        status: Set(status),
-        created_at: Set(super::now()),
-        approved_at: Set((status == MembershipStatus::Active).then(super::now)),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let membership = MembershipBuilder::new(user.id, group, super::now())
+        .role(role)
+        .status(status);
+    membership.insert(db).await.unwrap();
 }
 
 async fn add_event(db: &DatabaseConnection, title: &str, group: Uuid, visibility: EventVisibility) -> Uuid {
-    let now = super::now();
-    let starts_at = now + chrono::Duration::days(7);
-    event::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        title: Set(title.to_owned()),
-        description: Set(String::new()),
-        starts_at: Set(starts_at),
-        ends_at: Set(starts_at + chrono::Duration::hours(2)),
-        timezone: Set("Europe/London".into()),
-        venue: Set(Some("Community Hall".into())),
-        address: Set(None),
-        online_url: Set(None),
-        kind: Set(EventKind::Meeting),
-        group_id: Set(Some(group)),
-        topic_id: Set(None),
-        visibility: Set(visibility),
-        status: Set(EventStatus::Scheduled),
-        sequence: Set(0),
-        capacity: Set(Some(20)),
-        request_id: Set(None),
-        created_by: Set(None),
-        cancelled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
+    let event = EventBuilder::new(super::now())
+        .title(title)
+        .group(group)
+        .visibility(visibility)
+        .capacity(20);
+    event.insert(db).await.unwrap().id
 }
 
 /// Adds a topic to the catalogue; returns its id.
 pub async fn add_topic(db: &DatabaseConnection, slug: &str, name: &str) -> Uuid {
-    let now = super::now();
-    topic::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        slug: Set(slug.to_owned()),
-        name: Set(name.to_owned()),
-        description: Set(String::new()),
-        typical_duration_minutes: Set(90),
-        archived_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap()
-    .id
+    let topic = TopicBuilder::new(slug, super::now()).name(name);
+    topic.insert(db).await.unwrap().id
 }
 
 /// Writes the network into `db`.
@@ -271,26 +209,13 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     join(db, &network.pending, alpha, Member, Pending).await;
     join(db, &network.other_organiser, beta, Organiser, Active).await;
     let now = super::now();
-    rsvp::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        event_id: Set(network.alpha_public_event),
-        user_id: Set(network.member.id),
-        status: Set(RsvpStatus::Going),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    trainer_profile::ActiveModel {
-        id: Set(network.trainer.id),
-        monthly_cap: Set(4),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .unwrap();
+    let rsvp = RsvpBuilder::new(network.alpha_public_event, network.member.id, now);
+    rsvp.insert(db).await.unwrap();
+    // Covers the topic in Wales; the requests below need that.
+    let trainer = TrainerBuilder::new(network.trainer.id, now)
+        .topic(network.topic)
+        .region("Wales");
+    trainer.insert(db).await.unwrap();
     let ids = Ids {
         alpha,
         beta,

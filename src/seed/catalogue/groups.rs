@@ -192,13 +192,13 @@ pub(in crate::seed) const GROUPS: &[GroupSpec] = &[
 ];
 
 /// Invented first names and surnames: the combinations are nobody's name.
-pub(in crate::seed) const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Amara", "Bilal", "Ciara", "Dev", "Efua", "Farah", "Gethin", "Hana", "Ifeoma", "Jonah", "Kemi", "Lior", "Mairi",
     "Nasra", "Olek", "Priya", "Rhys", "Siobhan", "Tariq", "Una", "Wen", "Yusuf", "Zofia", "Ailsa", "Bronwen", "Catrin",
     "Declan", "Esi", "Femi", "Greta", "Hamza", "Isla", "Jude", "Kofi", "Leila", "Malik", "Niamh", "Oisin", "Rosa",
     "Sami",
 ];
-pub(in crate::seed) const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "Ashgrove",
     "Birchcombe",
     "Calderwood",

@@ -10,6 +10,7 @@ mod topics;
 pub(super) mod words;
 
 pub(super) use events::{EVENTS, Place};
-pub(super) use groups::{COORDINATORS, FIRST_NAMES, GROUPS, GroupSpec, SUPPORTERS, SURNAMES};
-pub(super) use requests::{REQUESTS, RequestSpec, Requester};
+pub(super) use groups::{COORDINATORS, GROUPS, GroupSpec, SUPPORTERS};
+pub(crate) use groups::{FIRST_NAMES, SURNAMES};
+pub(super) use requests::{ACCEPTED, DELIVERED, PROPOSED, REQUESTS, RequestSpec, Requester, TRAINER_DECLINED};
 pub(super) use topics::{AWAY, TOPICS, TRAINERS, TopicSpec};

@@ -54,6 +54,12 @@ pub(in crate::seed) struct RequestSpec {
     pub(in crate::seed) rsvps: usize,
 }
 
+/// The notes of the steps every seeded history takes the same way.
+pub(in crate::seed) const PROPOSED: &str = "Proposed a trainer who covers the topic and is free in the window.";
+pub(in crate::seed) const TRAINER_DECLINED: &str = "Declined by the trainer: no longer free that day.";
+pub(in crate::seed) const ACCEPTED: &str = "Accepted.";
+pub(in crate::seed) const DELIVERED: &str = "Delivered; feedback form sent to the requester.";
+
 const REQUEST: RequestSpec = RequestSpec {
     state: RequestState::Submitted,
     kind: RequestKind::Workshop,

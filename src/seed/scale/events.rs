@@ -9,10 +9,11 @@
 //! and now and then a popular one with a waiting list.
 
 use chrono::{Datelike, TimeDelta, Weekday};
-use entity::{EventKind, EventStatus, EventVisibility, RsvpStatus, event, rsvp};
+use entity::{EventKind, EventVisibility, event};
 use uuid::Uuid;
 
 use super::{Scaler, fill};
+use crate::fixtures::{EventBuilder, RsvpBuilder};
 use crate::seed::calendar::uk_time;
 use crate::seed::catalogue::words::{
     ACTION_DESCRIPTIONS, ACTION_TITLES, AUDIENCES, EXTRAS, MEETING_DESCRIPTIONS, MEETING_TITLES, NATIONAL_TITLES,
@@ -107,20 +108,15 @@ impl Scaler {
         let latest = self.before(self.cal.now, 24 * 30);
         let created_at = (starts_at - lead).min(latest);
         let limit = starts_at.min(self.cal.now);
-        let mut sequence = 0;
-        let mut updated_at = created_at;
+        let (mut revisions, mut revised_at) = (0, created_at);
         if self.chance(15) {
-            sequence = self.rng.between(1, 2) as i32;
-            updated_at = (created_at + TimeDelta::hours(self.rng.between(2, 240))).clamp(created_at, limit);
+            revisions = self.rng.between(1, 2) as i32;
+            revised_at = (created_at + TimeDelta::hours(self.rng.between(2, 240))).clamp(created_at, limit);
         }
         let cancelled_at = self.chance(5).then(|| {
-            let span = (limit - updated_at).num_minutes().max(0);
-            updated_at + TimeDelta::minutes(span * self.rng.between(10, 90) / 100)
+            let span = (limit - revised_at).num_minutes().max(0);
+            revised_at + TimeDelta::minutes(span * self.rng.between(10, 90) / 100)
         });
-        if let Some(at) = cancelled_at {
-            sequence += 1;
-            updated_at = at;
-        }
 
         let popular = visibility == EventVisibility::Public && self.chance(4);
         let capacity = match kind {
@@ -140,33 +136,24 @@ impl Scaler {
                 chosen
             }
         };
-        let event = event::Model {
-            id: self.ids.next(),
-            title,
-            description,
-            starts_at,
-            ends_at: starts_at + TimeDelta::minutes(minutes),
-            timezone: "Europe/London".into(),
-            venue,
-            address,
-            online_url,
-            kind,
-            group_id: site.and_then(|s| self.sites.get(s)).map(|s| s.id),
-            topic_id: topic.and_then(|t| self.topics.get(t)).map(|t| t.id),
-            visibility,
-            status: if cancelled_at.is_some() {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Scheduled
-            },
-            sequence,
-            capacity,
-            request_id: None,
-            created_by,
-            cancelled_at,
-            created_at,
-            updated_at,
-        };
+        let mut event = EventBuilder::new(created_at)
+            .id(self.ids.next())
+            .title(title)
+            .description(description)
+            .starting(starts_at)
+            .lasting(TimeDelta::minutes(minutes))
+            .place((venue, address, online_url))
+            .kind(kind)
+            .group(site.and_then(|s| self.sites.get(s)).map(|s| s.id))
+            .topic(topic.and_then(|t| self.topics.get(t)).map(|t| t.id))
+            .visibility(visibility)
+            .capacity(capacity)
+            .created_by(created_by)
+            .cancelled_at(cancelled_at);
+        if revisions > 0 {
+            event = event.revised(revisions, revised_at);
+        }
+        let event = event.build();
         let rsvps = self.rsvp_count(popular);
         self.push_event(event, site, rsvps);
     }
@@ -287,19 +274,9 @@ impl Scaler {
         let count = people.len() as i64;
         for (k, user_id) in people.into_iter().enumerate() {
             let at = event.created_at + TimeDelta::minutes(span * (k as i64 + 1) / (count + 1));
-            let id = self.ids.next();
-            self.plan.rsvps.push(rsvp::Model {
-                id,
-                event_id: event.id,
-                user_id,
-                status: if k < capacity {
-                    RsvpStatus::Going
-                } else {
-                    RsvpStatus::Waitlisted
-                },
-                created_at: at,
-                updated_at: at,
-            });
+            let rsvp = RsvpBuilder::new(event.id, user_id, at).id(self.ids.next());
+            let rsvp = if k < capacity { rsvp } else { rsvp.waitlisted() };
+            self.plan.rsvps.push(rsvp.build());
         }
         self.plan.events.push(event);
     }

@@ -44,6 +44,7 @@ use super::catalogue::words::TOPIC_WEIGHTS;
 use super::catalogue::{FIRST_NAMES, GROUPS, SURNAMES, TOPICS, TopicSpec};
 use super::random::{Ids, REFERENCE_STREAM, SEED, SplitMix64};
 use crate::error::Error;
+use crate::fixtures::UserBuilder;
 
 /// The most events a scaled network may hold: its rows are planned in
 /// memory before they are written (about 1.5 GB at this size).
@@ -316,17 +317,8 @@ impl Scaler {
     fn person(&mut self, role: UserRole, created_at: DateTime<Utc>) -> anyhow::Result<(Uuid, String, String)> {
         let (name, email) = self.names.draw()?;
         let id = self.ids.next();
-        self.plan.users.push(user::Model {
-            id,
-            email: Some(email.clone()),
-            display_name: Some(name.clone()),
-            password_hash: None,
-            role,
-            token_version: 0,
-            erased_at: None,
-            created_at,
-            updated_at: created_at,
-        });
+        let user = UserBuilder::new(created_at).id(id).name(&name).email(&email).role(role);
+        self.plan.users.push(user.build());
         Ok((id, name, email))
     }
 

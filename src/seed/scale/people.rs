@@ -7,14 +7,11 @@ use std::collections::HashSet;
 use std::ops::RangeInclusive;
 
 use anyhow::{Context, ensure};
-use chrono::{DateTime, TimeDelta, Utc};
-use entity::{
-    MembershipRole, MembershipStatus, UserRole, group, membership, trainer_profile, trainer_region, trainer_topic,
-    trainer_unavailability,
-};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
+use entity::{MembershipRole, UserRole};
 
 use super::{Organisation, Scaler, Site, Trainer, fill, slug};
+use crate::fixtures::{GroupBuilder, TrainerBuilder, UnavailabilityBuilder};
 use crate::seed::catalogue::SURNAMES;
 use crate::seed::catalogue::words::{
     AWAY_NOTES, BUSIEST_REGION, COMMON_TOPIC, DISTRICTS, ENGLISH_TOWN, GROUP_DESCRIPTIONS, HOME_VENUES, ORGANISATIONS,
@@ -113,17 +110,12 @@ impl Scaler {
             );
             let description = fill(self.word(GROUP_DESCRIPTIONS), &[("town", &town)]);
             let id = self.ids.next();
-            self.plan.groups.push(group::Model {
-                id,
-                slug: slug.clone(),
-                name: town.clone(),
-                region: region.into(),
-                description,
-                contact_email: Some(format!("{slug}@groups.example.org")),
-                archived_at: None,
-                created_at,
-                updated_at: created_at,
-            });
+            let group = GroupBuilder::new(&slug, created_at)
+                .id(id)
+                .name(&town)
+                .region(region)
+                .description(description);
+            self.plan.groups.push(group.build());
             let mut site = Site {
                 id,
                 slug,
@@ -140,7 +132,13 @@ impl Scaler {
             };
             for _ in 0..1 + usize::from(self.chance(40)) {
                 let (person, ..) = self.person(UserRole::Supporter, created_at)?;
-                self.membership(person, id, MembershipRole::Organiser, created_at, true);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person, id),
+                    MembershipRole::Organiser,
+                    created_at,
+                    true,
+                );
                 site.organisers.push(person);
                 site.active.push(person);
             }
@@ -164,7 +162,8 @@ impl Scaler {
                 };
                 let joined = self.day_at(-(age - 1)..=-30, 18..=21);
                 let (person, ..) = self.person(UserRole::Supporter, joined)?;
-                self.membership(person, group_id, role, joined, true);
+                self.plan
+                    .add_membership(self.ids.next(), (person, group_id), role, joined, true);
                 let site = &mut self.sites[s];
                 if role == MembershipRole::Organiser {
                     site.organisers.push(person);
@@ -174,35 +173,16 @@ impl Scaler {
             for _ in 0..self.rng.below(3) {
                 let asked = self.day_at(-14..=-1, 8..=22);
                 let (person, ..) = self.person(UserRole::Supporter, asked)?;
-                self.membership(person, group_id, MembershipRole::Member, asked, false);
+                self.plan.add_membership(
+                    self.ids.next(),
+                    (person, group_id),
+                    MembershipRole::Member,
+                    asked,
+                    false,
+                );
             }
         }
         Ok(())
-    }
-
-    fn membership(
-        &mut self,
-        user_id: Uuid,
-        group_id: Uuid,
-        role: MembershipRole,
-        created_at: DateTime<Utc>,
-        approved: bool,
-    ) {
-        let (status, approved_at) = if approved {
-            (MembershipStatus::Active, Some(created_at + TimeDelta::hours(20)))
-        } else {
-            (MembershipStatus::Pending, None)
-        };
-        let id = self.ids.next();
-        self.plan.memberships.push(membership::Model {
-            id,
-            user_id,
-            group_id,
-            role,
-            status,
-            created_at,
-            approved_at,
-        });
     }
 
     /// Trainers up to the network's number: nearly all give the common
@@ -214,12 +194,7 @@ impl Scaler {
             let created_at = self.day_at(-900..=-300, 9..=20);
             let (id, ..) = self.person(UserRole::Supporter, created_at)?;
             let cap = self.rng.between(2, 6);
-            self.plan.trainer_profiles.push(trainer_profile::Model {
-                id,
-                monthly_cap: i32::try_from(cap)?,
-                created_at,
-                updated_at: created_at,
-            });
+            let mut trainer = TrainerBuilder::new(id, created_at).monthly_cap(i32::try_from(cap)?);
 
             let mut topics: Vec<usize> = common.filter(|_| self.chance(85)).into_iter().collect();
             let wanted = topics.len() + 1 + self.rng.below(3);
@@ -245,21 +220,14 @@ impl Scaler {
 
             let k = self.trainers.len();
             for &topic in &topics {
-                let topic_id = self.topics[topic].id;
-                self.plan.trainer_topics.push(trainer_topic::Model {
-                    trainer_id: id,
-                    topic_id,
-                });
+                trainer = trainer.topic(self.topics[topic].id);
                 self.by_topic[topic].push(k);
                 for &region in &regions {
                     self.by_topic_region.entry((topic, region)).or_default().push(k);
                 }
             }
             for &region in &regions {
-                self.plan.trainer_regions.push(trainer_region::Model {
-                    trainer_id: id,
-                    region: region.into(),
-                });
+                trainer = trainer.region(region);
             }
 
             let mut away = Vec::new();
@@ -267,18 +235,14 @@ impl Scaler {
                 let first_day = self.rng.between(-365, 365);
                 let starts_at = self.cal.at(first_day, 0, 0);
                 let ends_at = self.cal.at(first_day + self.rng.between(2, 14), 0, 0);
-                let unavailability_id = self.ids.next();
-                let note = self.word(AWAY_NOTES);
-                self.plan.unavailability.push(trainer_unavailability::Model {
-                    id: unavailability_id,
-                    trainer_id: id,
-                    starts_at,
-                    ends_at,
-                    note: Some(note.into()),
-                    created_at: self.cal.listed(starts_at),
-                });
+                let period = UnavailabilityBuilder::new(id, starts_at, ends_at)
+                    .note(self.word(AWAY_NOTES))
+                    .noted_at(self.cal.listed(starts_at));
+                trainer = trainer.unavailable(period);
                 away.push((starts_at, ends_at));
             }
+            let rows = trainer.build_with_ids(&mut || self.ids.next());
+            self.plan.add_trainer(rows);
             self.trainers.push(Trainer {
                 id,
                 cap: usize::try_from(cap)?,

@@ -5,28 +5,24 @@
 //! event: submitted (many of them for the common topic in the busiest
 //! region, as benchmarks want), assigned, declined and withdrawn.
 //!
-//! Every history follows the workflow and every step is in the past; a
-//! trainer is only booked into a slot the matching rules would allow
-//! (covered topic, free, not away, under their monthly cap).
+//! Every history is made step by step through the workflow (the request
+//! builder asks `workflow::next_state` of each step) and every step is in
+//! the past; a trainer is only booked into a slot the matching rules would
+//! allow (covered topic, free, not away, under their monthly cap).
 
+use anyhow::Context;
 use chrono::{DateTime, Datelike, TimeDelta, Utc, Weekday};
-use entity::{
-    AssignmentStatus, EventStatus, EventVisibility, RequestKind, RequestState, assignment, event, request,
-    request_transition, request_window,
-};
+use entity::RequestKind;
 use uuid::Uuid;
 
 use super::{Scaler, Span};
+use crate::fixtures::{EventBuilder, RequestBuilder};
 use crate::seed::calendar::uk_time;
 use crate::seed::catalogue::words::{
     BUSIEST_REGION, CANCEL_NOTES, COMMON_TOPIC, DECLINE_REASONS, FEEDBACK, REQUEST_NOTES, WITHDRAW_NOTES,
 };
+use crate::seed::catalogue::{ACCEPTED, DELIVERED, PROPOSED, TRAINER_DECLINED};
 use crate::seed::random::reference;
-
-use RequestState::{Assigned, Cancelled, Confirmed, Declined, Delivered, Submitted, Withdrawn};
-
-const PROPOSED: &str = "Proposed a trainer who covers the topic and is free in the window.";
-const TRAINER_DECLINED: &str = "Declined by the trainer: no longer free that day.";
 
 /// Who asks: a group (one of its organisers submits) or an outside
 /// organisation (its contact person submits).
@@ -43,7 +39,7 @@ struct Asker {
     region: &'static str,
 }
 
-/// A request being made: what it asks for and its history so far.
+/// A request being made: what it asks for, and its history so far.
 struct Draft {
     id: Uuid,
     reference: String,
@@ -53,30 +49,23 @@ struct Draft {
     online: bool,
     audience: i32,
     windows: Vec<Span>,
-    history: Vec<request_transition::Model>,
+    /// Who asks and what for, and the steps taken so far (`None` only
+    /// while a step is being added).
+    request: Option<RequestBuilder>,
 }
 
 /// How a request ends up, beyond its history.
 #[derive(Default)]
 struct Outcome {
-    decline_reason: Option<String>,
-    public_event: bool,
+    members_only: bool,
     attendance: Option<i32>,
     feedback: Option<String>,
 }
 
 impl Draft {
-    fn step(&mut self, to: RequestState, actor: Uuid, note: Option<&str>, at: DateTime<Utc>, id: Uuid) {
-        let from = self.history.last().map(|t| t.to_state);
-        self.history.push(request_transition::Model {
-            id,
-            request_id: self.id,
-            from_state: from,
-            to_state: to,
-            actor_id: Some(actor),
-            note: note.map(str::to_owned),
-            created_at: at,
-        });
+    /// Takes the next steps of its history.
+    fn then(&mut self, steps: impl FnOnce(RequestBuilder) -> RequestBuilder) {
+        self.request = self.request.take().map(steps);
     }
 }
 
@@ -133,20 +122,39 @@ impl Scaler {
             _ => self.topic(),
         };
         let reference = reference(&mut self.references, &mut self.used_references);
+        let id = self.ids.next();
+        let kind = if self.chance(35) {
+            RequestKind::Speaker
+        } else {
+            RequestKind::Workshop
+        };
+        let online = self.chance(20);
+        let audience = i32::try_from(self.rng.between(8, 80)).unwrap_or(20);
+        let topic_id = self.topics.get(topic).map(|t| t.id).unwrap_or_default();
+        // Submitted now unless its submission is dated (`at`, first).
+        let request = RequestBuilder::new(topic_id, self.cal.now)
+            .id(id)
+            .reference(&reference)
+            .kind(kind)
+            .submitted_by(asker.submitter)
+            .online(online)
+            .place(&asker.town, &asker.postcode_area, asker.region)
+            .audience(audience);
+        let request = match (asker.group_id, &asker.organisation, &asker.contact) {
+            (Some(group_id), _, _) => request.group(group_id),
+            (None, Some(organisation), Some((name, email))) => request.organisation(organisation).contact(name, email),
+            _ => return None,
+        };
         Some(Draft {
-            id: self.ids.next(),
+            id,
             reference,
-            kind: if self.chance(35) {
-                RequestKind::Speaker
-            } else {
-                RequestKind::Workshop
-            },
+            kind,
             topic,
             asker,
-            online: self.chance(20),
-            audience: i32::try_from(self.rng.between(8, 80)).unwrap_or(20),
+            online,
+            audience,
             windows: Vec::new(),
-            history: Vec::new(),
+            request: Some(request),
         })
     }
 
@@ -254,10 +262,16 @@ impl Scaler {
             let assigned_at = self.hours_later(submitted_at, 18, 30);
             let accepted_at = self.hours_later(assigned_at, 18, 50);
             let coordinator = self.coordinator();
-            let ids = [self.ids.next(), self.ids.next(), self.ids.next(), self.ids.next()];
-            draft.step(Submitted, draft.asker.submitter, None, submitted_at, ids[0]);
-            draft.step(Assigned, coordinator, Some(PROPOSED), assigned_at, ids[1]);
-            draft.step(Confirmed, trainer_id, Some("Accepted."), accepted_at, ids[2]);
+            draft.then(|r| {
+                r.at(submitted_at)
+                    .assigned(coordinator, trainer_id)
+                    .slot(slot.0, slot.1)
+                    .at(assigned_at)
+                    .note(PROPOSED)
+                    .accepted()
+                    .at(accepted_at)
+                    .note(ACCEPTED)
+            });
 
             let cancelled = self.chance(6);
             let mut outcome = Outcome::default();
@@ -267,32 +281,24 @@ impl Scaler {
                 let span = (until - accepted_at).num_minutes();
                 let at = accepted_at + TimeDelta::minutes((span * self.rng.between(10, 90) / 100).max(1));
                 let note = self.word(CANCEL_NOTES);
-                draft.step(Cancelled, coordinator, Some(note), at, ids[3]);
+                draft.then(|r| r.cancelled(coordinator).at(at).note(note));
                 cancelled_at = Some(at);
             } else if past {
                 let at = self.cal.at(day + 1, 10, 0) + TimeDelta::minutes(self.rng.between(0, 120));
-                let note = "Delivered; feedback form sent to the requester.";
-                draft.step(Delivered, coordinator, Some(note), at, ids[3]);
+                draft.then(|r| r.delivered(coordinator).at(at).note(DELIVERED));
                 outcome.attendance = Some(draft.audience * i32::try_from(self.rng.between(60, 100))? / 100);
                 outcome.feedback = self.chance(40).then(|| self.word(FEEDBACK).to_owned());
             }
 
-            let assignment_id = self.ids.next();
-            self.plan.assignments.push(assignment::Model {
-                id: assignment_id,
-                request_id: draft.id,
+            outcome.members_only = draft.asker.site.is_some() && self.chance(15);
+            self.add_request_event(
+                &draft,
+                slot,
                 trainer_id,
-                status: AssignmentStatus::Accepted,
-                starts_at: slot.0,
-                ends_at: slot.1,
-                assigned_by: Some(coordinator),
-                note: None,
-                created_at: assigned_at,
-                responded_at: Some(accepted_at),
-            });
-            let members_only = draft.asker.site.is_some() && self.chance(15);
-            outcome.public_event = !members_only;
-            self.add_request_event(&draft, slot, trainer_id, accepted_at, cancelled_at, members_only);
+                accepted_at,
+                cancelled_at,
+                outcome.members_only,
+            );
             self.finish(draft, outcome)?;
         }
         Ok(())
@@ -321,43 +327,22 @@ impl Scaler {
         let Some(topic) = self.topics.get(draft.topic).copied() else {
             return;
         };
-        let (kind, title) = crate::domain::requests::transitions::engagement_kind_and_title(
-            draft.kind,
-            topic.spec.name,
-            Some(&asker.name),
-        );
         let capacity = self.chance(35).then_some(draft.audience.max(10));
-        let event = event::Model {
-            id: self.ids.next(),
-            title,
-            description: format!("{} Arranged through the network's requests.", topic.spec.description),
-            starts_at: slot.0,
-            ends_at: slot.1,
-            timezone: "Europe/London".into(),
-            venue,
-            address,
-            online_url,
-            kind,
-            group_id: asker.group_id,
-            topic_id: Some(topic.id),
-            visibility: if members_only {
-                EventVisibility::Members
-            } else {
-                EventVisibility::Public
-            },
-            status: if cancelled_at.is_some() {
-                EventStatus::Cancelled
-            } else {
-                EventStatus::Scheduled
-            },
-            sequence: i32::from(cancelled_at.is_some()),
-            capacity,
-            request_id: Some(draft.id),
-            created_by: Some(trainer_id),
-            cancelled_at,
-            created_at: accepted_at,
-            updated_at: cancelled_at.unwrap_or(accepted_at),
-        };
+        let host = Some(asker.name.as_str());
+        let event = EventBuilder::engagement(draft.kind, topic.spec.name, host, slot, !members_only, accepted_at)
+            .id(self.ids.next())
+            .description(format!(
+                "{} Arranged through the network's requests.",
+                topic.spec.description
+            ))
+            .place((venue, address, online_url))
+            .group(asker.group_id)
+            .topic(topic.id)
+            .capacity(capacity)
+            .request(draft.id)
+            .created_by(trainer_id)
+            .cancelled_at(cancelled_at)
+            .build();
         let rsvps = self.rsvp_count(false);
         self.push_event(event, asker.site, rsvps);
     }
@@ -405,20 +390,14 @@ impl Scaler {
         let ends_at = starts_at + TimeDelta::minutes(self.topic_minutes(draft.topic));
         let assigned_at = self.hours_later(after, 18, 30);
         let declined_at = self.hours_later(assigned_at, 18, 26);
-        let ids = [self.ids.next(), self.ids.next(), self.ids.next()];
-        draft.step(Assigned, coordinator, Some(PROPOSED), assigned_at, ids[0]);
-        draft.step(Submitted, trainer, Some(TRAINER_DECLINED), declined_at, ids[1]);
-        self.plan.assignments.push(assignment::Model {
-            id: ids[2],
-            request_id: draft.id,
-            trainer_id: trainer,
-            status: AssignmentStatus::Declined,
-            starts_at,
-            ends_at,
-            assigned_by: Some(coordinator),
-            note: None,
-            created_at: assigned_at,
-            responded_at: Some(declined_at),
+        draft.then(|r| {
+            r.assigned(coordinator, trainer)
+                .slot(starts_at, ends_at)
+                .at(assigned_at)
+                .note(PROPOSED)
+                .turned_down()
+                .at(declined_at)
+                .note(TRAINER_DECLINED)
         });
         declined_at
     }
@@ -434,8 +413,7 @@ impl Scaler {
             self.cal.now - TimeDelta::minutes(self.rng.between(120, 60 * 24 * 20) + 60 * 72 * i64::from(bounced));
         let first_day = self.rng.between(10, 90);
         self.windows_ahead(&mut draft, first_day);
-        let id = self.ids.next();
-        draft.step(Submitted, draft.asker.submitter, None, submitted_at, id);
+        draft.then(|r| r.at(submitted_at));
         if bounced {
             let coordinator = self.coordinator();
             self.trainer_declined(&mut draft, coordinator, submitted_at);
@@ -451,8 +429,7 @@ impl Scaler {
         let submitted_at = self.cal.now - TimeDelta::minutes(self.rng.between(60 * 48, 60 * 24 * 25));
         let first_day = self.rng.between(7, 90);
         self.windows_ahead(&mut draft, first_day);
-        let id = self.ids.next();
-        draft.step(Submitted, draft.asker.submitter, None, submitted_at, id);
+        draft.then(|r| r.at(submitted_at));
         let minutes = self.topic_minutes(draft.topic);
         let last_day = draft
             .windows
@@ -464,19 +441,12 @@ impl Scaler {
             self.trainers[trainer].book(slot);
             let coordinator = self.coordinator();
             let assigned_at = self.hours_later(submitted_at, 18, 30);
-            let (step_id, assignment_id) = (self.ids.next(), self.ids.next());
-            draft.step(Assigned, coordinator, Some(PROPOSED), assigned_at, step_id);
-            self.plan.assignments.push(assignment::Model {
-                id: assignment_id,
-                request_id: draft.id,
-                trainer_id: self.trainers[trainer].id,
-                status: AssignmentStatus::Proposed,
-                starts_at: slot.0,
-                ends_at: slot.1,
-                assigned_by: Some(coordinator),
-                note: None,
-                created_at: assigned_at,
-                responded_at: None,
+            let trainer_id = self.trainers[trainer].id;
+            draft.then(|r| {
+                r.assigned(coordinator, trainer_id)
+                    .slot(slot.0, slot.1)
+                    .at(assigned_at)
+                    .note(PROPOSED)
             });
         }
         // No trainer free: it stays SUBMITTED, as it would in the queue.
@@ -492,8 +462,7 @@ impl Scaler {
         let submitted_at = self.cal.now - TimeDelta::minutes(self.rng.between(60 * 96, 60 * 24 * 360));
         let submitted_day = (submitted_at.date_naive() - self.cal.today).num_days();
         self.windows_ahead_of(&mut draft, submitted_day);
-        let id = self.ids.next();
-        draft.step(Submitted, draft.asker.submitter, None, submitted_at, id);
+        draft.then(|r| r.at(submitted_at));
         let coordinator = self.coordinator();
         let mut last = submitted_at;
         if self.chance(25) {
@@ -501,13 +470,8 @@ impl Scaler {
         }
         let at = self.hours_later(last, 18, 30);
         let reason = self.word(DECLINE_REASONS);
-        let id = self.ids.next();
-        draft.step(Declined, coordinator, Some(reason), at, id);
-        let outcome = Outcome {
-            decline_reason: Some(reason.into()),
-            ..Outcome::default()
-        };
-        self.finish(draft, outcome)
+        draft.then(|r| r.declined(coordinator, reason).at(at));
+        self.finish(draft, Outcome::default())
     }
 
     /// Submitted some time in the past year, withdrawn by the requester.
@@ -518,12 +482,10 @@ impl Scaler {
         let submitted_at = self.cal.now - TimeDelta::minutes(self.rng.between(60 * 72, 60 * 24 * 360));
         let submitted_day = (submitted_at.date_naive() - self.cal.today).num_days();
         self.windows_ahead_of(&mut draft, submitted_day);
-        let id = self.ids.next();
-        draft.step(Submitted, draft.asker.submitter, None, submitted_at, id);
+        draft.then(|r| r.at(submitted_at));
         let at = self.hours_later(submitted_at, 18, 60);
         let note = self.word(WITHDRAW_NOTES);
-        let id = self.ids.next();
-        draft.step(Withdrawn, draft.asker.submitter, Some(note), at, id);
+        draft.then(|r| r.withdrawn().at(at).note(note));
         self.finish(draft, Outcome::default())
     }
 
@@ -535,53 +497,24 @@ impl Scaler {
 
     /// Writes the request, its windows and its history.
     fn finish(&mut self, draft: Draft, outcome: Outcome) -> anyhow::Result<()> {
-        let (state, last_at) = draft
-            .history
-            .last()
-            .map(|t| (t.to_state, t.created_at))
-            .ok_or_else(|| anyhow::anyhow!("{}: empty history", draft.reference))?;
-        anyhow::ensure!(last_at <= self.cal.now, "{}: history in the future", draft.reference);
-        let created_at = draft.history.first().map_or(last_at, |t| t.created_at);
+        let mut request = draft
+            .request
+            .with_context(|| format!("{}: a step was lost", draft.reference))?;
         for &(starts_at, ends_at) in &draft.windows {
-            let id = self.ids.next();
-            self.plan.windows.push(request_window::Model {
-                id,
-                request_id: draft.id,
-                starts_at,
-                ends_at,
-            });
+            request = request.window(starts_at, ends_at);
         }
-        let ended = matches!(state, Delivered | Declined | Withdrawn | Cancelled);
-        let asker = draft.asker;
-        let notes = self.word(REQUEST_NOTES).into();
-        self.plan.requests.push(request::Model {
-            id: draft.id,
-            reference: draft.reference,
-            kind: draft.kind,
-            topic_id: self.topics.get(draft.topic).map(|t| t.id).unwrap_or_default(),
-            group_id: asker.group_id,
-            organisation_name: asker.organisation,
-            contact_name: asker.contact.as_ref().map(|c| c.0.clone()),
-            contact_email: asker.contact.map(|c| c.1),
-            online: draft.online,
-            town: Some(asker.town),
-            postcode_area: Some(asker.postcode_area),
-            region: Some(asker.region.into()),
-            expected_audience: Some(draft.audience),
-            notes,
-            state,
-            version: i32::try_from(draft.history.len())?,
-            submitted_by: Some(asker.submitter),
-            decline_reason: outcome.decline_reason,
-            ended_at: ended.then_some(last_at),
-            contact_purged_at: None,
-            public_event: outcome.public_event || !matches!(state, Confirmed | Delivered | Cancelled),
-            attendance: outcome.attendance,
-            feedback: outcome.feedback,
-            created_at,
-            updated_at: last_at,
-        });
-        self.plan.transitions.extend(draft.history);
+        let request = request
+            .notes(self.word(REQUEST_NOTES))
+            .public_event(!outcome.members_only)
+            .attendance(outcome.attendance)
+            .feedback(outcome.feedback);
+        let rows = request.build_with_ids(&mut || self.ids.next())?;
+        anyhow::ensure!(
+            rows.request.updated_at <= self.cal.now,
+            "{}: history in the future",
+            draft.reference
+        );
+        self.plan.add_request(rows);
         Ok(())
     }
 }
