@@ -108,7 +108,7 @@ impl AccountMutation {
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The new profile.")] input: UpdateProfileInput,
+        #[graphql(desc = "The new display name.")] input: UpdateProfileInput,
     ) -> ApiResult<User> {
         Ok(User::new(
             accounts::update_profile(db(ctx), viewer(ctx), &input.display_name, now(ctx)).await?,

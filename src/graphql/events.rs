@@ -183,7 +183,11 @@ impl EventQuery {
     }
 
     /// An event by id; null when there is none or the viewer may not see it.
-    async fn event(&self, ctx: &Context<'_>, #[graphql(desc = "The event's id.")] id: ID) -> ApiResult<Option<Event>> {
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The event's `id`, as in its page's address `/events/<id>`.")] id: ID,
+    ) -> ApiResult<Option<Event>> {
         match events::get_visible(db(ctx), viewer(ctx), parse_id("id", &id)?).await {
             Ok(event) => Ok(Some(Event(event))),
             Err(Error::NotFound) => Ok(None),
@@ -217,7 +221,7 @@ impl EventMutation {
     async fn create_event(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The event.")] input: CreateEventInput,
+        #[graphql(desc = "What, when and where, what kind, and who may see it.")] input: CreateEventInput,
     ) -> ApiResult<Event> {
         let new = NewEvent {
             title: input.title,
@@ -247,7 +251,7 @@ impl EventMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The event to change.")] id: ID,
-        #[graphql(desc = "What changes.")] input: UpdateEventInput,
+        #[graphql(desc = "Only the fields to change; the others stay as they are.")] input: UpdateEventInput,
     ) -> ApiResult<Event> {
         let changes = EventChanges {
             title: input.title,

@@ -57,7 +57,7 @@ impl FeedMutation {
     async fn revoke_feed_token(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The feed token's id.")] id: ID,
+        #[graphql(desc = "The `id` of one of your feed tokens, as `feedTokens` lists them.")] id: ID,
     ) -> ApiResult<bool> {
         feeds::revoke_token(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)

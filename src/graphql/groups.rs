@@ -120,7 +120,8 @@ impl GroupMutation {
     async fn create_group(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The group.")] input: CreateGroupInput,
+        #[graphql(desc = "The new group's slug, name, region, description and public address.")]
+        input: CreateGroupInput,
     ) -> ApiResult<Group> {
         let new = NewGroup {
             slug: &input.slug,
@@ -138,7 +139,7 @@ impl GroupMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The group's slug.")] slug: String,
-        #[graphql(desc = "What changes.")] input: UpdateGroupInput,
+        #[graphql(desc = "Only the fields to change; the others stay as they are.")] input: UpdateGroupInput,
     ) -> ApiResult<Group> {
         let changes = GroupChanges {
             name: input.name.as_deref(),

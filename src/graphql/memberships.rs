@@ -59,7 +59,7 @@ impl MembershipMutation {
     async fn approve_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Your group's slug.")] group_slug: String,
+        #[graphql(desc = "The slug of a group you organise.")] group_slug: String,
         #[graphql(desc = "The person who asked to join.")] user_id: ID,
     ) -> ApiResult<Membership> {
         let operation = operation_name(ctx);
@@ -80,7 +80,7 @@ impl MembershipMutation {
     async fn remove_member(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Your group's slug.")] group_slug: String,
+        #[graphql(desc = "The slug of a group you organise.")] group_slug: String,
         #[graphql(desc = "The member, or the person who asked to join.")] user_id: ID,
     ) -> ApiResult<bool> {
         let operation = operation_name(ctx);
@@ -100,8 +100,8 @@ impl MembershipMutation {
     async fn set_member_role(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Your group's slug.")] group_slug: String,
-        #[graphql(desc = "The member.")] user_id: ID,
+        #[graphql(desc = "The slug of a group you organise.")] group_slug: String,
+        #[graphql(desc = "The member whose role changes.")] user_id: ID,
         #[graphql(desc = "Their new role in the group.")] role: GqlMembershipRole,
     ) -> ApiResult<Membership> {
         let operation = operation_name(ctx);

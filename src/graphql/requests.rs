@@ -42,8 +42,9 @@ pub struct SubmitRequestInput {
     pub organisation_name: Option<String>,
     /// Required for an outside organisation: who the network writes to.
     pub contact_name: Option<String>,
-    /// Required for an outside organisation: the contact person's email address.
-    /// Private: seen by coordinators, and by the trainer once assigned.
+    /// Required for an outside organisation: the contact person's email
+    /// address. Private: seen by coordinators and the assigned trainer (and
+    /// by you, if you submit signed in).
     pub contact_email: Option<String>,
     /// One to three periods that would suit, each in the future.
     pub preferred_windows: Vec<TimeRangeInput>,
@@ -100,7 +101,11 @@ pub struct RequestQuery;
 #[Object]
 impl RequestQuery {
     /// A request, for its requester, its trainer and coordinators.
-    async fn request(&self, ctx: &Context<'_>, #[graphql(desc = "The request's id.")] id: ID) -> ApiResult<Request> {
+    async fn request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request's `id`; for its public reference, use `requestStatus`.")] id: ID,
+    ) -> ApiResult<Request> {
         let (model, _) = requests::get(db(ctx), viewer(ctx), parse_id("id", &id)?).await?;
         Ok(Request::seen(model))
     }
@@ -253,7 +258,7 @@ impl RequestMutation {
     async fn assign_trainer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The request's `id` (not its public reference).")] request_id: ID,
         #[graphql(desc = "The trainer to propose.")] trainer_id: ID,
         #[graphql(
             desc = "The request's `version` as you last read it; refused with `CONFLICT` if it has moved on since."
@@ -310,7 +315,7 @@ impl RequestMutation {
     async fn decline_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The request's `id` (not its public reference).")] request_id: ID,
         #[graphql(desc = "Why, for the requester; at most 2,000 characters.")] reason: String,
         #[graphql(
             desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
@@ -337,7 +342,7 @@ impl RequestMutation {
     async fn withdraw_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The request's `id` (not its public reference).")] request_id: ID,
         #[graphql(desc = "Why it is called off; at most 2,000 characters.")] reason: Option<String>,
         #[graphql(
             desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."
@@ -363,7 +368,7 @@ impl RequestMutation {
     async fn mark_delivered(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The request's `id` (not its public reference).")] request_id: ID,
         #[graphql(desc = "How many people came, 0 to 100,000.")] attendance: Option<i32>,
         #[graphql(desc = "How it went; at most 4,000 characters.")] feedback: Option<String>,
         #[graphql(
@@ -392,7 +397,7 @@ impl RequestMutation {
     async fn cancel_request(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The request.")] request_id: ID,
+        #[graphql(desc = "The request's `id` (not its public reference).")] request_id: ID,
         #[graphql(desc = "Why it is cancelled; at most 2,000 characters.")] reason: Option<String>,
         #[graphql(
             desc = "The request's `version` as you last read it; if given, a stale one is refused with `CONFLICT`."

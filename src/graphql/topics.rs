@@ -66,7 +66,7 @@ impl TopicMutation {
     async fn create_topic(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The topic.")] input: CreateTopicInput,
+        #[graphql(desc = "Its slug, name, description and usual length.")] input: CreateTopicInput,
     ) -> ApiResult<Topic> {
         let new = NewTopic {
             slug: &input.slug,
@@ -83,7 +83,7 @@ impl TopicMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The topic to change.")] id: ID,
-        #[graphql(desc = "What changes.")] input: UpdateTopicInput,
+        #[graphql(desc = "Only the fields to change; the others stay as they are.")] input: UpdateTopicInput,
     ) -> ApiResult<Topic> {
         let changes = TopicChanges {
             name: input.name.as_deref(),
@@ -100,7 +100,7 @@ impl TopicMutation {
     async fn archive_topic(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The topic to archive.")] id: ID,
+        #[graphql(desc = "The `id` of the topic to take out of the catalogue.")] id: ID,
     ) -> ApiResult<bool> {
         topics::archive(db(ctx), viewer(ctx), parse_id("id", &id)?, now(ctx)).await?;
         Ok(true)

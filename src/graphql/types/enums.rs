@@ -87,8 +87,8 @@ mirror_enum!(
     GqlEventVisibility as "EventVisibility" <=> EventVisibility {
         /// Anyone, signed in or not, and the public calendar feeds.
         Public,
-        /// Only the holding group's members, its trainer, coordinators and
-        /// admins, and their private feeds.
+        /// Only the members of its group, coordinators and admins (and, by
+        /// its id, the trainer delivering it).
         Members,
     }
 );
