@@ -2,11 +2,7 @@
 //! queues. Each resolver reads its arguments and hands over to
 //! `domain::requests`.
 
-use async_graphql::{
-    Context, ID, InputObject, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, ID, InputObject, Object};
 use uuid::Uuid;
 
 use crate::{
@@ -17,12 +13,11 @@ use crate::{
     graphql::{
         context::{client_address, db, now, rate_limits, viewer},
         error::ApiResult,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{PageArgs, PagedConnection, connection},
         parse_id, prime,
         trainers::TimeRangeInput,
         types::{
-            Assignment, ConnectionTotal, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus,
-            TrainerSuggestion,
+            Assignment, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus, TrainerSuggestion,
         },
     },
 };
@@ -85,8 +80,6 @@ fn span(range: TimeRangeInput) -> Span {
     Span::new(range.starts_at, range.ends_at)
 }
 
-pub type RequestConnection = Connection<String, Request, ConnectionTotal, EmptyFields>;
-
 #[derive(Default)]
 pub struct RequestQuery;
 
@@ -114,12 +107,8 @@ impl RequestQuery {
         filter: Option<RequestFilterInput>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> ApiResult<RequestConnection> {
-        let limit = page_size(first)?;
-        let after = after
-            .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
-            .transpose()?
-            .map(|(created_at, id)| RequestPosition { created_at, id });
+    ) -> ApiResult<PagedConnection<Request>> {
+        let args = PageArgs::<RequestPosition>::parse(first, after)?;
         let input = filter.unwrap_or_default();
         let filter = RequestFilter {
             states: input.states.into_iter().map(Into::into).collect(),
@@ -128,25 +117,9 @@ impl RequestQuery {
             region: input.region,
             group: input.group,
         };
-        let page = requests::queue(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
-        prime::requests(ctx, &page.requests).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            ConnectionTotal {
-                total_count: page.total_count,
-            },
-        );
-        let cursors: Vec<String> = page
-            .requests
-            .iter()
-            .map(|r| encode_cursor(&(r.created_at, r.id)))
-            .collect();
-        let items = Request::all_for_viewer(ctx, page.requests).await?;
-        connection
-            .edges
-            .extend(cursors.into_iter().zip(items).map(|(cursor, r)| Edge::new(cursor, r)));
-        Ok(connection)
+        let page = requests::queue(db(ctx), viewer(ctx), &filter, args.after.as_ref(), args.first).await?;
+        prime::requests(ctx, &page.rows).await?;
+        connection(&args, page, async |rows| Request::all_for_viewer(ctx, rows).await).await
     }
 
     /// Your requests, and your groups' if you organise one; newest first,

@@ -18,7 +18,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set,
+    QuerySelect, QueryTrait, Set, Value,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
@@ -28,6 +28,7 @@ use crate::{
     domain::{
         Work, groups,
         journal::{self, DomainEvent},
+        pagination::{Direction, Page, Position, keyset_page},
         values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
     },
@@ -421,10 +422,23 @@ pub struct RequestPosition {
     pub id: Uuid,
 }
 
-pub struct RequestPage {
-    pub requests: Vec<request::Model>,
-    pub has_next_page: bool,
-    pub total_count: u64,
+impl Position for RequestPosition {
+    type Entity = request::Entity;
+    const KEY: &'static [(request::Column, Direction)] = &[
+        (request::Column::CreatedAt, Direction::Ascending),
+        (request::Column::Id, Direction::Ascending),
+    ];
+
+    fn of(request: &request::Model) -> Self {
+        Self {
+            created_at: request.created_at,
+            id: request.id,
+        }
+    }
+
+    fn values(&self) -> Vec<Value> {
+        vec![self.created_at.into(), self.id.into()]
+    }
 }
 
 fn filter_condition(filter: &RequestFilter) -> Condition {
@@ -475,36 +489,15 @@ pub async fn queue(
     filter: &RequestFilter,
     after: Option<&RequestPosition>,
     limit: u64,
-) -> Result<RequestPage> {
+) -> Result<Page<request::Model>> {
     authorize(viewer, Action::TriageRequests)?;
-    let condition = filter_condition(filter);
-    let total_count = request::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut page_condition = condition;
-    if let Some(after) = after {
-        page_condition = page_condition.add(
-            Condition::any()
-                .add(request::Column::CreatedAt.gt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(request::Column::CreatedAt.eq(after.created_at))
-                        .add(request::Column::Id.gt(after.id)),
-                ),
-        );
-    }
-    let mut requests = request::Entity::find()
-        .filter(page_condition)
-        .order_by_asc(request::Column::CreatedAt)
-        .order_by_asc(request::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = requests.len() as u64 > limit;
-    requests.truncate(limit as usize);
-    Ok(RequestPage {
-        requests,
-        has_next_page,
-        total_count,
-    })
+    keyset_page(
+        db,
+        request::Entity::find().filter(filter_condition(filter)),
+        after,
+        limit,
+    )
+    .await
 }
 
 /// The viewer's own requests and their groups' requests, newest first.
