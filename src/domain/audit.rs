@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, request, user};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
@@ -245,15 +245,18 @@ impl Position for AuditPosition {
         (audit_entry::Column::Id, Direction::Descending),
     ];
 
-    fn of(entry: &audit_entry::Model) -> Self {
-        Self {
-            created_at: entry.created_at,
-            id: entry.id,
-        }
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(entry: &audit_entry::Model) -> Self::Keys {
+        (entry.created_at, entry.id)
     }
 
-    fn values(&self) -> Vec<Value> {
-        vec![self.created_at.into(), self.id.into()]
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
     }
 }
 

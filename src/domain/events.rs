@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{EventKind, EventStatus, EventVisibility, event, group, topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, QueryTrait, Set, Value,
+    QueryFilter, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -414,15 +414,18 @@ impl Position for EventPosition {
         (event::Column::Id, Direction::Ascending),
     ];
 
-    fn of(event: &event::Model) -> Self {
-        Self {
-            starts_at: event.starts_at,
-            id: event.id,
-        }
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(event: &event::Model) -> Self::Keys {
+        (event.starts_at, event.id)
     }
 
-    fn values(&self) -> Vec<Value> {
-        vec![self.starts_at.into(), self.id.into()]
+    fn keys(&self) -> Self::Keys {
+        (self.starts_at, self.id)
+    }
+
+    fn from_keys((starts_at, id): Self::Keys) -> Self {
+        Self { starts_at, id }
     }
 }
 

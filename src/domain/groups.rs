@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::group;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    SqlErr, Value,
+    SqlErr,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -41,15 +41,18 @@ impl Position for GroupPosition {
         (group::Column::Slug, Direction::Ascending),
     ];
 
-    fn of(group: &group::Model) -> Self {
-        Self {
-            name: group.name.clone(),
-            slug: group.slug.clone(),
-        }
+    type Keys = (String, String);
+
+    fn keys_of(group: &group::Model) -> Self::Keys {
+        (group.name.clone(), group.slug.clone())
     }
 
-    fn values(&self) -> Vec<Value> {
-        vec![self.name.clone().into(), self.slug.clone().into()]
+    fn keys(&self) -> Self::Keys {
+        (self.name.clone(), self.slug.clone())
+    }
+
+    fn from_keys((name, slug): Self::Keys) -> Self {
+        Self { name, slug }
     }
 }
 

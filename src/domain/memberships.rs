@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use entity::{MembershipRole, MembershipStatus, group, membership};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Value,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -259,15 +259,18 @@ impl Position for MemberPosition {
         (membership::Column::Id, Direction::Ascending),
     ];
 
-    fn of(membership: &membership::Model) -> Self {
-        Self {
-            created_at: membership.created_at,
-            id: membership.id,
-        }
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(membership: &membership::Model) -> Self::Keys {
+        (membership.created_at, membership.id)
     }
 
-    fn values(&self) -> Vec<Value> {
-        vec![self.created_at.into(), self.id.into()]
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
     }
 }
 

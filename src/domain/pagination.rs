@@ -24,17 +24,34 @@ pub enum Direction {
 }
 
 /// Where a row sits in a list's order: the values of its key columns.
-pub trait Position {
+/// (The API's cursors carry [`Position::Keys`] as they are.)
+pub trait Position: Sized {
     type Entity: EntityTrait;
     /// The key columns, most significant first, each with its direction.
     /// The last one is unique.
     const KEY: &'static [(<Self::Entity as EntityTrait>::Column, Direction)];
+    /// The values of the key columns, in the order of [`Position::KEY`].
+    type Keys: KeyValues;
+
+    fn keys_of(row: &<Self::Entity as EntityTrait>::Model) -> Self::Keys;
+    fn keys(&self) -> Self::Keys;
+    fn from_keys(keys: Self::Keys) -> Self;
 
     /// The position of `row`.
-    fn of(row: &<Self::Entity as EntityTrait>::Model) -> Self;
+    fn of(row: &<Self::Entity as EntityTrait>::Model) -> Self {
+        Self::from_keys(Self::keys_of(row))
+    }
+}
 
-    /// The values of the key columns, in the order of [`Position::KEY`].
-    fn values(&self) -> Vec<Value>;
+/// A tuple of key values, as the query compares them.
+pub trait KeyValues {
+    fn into_values(self) -> Vec<Value>;
+}
+
+impl<A: Into<Value>, B: Into<Value>> KeyValues for (A, B) {
+    fn into_values(self) -> Vec<Value> {
+        vec![self.0.into(), self.1.into()]
+    }
 }
 
 /// One page of a list.
@@ -70,7 +87,7 @@ fn after_condition<C: ColumnTrait>(key: &[(C, Direction)], values: Vec<Value>) -
 fn page_query<P: Position>(select: Select<P::Entity>, after: Option<&P>, first: u64) -> Select<P::Entity> {
     let mut query = select;
     if let Some(after) = after {
-        query = query.filter(after_condition(P::KEY, after.values()));
+        query = query.filter(after_condition(P::KEY, after.keys().into_values()));
     }
     for &(column, direction) in P::KEY {
         let order = match direction {
@@ -141,11 +158,15 @@ mod tests {
             (row::Column::Rank, Direction::Ascending),
             (row::Column::Id, Direction::Ascending),
         ];
-        fn of(row: &row::Model) -> Self {
-            Self(row.rank, row.id)
+        type Keys = (i32, i32);
+        fn keys_of(row: &row::Model) -> Self::Keys {
+            (row.rank, row.id)
         }
-        fn values(&self) -> Vec<Value> {
-            vec![self.0.into(), self.1.into()]
+        fn keys(&self) -> Self::Keys {
+            (self.0, self.1)
+        }
+        fn from_keys((rank, id): Self::Keys) -> Self {
+            Self(rank, id)
         }
     }
 
@@ -159,11 +180,15 @@ mod tests {
             (row::Column::Rank, Direction::Descending),
             (row::Column::Id, Direction::Descending),
         ];
-        fn of(row: &row::Model) -> Self {
-            Self(row.rank, row.id)
+        type Keys = (i32, i32);
+        fn keys_of(row: &row::Model) -> Self::Keys {
+            (row.rank, row.id)
         }
-        fn values(&self) -> Vec<Value> {
-            vec![self.0.into(), self.1.into()]
+        fn keys(&self) -> Self::Keys {
+            (self.0, self.1)
+        }
+        fn from_keys((rank, id): Self::Keys) -> Self {
+            Self(rank, id)
         }
     }
 
@@ -177,11 +202,15 @@ mod tests {
             (row::Column::Rank, Direction::Descending),
             (row::Column::Id, Direction::Ascending),
         ];
-        fn of(row: &row::Model) -> Self {
-            Self(row.rank, row.id)
+        type Keys = (i32, i32);
+        fn keys_of(row: &row::Model) -> Self::Keys {
+            (row.rank, row.id)
         }
-        fn values(&self) -> Vec<Value> {
-            vec![self.0.into(), self.1.into()]
+        fn keys(&self) -> Self::Keys {
+            (self.0, self.1)
+        }
+        fn from_keys((rank, id): Self::Keys) -> Self {
+            Self(rank, id)
         }
     }
 

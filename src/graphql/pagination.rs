@@ -1,26 +1,17 @@
 //! Relay cursor connections over the domain's keyset pages
 //! ([`crate::domain::pagination`]): `first` is bounded, cursors are opaque
-//! to clients (base64url of the JSON array of a row's key values), and
-//! every connection is built by [`connection`].
+//! to clients (base64url of the JSON array of a row's key values, the
+//! position's `Keys`), and every connection is built by [`connection`].
 
 use async_graphql::{
     OutputType,
     connection::{Connection, Edge, EmptyFields},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
 use serde::{Serialize, de::DeserializeOwned};
-use uuid::Uuid;
 
 use crate::{
-    domain::{
-        audit::AuditPosition,
-        events::EventPosition,
-        groups::GroupPosition,
-        memberships::MemberPosition,
-        pagination::{Page, Position},
-        requests::RequestPosition,
-    },
+    domain::pagination::{Page, Position},
     error::Error,
     graphql::{error::ApiResult, types::ConnectionTotal},
 };
@@ -29,7 +20,7 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// Checks `first` against the 1..=100 bound of every connection.
-pub fn page_size(first: Option<i32>) -> Result<u64, Error> {
+fn page_size(first: Option<i32>) -> Result<u64, Error> {
     match first {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n) if (1..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(n as u64),
@@ -51,65 +42,6 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 /// A connection of `N`s with `totalCount`.
 pub type PagedConnection<N> = Connection<String, N, ConnectionTotal, EmptyFields>;
 
-/// How a position is written in a cursor: its key values, as a tuple.
-/// The tuples below are what clients have been handed since the first
-/// release, so the cursors they hold stay valid.
-pub trait Cursor: Position + Sized {
-    type Keys: Serialize + DeserializeOwned;
-    fn keys(&self) -> Self::Keys;
-    fn from_keys(keys: Self::Keys) -> Self;
-}
-
-impl Cursor for EventPosition {
-    type Keys = (DateTime<Utc>, Uuid);
-    fn keys(&self) -> Self::Keys {
-        (self.starts_at, self.id)
-    }
-    fn from_keys((starts_at, id): Self::Keys) -> Self {
-        Self { starts_at, id }
-    }
-}
-
-impl Cursor for RequestPosition {
-    type Keys = (DateTime<Utc>, Uuid);
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
-
-impl Cursor for GroupPosition {
-    type Keys = (String, String);
-    fn keys(&self) -> Self::Keys {
-        (self.name.clone(), self.slug.clone())
-    }
-    fn from_keys((name, slug): Self::Keys) -> Self {
-        Self { name, slug }
-    }
-}
-
-impl Cursor for MemberPosition {
-    type Keys = (DateTime<Utc>, Uuid);
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
-
-impl Cursor for AuditPosition {
-    type Keys = (DateTime<Utc>, Uuid);
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
-
 /// A connection's `first` and `after`, checked: `first` within 1..=100,
 /// `after` a cursor of this connection (else `BAD_USER_INPUT` on `after`).
 #[derive(Debug)]
@@ -118,7 +50,10 @@ pub struct PageArgs<P> {
     pub after: Option<P>,
 }
 
-impl<P: Cursor> PageArgs<P> {
+impl<P: Position> PageArgs<P>
+where
+    P::Keys: Serialize + DeserializeOwned,
+{
     pub fn parse(first: Option<i32>, after: Option<String>) -> Result<Self, Error> {
         let first = page_size(first)?;
         let after = after
@@ -137,10 +72,11 @@ pub async fn connection<P, N>(
     nodes: impl AsyncFnOnce(Vec<<P::Entity as sea_orm::EntityTrait>::Model>) -> ApiResult<Vec<N>>,
 ) -> ApiResult<PagedConnection<N>>
 where
-    P: Cursor,
+    P: Position,
+    P::Keys: Serialize,
     N: OutputType,
 {
-    let cursors: Vec<String> = page.rows.iter().map(|row| encode_cursor(&P::of(row).keys())).collect();
+    let cursors: Vec<String> = page.rows.iter().map(|row| encode_cursor(&P::keys_of(row))).collect();
     let mut connection = Connection::with_additional_fields(
         args.after.is_some(),
         page.has_next_page,
@@ -173,7 +109,14 @@ fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> Result<T, Error> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+    use uuid::Uuid;
+
     use super::*;
+    use crate::domain::{
+        audit::AuditPosition, events::EventPosition, groups::GroupPosition, memberships::MemberPosition,
+        requests::RequestPosition,
+    };
 
     #[test]
     fn first_is_bounded() {

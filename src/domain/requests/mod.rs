@@ -18,7 +18,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Set, Value,
+    QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
@@ -429,15 +429,18 @@ impl Position for RequestPosition {
         (request::Column::Id, Direction::Ascending),
     ];
 
-    fn of(request: &request::Model) -> Self {
-        Self {
-            created_at: request.created_at,
-            id: request.id,
-        }
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(request: &request::Model) -> Self::Keys {
+        (request.created_at, request.id)
     }
 
-    fn values(&self) -> Vec<Value> {
-        vec![self.created_at.into(), self.id.into()]
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
     }
 }
 
