@@ -148,71 +148,46 @@ mod tests {
         impl ActiveModelBehavior for ActiveModel {}
     }
 
-    /// Rank ascending, then id.
-    #[derive(Debug, Clone)]
-    struct Upward(i32, i32);
+    /// A position in the test table's order: rank in one direction, then
+    /// the id in another.
+    macro_rules! position {
+        ($(#[$doc:meta])* $name:ident: $rank:ident, $id:ident) => {
+            $(#[$doc])*
+            #[derive(Debug, Clone)]
+            struct $name(i32, i32);
 
-    impl Position for Upward {
-        type Entity = row::Entity;
-        const KEY: &'static [(row::Column, Direction)] = &[
-            (row::Column::Rank, Direction::Ascending),
-            (row::Column::Id, Direction::Ascending),
-        ];
-        type Keys = (i32, i32);
-        fn keys_of(row: &row::Model) -> Self::Keys {
-            (row.rank, row.id)
-        }
-        fn keys(&self) -> Self::Keys {
-            (self.0, self.1)
-        }
-        fn from_keys((rank, id): Self::Keys) -> Self {
-            Self(rank, id)
-        }
+            impl Position for $name {
+                type Entity = row::Entity;
+                const KEY: &'static [(row::Column, Direction)] = &[
+                    (row::Column::Rank, Direction::$rank),
+                    (row::Column::Id, Direction::$id),
+                ];
+                type Keys = (i32, i32);
+                fn keys_of(row: &row::Model) -> Self::Keys {
+                    (row.rank, row.id)
+                }
+                fn keys(&self) -> Self::Keys {
+                    (self.0, self.1)
+                }
+                fn from_keys((rank, id): Self::Keys) -> Self {
+                    Self(rank, id)
+                }
+            }
+        };
     }
 
-    /// Rank descending, then id descending: newest first, as the audit trail.
-    #[derive(Debug, Clone)]
-    struct Downward(i32, i32);
-
-    impl Position for Downward {
-        type Entity = row::Entity;
-        const KEY: &'static [(row::Column, Direction)] = &[
-            (row::Column::Rank, Direction::Descending),
-            (row::Column::Id, Direction::Descending),
-        ];
-        type Keys = (i32, i32);
-        fn keys_of(row: &row::Model) -> Self::Keys {
-            (row.rank, row.id)
-        }
-        fn keys(&self) -> Self::Keys {
-            (self.0, self.1)
-        }
-        fn from_keys((rank, id): Self::Keys) -> Self {
-            Self(rank, id)
-        }
-    }
-
-    /// Rank descending, ties by id ascending.
-    #[derive(Debug, Clone)]
-    struct Mixed(i32, i32);
-
-    impl Position for Mixed {
-        type Entity = row::Entity;
-        const KEY: &'static [(row::Column, Direction)] = &[
-            (row::Column::Rank, Direction::Descending),
-            (row::Column::Id, Direction::Ascending),
-        ];
-        type Keys = (i32, i32);
-        fn keys_of(row: &row::Model) -> Self::Keys {
-            (row.rank, row.id)
-        }
-        fn keys(&self) -> Self::Keys {
-            (self.0, self.1)
-        }
-        fn from_keys((rank, id): Self::Keys) -> Self {
-            Self(rank, id)
-        }
-    }
+    position!(
+        /// Rank ascending, then id.
+        Upward: Ascending, Ascending
+    );
+    position!(
+        /// Rank descending, then id descending: newest first, as the audit trail.
+        Downward: Descending, Descending
+    );
+    position!(
+        /// Rank descending, ties by id ascending.
+        Mixed: Descending, Ascending
+    );
 
     /// Ranks with many ties, inserted out of order.
     const RANKS: [i32; 9] = [3, 1, 2, 1, 3, 1, 2, 3, 1];

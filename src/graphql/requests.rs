@@ -3,13 +3,17 @@
 //! `domain::requests`.
 
 use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use entity::request;
 use uuid::Uuid;
 
 use crate::{
+    auth::Viewer,
     domain::{
-        in_work,
+        Work, in_work,
         requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
     },
+    error::Error,
     graphql::{
         context::{client_address, db, now, rate_limits, viewer},
         error::ApiResult,
@@ -152,6 +156,21 @@ impl RequestQuery {
     }
 }
 
+/// Takes the request named `requestId` one step through the workflow in
+/// a unit of work of its own, and answers it as the viewer may see it.
+async fn step(
+    ctx: &Context<'_>,
+    request_id: &ID,
+    step: impl AsyncFnOnce(&Work, &Viewer, Uuid, DateTime<Utc>) -> Result<request::Model, Error>,
+) -> ApiResult<Request> {
+    let request_id = parse_id("requestId", request_id)?;
+    let model = in_work(db(ctx), async |work| {
+        step(work, viewer(ctx), request_id, now(ctx)).await
+    })
+    .await?;
+    Request::for_viewer(ctx, model).await
+}
+
 #[derive(Default)]
 pub struct RequestMutation;
 
@@ -207,20 +226,19 @@ impl RequestMutation {
         version: i32,
         note: Option<String>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
+        step(ctx, &request_id, async |work, viewer, id, now| {
             transitions::assign(
                 work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
+                viewer,
+                id,
                 parse_id("trainerId", &trainer_id)?,
                 version,
                 note.as_deref(),
-                now(ctx),
+                now,
             )
             .await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The proposed trainer answers. Accepting names the slot, inside a
@@ -257,19 +275,10 @@ impl RequestMutation {
         reason: String,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::decline(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                &reason,
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::decline(work, viewer, id, &reason, version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The requester (or a coordinator on their behalf) calls it off before
@@ -281,19 +290,10 @@ impl RequestMutation {
         reason: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::withdraw(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                reason.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::withdraw(work, viewer, id, reason.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The coordinator or the trainer, once the engagement has ended.
@@ -305,20 +305,10 @@ impl RequestMutation {
         feedback: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::mark_delivered(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                attendance,
-                feedback.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::mark_delivered(work, viewer, id, attendance, feedback.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// Coordinators cancel a confirmed engagement; its event is cancelled
@@ -330,18 +320,9 @@ impl RequestMutation {
         reason: Option<String>,
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::cancel(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                reason.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::cancel(work, viewer, id, reason.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 }
