@@ -86,7 +86,7 @@ fuzz() {
     PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_checks "$VENV/bin/st" run "http://127.0.0.1:$PORT/graphql" \
         --checks answers_json_and_never_internal \
         --max-examples "$EXAMPLES" --seed 20261202 --workers 2 \
-        --phases examples,coverage,fuzzing \
+        --phases examples,coverage,fuzzing --generation-database none \
         --no-color --report junit --report-dir "$WORK/report-$name" "$@" |
         tee "target/fuzz-$name.out" | tail -n 30
     grep -h -A1 "Test cases:" "target/fuzz-$name.out" || true

@@ -7,6 +7,8 @@
 
 use sea_orm::DbErr;
 
+use crate::domain::requests::matching::UnavailableReason;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not found")]
@@ -24,10 +26,10 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     InvalidTransition(String),
-    /// `reason` is a stable code (`TOPIC_NOT_COVERED`, `AWAY`, `ENGAGED`,
-    /// `MONTHLY_CAP`, `NOT_FREE`); `message` says it for people.
+    /// `reason` carries a stable code of its own (`extensions.reason`);
+    /// `message` says it for people.
     #[error("trainer unavailable: {message}")]
-    TrainerUnavailable { reason: &'static str, message: String },
+    TrainerUnavailable { reason: UnavailableReason, message: String },
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]

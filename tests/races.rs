@@ -15,9 +15,9 @@ use common::{
 };
 use entity::{RsvpStatus, UserRole, assignment, request, request_transition, rsvp, user};
 use futures_util::future::join_all;
-use muster::{AppState, auth::jwt::TokenKeys, config::Config};
+use muster::{AppState, auth::jwt::TokenKeys, config::Config, fixtures::UserBuilder};
 use poem::test::TestClient;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -35,22 +35,21 @@ on_both_databases!(
 async fn crowd(db: &TestDb, n: usize, role: UserRole, label: &str) -> Vec<(Uuid, String)> {
     let now = db.now();
     let people: Vec<Uuid> = (0..n).map(|_| Uuid::new_v4()).collect();
-    for chunk in people.chunks(200).enumerate() {
-        let (offset, ids) = chunk;
-        user::Entity::insert_many(ids.iter().enumerate().map(|(k, id)| user::ActiveModel {
-            id: Set(*id),
-            email: Set(Some(format!("{label}{}@people.example.org", offset * 200 + k))),
-            display_name: Set(Some(format!("{label} {}", offset * 200 + k))),
-            password_hash: Set(None),
-            role: Set(role),
-            token_version: Set(0),
-            erased_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }))
-        .exec_without_returning(&db.conn)
-        .await
-        .unwrap();
+    for (offset, ids) in people.chunks(200).enumerate() {
+        let rows = ids.iter().enumerate().map(|(k, id)| {
+            let n = offset * 200 + k;
+            UserBuilder::new(now)
+                .id(*id)
+                .role(role)
+                .name(format!("{label} {n}"))
+                .email(format!("{label}{n}@people.example.org"))
+                .build()
+                .into_active_model()
+        });
+        user::Entity::insert_many(rows)
+            .exec_without_returning(&db.conn)
+            .await
+            .unwrap();
     }
     let keys = TokenKeys::new(&common::test_secret(), chrono::Duration::hours(1));
     people

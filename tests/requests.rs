@@ -81,6 +81,7 @@ on_both_databases!(
     delivery_is_recorded_after_the_engagement,
     submissions_are_checked_and_anonymous_ones_limited,
     the_queue_costs_the_same_statements_for_any_page_size,
+    the_queue_pages_in_order_without_gaps_or_repeats,
     a_contact_read_shows_in_the_requesters_access_log,
 );
 
@@ -718,6 +719,69 @@ async fn the_queue_costs_the_same_statements_for_any_page_size(db: TestDb) {
         "{large} statements: auth (3), count, page, own assignments, topics, groups, windows, \
          assignments, users, events, histories"
     );
+}
+
+const QUEUE_PAGE: &str = "query($first: Int, $after: String) { requests(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }";
+
+async fn the_queue_pages_in_order_without_gaps_or_repeats(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let coordinator = net.token(Persona::Coordinator);
+    for k in 0..7 {
+        let input = outside_request(net.topic, vec![range(day(10 + k, 9), day(10 + k, 17))]);
+        let (_, body) = graphql_as(&client, coordinator.as_deref(), SUBMIT, json!({ "input": input })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, whole) = graphql_as(&client, coordinator.as_deref(), QUEUE_PAGE, json!({ "first": 100 })).await;
+    let whole = data(&whole, "requests").clone();
+    let everything = ids(&whole);
+    assert!(everything.len() >= 7 && whole["totalCount"] == everything.len());
+
+    let mut walked = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (_, body) = graphql_as(
+            &client,
+            coordinator.as_deref(),
+            QUEUE_PAGE,
+            json!({ "first": 3, "after": after }),
+        )
+        .await;
+        let page = data(&body, "requests");
+        assert_eq!(page["totalCount"], whole["totalCount"]);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], after.is_some());
+        walked.extend(ids(page));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        assert!(walked.len() <= everything.len(), "the walk repeats itself");
+    }
+    assert_eq!(
+        walked, everything,
+        "three at a time, the same order without gaps or repeats"
+    );
+
+    let (_, refused) = graphql_as(
+        &client,
+        coordinator.as_deref(),
+        QUEUE_PAGE,
+        json!({ "first": 3, "after": "not-a-cursor" }),
+    )
+    .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "after", "{refused}");
 }
 
 async fn a_contact_read_shows_in_the_requesters_access_log(db: TestDb) {

@@ -8,13 +8,14 @@
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, request, user};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
+    domain::pagination::{Direction, Page, Position, keyset_page},
     error::{Error, Result},
 };
 
@@ -237,10 +238,26 @@ pub struct AuditPosition {
     pub id: Uuid,
 }
 
-pub struct AuditPage {
-    pub entries: Vec<audit_entry::Model>,
-    pub has_next_page: bool,
-    pub total_count: u64,
+impl Position for AuditPosition {
+    type Entity = audit_entry::Entity;
+    const KEY: &'static [(audit_entry::Column, Direction)] = &[
+        (audit_entry::Column::CreatedAt, Direction::Descending),
+        (audit_entry::Column::Id, Direction::Descending),
+    ];
+
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(entry: &audit_entry::Model) -> Self::Keys {
+        (entry.created_at, entry.id)
+    }
+
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
+    }
 }
 
 /// The signed-in person's access log: every entry whose subject they are.
@@ -249,7 +266,7 @@ pub async fn my_access_log(
     viewer: &Viewer,
     after: Option<&AuditPosition>,
     limit: u64,
-) -> Result<AuditPage> {
+) -> Result<Page<audit_entry::Model>> {
     authorize(viewer, Action::UseOwnAccount)?;
     let me = viewer.user_id().ok_or(Error::Unauthenticated)?;
     let filter = AuditFilter {
@@ -266,7 +283,7 @@ pub async fn audit_log(
     filter: &AuditFilter,
     after: Option<&AuditPosition>,
     limit: u64,
-) -> Result<AuditPage> {
+) -> Result<Page<audit_entry::Model>> {
     authorize(viewer, Action::ReadAuditLog)?;
     if let (Some(since), Some(until)) = (filter.since, filter.until)
         && until < since
@@ -281,7 +298,7 @@ async fn page(
     filter: &AuditFilter,
     after: Option<&AuditPosition>,
     limit: u64,
-) -> Result<AuditPage> {
+) -> Result<Page<audit_entry::Model>> {
     let mut condition = Condition::all();
     if let Some(actor) = filter.actor_id {
         condition = condition.add(audit_entry::Column::ActorId.eq(actor));
@@ -298,32 +315,7 @@ async fn page(
     if let Some(until) = filter.until {
         condition = condition.add(audit_entry::Column::CreatedAt.lt(until));
     }
-    let total_count = audit_entry::Entity::find().filter(condition.clone()).count(db).await?;
-    if let Some(after) = after {
-        condition = condition.add(
-            Condition::any()
-                .add(audit_entry::Column::CreatedAt.lt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(audit_entry::Column::CreatedAt.eq(after.created_at))
-                        .add(audit_entry::Column::Id.lt(after.id)),
-                ),
-        );
-    }
-    let mut entries = audit_entry::Entity::find()
-        .filter(condition)
-        .order_by_desc(audit_entry::Column::CreatedAt)
-        .order_by_desc(audit_entry::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = entries.len() as u64 > limit;
-    entries.truncate(limit as usize);
-    Ok(AuditPage {
-        entries,
-        has_next_page,
-        total_count,
-    })
+    keyset_page(db, audit_entry::Entity::find().filter(condition), after, limit).await
 }
 
 #[cfg(test)]

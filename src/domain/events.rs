@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{EventKind, EventStatus, EventVisibility, event, group, topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    QueryFilter, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -22,6 +22,7 @@ use crate::{
         Work,
         groups::{escape_like, get_by_slug},
         journal::{self, DomainEvent},
+        pagination::{Direction, Page, Position, keyset_page},
         values::{AllValid, MultiLine, SingleLine, WebAddress, in_range},
     },
     error::{Error, Result},
@@ -406,10 +407,53 @@ pub struct EventPosition {
     pub id: Uuid,
 }
 
+impl Position for EventPosition {
+    type Entity = event::Entity;
+    const KEY: &'static [(event::Column, Direction)] = &[
+        (event::Column::StartsAt, Direction::Ascending),
+        (event::Column::Id, Direction::Ascending),
+    ];
+
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(event: &event::Model) -> Self::Keys {
+        (event.starts_at, event.id)
+    }
+
+    fn keys(&self) -> Self::Keys {
+        (self.starts_at, self.id)
+    }
+
+    fn from_keys((starts_at, id): Self::Keys) -> Self {
+        Self { starts_at, id }
+    }
+}
+
+/// A page of events, named for the pages that list them.
 pub struct EventPage {
     pub events: Vec<event::Model>,
     pub has_next_page: bool,
     pub total_count: u64,
+}
+
+impl From<Page<event::Model>> for EventPage {
+    fn from(page: Page<event::Model>) -> Self {
+        Self {
+            events: page.rows,
+            has_next_page: page.has_next_page,
+            total_count: page.total_count,
+        }
+    }
+}
+
+impl From<EventPage> for Page<event::Model> {
+    fn from(page: EventPage) -> Self {
+        Self {
+            rows: page.events,
+            has_next_page: page.has_next_page,
+            total_count: page.total_count,
+        }
+    }
 }
 
 /// The visibility rule as SQL: the scope is applied by the database, not
@@ -515,31 +559,9 @@ pub async fn list_events(
     now: DateTime<Utc>,
 ) -> Result<EventPage> {
     let condition = filter_condition(filter, &event_scope(viewer), now);
-    let total_count = event::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut page_condition = condition;
-    if let Some(after) = after {
-        page_condition = page_condition.add(
-            Condition::any().add(event::Column::StartsAt.gt(after.starts_at)).add(
-                Condition::all()
-                    .add(event::Column::StartsAt.eq(after.starts_at))
-                    .add(event::Column::Id.gt(after.id)),
-            ),
-        );
-    }
-    let mut events = event::Entity::find()
-        .filter(page_condition)
-        .order_by_asc(event::Column::StartsAt)
-        .order_by_asc(event::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = events.len() as u64 > limit;
-    events.truncate(limit as usize);
-    Ok(EventPage {
-        events,
-        has_next_page,
-        total_count,
-    })
+    Ok(keyset_page(db, event::Entity::find().filter(condition), after, limit)
+        .await?
+        .into())
 }
 
 #[cfg(test)]

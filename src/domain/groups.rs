@@ -4,15 +4,18 @@
 use chrono::{DateTime, Utc};
 use entity::group;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    SqlErr,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::values::{AllValid, Email, MultiLine, SingleLine, Slug},
+    domain::{
+        pagination::{Direction, Page, Position, keyset_page},
+        values::{AllValid, Email, MultiLine, SingleLine, Slug},
+    },
     error::{Error, Result},
 };
 
@@ -31,19 +34,53 @@ pub struct GroupPosition {
     pub slug: String,
 }
 
-impl GroupPosition {
-    pub fn of(group: &group::Model) -> Self {
-        Self {
-            name: group.name.clone(),
-            slug: group.slug.clone(),
-        }
+impl Position for GroupPosition {
+    type Entity = group::Entity;
+    const KEY: &'static [(group::Column, Direction)] = &[
+        (group::Column::Name, Direction::Ascending),
+        (group::Column::Slug, Direction::Ascending),
+    ];
+
+    type Keys = (String, String);
+
+    fn keys_of(group: &group::Model) -> Self::Keys {
+        (group.name.clone(), group.slug.clone())
+    }
+
+    fn keys(&self) -> Self::Keys {
+        (self.name.clone(), self.slug.clone())
+    }
+
+    fn from_keys((name, slug): Self::Keys) -> Self {
+        Self { name, slug }
     }
 }
 
+/// A page of the directory, named for the pages that list it.
 pub struct GroupPage {
     pub groups: Vec<group::Model>,
     pub has_next_page: bool,
     pub total_count: u64,
+}
+
+impl From<Page<group::Model>> for GroupPage {
+    fn from(page: Page<group::Model>) -> Self {
+        Self {
+            groups: page.rows,
+            has_next_page: page.has_next_page,
+            total_count: page.total_count,
+        }
+    }
+}
+
+impl From<GroupPage> for Page<group::Model> {
+    fn from(page: GroupPage) -> Self {
+        Self {
+            rows: page.groups,
+            has_next_page: page.has_next_page,
+            total_count: page.total_count,
+        }
+    }
 }
 
 fn filter_condition(filter: &GroupFilter) -> Condition {
@@ -81,33 +118,8 @@ pub async fn list_groups(
     after: Option<&GroupPosition>,
     limit: u64,
 ) -> Result<GroupPage> {
-    let condition = filter_condition(filter);
-    let total_count = group::Entity::find().filter(condition.clone()).count(db).await?;
-
-    let mut page_condition = condition;
-    if let Some(after) = after {
-        page_condition = page_condition.add(
-            Condition::any().add(group::Column::Name.gt(after.name.clone())).add(
-                Condition::all()
-                    .add(group::Column::Name.eq(after.name.clone()))
-                    .add(group::Column::Slug.gt(after.slug.clone())),
-            ),
-        );
-    }
-    let mut groups = group::Entity::find()
-        .filter(page_condition)
-        .order_by_asc(group::Column::Name)
-        .order_by_asc(group::Column::Slug)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = groups.len() as u64 > limit;
-    groups.truncate(limit as usize);
-    Ok(GroupPage {
-        groups,
-        has_next_page,
-        total_count,
-    })
+    let select = group::Entity::find().filter(filter_condition(filter));
+    Ok(keyset_page(db, select, after, limit).await?.into())
 }
 
 /// An active (not archived) group by its slug.

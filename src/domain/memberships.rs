@@ -22,6 +22,7 @@ use crate::{
         audit::{self, AuditAction, NewAuditEntry},
         groups::{get_by_slug, lock_group},
         journal::{self, DomainEvent},
+        pagination::{Direction, Page, Position, keyset_page},
     },
     error::{Error, Result},
 };
@@ -251,10 +252,26 @@ pub struct MemberPosition {
     pub id: Uuid,
 }
 
-pub struct MemberPage {
-    pub memberships: Vec<membership::Model>,
-    pub has_next_page: bool,
-    pub total_count: u64,
+impl Position for MemberPosition {
+    type Entity = membership::Entity;
+    const KEY: &'static [(membership::Column, Direction)] = &[
+        (membership::Column::CreatedAt, Direction::Ascending),
+        (membership::Column::Id, Direction::Ascending),
+    ];
+
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(membership: &membership::Model) -> Self::Keys {
+        (membership.created_at, membership.id)
+    }
+
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
+    }
 }
 
 /// The members of a group, oldest first, for its organisers and staff.
@@ -265,38 +282,13 @@ pub async fn list_members(
     status: Option<MembershipStatus>,
     after: Option<&MemberPosition>,
     limit: u64,
-) -> Result<MemberPage> {
+) -> Result<Page<membership::Model>> {
     authorize(viewer, Action::ListGroupMembers { group_id })?;
     let mut condition = Condition::all().add(membership::Column::GroupId.eq(group_id));
     if let Some(status) = status {
         condition = condition.add(membership::Column::Status.eq(status));
     }
-    let total_count = membership::Entity::find().filter(condition.clone()).count(db).await?;
-    if let Some(after) = after {
-        condition = condition.add(
-            Condition::any()
-                .add(membership::Column::CreatedAt.gt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(membership::Column::CreatedAt.eq(after.created_at))
-                        .add(membership::Column::Id.gt(after.id)),
-                ),
-        );
-    }
-    let mut memberships = membership::Entity::find()
-        .filter(condition)
-        .order_by_asc(membership::Column::CreatedAt)
-        .order_by_asc(membership::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = memberships.len() as u64 > limit;
-    memberships.truncate(limit as usize);
-    Ok(MemberPage {
-        memberships,
-        has_next_page,
-        total_count,
-    })
+    keyset_page(db, membership::Entity::find().filter(condition), after, limit).await
 }
 
 /// Active member counts (public) of several groups, in one query.

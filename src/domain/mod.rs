@@ -16,6 +16,7 @@ pub mod feeds;
 pub mod groups;
 pub mod journal;
 pub mod memberships;
+pub mod pagination;
 pub mod password;
 pub mod privacy;
 pub mod requests;

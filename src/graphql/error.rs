@@ -60,7 +60,7 @@ impl<E: Into<Error>> From<E> for ApiError {
                     ext.set("fields", field_list(fields));
                 }
                 Error::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
-                Error::TrainerUnavailable { reason, .. } => ext.set("reason", *reason),
+                Error::TrainerUnavailable { reason, .. } => ext.set("reason", reason.code()),
                 _ => {}
             }
         }))

@@ -1,9 +1,6 @@
 //! Events and RSVPs.
 
-use async_graphql::{
-    Context, ID, InputObject, MaybeUndefined, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,9 +14,9 @@ use crate::{
         context::{db, loader, now, viewer},
         error::ApiResult,
         loaders::EventById,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{PageArgs, PagedConnection, connection},
         parse_id, prime,
-        types::{ConnectionTotal, Event, GqlEventKind, GqlEventVisibility, Rsvp},
+        types::{Event, GqlEventKind, GqlEventVisibility, Rsvp},
     },
 };
 
@@ -128,8 +125,6 @@ fn parse_optional_id(field: &str, id: Option<ID>) -> Result<Option<Uuid>, Error>
     id.map(|id| parse_id(field, &id)).transpose()
 }
 
-pub type EventConnection = Connection<String, Event, ConnectionTotal, EmptyFields>;
-
 #[derive(Default)]
 pub struct EventQuery;
 
@@ -147,12 +142,8 @@ impl EventQuery {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<EventConnection> {
-        let limit = page_size(first)?;
-        let after = after
-            .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
-            .transpose()?
-            .map(|(starts_at, id)| EventPosition { starts_at, id });
+    ) -> ApiResult<PagedConnection<Event>> {
+        let args = PageArgs::<EventPosition>::parse(first, after)?;
         let input = filter.unwrap_or_default();
         let filter = EventFilter {
             from: input.from,
@@ -165,21 +156,13 @@ impl EventQuery {
             include_cancelled: input.include_cancelled,
             updated_since: input.updated_since,
         };
-        let page = events::list_events(db(ctx), viewer(ctx), &filter, after.as_ref(), limit, now(ctx)).await?;
+        let page =
+            events::list_events(db(ctx), viewer(ctx), &filter, args.after.as_ref(), args.first, now(ctx)).await?;
         prime::events(ctx, &page.events).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            ConnectionTotal {
-                total_count: page.total_count,
-            },
-        );
-        connection.edges.extend(
-            page.events
-                .into_iter()
-                .map(|e| Edge::new(encode_cursor(&(e.starts_at, e.id)), Event(e))),
-        );
-        Ok(connection)
+        connection(&args, page.into(), async |rows| {
+            Ok(rows.into_iter().map(Event).collect())
+        })
+        .await
     }
 
     /// An event by id; null when there is none or the viewer may not see it.

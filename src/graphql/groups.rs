@@ -1,18 +1,15 @@
 //! The group directory and how groups are created, edited and archived.
 
-use async_graphql::{
-    Context, InputObject, MaybeUndefined, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object};
 
 use crate::{
     domain::groups::{self, GroupChanges, GroupFilter, GroupPosition, NewGroup},
     graphql::{
         context::{db, now, viewer},
         error::ApiResult,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{PageArgs, PagedConnection, connection},
         prime,
-        types::{ConnectionTotal, Group},
+        types::Group,
     },
 };
 
@@ -55,8 +52,6 @@ pub struct UpdateGroupInput {
     pub contact_email: MaybeUndefined<String>,
 }
 
-pub type GroupConnection = Connection<String, Group, ConnectionTotal, EmptyFields>;
-
 #[derive(Default)]
 pub struct GroupQuery;
 
@@ -73,32 +68,20 @@ impl GroupQuery {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<GroupConnection> {
-        let limit = page_size(first)?;
-        let after = after
-            .map(|cursor| decode_cursor::<(String, String)>(&cursor))
-            .transpose()?
-            .map(|(name, slug)| GroupPosition { name, slug });
+    ) -> ApiResult<PagedConnection<Group>> {
+        let args = PageArgs::<GroupPosition>::parse(first, after)?;
         let filter = filter.unwrap_or_default();
         let filter = GroupFilter {
             region: filter.region,
             search: filter.search,
         };
 
-        let page = groups::list_groups(db(ctx), &filter, after.as_ref(), limit).await?;
+        let page = groups::list_groups(db(ctx), &filter, args.after.as_ref(), args.first).await?;
         prime::groups(ctx, &page.groups).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            ConnectionTotal {
-                total_count: page.total_count,
-            },
-        );
-        connection.edges.extend(page.groups.into_iter().map(|group| {
-            let position = GroupPosition::of(&group);
-            Edge::new(encode_cursor(&(position.name, position.slug)), Group(group))
-        }));
-        Ok(connection)
+        connection(&args, page.into(), async |rows| {
+            Ok(rows.into_iter().map(Group).collect())
+        })
+        .await
     }
 
     /// A group by its slug; null when there is none.

@@ -20,15 +20,13 @@ pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    EmptySubscription, ID, Json, MergedObject, Schema, SchemaBuilder,
-    connection::{Connection, EmptyFields},
-};
+use async_graphql::{EmptySubscription, ID, Json, MergedObject, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{auth::jwt::TokenKeys, clock::Clock, error::Error, rate_limit::RateLimits, urls::PublicUrls};
+use pagination::PagedConnection;
 
 /// What can be read. Anonymous callers see the public part of the network
 /// (groups, public events, topics, a request's status by its reference);
@@ -107,27 +105,22 @@ fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>
              `2027-03-01T19:30:00+01:00`. Answers are always given in UTC (`+00:00`).",
         )
         .override_output_type_description::<Json<serde_json::Value>>("A JSON document, as `exportMyData` gives it.")
-        .override_output_type_description::<Page<types::Event>>(
+        .override_output_type_description::<PagedConnection<types::Event>>(
             "A page of events, by start time, with how many match in all.",
         )
-        .override_output_type_description::<Page<types::Group>>(
+        .override_output_type_description::<PagedConnection<types::Group>>(
             "A page of the group directory, in name order, with how many match in all.",
         )
-        .override_output_type_description::<Page<types::Membership>>(
+        .override_output_type_description::<PagedConnection<types::Membership>>(
             "A page of a group's members and requests to join, oldest first, with how many there are in all.",
         )
-        .override_output_type_description::<Page<types::Request>>(
+        .override_output_type_description::<PagedConnection<types::Request>>(
             "A page of the coordinators' queue of requests, oldest first, with how many match in all.",
         )
-        .override_output_type_description::<Page<types::AuditEntry>>(
+        .override_output_type_description::<PagedConnection<types::AuditEntry>>(
             "A page of audit entries, newest first, with how many match in all.",
         )
 }
-
-/// The connection type every paged list has (`pageInfo`, `edges`, `nodes`,
-/// `totalCount`); its description is set in [`schema_builder`] because the
-/// type comes from async-graphql.
-type Page<N> = Connection<String, N, types::ConnectionTotal, EmptyFields>;
 
 /// An `ID` argument as the UUID it must be.
 pub fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {

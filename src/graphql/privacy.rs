@@ -1,26 +1,25 @@
 //! The data subject's rights (their access log, a copy of their data,
 //! erasure) and the admins' view of the audit trail.
 
-use async_graphql::{
-    Context, ID, InputObject, Json, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
+use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
+use entity::audit_entry;
 
 use crate::{
     domain::{
-        audit::{self, AuditFilter, AuditPage, AuditPosition},
-        in_work, privacy,
+        audit::{self, AuditFilter, AuditPosition},
+        in_work,
+        pagination::Page,
+        privacy,
     },
     error::Error,
     graphql::{
         context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
         loaders::UserById,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{PageArgs, PagedConnection, connection},
         parse_id, prime,
-        types::{AuditEntry, ConnectionTotal},
+        types::AuditEntry,
     },
 };
 
@@ -56,38 +55,24 @@ impl AuditLogFilterInput {
     }
 }
 
-pub type AuditEntryConnection = Connection<String, AuditEntry, ConnectionTotal, EmptyFields>;
-
-fn decode_position(after: Option<String>) -> Result<Option<AuditPosition>, Error> {
-    after
-        .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
-        .transpose()
-        .map(|position| position.map(|(created_at, id)| AuditPosition { created_at, id }))
-}
-
-async fn connection(ctx: &Context<'_>, had_cursor: bool, page: AuditPage) -> ApiResult<AuditEntryConnection> {
-    // The actors' (and subjects') names in one query for the page.
-    let people: Vec<UserById> = page
-        .entries
-        .iter()
-        .flat_map(|e| [e.actor_id, e.subject_id])
-        .flatten()
-        .map(UserById)
-        .collect();
-    prime::load_now(loader(ctx)?, people).await?;
-    let mut connection = Connection::with_additional_fields(
-        had_cursor,
-        page.has_next_page,
-        ConnectionTotal {
-            total_count: page.total_count,
-        },
-    );
-    connection.edges.extend(
-        page.entries
-            .into_iter()
-            .map(|e| Edge::new(encode_cursor(&(e.created_at, e.id)), AuditEntry(e))),
-    );
-    Ok(connection)
+/// The entries' connection, with the actors' and subjects' names loaded
+/// for the whole page in one query.
+async fn entries(
+    ctx: &Context<'_>,
+    args: &PageArgs<AuditPosition>,
+    page: Page<audit_entry::Model>,
+) -> ApiResult<PagedConnection<AuditEntry>> {
+    connection(args, page, async |rows| {
+        let people: Vec<UserById> = rows
+            .iter()
+            .flat_map(|e| [e.actor_id, e.subject_id])
+            .flatten()
+            .map(UserById)
+            .collect();
+        prime::load_now(loader(ctx)?, people).await?;
+        Ok(rows.into_iter().map(AuditEntry).collect())
+    })
+    .await
 }
 
 #[derive(Default)]
@@ -106,11 +91,10 @@ impl PrivacyQuery {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<AuditEntryConnection> {
-        let limit = page_size(first)?;
-        let after = decode_position(after)?;
-        let page = audit::my_access_log(db(ctx), viewer(ctx), after.as_ref(), limit).await?;
-        connection(ctx, after.is_some(), page).await
+    ) -> ApiResult<PagedConnection<AuditEntry>> {
+        let args = PageArgs::parse(first, after)?;
+        let page = audit::my_access_log(db(ctx), viewer(ctx), args.after.as_ref(), args.first).await?;
+        entries(ctx, &args, page).await
     }
 
     /// Admins only: the audit trail of the whole network, newest first.
@@ -123,12 +107,11 @@ impl PrivacyQuery {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<AuditEntryConnection> {
-        let limit = page_size(first)?;
-        let after = decode_position(after)?;
+    ) -> ApiResult<PagedConnection<AuditEntry>> {
+        let args = PageArgs::parse(first, after)?;
         let filter = filter.unwrap_or_default().parse()?;
-        let page = audit::audit_log(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
-        connection(ctx, after.is_some(), page).await
+        let page = audit::audit_log(db(ctx), viewer(ctx), &filter, args.after.as_ref(), args.first).await?;
+        entries(ctx, &args, page).await
     }
 
     /// Everything muster holds about the signed-in person, as one JSON

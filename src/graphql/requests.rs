@@ -2,27 +2,26 @@
 //! queues. Each resolver reads its arguments and hands over to
 //! `domain::requests`.
 
-use async_graphql::{
-    Context, ID, InputObject, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
+use entity::request;
 use uuid::Uuid;
 
 use crate::{
+    auth::Viewer,
     domain::{
-        in_work,
+        Work, in_work,
         requests::{self, NewRequest, RequestFilter, RequestPosition, Span, matching, transitions},
     },
+    error::Error,
     graphql::{
         context::{client_address, db, now, rate_limits, viewer},
         error::ApiResult,
-        pagination::{decode_cursor, encode_cursor, page_size},
+        pagination::{PageArgs, PagedConnection, connection},
         parse_id, prime,
         trainers::TimeRangeInput,
         types::{
-            Assignment, ConnectionTotal, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus,
-            TrainerSuggestion,
+            Assignment, GqlRequestKind, GqlRequestState, Request, RequestReceipt, RequestStatus, TrainerSuggestion,
         },
     },
 };
@@ -93,8 +92,6 @@ fn span(range: TimeRangeInput) -> Span {
     Span::new(range.starts_at, range.ends_at)
 }
 
-pub type RequestConnection = Connection<String, Request, ConnectionTotal, EmptyFields>;
-
 #[derive(Default)]
 pub struct RequestQuery;
 
@@ -135,12 +132,8 @@ impl RequestQuery {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<RequestConnection> {
-        let limit = page_size(first)?;
-        let after = after
-            .map(|cursor| decode_cursor::<(DateTime<Utc>, Uuid)>(&cursor))
-            .transpose()?
-            .map(|(created_at, id)| RequestPosition { created_at, id });
+    ) -> ApiResult<PagedConnection<Request>> {
+        let args = PageArgs::<RequestPosition>::parse(first, after)?;
         let input = filter.unwrap_or_default();
         let filter = RequestFilter {
             states: input.states.into_iter().map(Into::into).collect(),
@@ -149,25 +142,9 @@ impl RequestQuery {
             region: input.region,
             group: input.group,
         };
-        let page = requests::queue(db(ctx), viewer(ctx), &filter, after.as_ref(), limit).await?;
-        prime::requests(ctx, &page.requests).await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            ConnectionTotal {
-                total_count: page.total_count,
-            },
-        );
-        let cursors: Vec<String> = page
-            .requests
-            .iter()
-            .map(|r| encode_cursor(&(r.created_at, r.id)))
-            .collect();
-        let items = Request::all_for_viewer(ctx, page.requests).await?;
-        connection
-            .edges
-            .extend(cursors.into_iter().zip(items).map(|(cursor, r)| Edge::new(cursor, r)));
-        Ok(connection)
+        let page = requests::queue(db(ctx), viewer(ctx), &filter, args.after.as_ref(), args.first).await?;
+        prime::requests(ctx, &page.rows).await?;
+        connection(&args, page, async |rows| Request::all_for_viewer(ctx, rows).await).await
     }
 
     /// Your requests, and your groups' if you organise one; newest first,
@@ -202,6 +179,21 @@ impl RequestQuery {
         prime::trainers(ctx, Some("trainer"), &trainer_ids).await?;
         Ok(suggestions.into_iter().map(TrainerSuggestion).collect())
     }
+}
+
+/// Takes the request named `requestId` one step through the workflow in
+/// a unit of work of its own, and answers it as the viewer may see it.
+async fn step(
+    ctx: &Context<'_>,
+    request_id: &ID,
+    step: impl AsyncFnOnce(&Work, &Viewer, Uuid, DateTime<Utc>) -> Result<request::Model, Error>,
+) -> ApiResult<Request> {
+    let request_id = parse_id("requestId", request_id)?;
+    let model = in_work(db(ctx), async |work| {
+        step(work, viewer(ctx), request_id, now(ctx)).await
+    })
+    .await?;
+    Request::for_viewer(ctx, model).await
 }
 
 #[derive(Default)]
@@ -266,20 +258,19 @@ impl RequestMutation {
         version: i32,
         #[graphql(desc = "A note to the trainer; at most 2,000 characters.")] note: Option<String>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
+        step(ctx, &request_id, async |work, viewer, id, now| {
             transitions::assign(
                 work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
+                viewer,
+                id,
                 parse_id("trainerId", &trainer_id)?,
                 version,
                 note.as_deref(),
-                now(ctx),
+                now,
             )
             .await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The proposed trainer answers. Accepting names the slot, inside a
@@ -322,19 +313,10 @@ impl RequestMutation {
         )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::decline(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                &reason,
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::decline(work, viewer, id, &reason, version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The requester (or a coordinator on their behalf) calls it off before
@@ -349,19 +331,10 @@ impl RequestMutation {
         )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::withdraw(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                reason.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::withdraw(work, viewer, id, reason.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// The coordinator or the trainer, once the engagement has ended.
@@ -376,20 +349,10 @@ impl RequestMutation {
         )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::mark_delivered(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                attendance,
-                feedback.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::mark_delivered(work, viewer, id, attendance, feedback.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 
     /// Coordinators cancel a confirmed engagement; its event is cancelled
@@ -404,18 +367,9 @@ impl RequestMutation {
         )]
         version: Option<i32>,
     ) -> ApiResult<Request> {
-        let model = in_work(db(ctx), async |work| {
-            transitions::cancel(
-                work,
-                viewer(ctx),
-                parse_id("requestId", &request_id)?,
-                reason.as_deref(),
-                version,
-                now(ctx),
-            )
-            .await
+        step(ctx, &request_id, async |work, viewer, id, now| {
+            transitions::cancel(work, viewer, id, reason.as_deref(), version, now).await
         })
-        .await?;
-        Request::for_viewer(ctx, model).await
+        .await
     }
 }

@@ -99,14 +99,101 @@ pub enum Blocked {
     Engaged,
 }
 
-impl Blocked {
+/// Why a trainer cannot take a request, as `TRAINER_UNAVAILABLE` tells
+/// it: [`UnavailableReason::code`] is the stable `extensions.reason`
+/// clients branch on, and the functions below it word every refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnavailableReason {
+    /// The trainer does not cover the request's topic.
+    TopicNotCovered,
+    Away,
+    Engaged,
+    MonthlyCap,
+    /// Each preferred window is blocked, not all for the same reason.
+    NotFree,
+}
+
+impl UnavailableReason {
+    pub const ALL: [UnavailableReason; 5] = [
+        Self::TopicNotCovered,
+        Self::Away,
+        Self::Engaged,
+        Self::MonthlyCap,
+        Self::NotFree,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
-            Self::MonthlyCap => "MONTHLY_CAP",
+            Self::TopicNotCovered => "TOPIC_NOT_COVERED",
             Self::Away => "AWAY",
             Self::Engaged => "ENGAGED",
+            Self::MonthlyCap => "MONTHLY_CAP",
+            Self::NotFree => "NOT_FREE",
         }
     }
+
+    fn refusal(self, message: impl Into<String>) -> Error {
+        Error::TrainerUnavailable {
+            reason: self,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Blocked> for UnavailableReason {
+    fn from(blocked: Blocked) -> Self {
+        match blocked {
+            Blocked::MonthlyCap => Self::MonthlyCap,
+            Blocked::Away => Self::Away,
+            Blocked::Engaged => Self::Engaged,
+        }
+    }
+}
+
+/// The refusal for a trainer who does not cover the topic.
+pub fn topic_not_covered(topic_name: &str) -> Error {
+    UnavailableReason::TopicNotCovered.refusal(format!("does not cover the topic \u{201c}{topic_name}\u{201d}"))
+}
+
+/// The refusal when no preferred window is free: the reason they share,
+/// or `NOT_FREE` naming each window's.
+fn no_window_free(verdicts: &[(Span, Blocked)], monthly_cap: i32) -> Error {
+    let first = verdicts.first().map_or(Blocked::Engaged, |(_, b)| *b);
+    if verdicts.iter().all(|(_, b)| *b == first) {
+        let message = match first {
+            Blocked::MonthlyCap => {
+                format!("already has their monthly cap of {monthly_cap} engagements in every preferred window's month")
+            }
+            Blocked::Away => "is away in every preferred window".to_owned(),
+            Blocked::Engaged => "is already engaged at an overlapping time in every preferred window".to_owned(),
+        };
+        return UnavailableReason::from(first).refusal(message);
+    }
+    let per_window: Vec<String> = verdicts
+        .iter()
+        .map(|(window, blocked)| {
+            let why = match blocked {
+                Blocked::MonthlyCap => "monthly cap reached",
+                Blocked::Away => "away",
+                Blocked::Engaged => "already engaged",
+            };
+            format!("{}: {why}", window.starts_at.format("%Y-%m-%d"))
+        })
+        .collect();
+    UnavailableReason::NotFree.refusal(format!(
+        "is free in none of the preferred windows ({})",
+        per_window.join("; ")
+    ))
+}
+
+/// The refusal for a slot that is not free.
+pub fn slot_refusal(blocked: Blocked) -> Error {
+    let message = match blocked {
+        Blocked::MonthlyCap => "the monthly cap of engagements is reached in that month",
+        Blocked::Away => "that time overlaps a period marked away",
+        Blocked::Engaged => "that time overlaps another engagement",
+    };
+    UnavailableReason::from(blocked).refusal(message)
 }
 
 /// The calendar month (in UK time) an instant falls in, as UTC bounds.
@@ -191,53 +278,8 @@ impl TrainerCalendar {
         if !free.is_empty() {
             return Ok(free);
         }
-        let reasons: Vec<Blocked> = verdicts.iter().filter_map(|(_, v)| v.err()).collect();
-        let first = reasons.first().copied().unwrap_or(Blocked::Engaged);
-        let (reason, message) = if reasons.iter().all(|r| *r == first) {
-            let message = match first {
-                Blocked::MonthlyCap => format!(
-                    "already has their monthly cap of {} engagements in every preferred window's month",
-                    self.monthly_cap
-                ),
-                Blocked::Away => "is away in every preferred window".to_owned(),
-                Blocked::Engaged => "is already engaged at an overlapping time in every preferred window".to_owned(),
-            };
-            (first.code(), message)
-        } else {
-            let per_window: Vec<String> = verdicts
-                .iter()
-                .filter_map(|(w, v)| {
-                    v.err()
-                        .map(|r| format!("{}: {}", w.starts_at.format("%Y-%m-%d"), describe(r)))
-                })
-                .collect();
-            (
-                "NOT_FREE",
-                format!("is free in none of the preferred windows ({})", per_window.join("; ")),
-            )
-        };
-        Err(Error::TrainerUnavailable { reason, message })
-    }
-}
-
-fn describe(blocked: Blocked) -> &'static str {
-    match blocked {
-        Blocked::MonthlyCap => "monthly cap reached",
-        Blocked::Away => "away",
-        Blocked::Engaged => "already engaged",
-    }
-}
-
-/// The refusal for a slot that is not free.
-pub fn slot_refusal(blocked: Blocked) -> Error {
-    let message = match blocked {
-        Blocked::MonthlyCap => "the monthly cap of engagements is reached in that month",
-        Blocked::Away => "that time overlaps a period marked away",
-        Blocked::Engaged => "that time overlaps another engagement",
-    };
-    Error::TrainerUnavailable {
-        reason: blocked.code(),
-        message: message.to_owned(),
+        let blocked: Vec<(Span, Blocked)> = verdicts.iter().filter_map(|(w, v)| v.err().map(|b| (*w, b))).collect();
+        Err(no_window_free(&blocked, self.monthly_cap))
     }
 }
 
@@ -456,12 +498,24 @@ mod tests {
             .free_windows(&[span((3, 9), (3, 17)), span((20, 9), (20, 17))], TWO_HOURS)
             .unwrap_err();
         assert!(
-            matches!(err, Error::TrainerUnavailable { reason: "NOT_FREE", .. }),
+            matches!(
+                err,
+                Error::TrainerUnavailable {
+                    reason: UnavailableReason::NotFree,
+                    ..
+                }
+            ),
             "{err:?}"
         );
         let err = calendar.free_windows(&[span((3, 9), (3, 17))], TWO_HOURS).unwrap_err();
         assert!(
-            matches!(err, Error::TrainerUnavailable { reason: "AWAY", .. }),
+            matches!(
+                err,
+                Error::TrainerUnavailable {
+                    reason: UnavailableReason::Away,
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -486,7 +540,7 @@ mod tests {
             matches!(
                 err,
                 Error::TrainerUnavailable {
-                    reason: "MONTHLY_CAP",
+                    reason: UnavailableReason::MonthlyCap,
                     ..
                 }
             ),
@@ -513,5 +567,27 @@ mod tests {
         assert_eq!(march.ends_at, Utc.with_ymd_and_hms(2027, 3, 31, 23, 0, 0).unwrap());
         let december = month_of(Utc.with_ymd_and_hms(2027, 12, 31, 12, 0, 0).unwrap());
         assert_eq!(december.ends_at, Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn reasons_keep_the_codes_clients_read() {
+        let codes: Vec<&str> = UnavailableReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            ["TOPIC_NOT_COVERED", "AWAY", "ENGAGED", "MONTHLY_CAP", "NOT_FREE"]
+        );
+        let err = topic_not_covered("Safe Surgeries");
+        assert_eq!(err.code(), "TRAINER_UNAVAILABLE");
+        assert_eq!(
+            err.to_string(),
+            "trainer unavailable: does not cover the topic \u{201c}Safe Surgeries\u{201d}"
+        );
+        assert!(matches!(
+            slot_refusal(Blocked::Away),
+            Error::TrainerUnavailable {
+                reason: UnavailableReason::Away,
+                ..
+            }
+        ));
     }
 }

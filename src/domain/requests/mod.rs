@@ -28,6 +28,7 @@ use crate::{
     domain::{
         Work, groups,
         journal::{self, DomainEvent},
+        pagination::{Direction, Page, Position, keyset_page},
         values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
     },
@@ -421,10 +422,26 @@ pub struct RequestPosition {
     pub id: Uuid,
 }
 
-pub struct RequestPage {
-    pub requests: Vec<request::Model>,
-    pub has_next_page: bool,
-    pub total_count: u64,
+impl Position for RequestPosition {
+    type Entity = request::Entity;
+    const KEY: &'static [(request::Column, Direction)] = &[
+        (request::Column::CreatedAt, Direction::Ascending),
+        (request::Column::Id, Direction::Ascending),
+    ];
+
+    type Keys = (DateTime<Utc>, Uuid);
+
+    fn keys_of(request: &request::Model) -> Self::Keys {
+        (request.created_at, request.id)
+    }
+
+    fn keys(&self) -> Self::Keys {
+        (self.created_at, self.id)
+    }
+
+    fn from_keys((created_at, id): Self::Keys) -> Self {
+        Self { created_at, id }
+    }
 }
 
 fn filter_condition(filter: &RequestFilter) -> Condition {
@@ -475,36 +492,15 @@ pub async fn queue(
     filter: &RequestFilter,
     after: Option<&RequestPosition>,
     limit: u64,
-) -> Result<RequestPage> {
+) -> Result<Page<request::Model>> {
     authorize(viewer, Action::TriageRequests)?;
-    let condition = filter_condition(filter);
-    let total_count = request::Entity::find().filter(condition.clone()).count(db).await?;
-    let mut page_condition = condition;
-    if let Some(after) = after {
-        page_condition = page_condition.add(
-            Condition::any()
-                .add(request::Column::CreatedAt.gt(after.created_at))
-                .add(
-                    Condition::all()
-                        .add(request::Column::CreatedAt.eq(after.created_at))
-                        .add(request::Column::Id.gt(after.id)),
-                ),
-        );
-    }
-    let mut requests = request::Entity::find()
-        .filter(page_condition)
-        .order_by_asc(request::Column::CreatedAt)
-        .order_by_asc(request::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let has_next_page = requests.len() as u64 > limit;
-    requests.truncate(limit as usize);
-    Ok(RequestPage {
-        requests,
-        has_next_page,
-        total_count,
-    })
+    keyset_page(
+        db,
+        request::Entity::find().filter(filter_condition(filter)),
+        after,
+        limit,
+    )
+    .await
 }
 
 /// The viewer's own requests and their groups' requests, newest first.

@@ -187,10 +187,7 @@ pub async fn assign(
         .await?
         > 0;
     if !covers {
-        return Err(Error::TrainerUnavailable {
-            reason: "TOPIC_NOT_COVERED",
-            message: format!("does not cover the topic \u{201c}{}\u{201d}", topic.name),
-        });
+        return Err(matching::topic_not_covered(&topic.name));
     }
     let windows = remaining_windows(work, request_id, now).await?;
     let Some(span) = envelope(&windows) else {

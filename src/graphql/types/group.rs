@@ -1,7 +1,4 @@
-use async_graphql::{
-    Context, ID, Object,
-    connection::{Connection, Edge, EmptyFields},
-};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::group;
 
@@ -11,14 +8,12 @@ use crate::{
         context::{db, loader, viewer},
         error::ApiResult,
         loaders::ActiveMemberCount,
-        pagination::{decode_cursor, encode_cursor, page_size},
-        types::{ConnectionTotal, GqlMembershipStatus, Membership},
+        pagination::{PageArgs, PagedConnection, connection},
+        types::{GqlMembershipStatus, Membership},
     },
 };
 
 pub struct Group(pub group::Model);
-
-pub type MembershipConnection = Connection<String, Membership, ConnectionTotal, EmptyFields>;
 
 /// A local group of the network.
 #[Object]
@@ -79,33 +74,17 @@ impl Group {
             desc = "Continue after this cursor: the previous page's `pageInfo.endCursor`. Omit it for the first page."
         )]
         after: Option<String>,
-    ) -> ApiResult<MembershipConnection> {
-        let limit = page_size(first)?;
-        let after = after
-            .map(|cursor| decode_cursor::<(DateTime<Utc>, uuid::Uuid)>(&cursor))
-            .transpose()?
-            .map(|(created_at, id)| MemberPosition { created_at, id });
+    ) -> ApiResult<PagedConnection<Membership>> {
+        let args = PageArgs::<MemberPosition>::parse(first, after)?;
         let page = memberships::list_members(
             db(ctx),
             viewer(ctx),
             self.0.id,
             status.map(Into::into),
-            after.as_ref(),
-            limit,
+            args.after.as_ref(),
+            args.first,
         )
         .await?;
-        let mut connection = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next_page,
-            ConnectionTotal {
-                total_count: page.total_count,
-            },
-        );
-        connection.edges.extend(
-            page.memberships
-                .into_iter()
-                .map(|m| Edge::new(encode_cursor(&(m.created_at, m.id)), Membership(m))),
-        );
-        Ok(connection)
+        connection(&args, page, async |rows| Ok(rows.into_iter().map(Membership).collect())).await
     }
 }
