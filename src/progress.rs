@@ -35,7 +35,8 @@ pub struct Progress {
 
 enum Shown {
     Hidden,
-    Bar(ProgressBar),
+    /// The current stage's bar; each stage gets a new one.
+    Bar(Mutex<ProgressBar>),
     Lines(Mutex<Stage>),
 }
 
@@ -91,11 +92,9 @@ impl Progress {
     }
 
     fn bar(task: &'static str) -> Self {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_prefix(task);
         Self {
             task,
-            shown: Shown::Bar(bar),
+            shown: Shown::Bar(Mutex::new(ProgressBar::hidden())),
         }
     }
 
@@ -104,11 +103,15 @@ impl Progress {
         match &self.shown {
             Shown::Hidden => {}
             Shown::Bar(bar) => {
-                bar.reset();
-                bar.set_message(name);
-                bar.set_length(total.unwrap_or(0));
-                bar.set_style(bar_style(total.is_some(), unit));
-                bar.enable_steady_tick(Duration::from_millis(200));
+                // Made whole before it is first drawn, so no frame shows the
+                // last stage's style with this one's name.
+                let next = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr())
+                    .with_style(bar_style(total.is_some(), unit))
+                    .with_prefix(self.task)
+                    .with_message(name);
+                next.enable_steady_tick(Duration::from_millis(200));
+                let previous = std::mem::replace(&mut *lock(bar), next);
+                previous.finish_and_clear();
             }
             Shown::Lines(stage) => {
                 let mut stage = lock(stage);
@@ -134,7 +137,7 @@ impl Progress {
     pub fn advance(&self, n: u64) {
         match &self.shown {
             Shown::Hidden => {}
-            Shown::Bar(bar) => bar.inc(n),
+            Shown::Bar(bar) => lock(bar).inc(n),
             Shown::Lines(stage) => {
                 let mut stage = lock(stage);
                 stage.done = stage.done.saturating_add(n);
@@ -147,7 +150,7 @@ impl Progress {
     pub fn set_done(&self, done: u64) {
         match &self.shown {
             Shown::Hidden => {}
-            Shown::Bar(bar) => bar.set_position(done),
+            Shown::Bar(bar) => lock(bar).set_position(done),
             Shown::Lines(stage) => {
                 let mut stage = lock(stage);
                 stage.done = done;
@@ -160,7 +163,7 @@ impl Progress {
     pub fn stage_done(&self) {
         match &self.shown {
             Shown::Hidden => {}
-            Shown::Bar(bar) => bar.finish_and_clear(),
+            Shown::Bar(bar) => lock(bar).finish_and_clear(),
             Shown::Lines(stage) => {
                 let stage = lock(stage);
                 let took = stage.started.elapsed().as_secs_f64();
@@ -191,26 +194,33 @@ impl Drop for Progress {
     fn drop(&mut self) {
         // A bar left on screen by an error would sit above the error line.
         if let Shown::Bar(bar) = &self.shown {
-            bar.finish_and_clear();
+            lock(bar).finish_and_clear();
         }
     }
 }
 
-fn lock(stage: &Mutex<Stage>) -> std::sync::MutexGuard<'_, Stage> {
-    // The stage is plain counts: a panic mid-update leaves them usable.
-    stage.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+fn lock<T>(shown: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Plain counts or a bar: a panic mid-update leaves them usable.
+    shown.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn bar_style(counted: bool, unit: Unit) -> ProgressStyle {
     let template = match (counted, unit) {
         (false, _) => "{prefix}: {msg} {spinner} {elapsed}",
-        (true, Unit::Rows) => "{prefix}: {msg} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
+        (true, Unit::Rows) => "{prefix}: {msg} [{bar:30}] {human_pos}/{human_len} rows, {rows_per_sec}, {eta} left",
         (true, Unit::Bytes) => {
             "{prefix}: {msg} [{bar:30}] {binary_bytes}/{binary_total_bytes}, {binary_bytes_per_sec}, {eta} left"
         }
     };
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        // indicatif's own `per_sec` shows four decimals of a row.
+        .with_key(
+            "rows_per_sec",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{}/s", grouped(state.per_sec() as u64));
+            },
+        )
         .progress_chars("=> ")
 }
 
