@@ -171,13 +171,22 @@ struct LatencyLabels {
 }
 
 /// What a public feed's version check found.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
-#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum VersionCheck {
     /// The client had this version: `304`, nothing loaded or rendered.
-    unchanged,
+    Unchanged,
     /// The client's copy is older (or it had none): the feed is sent.
-    changed,
+    Changed,
+}
+
+impl EncodeLabelValue for VersionCheck {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), fmt::Error> {
+        let result = match self {
+            Self::Unchanged => "unchanged",
+            Self::Changed => "changed",
+        };
+        EncodeLabelValue::encode(&result, encoder)
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
