@@ -20,6 +20,7 @@
 //! README); these commands refuse a PostgreSQL URL and say so.
 
 use std::{
+    io::{Read, Write},
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
@@ -27,7 +28,13 @@ use std::{
 use anyhow::{Context, bail};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::config::DatabaseUrl;
+use crate::{
+    config::DatabaseUrl,
+    progress::{Progress, Unit},
+};
+
+/// How often the copy's size is read while `VACUUM INTO` writes it.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// What a finished backup or restore reports.
 #[derive(Debug, Clone)]
@@ -98,9 +105,24 @@ pub async fn verify(file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bytes of the database's pages in use: about the size of its
+/// vacuumed copy, against which the copy's progress is shown.
+async fn pages_in_use(db: &DatabaseConnection) -> anyhow::Result<u64> {
+    let mut values = Vec::new();
+    for pragma in ["PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size"] {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), pragma.to_owned()))
+            .await?
+            .context("a PRAGMA answered no row")?;
+        values.push(u64::try_from(row.try_get_by_index::<i64>(0)?).unwrap_or_default());
+    }
+    Ok(values[0].saturating_sub(values[1]) * values[2])
+}
+
 /// Writes a consistent copy of the database at `url` to `destination`,
 /// which must not exist yet. The server may keep running and writing.
-pub async fn backup(url: &DatabaseUrl, destination: &Path) -> anyhow::Result<Copied> {
+/// `progress` is told the bytes written so far, then the verification.
+pub async fn backup(url: &DatabaseUrl, destination: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     let source = sqlite_file(url, "backup")?;
     if !source.exists() {
         bail!("backup: there is no database at {}", source.display());
@@ -113,16 +135,36 @@ pub async fn backup(url: &DatabaseUrl, destination: &Path) -> anyhow::Result<Cop
         .context("backup: the destination path is not valid UTF-8")?;
     let started = Instant::now();
     let db = open_one(sqlite_url(&source, "ro")).await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        "VACUUM INTO ?",
-        [destination_text.into()],
-    ))
-    .await
-    .with_context(|| format!("backup: cannot write {}", destination.display()))?;
+    progress.stage("copying", Some(pages_in_use(&db).await?), Unit::Bytes);
+    let vacuumed = {
+        let vacuum = db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "VACUUM INTO ?",
+            [destination_text.into()],
+        ));
+        tokio::pin!(vacuum);
+        // SQLite writes the copy as it goes (its page cache spills), so the
+        // copy's size says how far it is.
+        let mut ticks = tokio::time::interval(PROGRESS_EVERY);
+        loop {
+            tokio::select! {
+                result = &mut vacuum => break result,
+                _ = ticks.tick() => {
+                    if let Ok(written) = std::fs::metadata(destination) {
+                        progress.set_done(written.len());
+                    }
+                }
+            }
+        }
+    };
+    vacuumed.with_context(|| format!("backup: cannot write {}", destination.display()))?;
     db.close().await?;
-    verify(destination).await.context("backup: the copy does not verify")?;
     let bytes = std::fs::metadata(destination)?.len();
+    progress.set_done(bytes);
+    progress.stage_done();
+    progress.stage("verifying", None, Unit::Bytes);
+    verify(destination).await.context("backup: the copy does not verify")?;
+    progress.stage_done();
     Ok(Copied {
         bytes,
         elapsed: started.elapsed(),
@@ -157,13 +199,16 @@ pub async fn in_use(file: &Path) -> anyhow::Result<bool> {
 }
 
 /// Replaces the (stopped) database at `url` with the backup at `source`.
-pub async fn restore(url: &DatabaseUrl, source: &Path) -> anyhow::Result<Copied> {
+/// `progress` is told of the verification, then the bytes copied.
+pub async fn restore(url: &DatabaseUrl, source: &Path, progress: &Progress) -> anyhow::Result<Copied> {
     let target = sqlite_file(url, "restore")?;
     if !source.is_file() {
         bail!("restore: there is no backup at {}", source.display());
     }
     let started = Instant::now();
+    progress.stage("verifying", None, Unit::Bytes);
     verify(source).await.context("restore: the backup does not verify")?;
+    progress.stage_done();
     if in_use(&target).await.context("restore: cannot check the database")? {
         bail!(
             "restore: {} is in use (a running server or another program has it open); stop it first",
@@ -173,8 +218,7 @@ pub async fn restore(url: &DatabaseUrl, source: &Path) -> anyhow::Result<Copied>
     let mut staged = target.clone().into_os_string();
     staged.push(".restoring");
     let staged = PathBuf::from(staged);
-    std::fs::copy(source, &staged).with_context(|| format!("restore: cannot write {}", staged.display()))?;
-    std::fs::File::open(&staged)?.sync_all()?;
+    copy_reporting(source, &staged, progress).with_context(|| format!("restore: cannot write {}", staged.display()))?;
     for suffix in ["-wal", "-shm"] {
         let mut side = target.clone().into_os_string();
         side.push(suffix);
@@ -190,4 +234,29 @@ pub async fn restore(url: &DatabaseUrl, source: &Path) -> anyhow::Result<Copied>
         bytes,
         elapsed: started.elapsed(),
     })
+}
+
+/// Copies `from` to a new file `to` in large pieces, telling `progress`
+/// the bytes copied, and syncs it to disk.
+fn copy_reporting(from: &Path, to: &Path, progress: &Progress) -> std::io::Result<()> {
+    const PIECE: usize = 4 * 1024 * 1024;
+    let mut reader = std::fs::File::open(from)?;
+    let metadata = reader.metadata()?;
+    let total = metadata.len();
+    let mut writer = std::fs::File::create(to)?;
+    // As `fs::copy` does: the database is as private as the backup was.
+    writer.set_permissions(metadata.permissions())?;
+    progress.stage("copying", Some(total), Unit::Bytes);
+    let mut buffer = vec![0; PIECE];
+    loop {
+        let read = reader.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        writer.write_all(&buffer[..read])?;
+        progress.advance(read as u64);
+    }
+    writer.sync_all()?;
+    progress.stage_done();
+    Ok(())
 }

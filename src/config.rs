@@ -105,10 +105,23 @@ impl fmt::Debug for JwtSecretSource {
     }
 }
 
+/// Where `/metrics` is served: a listener of its own, never `MUSTER_BIND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsListener {
+    pub addr: SocketAddr,
+    /// Named by `MUSTER_METRICS_BIND`, rather than the default: then an
+    /// address that cannot be bound stops start-up; the default's being in
+    /// use (a second instance on the host) only costs that instance its
+    /// metrics, with a warning.
+    pub chosen: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub bind: SocketAddr,
+    /// `None` when `MUSTER_METRICS_BIND=off`.
+    pub metrics: Option<MetricsListener>,
     pub public_url: url::Url,
     pub jwt_secret: JwtSecretSource,
     /// Days after a request ends before its contact details are purged.
@@ -177,6 +190,10 @@ impl Config {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://muster.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The metrics listen on loopback (127.0.0.1), so they are not reachable
+/// from outside unless an operator chooses an address; 9464 is the port
+/// OpenTelemetry's Prometheus exporters use.
+pub const DEFAULT_METRICS_PORT: u16 = 9464;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 const JWT_SECRET_FILE: &str = "muster-jwt-secret";
 const MIN_SECRET_BYTES: usize = 32;
@@ -202,6 +219,36 @@ impl Config {
                 format!("`{bind_raw}` is not an address:port such as 127.0.0.1:8080"),
             )
         })?;
+
+        let metrics = match get("MUSTER_METRICS_BIND") {
+            Some(raw) if raw.trim().eq_ignore_ascii_case("off") => None,
+            Some(raw) => Some(MetricsListener {
+                addr: raw.trim().parse().map_err(|_| {
+                    ConfigError::new(
+                        "MUSTER_METRICS_BIND",
+                        format!("`{raw}` is not an address:port such as 127.0.0.1:9464, or `off`"),
+                    )
+                })?,
+                chosen: true,
+            }),
+            None => Some(MetricsListener {
+                addr: SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, DEFAULT_METRICS_PORT)),
+                chosen: false,
+            }),
+        };
+        if let Some(listener) = metrics
+            && (listener.addr == bind
+                || (listener.addr.port() == bind.port()
+                    && (listener.addr.ip().is_unspecified() || bind.ip().is_unspecified())))
+        {
+            return Err(ConfigError::new(
+                "MUSTER_METRICS_BIND",
+                format!(
+                    "`{}` is where MUSTER_BIND serves; metrics need an address of their own (or `off`)",
+                    listener.addr
+                ),
+            ));
+        }
 
         let public_url_raw = get("MUSTER_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
         let public_url = url::Url::parse(&public_url_raw)
@@ -370,6 +417,7 @@ impl Config {
         Ok(Self {
             database_url,
             bind,
+            metrics,
             public_url,
             jwt_secret,
             retention_days,
@@ -479,6 +527,13 @@ mod tests {
         let config = config(&[]).unwrap();
         assert!(config.database_url.is_sqlite());
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.metrics,
+            Some(MetricsListener {
+                addr: "127.0.0.1:9464".parse().unwrap(),
+                chosen: false
+            })
+        );
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(config.retention_days, 180);
         assert_eq!(config.audit_retention_days, 365);
@@ -491,6 +546,8 @@ mod tests {
             ("MUSTER_DATABASE_URL", "mysql://x/y"),
             ("MUSTER_DATABASE_URL", "not a url"),
             ("MUSTER_BIND", "localhost"),
+            ("MUSTER_METRICS_BIND", "localhost"),
+            ("MUSTER_METRICS_BIND", "127.0.0.1:8080"),
             ("MUSTER_PUBLIC_URL", "ftp://example.org"),
             ("MUSTER_JWT_SECRET", "short"),
             ("MUSTER_RETENTION_DAYS", "-3"),
@@ -510,6 +567,24 @@ mod tests {
             assert_eq!(err.variable, var, "{value}");
             assert!(!err.to_string().contains('\n'));
         }
+    }
+
+    #[test]
+    fn metrics_have_their_own_address_or_none() {
+        let chosen = config(&[("MUSTER_METRICS_BIND", "10.1.2.3:9100")]).unwrap();
+        assert_eq!(
+            chosen.metrics,
+            Some(MetricsListener {
+                addr: "10.1.2.3:9100".parse().unwrap(),
+                chosen: true
+            })
+        );
+        assert_eq!(config(&[("MUSTER_METRICS_BIND", "off")]).unwrap().metrics, None);
+        let public = config(&[
+            ("MUSTER_BIND", "0.0.0.0:8080"),
+            ("MUSTER_METRICS_BIND", "127.0.0.1:8080"),
+        ]);
+        assert_eq!(public.unwrap_err().variable, "MUSTER_METRICS_BIND");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::{
     panic::AssertUnwindSafe,
     sync::{
         Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc::{Receiver, SyncSender, TrySendError, sync_channel},
     },
     thread,
@@ -41,9 +42,43 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 struct Pool {
     jobs: SyncSender<Job>,
     workers: usize,
+    capacity: usize,
 }
 
 static POOL: OnceLock<Pool> = OnceLock::new();
+
+/// Jobs handed to the queue that no worker has taken yet.
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+/// Workers running a job now.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+/// Jobs turned away because the queue was full.
+static REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// The pool's load, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingStats {
+    /// Threads running (0 until the first login or start).
+    pub workers: usize,
+    /// Threads hashing now.
+    pub busy: usize,
+    /// Jobs waiting for a thread.
+    pub queued: usize,
+    /// Jobs that may wait before more are refused.
+    pub capacity: usize,
+    /// Jobs refused since start because the queue was full.
+    pub refused: u64,
+}
+
+pub fn stats() -> HashingStats {
+    let (workers, capacity) = POOL.get().map_or((0, 0), |pool| (pool.workers, pool.capacity));
+    HashingStats {
+        workers,
+        busy: BUSY.load(Ordering::Relaxed),
+        queued: QUEUED.load(Ordering::Relaxed),
+        capacity,
+        refused: REFUSED.load(Ordering::Relaxed),
+    }
+}
 
 /// One worker per core the process may use, at least one and at most eight.
 pub fn default_workers() -> usize {
@@ -80,7 +115,11 @@ impl Pool {
             queue = workers * QUEUE_PER_WORKER,
             "password hashing threads started"
         );
-        Self { jobs, workers: started }
+        Self {
+            jobs,
+            workers: started,
+            capacity: workers * QUEUE_PER_WORKER,
+        }
     }
 }
 
@@ -93,11 +132,14 @@ fn work(queue: &Mutex<Receiver<Job>>) {
         let Ok(job) = next else {
             return;
         };
+        QUEUED.fetch_sub(1, Ordering::Relaxed);
+        BUSY.fetch_add(1, Ordering::Relaxed);
         // A job that panics drops its answer (its caller sees an internal
         // error); the thread and its memory carry on with the next.
         if std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory))).is_err() {
             tracing::error!("a password hashing job panicked");
         }
+        BUSY.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -115,14 +157,20 @@ pub async fn run<T: Send + 'static>(task: impl FnOnce(&mut Memory) -> T + Send +
         // The caller may have gone away (a closed connection): nothing to do.
         let _ = answer.send(task(memory));
     });
+    // Counted before the send, so that a worker taking the job at once
+    // never counts below zero.
+    QUEUED.fetch_add(1, Ordering::Relaxed);
     match pool.jobs.try_send(job) {
         Ok(()) => {}
         Err(TrySendError::Full(_)) => {
+            QUEUED.fetch_sub(1, Ordering::Relaxed);
+            REFUSED.fetch_add(1, Ordering::Relaxed);
             return Err(Error::RateLimited {
                 retry_after_secs: RETRY_AFTER_SECS,
             });
         }
         Err(TrySendError::Disconnected(_)) => {
+            QUEUED.fetch_sub(1, Ordering::Relaxed);
             return Err(Error::Internal(anyhow::anyhow!("password hashing threads stopped")));
         }
     }
@@ -171,6 +219,10 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         };
         assert_eq!(refused.code(), "RATE_LIMITED");
+        let load = stats();
+        assert!(load.refused >= 1, "{load:?}");
+        assert_eq!(load.busy, workers, "{load:?}");
+        assert_eq!(load.queued, load.capacity, "{load:?}");
         assert!(
             held.len() >= workers * QUEUE_PER_WORKER,
             "only {} were admitted",

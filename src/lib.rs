@@ -14,6 +14,8 @@ pub mod hashing;
 pub mod http;
 pub mod ical;
 pub mod jobs;
+pub mod metrics;
+pub mod progress;
 pub mod rate_limit;
 pub mod seed;
 pub mod server;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub feed_cache: std::sync::Arc<http::feed_cache::FeedCache>,
     /// Where every front door reads `now` from.
     pub clock: clock::Clock,
+    /// What `/metrics` reports (served on its own listener, not by `app`).
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -68,6 +72,12 @@ impl AppState {
         let urls = urls::PublicUrls::new(&config.public_url);
         let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
         hashing::start(config.password_hashers);
+        let feed_cache = std::sync::Arc::new(http::feed_cache::FeedCache::new());
+        let metrics = std::sync::Arc::new(metrics::Metrics::new(
+            db.clone(),
+            feed_cache.clone(),
+            rate_limits.clone(),
+        ));
         Self {
             schema: graphql::build_schema(
                 db.clone(),
@@ -86,8 +96,9 @@ impl AppState {
             trusted_proxies: config.trusted_proxies.clone(),
             cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
-            feed_cache: std::sync::Arc::default(),
+            feed_cache,
             clock,
+            metrics,
         }
     }
 }

@@ -17,6 +17,7 @@ use muster::{
     },
     error::Error,
     jobs,
+    progress::Progress,
     seed::{self, SeedOutcome},
     server,
 };
@@ -138,7 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     // before an upgrade), and a restore must not find the file open.
     match &command {
         Command::Backup { path } => {
-            let copied = backup::backup(&config.database_url, path).await?;
+            let copied = backup::backup(&config.database_url, path, &Progress::for_command("backup")).await?;
             println!(
                 "backed up to {} ({} bytes in {:.1} s; integrity_check ok)",
                 path.display(),
@@ -148,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Restore { path } => {
-            let copied = backup::restore(&config.database_url, path).await?;
+            let copied = backup::restore(&config.database_url, path, &Progress::for_command("restore")).await?;
             println!(
                 "restored {} ({} bytes in {:.1} s); migrations apply at the next start",
                 path.display(),
@@ -192,10 +193,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedDemo { scale } => {
-            let seeded = match scale {
-                None => seed::seed_demo(&database, Utc::now()).await,
-                Some(events) => seed::seed_demo_scaled(&database, Utc::now(), events).await,
-            };
+            let progress = Progress::for_command("seed-demo");
+            let seeded = seed::seed_demo_with_progress(&database, Utc::now(), scale, &progress).await;
+            drop(progress);
             // With its cause: a failed seed is for whoever runs it to fix.
             match seeded.map_err(|e| anyhow::Error::new(e).context("seed-demo"))? {
                 SeedOutcome::AlreadySeeded => println!("the demo network is already in this database; nothing to do"),
@@ -244,14 +244,48 @@ async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow:
     let acceptor = server::bind(config.bind)
         .await
         .with_context(|| format!("MUSTER_BIND: cannot listen on {}", config.bind))?;
+    let metrics_acceptor = bind_metrics(config.metrics).await?;
     tracing::info!(address = %config.bind, public_url = %config.public_url, "muster is serving; GraphiQL at /graphql");
     let state = AppState::new(database.clone(), &config, &jwt_secret);
+    let metrics = metrics_acceptor.map(|(acceptor, addr)| {
+        tracing::info!(address = %addr, "metrics at /metrics");
+        tokio::spawn(server::serve_metrics(acceptor, state.metrics.clone()))
+    });
     let purge = jobs::start_retention(database, config.retention(), state.clock.clone());
     let served = server::serve(acceptor, state).await;
     purge.stop().await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served.context("server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The metrics listener, bound before serving like the main one. An
+/// address the operator chose must be had; the default's being taken (a
+/// second instance on this host) costs this instance its metrics only.
+async fn bind_metrics(
+    listener: Option<config::MetricsListener>,
+) -> anyhow::Result<Option<(impl poem::listener::Acceptor + 'static, std::net::SocketAddr)>> {
+    let Some(listener) = listener else {
+        tracing::info!("metrics are off (MUSTER_METRICS_BIND=off)");
+        return Ok(None);
+    };
+    match server::bind(listener.addr).await {
+        Ok(acceptor) => Ok(Some((acceptor, listener.addr))),
+        Err(err) if listener.chosen => {
+            Err(err).with_context(|| format!("MUSTER_METRICS_BIND: cannot listen on {}", listener.addr))
+        }
+        Err(err) => {
+            tracing::warn!(
+                address = %listener.addr,
+                error = %err,
+                "metrics are off: the default metrics address is taken (set MUSTER_METRICS_BIND)"
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// The first line of standard input, without its line ending.

@@ -10,7 +10,10 @@
 use std::{
     collections::HashMap,
     net::IpAddr,
-    sync::Mutex,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -47,6 +50,8 @@ pub struct RateLimiter {
     budget: u32,
     window: Duration,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// Attempts refused since start, for the metrics (never by key).
+    refused: AtomicU64,
 }
 
 impl RateLimiter {
@@ -55,7 +60,13 @@ impl RateLimiter {
             budget,
             window,
             buckets: Mutex::new(HashMap::new()),
+            refused: AtomicU64::new(0),
         }
+    }
+
+    /// Attempts refused since start.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     fn refill_per_sec(&self) -> f64 {
@@ -88,6 +99,7 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             let wait = if rate > 0.0 {
                 ((1.0 - bucket.tokens) / rate).ceil() as u64
             } else {
@@ -131,6 +143,18 @@ impl RateLimits {
             status_lookups: hourly(config.status_lookups),
             feed_fetches: hourly(config.feed_fetches_per_token),
         }
+    }
+
+    /// Refusals since start by limit, named as the metrics label them.
+    pub fn refusals(&self) -> [(&'static str, u64); 6] {
+        [
+            ("login_per_account", self.login_per_account.refused()),
+            ("login_per_address", self.login_per_address.refused()),
+            ("register_per_address", self.register_per_address.refused()),
+            ("anonymous_requests", self.anonymous_requests.refused()),
+            ("status_lookups", self.status_lookups.refused()),
+            ("feed_fetches", self.feed_fetches.refused()),
+        ]
     }
 }
 
@@ -185,6 +209,7 @@ mod tests {
             matches!(refused, Error::RateLimited { retry_after_secs: 20 }),
             "{refused:?}"
         );
+        assert_eq!(limiter.refused(), 1);
         // Other keys have their own budget.
         limiter.check_at("b", start).unwrap();
         // One attempt comes back every 20 s.

@@ -1,14 +1,19 @@
 //! Running the HTTP server: bind, serve, and stop cleanly on SIGTERM or
-//! Ctrl-C, letting requests in flight finish.
+//! Ctrl-C, letting requests in flight finish. The metrics have a listener
+//! of their own beside it, so they are never served on the public address.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
     Server,
     listener::{Acceptor, Listener, TcpListener},
 };
 
-use crate::{AppState, http::app};
+use crate::{
+    AppState,
+    http::{app, metrics_app},
+    metrics::Metrics,
+};
 
 /// A connection that sends nothing for this long is closed, so slow or
 /// silent clients cannot hold connections open.
@@ -30,7 +35,22 @@ pub async fn serve(acceptor: impl Acceptor + 'static, state: AppState) -> std::i
         .await
 }
 
+/// Serves `/metrics` until the process is told to stop. A scrape is quick,
+/// so the grace period is short.
+pub async fn serve_metrics(acceptor: impl Acceptor + 'static, metrics: Arc<Metrics>) -> std::io::Result<()> {
+    Server::new_with_acceptor(acceptor)
+        .idle_timeout(IDLE_TIMEOUT)
+        .run_with_graceful_shutdown(metrics_app(metrics), stop_requested(), Some(Duration::from_secs(1)))
+        .await
+}
+
 async fn shutdown_signal() {
+    stop_requested().await;
+    tracing::info!("stop signal received; finishing requests in flight");
+}
+
+/// SIGTERM or Ctrl-C; each caller is told.
+async fn stop_requested() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -51,5 +71,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("stop signal received; finishing requests in flight");
 }

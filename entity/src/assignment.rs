@@ -26,12 +26,6 @@ pub enum Relation {
         to = "super::request::Column::Id"
     )]
     Request,
-    #[sea_orm(
-        belongs_to = "super::trainer_profile::Entity",
-        from = "Column::TrainerId",
-        to = "super::trainer_profile::Column::Id"
-    )]
-    TrainerProfile,
 }
 
 impl Related<super::request::Entity> for Entity {

@@ -38,19 +38,11 @@ pub enum Relation {
         to = "super::group::Column::Id"
     )]
     Group,
-    #[sea_orm(has_many = "super::rsvp::Entity")]
-    Rsvp,
 }
 
 impl Related<super::group::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Group.def()
-    }
-}
-
-impl Related<super::rsvp::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Rsvp.def()
     }
 }
 

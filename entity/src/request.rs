@@ -41,55 +41,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::topic::Entity",
-        from = "Column::TopicId",
-        to = "super::topic::Column::Id"
-    )]
-    Topic,
-    #[sea_orm(
-        belongs_to = "super::group::Entity",
-        from = "Column::GroupId",
-        to = "super::group::Column::Id"
-    )]
-    Group,
-    #[sea_orm(has_many = "super::request_window::Entity")]
-    RequestWindow,
-    #[sea_orm(has_many = "super::request_transition::Entity")]
-    RequestTransition,
-    #[sea_orm(has_many = "super::assignment::Entity")]
-    Assignment,
-}
-
-impl Related<super::topic::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Topic.def()
-    }
-}
-
-impl Related<super::group::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Group.def()
-    }
-}
-
-impl Related<super::request_window::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::RequestWindow.def()
-    }
-}
-
-impl Related<super::request_transition::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::RequestTransition.def()
-    }
-}
-
-impl Related<super::assignment::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Assignment.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

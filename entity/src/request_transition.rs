@@ -16,19 +16,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::request::Entity",
-        from = "Column::RequestId",
-        to = "super::request::Column::Id"
-    )]
-    Request,
-}
-
-impl Related<super::request::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Request.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

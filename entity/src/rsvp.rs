@@ -21,12 +21,6 @@ pub enum Relation {
         to = "super::event::Column::Id"
     )]
     Event,
-    #[sea_orm(
-        belongs_to = "super::user::Entity",
-        from = "Column::UserId",
-        to = "super::user::Column::Id"
-    )]
-    User,
 }
 
 impl Related<super::event::Entity> for Entity {

@@ -10,13 +10,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::trainer_profile::Entity",
-        from = "Column::TrainerId",
-        to = "super::trainer_profile::Column::Id"
-    )]
-    TrainerProfile,
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,19 +10,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::trainer_profile::Entity",
-        from = "Column::TrainerId",
-        to = "super::trainer_profile::Column::Id"
-    )]
-    TrainerProfile,
-    #[sea_orm(
-        belongs_to = "super::topic::Entity",
-        from = "Column::TopicId",
-        to = "super::topic::Column::Id"
-    )]
-    Topic,
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,23 +19,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::membership::Entity")]
-    Membership,
-    #[sea_orm(has_one = "super::trainer_profile::Entity")]
-    TrainerProfile,
-}
-
-impl Related<super::membership::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Membership.def()
-    }
-}
-
-impl Related<super::trainer_profile::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::TrainerProfile.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -94,7 +94,20 @@ struct Entry {
 #[derive(Default)]
 pub struct FeedCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Counts lookups too: the recency of each entry is the count then.
     clock: AtomicU64,
+    /// Lookups that rendered; the others were served by a kept render (or
+    /// by waiting for another request's render of the same version).
+    misses: AtomicU64,
+}
+
+/// What the cache did and holds, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedCacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
+    pub bytes: usize,
 }
 
 impl FeedCache {
@@ -110,7 +123,10 @@ impl FeedCache {
     {
         let cell = self.cell(key, version);
         let rendered = cell
-            .get_or_try_init(|| async { Ok::<_, Error>(Arc::new(RenderedFeed::new(render.await?))) })
+            .get_or_try_init(|| async {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                Ok::<_, Error>(Arc::new(RenderedFeed::new(render.await?)))
+            })
             .await?
             .clone();
         self.evict();
@@ -169,6 +185,24 @@ impl FeedCache {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Hits, misses and what is kept now. A lookup that did not render
+    /// was served from the cache (a failed render counts as a miss).
+    pub fn stats(&self) -> FeedCacheStats {
+        let misses = self.misses.load(Ordering::Relaxed);
+        let lookups = self.clock.load(Ordering::Relaxed);
+        let entries = self.lock();
+        FeedCacheStats {
+            hits: lookups.saturating_sub(misses),
+            misses,
+            entries: entries.len(),
+            bytes: entries
+                .values()
+                .filter_map(|entry| entry.rendered.get())
+                .map(|feed| feed.size())
+                .sum(),
+        }
+    }
+
     /// Feeds kept now, for tests.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -216,6 +250,9 @@ mod tests {
         assert_eq!(&next.body[..], b"two");
         assert_eq!(renders.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), 1, "a new version replaces the old one");
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.entries), (1, 2, 1));
+        assert_eq!(stats.bytes, 3, "only the current version's body is kept");
     }
 
     #[tokio::test]
@@ -233,6 +270,8 @@ mod tests {
         );
         assert_eq!(a.unwrap().body, b.unwrap().body);
         assert_eq!(renders.load(Ordering::SeqCst), 1);
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (1, 1), "the waiter counts as a hit");
     }
 
     #[tokio::test]

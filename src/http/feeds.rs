@@ -42,6 +42,7 @@ use crate::{
     error::{Error, Result},
     http::feed_cache,
     ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus},
+    metrics::VersionCheck,
     urls::PublicUrls,
 };
 
@@ -315,8 +316,10 @@ async fn public_response(req: &Request, state: &AppState, key: &str, name: &str,
         let version = selection.version(&state.db).await?;
         let etags = Etags::of_version(key, &version);
         if etags.matched_by(req) {
+            state.metrics.feed_version_checked(VersionCheck::Unchanged);
             return Ok(not_modified(req, &etags, false));
         }
+        state.metrics.feed_version_checked(VersionCheck::Changed);
         let expected = usize::try_from(version.events).unwrap_or_default();
         let rendered = state
             .feed_cache

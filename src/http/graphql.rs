@@ -29,6 +29,7 @@ use crate::{
         limits::{self, LimitExceeded},
         loaders::{AppLoader, RequestLoader},
     },
+    metrics::Metrics,
     rate_limit::ClientAddress,
 };
 
@@ -109,7 +110,7 @@ pub async fn execute(req: &Request, Data(state): Data<&AppState>, body: Body) ->
     let client = ClientAddress::of_request(req, &state.trusted_proxies);
     let batch = batch.data(viewer).data(std::sync::Arc::new(loader)).data(client);
     let mut responses = state.schema.execute_batch(batch).await;
-    let retry_after = settle_error_codes(&mut responses);
+    let retry_after = settle_error_codes(&mut responses, &state.metrics);
     let mut response = GraphQLBatchResponse(responses).into_response();
     if let Some(seconds) = retry_after
         && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
@@ -166,8 +167,9 @@ pub(crate) fn refused(refusal: &LimitExceeded) -> Response {
 /// async-graphql itself (parsing, validation, depth and complexity
 /// limits): all of them are the request's fault, `BAD_USER_INPUT`.
 /// Returns the longest wait a `RATE_LIMITED` error asks for, for the
-/// `Retry-After` header.
-fn settle_error_codes(responses: &mut BatchResponse) -> Option<u64> {
+/// `Retry-After` header. Each error is counted by its code here, the one
+/// place every resolver's error passes.
+fn settle_error_codes(responses: &mut BatchResponse, metrics: &Metrics) -> Option<u64> {
     let responses: Vec<&mut async_graphql::Response> = match responses {
         BatchResponse::Single(response) => vec![response],
         BatchResponse::Batch(responses) => responses.iter_mut().collect(),
@@ -177,6 +179,10 @@ fn settle_error_codes(responses: &mut BatchResponse) -> Option<u64> {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", "BAD_USER_INPUT");
+        }
+        match extensions.get("code") {
+            Some(async_graphql::Value::String(code)) => metrics.graphql_error(code),
+            _ => metrics.graphql_error("OTHER"),
         }
         if let Some(async_graphql::Value::Number(seconds)) = extensions.get("retryAfter") {
             retry_after = retry_after.max(seconds.as_u64());

@@ -6,17 +6,22 @@ pub mod feeds;
 mod graphql;
 mod health;
 pub mod html;
+pub mod instrument;
 pub mod privacy;
 mod render_slots;
 
-use poem::{Endpoint, EndpointExt, IntoResponse, Route, get, middleware::CatchPanic};
+use poem::{Endpoint, EndpointExt, IntoResponse, get, middleware::CatchPanic};
 
+pub use self::instrument::metrics_app;
+use self::instrument::{RecordRequests, RouteTable};
 use crate::{AppState, web};
 
 /// Builds the whole application; the server and the tests use this same
-/// function, so tests exercise exactly what is served.
+/// function, so tests exercise exactly what is served. `/metrics` is not
+/// here: it has its own listener ([`metrics_app`]).
 pub fn app(state: AppState) -> impl Endpoint {
-    Route::new()
+    let metrics = state.metrics.clone();
+    RouteTable::new()
         .at("/", get(web::index))
         .at("/groups", get(web::directory))
         .at("/groups/:slug", get(web::group_page))
@@ -35,12 +40,14 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/groups/:slug/calendar.ics", get(feeds::group_calendar))
         .at("/feeds/:token/calendar.ics", get(feeds::private_calendar))
         .at("/events/:file<[^/]+\\.ics>", get(feeds::event_file))
+        .into_route()
         .data(state)
         .around(web::html_errors)
         // A panic answers 500 with no detail instead of dropping the connection.
         .with(CatchPanic::new())
         .around(refuse_nul)
         .around(access_log::log_request)
+        .with(RecordRequests(metrics))
 }
 
 /// A NUL character in the path or query string (`%00`) is refused with 400:

@@ -57,7 +57,10 @@ use sea_orm::{
 
 use self::build::{Plan, build};
 use self::catalogue::GROUPS;
-use crate::error::Error;
+use crate::{
+    error::Error,
+    progress::{Progress, Unit},
+};
 
 /// What a call of [`seed_demo`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +98,7 @@ impl fmt::Display for SeedSummary {
 /// demo's, or topics or accounts that would collide with it.
 pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<SeedOutcome, Error> {
     let plan = build(now).map_err(Error::Internal)?;
-    write_once(db, plan).await
+    write_once(db, plan, &Progress::hidden()).await
 }
 
 /// Writes the demo network grown to exactly `events` events over a year
@@ -112,12 +115,29 @@ pub async fn seed_demo_scaled(
     events: usize,
 ) -> Result<SeedOutcome, Error> {
     let plan = scale::build(now, events)?;
-    write_once(db, plan).await
+    write_once(db, plan, &Progress::hidden()).await
+}
+
+/// [`seed_demo`], or with `scale` [`seed_demo_scaled`], saying how far it
+/// is: planning, then rows written of the plan's total, then the commit.
+pub async fn seed_demo_with_progress(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    scale: Option<usize>,
+    progress: &Progress,
+) -> Result<SeedOutcome, Error> {
+    progress.stage("planning", None, Unit::Rows);
+    let plan = match scale {
+        None => build(now).map_err(Error::Internal)?,
+        Some(events) => scale::build(now, events)?,
+    };
+    progress.stage_done();
+    write_once(db, plan, progress).await
 }
 
 /// Writes a plan in one transaction, unless the demo is already there or
 /// the database holds something it would clash with.
-async fn write_once(db: &DatabaseConnection, plan: Plan) -> Result<SeedOutcome, Error> {
+async fn write_once(db: &DatabaseConnection, plan: Plan, progress: &Progress) -> Result<SeedOutcome, Error> {
     let txn = db.begin().await?;
     let marker = group::Entity::find()
         .filter(group::Column::Slug.eq(GROUPS[0].slug))
@@ -133,9 +153,13 @@ async fn write_once(db: &DatabaseConnection, plan: Plan) -> Result<SeedOutcome, 
     }
     let summary = plan.summary();
     let cache = LargeCache::open(&txn).await?;
-    plan.write(&txn).await?;
+    progress.stage("writing", Some(plan.rows()), Unit::Rows);
+    plan.write(&txn, progress).await?;
+    progress.stage_done();
     cache.close(&txn).await?;
+    progress.stage("committing", None, Unit::Rows);
     txn.commit().await?;
+    progress.stage_done();
     Ok(SeedOutcome::Seeded(summary))
 }
 
@@ -220,29 +244,52 @@ impl Plan {
         }
     }
 
+    /// Rows [`Plan::write`] inserts.
+    fn rows(&self) -> u64 {
+        [
+            self.users.len(),
+            self.groups.len(),
+            self.memberships.len(),
+            self.topics.len(),
+            self.trainer_profiles.len(),
+            self.trainer_topics.len(),
+            self.trainer_regions.len(),
+            self.unavailability.len(),
+            self.requests.len(),
+            self.windows.len(),
+            self.transitions.len(),
+            self.assignments.len(),
+            self.events.len(),
+            self.rsvps.len(),
+        ]
+        .iter()
+        .map(|n| *n as u64)
+        .sum()
+    }
+
     /// Inserts every row, parents before children.
-    async fn write(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
-        insert_all(db, self.users).await?;
-        insert_all(db, self.groups).await?;
-        insert_all(db, self.memberships).await?;
-        insert_all(db, self.topics).await?;
-        insert_all(db, self.trainer_profiles).await?;
-        insert_all(db, self.trainer_topics).await?;
-        insert_all(db, self.trainer_regions).await?;
-        insert_all(db, self.unavailability).await?;
-        insert_all(db, self.requests).await?;
-        insert_all(db, self.windows).await?;
-        insert_all(db, self.transitions).await?;
-        insert_all(db, self.assignments).await?;
-        insert_all(db, self.events).await?;
-        insert_all(db, self.rsvps).await
+    async fn write(self, db: &impl ConnectionTrait, progress: &Progress) -> Result<(), DbErr> {
+        insert_all(db, self.users, progress).await?;
+        insert_all(db, self.groups, progress).await?;
+        insert_all(db, self.memberships, progress).await?;
+        insert_all(db, self.topics, progress).await?;
+        insert_all(db, self.trainer_profiles, progress).await?;
+        insert_all(db, self.trainer_topics, progress).await?;
+        insert_all(db, self.trainer_regions, progress).await?;
+        insert_all(db, self.unavailability, progress).await?;
+        insert_all(db, self.requests, progress).await?;
+        insert_all(db, self.windows, progress).await?;
+        insert_all(db, self.transitions, progress).await?;
+        insert_all(db, self.assignments, progress).await?;
+        insert_all(db, self.events, progress).await?;
+        insert_all(db, self.rsvps, progress).await
     }
 }
 
 /// Rows per INSERT: well under SQLite's and PostgreSQL's parameter limits.
 const ROWS_PER_INSERT: usize = 100;
 
-async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>) -> Result<(), DbErr>
+async fn insert_all<M, A>(db: &impl ConnectionTrait, rows: Vec<M>, progress: &Progress) -> Result<(), DbErr>
 where
     M: IntoActiveModel<A>,
     A: ActiveModelTrait,
@@ -250,7 +297,9 @@ where
     let mut rows = rows.into_iter().map(IntoActiveModel::into_active_model).peekable();
     while rows.peek().is_some() {
         let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+        let written = chunk.len() as u64;
         A::Entity::insert_many(chunk).exec_without_returning(db).await?;
+        progress.advance(written);
     }
     Ok(())
 }
@@ -266,5 +315,7 @@ mod tests {
         fn send<T: Send>(_: &T) {}
         send(&super::seed_demo(db, Utc::now()));
         send(&super::seed_demo_scaled(db, Utc::now(), 2_000));
+        let progress = crate::progress::Progress::hidden();
+        send(&super::seed_demo_with_progress(db, Utc::now(), Some(2_000), &progress));
     }
 }
