@@ -127,8 +127,22 @@ pub async fn backup(url: &DatabaseUrl, destination: &Path, progress: &Progress) 
     if !source.exists() {
         bail!("backup: there is no database at {}", source.display());
     }
-    if destination.exists() {
-        bail!("backup: {} already exists; choose a new file", destination.display());
+    // The copy holds everyone's personal data: it is made readable by its
+    // owner alone before a byte goes into it (VACUUM INTO accepts an empty
+    // file), and creating it fails if the path is taken.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(destination)
+            .map_err(|err| match err.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    anyhow::anyhow!("backup: {} already exists; choose a new file", destination.display())
+                }
+                _ => anyhow::anyhow!("backup: cannot create {}: {err}", destination.display()),
+            })?;
     }
     let destination_text = destination
         .to_str()

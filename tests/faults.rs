@@ -1506,6 +1506,11 @@ async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_re
     .unwrap();
     let during = acknowledged.lock().unwrap().len() - before.len();
     assert!(String::from_utf8_lossy(&output.stdout).contains("integrity_check ok"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a backup is readable by its owner alone: {mode:o}");
+    }
     assert!(
         before.len() >= 20,
         "the load acknowledged too few writes: {}",
