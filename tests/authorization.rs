@@ -474,28 +474,20 @@ fn rows() -> Vec<Row> {
 
 /// The root fields of `type Query` and `type Mutation` in the served SDL.
 fn schema_operations() -> BTreeSet<String> {
-    let sdl = muster::graphql::sdl();
+    use async_graphql::parser::{
+        parse_schema,
+        types::{TypeKind, TypeSystemDefinition},
+    };
+    // The served SDL read by GraphQL's own parser: descriptions and
+    // arguments on their own lines are not operations.
+    let document = parse_schema(muster::graphql::sdl()).unwrap();
     let mut operations = BTreeSet::new();
-    for root in ["type Query {", "type Mutation {"] {
-        let Some(start) = sdl.find(root) else { continue };
-        let body = &sdl[start + root.len()..];
-        let body = &body[..body.find("\n}").unwrap()];
-        let mut depth = 0;
-        for line in body.lines() {
-            let line = line.trim();
-            if line.starts_with("\"\"\"") {
-                depth = 1 - depth;
-                if line.len() > 3 && line.ends_with("\"\"\"") {
-                    depth = 1 - depth;
-                }
-                continue;
-            }
-            if depth == 0 && !line.is_empty() && !line.starts_with('"') {
-                let name: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                if !name.is_empty() {
-                    operations.insert(name);
-                }
-            }
+    for definition in document.definitions {
+        if let TypeSystemDefinition::Type(ty) = definition
+            && matches!(ty.node.name.node.as_str(), "Query" | "Mutation")
+            && let TypeKind::Object(object) = &ty.node.kind
+        {
+            operations.extend(object.fields.iter().map(|f| f.node.name.node.to_string()));
         }
     }
     operations
