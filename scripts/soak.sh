@@ -23,7 +23,9 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 csv=target/soak/soak-$stamp.csv
 png=target/soak/soak-$stamp.png
 
-MUSTER_SOAK_SECS=$secs MUSTER_SOAK_CSV=$PWD/$csv cargo test "$@" --test faults soak -- --nocapture
+# The plot is drawn whatever the verdict: a failed run is the one to look at.
+status=0
+MUSTER_SOAK_SECS=$secs MUSTER_SOAK_CSV=$PWD/$csv cargo test "$@" --test faults soak -- --nocapture || status=$?
 
 if command -v gnuplot >/dev/null; then
     gnuplot <<PLOT
@@ -46,3 +48,4 @@ PLOT
 else
     echo "memory samples: $csv (install gnuplot-nox to plot them as a PNG)"
 fi
+exit "$status"
