@@ -38,12 +38,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
+use common::wire::request;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, QuerySelect};
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
 
 const BIN: &str = env!("CARGO_BIN_EXE_muster");
 const SECRET: &str = "faults-test-secret-0123456789abcdef0123";
@@ -186,91 +185,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-// ---------------------------------------------------------------------------
-// HTTP/1.1 over a plain socket, one connection per request
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-async fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> std::io::Result<Reply> {
-    tokio::time::timeout(Duration::from_secs(30), async {
-        let mut stream = TcpStream::connect(addr).await?;
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if let Some(body) = body {
-            head.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                body.len()
-            ));
-        }
-        head.push_str("\r\n");
-        head.push_str(body.unwrap_or_default());
-        stream.write_all(head.as_bytes()).await?;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await?;
-        parse_reply(&raw).ok_or_else(|| std::io::Error::other("malformed or truncated HTTP response"))
-    })
-    .await
-    .map_err(|_| std::io::Error::other("no answer within 30 s"))?
-}
-
-fn parse_reply(raw: &[u8]) -> Option<Reply> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..split]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        let mut decoded = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-            let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
-            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-            rest = &rest[line_end + 2..];
-            if size == 0 {
-                break;
-            }
-            decoded.extend_from_slice(rest.get(..size)?);
-            rest = rest.get(size + 2..)?;
-        }
-        body = decoded;
-    }
-    Some(Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
 }
 
 /// A GraphQL operation; the HTTP status and the body as JSON (a string when
@@ -430,6 +344,53 @@ async fn mixed_writes(
     }
 }
 
+/// The topic the writers' requests are about.
+async fn create_topic(addr: &str, token: &str) -> String {
+    acknowledged_at(
+        addr,
+        token,
+        "mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }",
+        json!({ "input": { "slug": "safe-surgeries", "name": "Safe Surgeries", "description": "", "typicalDurationMinutes": 90 } }),
+        &["createTopic", "id"],
+    )
+    .await
+    .expect("a topic for the requests")
+}
+
+/// `WRITERS` writers making mixed writes against one server until stopped,
+/// each acknowledged write added to `written`.
+struct WriteLoad {
+    stop: Arc<AtomicBool>,
+    writers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl WriteLoad {
+    fn start(addr: &str, token: &str, topic: &str, tag: &str, written: &Arc<Mutex<Vec<Written>>>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers = (0..WRITERS)
+            .map(|w| {
+                tokio::spawn(mixed_writes(
+                    addr.to_owned(),
+                    token.to_owned(),
+                    topic.to_owned(),
+                    format!("{tag}w{w}"),
+                    written.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        Self { stop, writers }
+    }
+
+    /// Stops the writers (after the server was killed) and waits for them.
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for writer in self.writers {
+            writer.await.unwrap();
+        }
+    }
+}
+
 /// Which acknowledged writes are not on disk, and what `PRAGMA
 /// integrity_check` says, reading the file directly.
 async fn lost_writes(url: &str, written: &[Written]) -> (Vec<Written>, Vec<String>) {
@@ -512,38 +473,18 @@ async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
     let url = format!("sqlite://{}?mode=rwc", file.display());
     create_coordinator(dir.path(), &url);
     let written = Arc::new(Mutex::new(Vec::<Written>::new()));
-    let mut topic = None;
+    let mut topic: Option<String> = None;
     for round in 1..=KILL_ROUNDS {
         // Each round restarts on the file the last one was killed over:
         // it opens (WAL recovery) and answers.
         let mut server = Server::start(dir.path(), &url, &format!("serve-{round}.log")).await;
         let token = login(&server.addr).await;
         if topic.is_none() {
-            topic = acknowledged_at(
-                &server.addr,
-                &token,
-                "mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }",
-                json!({ "input": { "slug": "safe-surgeries", "name": "Safe Surgeries", "description": "", "typicalDurationMinutes": 90 } }),
-                &["createTopic", "id"],
-            )
-            .await;
+            topic = Some(create_topic(&server.addr, &token).await);
         }
-        let topic = topic.clone().expect("a topic for the requests");
+        let topic = topic.clone().expect("created in the first round");
         let before = written.lock().unwrap().len();
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|w| {
-                let tag = format!("r{round}w{w}");
-                tokio::spawn(mixed_writes(
-                    server.addr.clone(),
-                    token.clone(),
-                    topic.clone(),
-                    tag,
-                    written.clone(),
-                    stop.clone(),
-                ))
-            })
-            .collect();
+        let load = WriteLoad::start(&server.addr, &token, &topic, &format!("r{round}"), &written);
         // Let the load settle into a steady state, then pull the plug
         // mid-write.
         let started = Instant::now();
@@ -552,10 +493,7 @@ async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
         server.kill_9();
-        stop.store(true, Ordering::Relaxed);
-        for writer in writers {
-            writer.await.unwrap();
-        }
+        load.stop().await;
         let written = written.lock().unwrap().clone();
         assert!(
             written.len() >= before + 40,
@@ -943,29 +881,9 @@ async fn postgres_server_killed_mid_transaction_leaves_nothing_half_written() {
     create_coordinator(work.path(), &url);
     let mut server = Server::start(work.path(), &url, "serve.log").await;
     let token = login(&server.addr).await;
-    let topic = acknowledged_at(
-        &server.addr,
-        &token,
-        "mutation($input: CreateTopicInput!) { createTopic(input: $input) { id } }",
-        json!({ "input": { "slug": "safe-surgeries", "name": "Safe Surgeries", "description": "", "typicalDurationMinutes": 90 } }),
-        &["createTopic", "id"],
-    )
-    .await
-    .unwrap();
+    let topic = create_topic(&server.addr, &token).await;
     let written = Arc::new(Mutex::new(Vec::<Written>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..WRITERS)
-        .map(|w| {
-            tokio::spawn(mixed_writes(
-                server.addr.clone(),
-                token.clone(),
-                topic.clone(),
-                format!("pg{w}"),
-                written.clone(),
-                stop.clone(),
-            ))
-        })
-        .collect();
+    let load = WriteLoad::start(&server.addr, &token, &topic, "pg", &written);
     let admin = Database::connect(&url).await.unwrap();
     let started = Instant::now();
     while written.lock().unwrap().len() < 100 && started.elapsed() < Duration::from_secs(15) {
@@ -978,10 +896,7 @@ async fn postgres_server_killed_mid_transaction_leaves_nothing_half_written() {
         busy = busy_backends(&admin).await;
     }
     server.kill_9();
-    stop.store(true, Ordering::Relaxed);
-    for writer in writers {
-        writer.await.unwrap();
-    }
+    load.stop().await;
     assert!(busy > 0, "no transaction was ever caught in flight");
 
     let written = written.lock().unwrap().clone();

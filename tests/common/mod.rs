@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod network;
 pub mod python;
 pub mod requests;
+pub mod wire;
 
 use chrono::{DateTime, Utc};
 use muster::{
