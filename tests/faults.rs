@@ -680,17 +680,23 @@ struct PhaseTally {
     other: Vec<String>,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_stopped_under_load_then_started_again_recovers_without_restart() {
+/// A cluster of the test's own; `None` (the test is skipped) where the
+/// server binaries are not installed, which CI does not allow.
+fn own_cluster() -> Option<Cluster> {
     let Some(bin) = postgres_bin() else {
         assert!(
             std::env::var_os("CI").is_none(),
             "the PostgreSQL server binaries (/usr/lib/postgresql/*/bin) must be installed in CI"
         );
         eprintln!("skipping: no PostgreSQL server binaries under /usr/lib/postgresql/*/bin");
-        return;
+        return None;
     };
-    let cluster = Cluster::start(bin);
+    Some(Cluster::start(bin))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_under_load_then_started_again_recovers_without_restart() {
+    let Some(cluster) = own_cluster() else { return };
     let work = tempfile::tempdir().unwrap();
     let url = cluster.url();
     create_coordinator(work.path(), &url);
@@ -867,15 +873,7 @@ async fn busy_backends(admin: &sea_orm::DatabaseConnection) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_server_killed_mid_transaction_leaves_nothing_half_written() {
-    let Some(bin) = postgres_bin() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the PostgreSQL server binaries (/usr/lib/postgresql/*/bin) must be installed in CI"
-        );
-        eprintln!("skipping: no PostgreSQL server binaries under /usr/lib/postgresql/*/bin");
-        return;
-    };
-    let cluster = Cluster::start(bin);
+    let Some(cluster) = own_cluster() else { return };
     let work = tempfile::tempdir().unwrap();
     let url = cluster.url();
     create_coordinator(work.path(), &url);
