@@ -981,6 +981,10 @@ fn graphql_outcome(result: std::io::Result<(u16, Value)>) -> Result<Value, Strin
     }
 }
 
+/// How many events each soak worker creates before it turns to changing
+/// them.
+const SOAK_EVENTS_PER_WORKER: usize = 20;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_mixed_reads_writes_and_feeds() {
     let seconds: u64 = std::env::var("MUSTER_SOAK_SECS")
@@ -1072,6 +1076,8 @@ async fn soak_mixed_reads_writes_and_feeds() {
             let mut etag: Option<String> = None;
             let mut token = token;
             let mut last_event: Option<String> = None;
+            let mut own_events: Vec<String> = Vec::new();
+            let mut holding: Vec<bool> = Vec::new();
             let mut step = worker;
             while Instant::now() < deadline {
                 step += 1;
@@ -1097,7 +1103,13 @@ async fn soak_mixed_reads_writes_and_feeds() {
                         stats.lock().unwrap().record("groups", graphql_outcome(r).map(drop));
                     }
                     2 if !writes => continue,
-                    2 => {
+                    // Each worker creates its first `SOAK_EVENTS_PER_WORKER`
+                    // events, then keeps writing to those: a change of
+                    // title (a new sequence, so every feed renders anew)
+                    // and a place taken or given up. The data stays the
+                    // same size after warm-up, so a line that keeps rising
+                    // is the server's, not the data's.
+                    2 if own_events.len() < SOAK_EVENTS_PER_WORKER => {
                         let created = create_event(&addr, &token, &format!("soak {worker}/{step}")).await;
                         let id = created.clone().ok();
                         stats.lock().unwrap().record("createEvent", created.map(drop));
@@ -1110,8 +1122,33 @@ async fn soak_mixed_reads_writes_and_feeds() {
                             )
                             .await;
                             stats.lock().unwrap().record("rsvp", graphql_outcome(r).map(drop));
-                            last_event = Some(id);
+                            last_event = Some(id.clone());
+                            own_events.push(id);
+                            holding.push(true);
                         }
+                    }
+                    2 => {
+                        let slot = (step / 10) % SOAK_EVENTS_PER_WORKER;
+                        let id = own_events[slot].clone();
+                        let r = graphql(
+                            &addr,
+                            Some(&token),
+                            "mutation($id: ID!, $title: String!) { updateEvent(id: $id, input: { title: $title }) { sequence } }",
+                            json!({ "id": id, "title": format!("soak {worker}/{step}") }),
+                        )
+                        .await;
+                        stats.lock().unwrap().record("updateEvent", graphql_outcome(r).map(drop));
+                        // Every event starts with the worker's place taken;
+                        // each visit gives it up or takes it again.
+                        holding[slot] = !holding[slot];
+                        let (kind, mutation) = if holding[slot] {
+                            ("rsvp", "mutation($id: ID!) { rsvp(eventId: $id) { status } }")
+                        } else {
+                            ("cancelRsvp", "mutation($id: ID!) { cancelRsvp(eventId: $id) }")
+                        };
+                        let r = graphql(&addr, Some(&token), mutation, json!({ "id": id })).await;
+                        stats.lock().unwrap().record(kind, graphql_outcome(r).map(drop));
+                        last_event = Some(id);
                     }
                     3 => {
                         let r = request(&addr, "GET", "/calendar.ics", &[], None).await;
