@@ -18,20 +18,4 @@ pub struct Model {
     pub responded_at: Option<DateTimeUtc>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::request::Entity",
-        from = "Column::RequestId",
-        to = "super::request::Column::Id"
-    )]
-    Request,
-}
-
-impl Related<super::request::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Request.def()
-    }
-}
-
-impl ActiveModelBehavior for ActiveModel {}
+belongs_to!(Request => request by RequestId);
