@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Action, Viewer, authorize},
-    domain::pagination::{Direction, Page, Position, keyset_page},
+    domain::pagination::{Page, keyset_page, two_column_position},
     error::{Error, Result},
 };
 
@@ -231,34 +231,10 @@ pub struct AuditFilter {
     pub until: Option<DateTime<Utc>>,
 }
 
-/// Position in the newest-first order: time, then id for equal times.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditPosition {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Position for AuditPosition {
-    type Entity = audit_entry::Entity;
-    const KEY: &'static [(audit_entry::Column, Direction)] = &[
-        (audit_entry::Column::CreatedAt, Direction::Descending),
-        (audit_entry::Column::Id, Direction::Descending),
-    ];
-
-    type Keys = (DateTime<Utc>, Uuid);
-
-    fn keys_of(entry: &audit_entry::Model) -> Self::Keys {
-        (entry.created_at, entry.id)
-    }
-
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
+two_column_position!(
+    /// Position in the newest-first order: time, then id for equal times.
+    AuditPosition in audit_entry { created_at: DateTime<Utc> = CreatedAt Descending, id: Uuid = Id Descending }
+);
 
 /// The signed-in person's access log: every entry whose subject they are.
 pub async fn my_access_log(

@@ -22,7 +22,7 @@ use crate::{
         Work,
         groups::{escape_like, get_by_slug},
         journal::{self, DomainEvent},
-        pagination::{Direction, Page, Position, keyset_page},
+        pagination::{Page, keyset_page, two_column_position},
         values::{AllValid, MultiLine, SingleLine, WebAddress, in_range},
     },
     error::{Error, Result},
@@ -400,34 +400,10 @@ pub struct EventFilter {
     pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// Position in the list: start time, then id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventPosition {
-    pub starts_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Position for EventPosition {
-    type Entity = event::Entity;
-    const KEY: &'static [(event::Column, Direction)] = &[
-        (event::Column::StartsAt, Direction::Ascending),
-        (event::Column::Id, Direction::Ascending),
-    ];
-
-    type Keys = (DateTime<Utc>, Uuid);
-
-    fn keys_of(event: &event::Model) -> Self::Keys {
-        (event.starts_at, event.id)
-    }
-
-    fn keys(&self) -> Self::Keys {
-        (self.starts_at, self.id)
-    }
-
-    fn from_keys((starts_at, id): Self::Keys) -> Self {
-        Self { starts_at, id }
-    }
-}
+two_column_position!(
+    /// Position in the list: start time, then id.
+    EventPosition in event { starts_at: DateTime<Utc> = StartsAt Ascending, id: Uuid = Id Ascending }
+);
 
 /// A page of events, named for the pages that list them.
 pub struct EventPage {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
-        pagination::{Direction, Page, Position, keyset_page},
+        pagination::{Page, keyset_page, two_column_position},
         values::{AllValid, Email, MultiLine, SingleLine, Slug},
     },
     error::{Error, Result},
@@ -27,34 +27,10 @@ pub struct GroupFilter {
     pub search: Option<String>,
 }
 
-/// Position in the directory's order (name, then slug, which is unique).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupPosition {
-    pub name: String,
-    pub slug: String,
-}
-
-impl Position for GroupPosition {
-    type Entity = group::Entity;
-    const KEY: &'static [(group::Column, Direction)] = &[
-        (group::Column::Name, Direction::Ascending),
-        (group::Column::Slug, Direction::Ascending),
-    ];
-
-    type Keys = (String, String);
-
-    fn keys_of(group: &group::Model) -> Self::Keys {
-        (group.name.clone(), group.slug.clone())
-    }
-
-    fn keys(&self) -> Self::Keys {
-        (self.name.clone(), self.slug.clone())
-    }
-
-    fn from_keys((name, slug): Self::Keys) -> Self {
-        Self { name, slug }
-    }
-}
+two_column_position!(
+    /// Position in the directory's order (name, then slug, which is unique).
+    GroupPosition in group { name: String = Name Ascending, slug: String = Slug Ascending }
+);
 
 /// A page of the directory, named for the pages that list it.
 pub struct GroupPage {

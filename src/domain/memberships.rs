@@ -20,9 +20,10 @@ use crate::{
     domain::{
         Work,
         audit::{self, AuditAction, NewAuditEntry},
+        batch,
         groups::{get_by_slug, lock_group},
         journal::{self, DomainEvent},
-        pagination::{Direction, Page, Position, keyset_page},
+        pagination::{Page, keyset_page, two_column_position},
     },
     error::{Error, Result},
 };
@@ -245,34 +246,10 @@ pub async fn my_memberships(
     Ok(rows.into_iter().filter_map(|(m, g)| g.map(|g| (m, g))).collect())
 }
 
-/// Position in a member list: join time, then id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemberPosition {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Position for MemberPosition {
-    type Entity = membership::Entity;
-    const KEY: &'static [(membership::Column, Direction)] = &[
-        (membership::Column::CreatedAt, Direction::Ascending),
-        (membership::Column::Id, Direction::Ascending),
-    ];
-
-    type Keys = (DateTime<Utc>, Uuid);
-
-    fn keys_of(membership: &membership::Model) -> Self::Keys {
-        (membership.created_at, membership.id)
-    }
-
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
+two_column_position!(
+    /// Position in a member list: join time, then id.
+    MemberPosition in membership { created_at: DateTime<Utc> = CreatedAt Ascending, id: Uuid = Id Ascending }
+);
 
 /// The members of a group, oldest first, for its organisers and staff.
 pub async fn list_members(
@@ -293,20 +270,8 @@ pub async fn list_members(
 
 /// Active member counts (public) of several groups, in one query.
 pub async fn active_member_counts(db: &impl ConnectionTrait, group_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
-    let rows: Vec<(Uuid, i64)> = membership::Entity::find()
-        .select_only()
-        .column(membership::Column::GroupId)
-        .column_as(membership::Column::Id.count(), "count")
-        .filter(membership::Column::GroupId.is_in(group_ids.iter().copied()))
-        .filter(membership::Column::Status.eq(MembershipStatus::Active))
-        .group_by(membership::Column::GroupId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(group, count)| (group, count.max(0) as u64))
-        .collect())
+    let active = membership::Entity::find().filter(membership::Column::Status.eq(MembershipStatus::Active));
+    batch::count_by(db, active, membership::Column::GroupId, group_ids).await
 }
 
 /// The groups each user belongs to or asked to join, in one query; used
@@ -320,9 +285,8 @@ pub async fn group_ids_of_users(db: &impl ConnectionTrait, user_ids: &[Uuid]) ->
         .into_tuple()
         .all(db)
         .await?;
-    let mut groups: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (user, group) in rows {
-        groups.entry(user).or_default().push(group);
-    }
-    Ok(groups)
+    Ok(batch::group_by(rows, |(user, _)| *user)
+        .into_iter()
+        .map(|(user, rows)| (user, rows.into_iter().map(|(_, group)| group).collect()))
+        .collect())
 }

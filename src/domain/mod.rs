@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod batch;
 pub mod events;
 pub mod feeds;
 pub mod groups;

@@ -99,6 +99,45 @@ fn page_query<P: Position>(select: Select<P::Entity>, after: Option<&P>, first: 
     query.limit(first.saturating_add(1))
 }
 
+/// A position whose key is two columns of one table: the struct, with a
+/// field for each value (named as the table's field), and its
+/// [`Position`]. Every list muster pages has a key of this shape.
+macro_rules! two_column_position {
+    ($(#[$doc:meta])* $name:ident in $table:ident {
+        $first:ident: $first_type:ty = $first_column:ident $first_direction:ident,
+        $second:ident: $second_type:ty = $second_column:ident $second_direction:ident $(,)?
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            pub $first: $first_type,
+            pub $second: $second_type,
+        }
+
+        impl $crate::domain::pagination::Position for $name {
+            type Entity = $table::Entity;
+            const KEY: &'static [($table::Column, $crate::domain::pagination::Direction)] = &[
+                ($table::Column::$first_column, $crate::domain::pagination::Direction::$first_direction),
+                ($table::Column::$second_column, $crate::domain::pagination::Direction::$second_direction),
+            ];
+            type Keys = ($first_type, $second_type);
+
+            fn keys_of(row: &$table::Model) -> Self::Keys {
+                (Clone::clone(&row.$first), Clone::clone(&row.$second))
+            }
+
+            fn keys(&self) -> Self::Keys {
+                (Clone::clone(&self.$first), Clone::clone(&self.$second))
+            }
+
+            fn from_keys(($first, $second): Self::Keys) -> Self {
+                Self { $first, $second }
+            }
+        }
+    };
+}
+pub(crate) use two_column_position;
+
 /// The page of at most `first` rows of `select` (already filtered and
 /// scoped, unordered) after `after`, in `P`'s order, with the count of
 /// the whole list.
@@ -148,45 +187,17 @@ mod tests {
         impl ActiveModelBehavior for ActiveModel {}
     }
 
-    /// A position in the test table's order: rank in one direction, then
-    /// the id in another.
-    macro_rules! position {
-        ($(#[$doc:meta])* $name:ident: $rank:ident, $id:ident) => {
-            $(#[$doc])*
-            #[derive(Debug, Clone)]
-            struct $name(i32, i32);
-
-            impl Position for $name {
-                type Entity = row::Entity;
-                const KEY: &'static [(row::Column, Direction)] = &[
-                    (row::Column::Rank, Direction::$rank),
-                    (row::Column::Id, Direction::$id),
-                ];
-                type Keys = (i32, i32);
-                fn keys_of(row: &row::Model) -> Self::Keys {
-                    (row.rank, row.id)
-                }
-                fn keys(&self) -> Self::Keys {
-                    (self.0, self.1)
-                }
-                fn from_keys((rank, id): Self::Keys) -> Self {
-                    Self(rank, id)
-                }
-            }
-        };
-    }
-
-    position!(
+    two_column_position!(
         /// Rank ascending, then id.
-        Upward: Ascending, Ascending
+        Upward in row { rank: i32 = Rank Ascending, id: i32 = Id Ascending }
     );
-    position!(
+    two_column_position!(
         /// Rank descending, then id descending: newest first, as the audit trail.
-        Downward: Descending, Descending
+        Downward in row { rank: i32 = Rank Descending, id: i32 = Id Descending }
     );
-    position!(
+    two_column_position!(
         /// Rank descending, ties by id ascending.
-        Mixed: Descending, Ascending
+        Mixed in row { rank: i32 = Rank Descending, id: i32 = Id Ascending }
     );
 
     /// Ranks with many ties, inserted out of order.
@@ -314,7 +325,7 @@ mod tests {
             }
         );
         // After the last row: nothing more, and the count is still the list's.
-        let page = keyset_page(&db, row::Entity::find(), Some(&Upward(3, 100)), 5)
+        let page = keyset_page(&db, row::Entity::find(), Some(&Upward { rank: 3, id: 100 }), 5)
             .await
             .unwrap();
         assert_eq!((page.rows.len(), page.has_next_page, page.total_count), (0, false, 9));
@@ -322,7 +333,7 @@ mod tests {
 
     #[test]
     fn the_page_is_found_by_its_key_not_by_an_offset() {
-        let sql = page_query(row::Entity::find(), Some(&Mixed(2, 7)), 20)
+        let sql = page_query(row::Entity::find(), Some(&Mixed { rank: 2, id: 7 }), 20)
             .build(DbBackend::Sqlite)
             .to_string();
         assert_eq!(

@@ -19,6 +19,7 @@ use crate::{
     domain::{
         Work,
         audit::{self, AuditAction, NewAuditEntry},
+        batch,
         events::get_visible,
         journal::{self, DomainEvent},
         lock_row,
@@ -197,17 +198,8 @@ pub async fn attendees(
 
 /// Places taken at each event (public), in one query.
 pub async fn going_counts(db: &impl ConnectionTrait, event_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
-    let rows: Vec<(Uuid, i64)> = rsvp::Entity::find()
-        .select_only()
-        .column(rsvp::Column::EventId)
-        .column_as(rsvp::Column::Id.count(), "count")
-        .filter(rsvp::Column::EventId.is_in(event_ids.iter().copied()))
-        .filter(rsvp::Column::Status.eq(RsvpStatus::Going))
-        .group_by(rsvp::Column::EventId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(id, n)| (id, n.max(0) as u64)).collect())
+    let going = rsvp::Entity::find().filter(rsvp::Column::Status.eq(RsvpStatus::Going));
+    batch::count_by(db, going, rsvp::Column::EventId, event_ids).await
 }
 
 /// One person's RSVPs to several events, in one query.

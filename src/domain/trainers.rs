@@ -17,6 +17,7 @@ use crate::{
     auth::{Action, Viewer, authorize},
     domain::Work,
     domain::audit::{self, AuditAction, NewAuditEntry},
+    domain::batch,
     domain::requests::matching::live_assignments,
     domain::values::{AllValid, SingleLine, in_range},
     error::{Error, Result},
@@ -380,14 +381,10 @@ pub async fn unavailability(
     db: &impl ConnectionTrait,
     trainer_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<trainer_unavailability::Model>>> {
-    let mut periods: HashMap<Uuid, Vec<trainer_unavailability::Model>> = HashMap::new();
-    for row in trainer_unavailability::Entity::find()
+    let rows = trainer_unavailability::Entity::find()
         .filter(trainer_unavailability::Column::TrainerId.is_in(trainer_ids.iter().copied()))
         .order_by_asc(trainer_unavailability::Column::StartsAt)
         .all(db)
-        .await?
-    {
-        periods.entry(row.trainer_id).or_default().push(row);
-    }
-    Ok(periods)
+        .await?;
+    Ok(batch::group_by(rows, |row| row.trainer_id))
 }

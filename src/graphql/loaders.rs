@@ -33,17 +33,92 @@ pub struct AppLoader {
     pub now: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct UserById(pub Uuid);
+/// A loader of rows by their primary key, handed out as `$value`.
+macro_rules! by_id {
+    ($(#[$doc:meta])* $key:ident => $table:ident as $value:ty, $convert:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GroupById(pub Uuid);
+        impl Loader<$key> for AppLoader {
+            type Value = $value;
+            type Error = ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ActiveMemberCount(pub Uuid);
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, ApiError> {
+                let rows = $table::Entity::find()
+                    .filter($table::Column::Id.is_in(keys.iter().map(|k| k.0)))
+                    .all(&self.db)
+                    .await
+                    .map_err(ApiError::from)?;
+                Ok(rows.into_iter().map(|row| ($key(row.id), $convert(row))).collect())
+            }
+        }
+    };
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GroupsOfUser(pub Uuid);
+/// A loader of what one domain read returns for a batch of ids; an id the
+/// read has nothing for gets the empty value (no rows, a count of 0), which
+/// is cached like any other.
+macro_rules! per_id {
+    ($(#[$doc:meta])* $key:ident => $value:ty, $read:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $key(pub Uuid);
+
+        impl Loader<$key> for AppLoader {
+            type Value = $value;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, ApiError> {
+                let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+                let mut found = $read(&self.db, &ids).await?;
+                Ok(keys
+                    .iter()
+                    .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
+                    .collect())
+            }
+        }
+    };
+}
+
+by_id!(UserById => user as Person, Person::from);
+by_id!(GroupById => group as group::Model, std::convert::identity);
+by_id!(EventById => event as event::Model, std::convert::identity);
+by_id!(TopicById => topic as topic::Model, std::convert::identity);
+by_id!(RequestById => request as request::Model, std::convert::identity);
+
+per_id!(
+    /// A group's active members, as a count (public).
+    ActiveMemberCount => u64, memberships::active_member_counts
+);
+per_id!(
+    /// The groups a person belongs to or asked to join.
+    GroupsOfUser => Vec<Uuid>, memberships::group_ids_of_users
+);
+per_id!(
+    /// Places taken (GOING) at an event.
+    GoingCount => u64, rsvps::going_counts
+);
+per_id!(
+    /// A trainer's topics and regions.
+    TrainerCoverage => (Vec<Uuid>, Vec<String>), trainers::coverage
+);
+per_id!(
+    /// A trainer's away periods.
+    TrainerAway => Vec<trainer_unavailability::Model>, trainers::unavailability
+);
+per_id!(
+    /// A request's preferred windows, by start.
+    WindowsOfRequest => Vec<Span>, requests::windows
+);
+per_id!(
+    /// A request's assignments, oldest first.
+    AssignmentsOfRequest => Vec<assignment::Model>, requests::assignments
+);
+per_id!(
+    /// A request's history, oldest first.
+    HistoryOfRequest => Vec<request_transition::Model>, requests::history
+);
 
 /// A person's email as the viewer may read it, in a given operation.
 /// `as_subject`: asked as the person themself, for the account a request
@@ -53,62 +128,6 @@ pub struct EmailOf {
     pub subject_id: Uuid,
     pub operation: Arc<str>,
     pub as_subject: bool,
-}
-
-impl Loader<UserById> for AppLoader {
-    type Value = Person;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, Person>, ApiError> {
-        let users = user::Entity::find()
-            .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(users.into_iter().map(|u| (UserById(u.id), Person::from(u))).collect())
-    }
-}
-
-impl Loader<GroupById> for AppLoader {
-    type Value = group::Model;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[GroupById]) -> Result<HashMap<GroupById, group::Model>, ApiError> {
-        let groups = group::Entity::find()
-            .filter(group::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(groups.into_iter().map(|g| (GroupById(g.id), g)).collect())
-    }
-}
-
-impl Loader<ActiveMemberCount> for AppLoader {
-    type Value = u64;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[ActiveMemberCount]) -> Result<HashMap<ActiveMemberCount, u64>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let counts = memberships::active_member_counts(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, counts.get(&k.0).copied().unwrap_or(0)))
-            .collect())
-    }
-}
-
-impl Loader<GroupsOfUser> for AppLoader {
-    type Value = Vec<Uuid>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[GroupsOfUser]) -> Result<HashMap<GroupsOfUser, Vec<Uuid>>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut groups = memberships::group_ids_of_users(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, groups.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
 }
 
 impl Loader<EmailOf> for AppLoader {
@@ -151,61 +170,9 @@ impl Loader<EmailOf> for AppLoader {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EventById(pub Uuid);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TopicById(pub Uuid);
-
-/// Places taken (GOING) at an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct GoingCount(pub Uuid);
-
 /// The viewer's own RSVP to an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ViewerRsvp(pub Uuid);
-
-impl Loader<EventById> for AppLoader {
-    type Value = event::Model;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[EventById]) -> Result<HashMap<EventById, event::Model>, ApiError> {
-        let events = event::Entity::find()
-            .filter(event::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(events.into_iter().map(|e| (EventById(e.id), e)).collect())
-    }
-}
-
-impl Loader<TopicById> for AppLoader {
-    type Value = topic::Model;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[TopicById]) -> Result<HashMap<TopicById, topic::Model>, ApiError> {
-        let topics = topic::Entity::find()
-            .filter(topic::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(topics.into_iter().map(|t| (TopicById(t.id), t)).collect())
-    }
-}
-
-impl Loader<GoingCount> for AppLoader {
-    type Value = u64;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[GoingCount]) -> Result<HashMap<GoingCount, u64>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let counts = rsvps::going_counts(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, counts.get(&k.0).copied().unwrap_or(0)))
-            .collect())
-    }
-}
 
 impl Loader<ViewerRsvp> for AppLoader {
     /// `None` is cached too: most events have no RSVP from the viewer, and
@@ -223,60 +190,9 @@ impl Loader<ViewerRsvp> for AppLoader {
     }
 }
 
-/// A trainer's topics and regions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TrainerCoverage(pub Uuid);
-
-/// A trainer's away periods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TrainerAway(pub Uuid);
-
-impl Loader<TrainerCoverage> for AppLoader {
-    type Value = (Vec<Uuid>, Vec<String>);
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[TrainerCoverage]) -> Result<HashMap<TrainerCoverage, Self::Value>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut coverage = trainers::coverage(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, coverage.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-impl Loader<TrainerAway> for AppLoader {
-    type Value = Vec<trainer_unavailability::Model>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[TrainerAway]) -> Result<HashMap<TrainerAway, Self::Value>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut periods = trainers::unavailability(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, periods.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RequestById(pub Uuid);
-
 /// The viewer's own assignments to a request (as its trainer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ViewerAssignmentsTo(pub Uuid);
-
-/// A request's preferred windows, by start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct WindowsOfRequest(pub Uuid);
-
-/// A request's assignments, oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AssignmentsOfRequest(pub Uuid);
-
-/// A request's history, oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HistoryOfRequest(pub Uuid);
 
 /// The calendar event a request led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -288,20 +204,6 @@ pub struct EventOfRequest(pub Uuid);
 pub struct ContactOf {
     pub request_id: Uuid,
     pub operation: Arc<str>,
-}
-
-impl Loader<RequestById> for AppLoader {
-    type Value = request::Model;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[RequestById]) -> Result<HashMap<RequestById, request::Model>, ApiError> {
-        let found = request::Entity::find()
-            .filter(request::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(&self.db)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(found.into_iter().map(|r| (RequestById(r.id), r)).collect())
-    }
 }
 
 impl Loader<ViewerAssignmentsTo> for AppLoader {
@@ -323,51 +225,6 @@ impl Loader<ViewerAssignmentsTo> for AppLoader {
             mine.entry(ViewerAssignmentsTo(row.request_id)).or_default().push(row);
         }
         Ok(mine)
-    }
-}
-
-impl Loader<WindowsOfRequest> for AppLoader {
-    type Value = Vec<Span>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[WindowsOfRequest]) -> Result<HashMap<WindowsOfRequest, Vec<Span>>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut windows = requests::windows(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, windows.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-impl Loader<AssignmentsOfRequest> for AppLoader {
-    type Value = Vec<assignment::Model>;
-    type Error = ApiError;
-
-    async fn load(
-        &self,
-        keys: &[AssignmentsOfRequest],
-    ) -> Result<HashMap<AssignmentsOfRequest, Self::Value>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut found = requests::assignments(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
-    }
-}
-
-impl Loader<HistoryOfRequest> for AppLoader {
-    type Value = Vec<request_transition::Model>;
-    type Error = ApiError;
-
-    async fn load(&self, keys: &[HistoryOfRequest]) -> Result<HashMap<HistoryOfRequest, Self::Value>, ApiError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut found = requests::history(&self.db, &ids).await?;
-        Ok(keys
-            .iter()
-            .map(|k| (*k, found.remove(&k.0).unwrap_or_default()))
-            .collect())
     }
 }
 

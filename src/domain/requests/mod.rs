@@ -26,9 +26,9 @@ use uuid::Uuid;
 use crate::{
     auth::{Action, Grant, Viewer, authorize},
     domain::{
-        Work, groups,
+        Work, batch, groups,
         journal::{self, DomainEvent},
-        pagination::{Direction, Page, Position, keyset_page},
+        pagination::{Page, keyset_page, two_column_position},
         values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
     },
@@ -415,34 +415,10 @@ pub struct RequestFilter {
     pub group: Option<String>,
 }
 
-/// Position in the queue: submission time, then id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestPosition {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Position for RequestPosition {
-    type Entity = request::Entity;
-    const KEY: &'static [(request::Column, Direction)] = &[
-        (request::Column::CreatedAt, Direction::Ascending),
-        (request::Column::Id, Direction::Ascending),
-    ];
-
-    type Keys = (DateTime<Utc>, Uuid);
-
-    fn keys_of(request: &request::Model) -> Self::Keys {
-        (request.created_at, request.id)
-    }
-
-    fn keys(&self) -> Self::Keys {
-        (self.created_at, self.id)
-    }
-
-    fn from_keys((created_at, id): Self::Keys) -> Self {
-        Self { created_at, id }
-    }
-}
+two_column_position!(
+    /// Position in the queue: submission time, then id.
+    RequestPosition in request { created_at: DateTime<Utc> = CreatedAt Ascending, id: Uuid = Id Ascending }
+);
 
 fn filter_condition(filter: &RequestFilter) -> Condition {
     let states = if filter.states.is_empty() {
@@ -628,34 +604,31 @@ pub async fn history(
     db: &impl ConnectionTrait,
     request_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<request_transition::Model>>> {
-    let mut history: HashMap<Uuid, Vec<request_transition::Model>> = HashMap::new();
-    for row in request_transition::Entity::find()
+    let rows = request_transition::Entity::find()
         .filter(request_transition::Column::RequestId.is_in(request_ids.iter().copied()))
         .order_by_asc(request_transition::Column::CreatedAt)
         .order_by_asc(request_transition::Column::Id)
         .all(db)
-        .await?
-    {
-        history.entry(row.request_id).or_default().push(row);
-    }
-    Ok(history)
+        .await?;
+    Ok(batch::group_by(rows, |row| row.request_id))
 }
 
 /// Preferred windows of several requests, by start.
 pub async fn windows(db: &impl ConnectionTrait, request_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Span>>> {
-    let mut windows: HashMap<Uuid, Vec<Span>> = HashMap::new();
-    for row in request_window::Entity::find()
+    let rows = request_window::Entity::find()
         .filter(request_window::Column::RequestId.is_in(request_ids.iter().copied()))
         .order_by_asc(request_window::Column::StartsAt)
         .all(db)
-        .await?
-    {
-        windows
-            .entry(row.request_id)
-            .or_default()
-            .push(Span::new(row.starts_at, row.ends_at));
-    }
-    Ok(windows)
+        .await?;
+    Ok(batch::group_by(rows, |row| row.request_id)
+        .into_iter()
+        .map(|(id, rows)| {
+            (
+                id,
+                rows.iter().map(|row| Span::new(row.starts_at, row.ends_at)).collect(),
+            )
+        })
+        .collect())
 }
 
 /// Assignments of several requests, oldest first.
@@ -663,17 +636,13 @@ pub async fn assignments(
     db: &impl ConnectionTrait,
     request_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<assignment::Model>>> {
-    let mut by_request: HashMap<Uuid, Vec<assignment::Model>> = HashMap::new();
-    for row in assignment::Entity::find()
+    let rows = assignment::Entity::find()
         .filter(assignment::Column::RequestId.is_in(request_ids.iter().copied()))
         .order_by_asc(assignment::Column::CreatedAt)
         .order_by_asc(assignment::Column::Id)
         .all(db)
-        .await?
-    {
-        by_request.entry(row.request_id).or_default().push(row);
-    }
-    Ok(by_request)
+        .await?;
+    Ok(batch::group_by(rows, |row| row.request_id))
 }
 
 /// The preferred windows still ahead, from now on.
