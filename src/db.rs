@@ -8,8 +8,11 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use crate::config::DatabaseUrl;
 
 /// Opens a connection pool. SQLite gets WAL (readers do not block the
-/// writer), foreign keys on (SQLite leaves them off by default) and a busy
-/// timeout so concurrent writers wait instead of failing at once.
+/// writer), foreign keys on (SQLite leaves them off by default), a busy
+/// timeout so concurrent writers wait instead of failing at once, and
+/// `secure_delete`, so that what a change removes is overwritten with
+/// zeros in the pages it rewrites instead of lingering in free space
+/// (see [`wipe_freed`] for the write-ahead log).
 pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.as_str());
     options
@@ -29,6 +32,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                .pragma("secure_delete", "ON")
         });
     } else {
         options.max_connections(16);
@@ -39,4 +43,32 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
 /// Applies every pending migration; a no-op on an up-to-date database.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// After a committed erasure or purge: makes the bytes it removed
+/// unreadable from the database's files as well as from its tables. With
+/// `secure_delete` the new pages hold zeros where the data was, but the
+/// write-ahead log still holds the pages as they were before, until a
+/// checkpoint copies the new ones into the database file; `TRUNCATE` then
+/// empties the log. It waits (up to the busy timeout) for readers still
+/// on the old pages. Returns whether the log was emptied; `false` also on
+/// PostgreSQL, where old row versions stay until `VACUUM` and in the WAL
+/// archive, which no application can reach (README, "Running it for a
+/// network").
+pub async fn wipe_freed(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return Ok(false);
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("wal_checkpoint answered no row".into()))?;
+    // (busy, pages in the log, pages checkpointed): busy = 1 when a reader
+    // kept the checkpoint from finishing.
+    let busy: i32 = row.try_get_by_index(0)?;
+    Ok(busy == 0)
 }

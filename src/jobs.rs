@@ -54,11 +54,18 @@ pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy, clock: C
 /// One purge, logged by counts only.
 async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) {
     match crate::domain::in_work(db, async |work| retention::purge(work, policy, now).await).await {
-        Ok(report) => tracing::info!(
-            requests_purged = report.requests_purged,
-            audit_entries_removed = report.audit_entries_removed,
-            "retention purge"
-        ),
+        Ok(report) => {
+            // Only after a purge that removed something: emptying the log
+            // makes new writers wait for the readers.
+            if report.requests_purged > 0 || report.audit_entries_removed > 0 {
+                crate::domain::privacy::wipe_erased(db).await;
+            }
+            tracing::info!(
+                requests_purged = report.requests_purged,
+                audit_entries_removed = report.audit_entries_removed,
+                "retention purge"
+            )
+        }
         // Only dates and fixed values go into the purge's statements, so
         // the database's message cannot quote anyone's data.
         Err(Error::Internal(source)) => {

@@ -226,6 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 muster::domain::in_work(&database, async |work| retention::purge(work, policy, Utc::now()).await)
                     .await
                     .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
+            muster::domain::privacy::wipe_erased(&database).await;
             println!(
                 "purged the contact details of {} ended requests and removed {} audit entries",
                 report.requests_purged, report.audit_entries_removed

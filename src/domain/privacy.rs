@@ -366,7 +366,22 @@ pub async fn delete_my_account(
     if !accounts::password_matches(db, me, password).await? {
         return Err(Error::validation("password", "is not your password"));
     }
-    in_work(db, async |work| erase(work, me, Some(me), operation, now).await).await
+    in_work(db, async |work| erase(work, me, Some(me), operation, now).await).await?;
+    wipe_erased(db).await;
+    Ok(())
+}
+
+/// The edge calls this once a unit of work that erased an account or
+/// purged personal data has committed, so that the removed bytes are gone
+/// from the database's files too ([`crate::db::wipe_freed`]). The erasure
+/// stands either way: a wipe that could not finish (a long read held the
+/// log) is logged, and the next one, or SQLite's own checkpoints as the
+/// log fills, overwrite the old pages.
+pub async fn wipe_erased(db: &DatabaseConnection) {
+    match crate::db::wipe_freed(db).await {
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not empty the write-ahead log after an erasure"),
+    }
 }
 
 /// An admin erases someone's account (for example on a request by post).

@@ -154,6 +154,7 @@ impl PrivacyMutation {
             privacy::erase_user(work, viewer(ctx), subject, &operation_name(ctx), now(ctx)).await
         })
         .await?;
+        privacy::wipe_erased(db(ctx)).await;
         Ok(true)
     }
 }
