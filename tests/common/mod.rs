@@ -126,20 +126,8 @@ impl Template {
         match self.backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let file = dir.path().join("muster.db");
-                std::fs::copy(&self.source, &file).expect("copy the template");
-                let url = format!("sqlite://{}?mode=rwc", file.display());
-                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-                    .await
-                    .expect("open sqlite");
-                TestDb {
-                    url,
-                    conn,
-                    backend: Backend::Sqlite,
-                    clock: test_clock(),
-                    _dir: Some(dir),
-                    postgres_cleanup: None,
-                }
+                std::fs::copy(&self.source, dir.path().join(SQLITE_FILE)).expect("copy the template");
+                TestDb::sqlite_in(dir).await
             }
             Backend::Postgres => {
                 let (admin_url, _) = self.postgres_cleanup.clone().expect("postgres template");
@@ -187,6 +175,15 @@ fn drop_postgres_database(admin_url: String, name: String) {
     }
 }
 
+/// The name of a test's SQLite database in its directory.
+const SQLITE_FILE: &str = "muster.db";
+
+async fn connect(url: &str) -> DatabaseConnection {
+    db::connect(&muster::config::DatabaseUrl::parse(url).unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
+}
+
 /// A migrated database that exists for one test.
 pub struct TestDb {
     pub url: String,
@@ -212,11 +209,14 @@ impl TestDb {
     }
 
     pub async fn sqlite_unmigrated() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-        let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-            .await
-            .expect("open sqlite");
+        Self::sqlite_in(tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// The SQLite database file in `dir`, created when it is not there; the
+    /// directory lives as long as the database.
+    async fn sqlite_in(dir: tempfile::TempDir) -> Self {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join(SQLITE_FILE).display());
+        let conn = connect(&url).await;
         Self {
             url,
             conn,
@@ -254,9 +254,7 @@ impl TestDb {
         let mut url = url::Url::parse(&admin_url).expect("postgres URL");
         url.set_path(&format!("/{name}"));
         let url = url.to_string();
-        let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-            .await
-            .expect("open postgres");
+        let conn = connect(&url).await;
         Self {
             url,
             conn,
