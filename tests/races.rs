@@ -13,7 +13,7 @@ use common::{
     TestDb, day, error_code, graphql_as,
     network::{self, Persona},
 };
-use entity::{RsvpStatus, UserRole, assignment, request, request_transition, rsvp, user};
+use entity::{RsvpStatus, UserRole, request, rsvp, user};
 use futures_util::future::join_all;
 use muster::{AppState, auth::jwt::TokenKeys, config::Config, fixtures::UserBuilder};
 use poem::test::TestClient;
@@ -190,16 +190,7 @@ async fn twenty_coordinators_assigning_one_request(db: TestDb) {
     let won = answers.iter().filter(|a| error_code(a).is_none()).count();
     let conflicts = answers.iter().filter(|a| error_code(a) == Some("CONFLICT")).count();
     assert_eq!((won, conflicts), (1, 19), "{answers:?}");
-    let proposals = assignment::Entity::find()
-        .filter(assignment::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
-    let transitions = request_transition::Entity::find()
-        .filter(request_transition::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
+    let (proposals, transitions) = common::requests::proposals_and_transitions(&db.conn, request_id).await;
     assert_eq!(
         (proposals, transitions),
         (1, 2),
