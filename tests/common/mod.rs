@@ -3,6 +3,7 @@
 //! tests run in parallel and never see each other's rows.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod binary;
 pub mod calendar;
 pub mod network;
 pub mod python;
@@ -292,6 +293,20 @@ impl Drop for TestDb {
     }
 }
 
+/// Runs `command` with `input` on its stdin (as a person types it, or a
+/// pipe feeds it) and collects what it prints.
+pub fn run_with_input(mut command: std::process::Command, input: &str) -> std::process::Output {
+    use std::{io::Write, process::Stdio};
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
 
 pub fn test_secret() -> JwtSecret {
@@ -328,6 +343,23 @@ pub async fn graphql<E: Endpoint>(client: &TestClient<E>, query: &str, variables
         .await;
     response.assert_status_is_ok();
     response.json().await.value().deserialize()
+}
+
+pub const LOGIN: &str = "mutation($email: String!, $password: String!) { \
+    login(email: $email, password: $password) { token expiresAt user { email role } } }";
+
+/// Signs in over the API: the body, whatever the outcome.
+pub async fn login<E: Endpoint>(client: &TestClient<E>, email: &str, password: &str) -> Value {
+    let (_, body) = graphql_as(client, None, LOGIN, json!({ "email": email, "password": password })).await;
+    body
+}
+
+/// The rows of one statement in raw SQL, for what the entities do not
+/// show: pragmas, the catalogue, values as they are stored.
+pub async fn sql_rows(conn: &impl ConnectionTrait, sql: impl Into<String>) -> Vec<sea_orm::QueryResult> {
+    conn.query_all_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
 }
 
 /// The `extensions.code` of the first error, if any.
