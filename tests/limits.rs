@@ -9,7 +9,6 @@ use common::{
     LOGIN, TestDb, error_code, graphql_as, login,
     network::{self, PASSWORD, Persona},
 };
-use muster::config::Config;
 use poem::{Endpoint, test::TestClient};
 use serde_json::json;
 
@@ -122,18 +121,7 @@ async fn the_http_surface_answers_plainly_and_closes_cross_site_reads() {
     // CORS: no header for another site's page unless configured.
     assert_eq!(allowed_origin(&client, "https://evil.example").await, None);
 
-    let url = db.url.clone();
-    let config = Config::from_lookup(move |name| match name {
-        "MUSTER_DATABASE_URL" => Some(url.clone()),
-        "MUSTER_CORS_ORIGINS" => Some("https://app.example.org".into()),
-        _ => None,
-    })
-    .unwrap();
-    let open = TestClient::new(muster::app(muster::AppState::new(
-        db.conn.clone(),
-        &config,
-        &common::test_secret(),
-    )));
+    let open = db.app_with(&[("MUSTER_CORS_ORIGINS", "https://app.example.org")]);
     assert_eq!(
         allowed_origin(&open, "https://app.example.org").await.as_deref(),
         Some("https://app.example.org")

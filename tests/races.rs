@@ -15,7 +15,7 @@ use common::{
 };
 use entity::{RsvpStatus, UserRole, request, rsvp, user};
 use futures_util::future::join_all;
-use muster::{AppState, auth::jwt::TokenKeys, config::Config, fixtures::UserBuilder};
+use muster::{auth::jwt::TokenKeys, fixtures::UserBuilder};
 use poem::test::TestClient;
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -202,15 +202,7 @@ async fn fifty_organisations_asking_at_once(db: TestDb) {
     let net = network::build(&db.conn).await;
     // Fifty organisations, each from its own connection: the limit per
     // address is not what is tested here, so it is raised for all.
-    let url = db.url.clone();
-    let config = Config::from_lookup(move |name| match name {
-        "MUSTER_DATABASE_URL" => Some(url.clone()),
-        "MUSTER_ANONYMOUS_REQUESTS_PER_HOUR" => Some("1000".to_owned()),
-        _ => None,
-    })
-    .unwrap();
-    let state = AppState::with_clock(db.conn.clone(), &config, &common::test_secret(), db.clock.clone());
-    let client = TestClient::new(muster::app(state));
+    let client = db.app_with(&[("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "1000")]);
     let submit = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { reference } }";
     let answers = join_all((0..50).map(|k| {
         let client = &client;

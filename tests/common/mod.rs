@@ -267,8 +267,19 @@ impl TestDb {
     }
 
     pub fn config(&self) -> Config {
+        self.config_with(&[])
+    }
+
+    /// The configuration on this database, with `settings` (variable and
+    /// value) set as the environment would set them.
+    pub fn config_with(&self, settings: &[(&str, &str)]) -> Config {
         let url = self.url.clone();
-        Config::from_lookup(move |name| (name == "MUSTER_DATABASE_URL").then(|| url.clone())).unwrap()
+        let settings: Vec<(String, String)> = settings.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| match name {
+            "MUSTER_DATABASE_URL" => Some(url.clone()),
+            _ => settings.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
+        })
+        .unwrap()
     }
 
     pub fn state(&self) -> AppState {
@@ -282,6 +293,17 @@ impl TestDb {
 
     pub fn app(&self) -> TestClient<impl Endpoint> {
         TestClient::new(muster::app(self.state()))
+    }
+
+    /// The app under test configured with `settings` as well.
+    pub fn app_with(&self, settings: &[(&str, &str)]) -> TestClient<impl Endpoint> {
+        let config = self.config_with(settings);
+        TestClient::new(muster::app(AppState::with_clock(
+            self.conn.clone(),
+            &config,
+            &test_secret(),
+            self.clock.clone(),
+        )))
     }
 }
 
