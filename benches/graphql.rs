@@ -209,47 +209,39 @@ async fn bench_database(settings: &Settings, db: &BenchDb, rows: &mut Vec<Row>) 
     ensure!(suggested > 0, "no trainer suggested: {suggestions}");
     answer(&app, Some(&token), &floor).await?;
 
-    let (sample, baseline) = compare(
+    let measured = compare(
         settings,
         || async { call(&app, None, &floor).await },
         || async { call_get(&base, "/trivial").await },
     )
     .await;
-    rows.push(Row {
-        backend: db.name,
-        case: "{ __typename }".into(),
-        sample,
-        baseline_name: "hand-written: constant",
-        baseline,
-    });
-    let (sample, baseline) = compare(
+    rows.push(Row::new(db.name, "{ __typename }", "hand-written: constant", measured));
+    let measured = compare(
         settings,
         || async { call(&app, None, &events).await },
         || async { call(&base, None, &events).await },
     )
     .await;
-    rows.push(Row {
-        backend: db.name,
-        case: "events(first: 50) + group, topic, goingCount".into(),
-        sample,
-        baseline_name: "hand-written: sqlx + serde",
-        baseline,
-    });
-    let (sample, baseline) = compare(
+    rows.push(Row::new(
+        db.name,
+        "events(first: 50) + group, topic, goingCount",
+        "hand-written: sqlx + serde",
+        measured,
+    ));
+    let measured = compare(
         settings,
         || async { call(&app, Some(&token), &queue).await },
         || async { call(&app, Some(&token), &floor).await },
     )
     .await;
-    rows.push(Row {
-        backend: db.name,
-        case: format!("requests(first: 50): {queue_items} with relations"),
-        sample,
-        baseline_name: "{ __typename } signed in",
-        baseline,
-    });
+    rows.push(Row::new(
+        db.name,
+        format!("requests(first: 50): {queue_items} with relations"),
+        "{ __typename } signed in",
+        measured,
+    ));
     let viewer = Viewer::User(load_signed_in(&db.conn, coordinator.clone()).await?);
-    let (sample, baseline) = compare(
+    let measured = compare(
         settings,
         || async { call(&app, Some(&token), &suggest).await },
         || async {
@@ -258,13 +250,12 @@ async fn bench_database(settings: &Settings, db: &BenchDb, rows: &mut Vec<Row>) 
         },
     )
     .await;
-    rows.push(Row {
-        backend: db.name,
-        case: format!("suggestTrainers: {trainers} cover, {suggested} free"),
-        sample,
-        baseline_name: "domain suggest(), no GraphQL",
-        baseline,
-    });
+    rows.push(Row::new(
+        db.name,
+        format!("suggestTrainers: {trainers} cover, {suggested} free"),
+        "domain suggest(), no GraphQL",
+        measured,
+    ));
     Ok(())
 }
 

@@ -7,7 +7,7 @@ mod common;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Duration;
 use common::{
-    Backend, TestDb, graphql_as,
+    Backend, TestDb, graphql_as, login,
     network::{self, PASSWORD, Persona},
     test_secret,
 };
@@ -17,13 +17,14 @@ use muster::{
     config::JwtSecret,
     domain::accounts::{self, NewUser},
 };
+use poem::{Endpoint, test::TestClient};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 const ME: &str = "{ me { id email displayName role } }";
 
 fn code(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["code"].as_str()
+    common::error_code(body)
 }
 
 #[tokio::test]
@@ -103,7 +104,13 @@ async fn every_kind_of_bad_token_is_401_unauthenticated_never_anonymous() {
 const REGISTER: &str = "mutation($email: String!, $password: String!) {
   register(input: { email: $email, displayName: \"Jo Newcomer\", password: $password }) { token user { id email role } }
 }";
-const LOGIN: &str = "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { email } } }";
+
+/// `register` as Jo Newcomer: the body.
+async fn register<E: Endpoint>(client: &TestClient<E>, email: &str, password: &str) -> Value {
+    graphql_as(client, None, REGISTER, json!({ "email": email, "password": password }))
+        .await
+        .1
+}
 
 on_both_databases!(
     register_login_change_password_and_revocation,
@@ -112,13 +119,7 @@ on_both_databases!(
 
 async fn register_login_change_password_and_revocation(db: TestDb) {
     let client = db.app();
-    let (_, registered) = graphql_as(
-        &client,
-        None,
-        REGISTER,
-        json!({ "email": "Jo.Newcomer@Example.org", "password": "first password!" }),
-    )
-    .await;
+    let registered = register(&client, "Jo.Newcomer@Example.org", "first password!").await;
     assert_eq!(
         registered["data"]["register"]["user"]["email"], "jo.newcomer@example.org",
         "{registered}"
@@ -127,40 +128,16 @@ async fn register_login_change_password_and_revocation(db: TestDb) {
     let first_token = registered["data"]["register"]["token"].as_str().unwrap().to_owned();
 
     // Same address in another case: one account per email.
-    let (_, again) = graphql_as(
-        &client,
-        None,
-        REGISTER,
-        json!({ "email": "JO.NEWCOMER@example.org", "password": "first password!" }),
-    )
-    .await;
+    let again = register(&client, "JO.NEWCOMER@example.org", "first password!").await;
     assert_eq!(code(&again), Some("CONFLICT"));
-    let (_, short) = graphql_as(
-        &client,
-        None,
-        REGISTER,
-        json!({ "email": "x@example.org", "password": "short" }),
-    )
-    .await;
+    let short = register(&client, "x@example.org", "short").await;
     assert_eq!(code(&short), Some("BAD_USER_INPUT"));
     assert_eq!(short["errors"][0]["extensions"]["field"], "password");
     assert!(!short.to_string().contains("\"short\""), "the password is not echoed");
 
     // A wrong password and an unknown email are indistinguishable.
-    let (_, wrong_password) = graphql_as(
-        &client,
-        None,
-        LOGIN,
-        json!({ "email": "jo.newcomer@example.org", "password": "not my password" }),
-    )
-    .await;
-    let (_, unknown_email) = graphql_as(
-        &client,
-        None,
-        LOGIN,
-        json!({ "email": "nobody@example.org", "password": "not my password" }),
-    )
-    .await;
+    let wrong_password = login(&client, "jo.newcomer@example.org", "not my password").await;
+    let unknown_email = login(&client, "nobody@example.org", "not my password").await;
     assert_eq!(code(&wrong_password), Some("UNAUTHENTICATED"));
     assert_eq!(
         wrong_password["errors"][0]["message"],
@@ -171,13 +148,7 @@ async fn register_login_change_password_and_revocation(db: TestDb) {
         unknown_email["errors"][0]["extensions"]
     );
 
-    let (_, logged_in) = graphql_as(
-        &client,
-        None,
-        LOGIN,
-        json!({ "email": "JO.NEWCOMER@example.org", "password": "first password!" }),
-    )
-    .await;
+    let logged_in = login(&client, "JO.NEWCOMER@example.org", "first password!").await;
     let second_token = logged_in["data"]["login"]["token"].as_str().unwrap().to_owned();
 
     // Changing the password revokes both earlier tokens and returns a new one.
@@ -195,13 +166,7 @@ async fn register_login_change_password_and_revocation(db: TestDb) {
     }
     let (_, me) = graphql_as(&client, Some(&third_token), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["email"], "jo.newcomer@example.org");
-    let (_, old_password) = graphql_as(
-        &client,
-        None,
-        LOGIN,
-        json!({ "email": "jo.newcomer@example.org", "password": "first password!" }),
-    )
-    .await;
+    let old_password = login(&client, "jo.newcomer@example.org", "first password!").await;
     assert_eq!(code(&old_password), Some("UNAUTHENTICATED"));
 
     // A wrong current password changes nothing.
@@ -303,14 +268,8 @@ async fn an_admin_role_change_revokes_the_subjects_tokens_and_is_audited() {
     assert_eq!(changed["data"]["setUserRole"]["role"], "COORDINATOR");
     let (status, _) = graphql_as(&client, Some(&supporter), ME, json!({})).await;
     assert_eq!(status, 401);
-    let (_, login) = graphql_as(
-        &client,
-        None,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { role } } }",
-        json!({ "e": net.supporter.email, "p": PASSWORD }),
-    )
-    .await;
-    assert_eq!(login["data"]["login"]["user"]["role"], "COORDINATOR");
+    let signed_in = login(&client, &net.supporter.email, PASSWORD).await;
+    assert_eq!(signed_in["data"]["login"]["user"]["role"], "COORDINATOR");
     let entries = audit_entry::Entity::find()
         .filter(audit_entry::Column::SubjectId.eq(net.supporter.id))
         .all(&db.conn)
@@ -352,16 +311,16 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
         .await
         .unwrap();
     let client = db.app();
-    let login = |email: &'static str, password: &'static str| {
+    let sign_in = |email: &'static str, password: &'static str| {
         let client = &client;
         async move {
-            let (_, body) = graphql_as(client, None, LOGIN, json!({ "email": email, "password": password })).await;
+            let body = login(client, email, password).await;
             body["data"]["login"]["token"].as_str().expect("signed in").to_owned()
         }
     };
-    let admin = login("admin@ops.example.org", "operator password").await;
-    let organiser = login("organiser@ops.example.org", "operator password").await;
-    let stranger = login("stranger@ops.example.org", "operator password").await;
+    let admin = sign_in("admin@ops.example.org", "operator password").await;
+    let organiser = sign_in("organiser@ops.example.org", "operator password").await;
+    let stranger = sign_in("stranger@ops.example.org", "operator password").await;
     let user_id = |token: String| {
         let client = &client;
         async move {
@@ -378,7 +337,12 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
             graphql_as(client, Some(&token), query, json!({ "s": slug })).await.1
         }
     };
-    let approve = "mutation($g: String!, $id: ID!) { approveMember(groupSlug: $g, userId: $id) { status } }";
+    let approve = |token: &str, slug: &str, id: &str| {
+        let query = "mutation($g: String!, $id: ID!) { approveMember(groupSlug: $g, userId: $id) { status } }";
+        let variables = json!({ "g": slug, "id": id });
+        let (client, token) = (&client, token.to_owned());
+        async move { graphql_as(client, Some(&token), query, variables).await.1 }
+    };
 
     // The operator-made organiser joins Leeds, the admin approves and promotes.
     assert_eq!(
@@ -386,40 +350,22 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
         "PENDING"
     );
     let organiser_id = user_id(organiser.clone()).await;
-    graphql_as(
-        &client,
-        Some(&admin),
-        approve,
-        json!({ "g": "leeds", "id": organiser_id }),
-    )
-    .await;
+    approve(&admin, "leeds", &organiser_id).await;
     let promote = "mutation($id: ID!) { setMemberRole(groupSlug: \"leeds\", userId: $id, role: ORGANISER) { role } }";
     let (_, promoted) = graphql_as(&client, Some(&admin), promote, json!({ "id": organiser_id })).await;
     assert_eq!(promoted["data"]["setMemberRole"]["role"], "ORGANISER", "{promoted}");
     // The stranger belongs to another group.
     let stranger_id = user_id(stranger.clone()).await;
     join(stranger.clone(), "bristol").await;
-    graphql_as(
-        &client,
-        Some(&admin),
-        approve,
-        json!({ "g": "bristol", "id": stranger_id }),
-    )
-    .await;
+    approve(&admin, "bristol", &stranger_id).await;
 
     // The newcomer registers, signs in and asks to join.
-    let (_, registered) = graphql_as(
-        &client,
-        None,
-        REGISTER,
-        json!({ "email": "newcomer@people.example.org", "password": "newcomer password" }),
-    )
-    .await;
+    let registered = register(&client, "newcomer@people.example.org", "newcomer password").await;
     let newcomer_id = registered["data"]["register"]["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let newcomer = login("newcomer@people.example.org", "newcomer password").await;
+    let newcomer = sign_in("newcomer@people.example.org", "newcomer password").await;
     assert_eq!(
         join(newcomer.clone(), "leeds").await["data"]["requestToJoin"]["status"],
         "PENDING"
@@ -437,13 +383,7 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
         .find(|e| e["node"]["user"]["id"] == newcomer_id.as_str())
         .unwrap_or_else(|| panic!("listed: {requests}"));
     assert_eq!(request["node"]["user"]["email"], "newcomer@people.example.org");
-    let (_, approved) = graphql_as(
-        &client,
-        Some(&organiser),
-        approve,
-        json!({ "g": "leeds", "id": newcomer_id }),
-    )
-    .await;
+    let approved = approve(&organiser, "leeds", &newcomer_id).await;
     assert_eq!(approved["data"]["approveMember"]["status"], "ACTIVE", "{approved}");
 
     let (_, mine) = graphql_as(

@@ -21,7 +21,7 @@ use std::{
     time::Duration,
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use futures_util::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -130,11 +130,18 @@ async fn wait_for_url(client: &Client, part: &str) -> url::Url {
     panic!("never reached a page with {part} in its address");
 }
 
+/// The element `css` finds on the page the browser shows.
+async fn element(client: &Client, css: &str) -> Element {
+    client.find(Locator::Css(css)).await.unwrap()
+}
+
+async fn click(client: &Client, css: &str) {
+    element(client, css).await.click().await.unwrap();
+}
+
 async fn value_of(client: &Client, css: &str) -> String {
-    client
-        .find(Locator::Css(css))
+    element(client, css)
         .await
-        .unwrap()
         .prop("value")
         .await
         .unwrap()
@@ -202,6 +209,12 @@ async fn shoot_and_check(client: &Client, name: &str) {
     }
 }
 
+/// A screenshot on a phone, checked with axe-core as `what`.
+async fn shoot_on_phone_and_check(client: &Client, name: &str, what: &str) {
+    shoot(client, name, PHONE).await;
+    assert_accessible(client, what).await;
+}
+
 const PHONE: u32 = 412;
 const DESKTOP: u32 = 1280;
 
@@ -212,11 +225,10 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     let events = client.find_all(Locator::Css("article.event")).await.unwrap();
     assert!(!events.is_empty(), "the demo network has upcoming events");
     shoot(client, "01-events-desktop", DESKTOP).await;
-    shoot(client, "02-events-phone", PHONE).await;
-    assert_accessible(client, "the events page").await;
+    shoot_on_phone_and_check(client, "02-events-phone", "the events page").await;
 
     // An event's own page, from its title in the list.
-    let event_link = client.find(Locator::Css("article.event h3 a")).await.unwrap();
+    let event_link = element(client, "article.event h3 a").await;
     let event_path = event_link.attr("href").await.unwrap().unwrap();
     let event_title = event_link.text().await.unwrap();
     event_link.click().await.unwrap();
@@ -227,26 +239,15 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     wait_for_url(client, &format!("{base}/")).await;
 
     // Filter by the group of the first event, with the page's own form.
-    let group_link = client
-        .find(Locator::Css("article.event a[href^='/groups/']"))
-        .await
-        .unwrap();
+    let group_link = element(client, "article.event a[href^='/groups/']").await;
     let group_path = group_link.attr("href").await.unwrap().unwrap();
     let slug = group_path.trim_start_matches("/groups/").to_owned();
-    client
-        .find(Locator::Css("select#group"))
+    element(client, "select#group")
         .await
-        .unwrap()
         .select_by_value(&slug)
         .await
         .unwrap();
-    client
-        .find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "form.filters button[type=submit]").await;
     wait_for_url(client, &format!("group={slug}")).await;
     let filtered_feed = value_of(client, "#feed-url").await;
     assert!(
@@ -257,38 +258,21 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         let link = event.find(Locator::Css("a[href^='/groups/']")).await.unwrap();
         assert_eq!(link.attr("href").await.unwrap().unwrap(), group_path);
     }
-    shoot(client, "03-events-filtered-phone", PHONE).await;
-    assert_accessible(client, "the filtered events page").await;
+    shoot_on_phone_and_check(client, "03-events-filtered-phone", "the filtered events page").await;
 
     // The directory, then the group's page and its calendar address.
-    client
-        .find(Locator::Css("header nav a[href='/groups']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "header nav a[href='/groups']").await;
     wait_for_url(client, "/groups").await;
     let regions = client.find_all(Locator::Css("main h2")).await.unwrap();
     assert!(regions.len() > 2, "groups by region");
-    shoot(client, "04-groups-phone", PHONE).await;
-    assert_accessible(client, "the groups page").await;
-    client
-        .find(Locator::Css(&format!("main a[href='{group_path}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    shoot_on_phone_and_check(client, "04-groups-phone", "the groups page").await;
+    click(client, &format!("main a[href='{group_path}']")).await;
     wait_for_url(client, &group_path).await;
-    shoot(client, "05-group-phone", PHONE).await;
-    assert_accessible(client, "a group's page").await;
+    shoot_on_phone_and_check(client, "05-group-phone", "a group's page").await;
     let feed = value_of(client, "#feed-url").await;
     assert!(feed.ends_with(&format!("/groups/{slug}/calendar.ics")), "{feed}");
-    let webcal = client
-        .find(Locator::Css(".subscribe a.button"))
+    let webcal = element(client, ".subscribe a.button")
         .await
-        .unwrap()
         .attr("href")
         .await
         .unwrap()
@@ -309,32 +293,16 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
     assert!(filtered.contains("BEGIN:VEVENT\r\n"));
 
     // The request form: first sent empty, then filled in.
-    client
-        .find(Locator::Css("header nav a[href='/request']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "header nav a[href='/request']").await;
     wait_for_url(client, "/request").await;
-    shoot(client, "06-request-form-phone", PHONE).await;
-    assert_accessible(client, "the request form").await;
-    client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    shoot_on_phone_and_check(client, "06-request-form-phone", "the request form").await;
+    click(client, "form button[type=submit]").await;
     client.wait().for_element(Locator::Css(".error-summary")).await.unwrap();
     assert!(client.title().await.unwrap().starts_with("Error: "));
-    shoot(client, "07-request-errors-phone", PHONE).await;
-    assert_accessible(client, "the request form with errors").await;
+    shoot_on_phone_and_check(client, "07-request-errors-phone", "the request form with errors").await;
 
-    client
-        .find(Locator::Css("select#topicId"))
+    element(client, "select#topicId")
         .await
-        .unwrap()
         .select_by_index(1)
         .await
         .unwrap();
@@ -362,30 +330,17 @@ async fn supporter_and_organisation(client: &Client, base: &str) {
         .await
         .unwrap();
     shoot(client, "08-request-filled-phone", PHONE).await;
-    client
-        .find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "form button[type=submit]").await;
     let status = wait_for_url(client, "/request/REQ-").await;
     let reference = status.path().trim_start_matches("/request/").to_owned();
     assert!(client.title().await.unwrap().contains(&reference));
-    let state = client
-        .find(Locator::Css("strong.state"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let state = element(client, "strong.state").await.text().await.unwrap();
     assert_eq!(state, "Submitted");
     let page = client.source().await.unwrap();
     for private in ["secretary@", "Branch Secretary", "estates team"] {
         assert!(!page.contains(private), "{private} is not on the status page");
     }
-    shoot(client, "09-request-status-phone", PHONE).await;
-    assert_accessible(client, "a request's status page").await;
+    shoot_on_phone_and_check(client, "09-request-status-phone", "a request's status page").await;
 }
 
 /// Off the happy path: a mistyped address, an old link, the icon.
@@ -399,13 +354,7 @@ async fn wrong_addresses_and_the_icon(client: &Client, base: &str) {
         shoot_and_check(client, name).await;
     }
     // The way back leads to the events.
-    client
-        .find(Locator::Css("main a[href='/']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "main a[href='/']").await;
     wait_for_url(client, &format!("{base}/")).await;
     assert_eq!(client.title().await.unwrap(), "Upcoming events · muster");
 

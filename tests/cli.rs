@@ -11,30 +11,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{TestDb, graphql};
+use common::{
+    TestDb,
+    binary::{self, free_addr, muster, sqlite_url, stderr},
+    graphql,
+};
 use serde_json::json;
-
-const BIN: &str = env!("CARGO_BIN_EXE_muster");
-
-/// The binary with a clean environment apart from what the test sets.
-fn muster(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null());
-    command
-}
-
-fn sqlite_url(dir: &std::path::Path) -> String {
-    format!("sqlite://{}?mode=rwc", dir.join("muster.db").display())
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn assert_one_line_failure(output: &Output, needle: &str) {
     assert!(!output.status.success());
@@ -91,30 +73,9 @@ fn a_bind_address_in_use_is_one_line_naming_the_variable() {
 }
 
 fn create_user(dir: &std::path::Path, email: &str, password: &str) -> Output {
-    let mut child = muster(dir)
-        .env("MUSTER_DATABASE_URL", sqlite_url(dir))
-        .args([
-            "create-user",
-            "--email",
-            email,
-            "--name",
-            "Rowan Example",
-            "--role",
-            "coordinator",
-            "--trainer",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut command = muster(dir);
+    command.env("MUSTER_DATABASE_URL", sqlite_url(dir));
+    binary::create_coordinator(command, email, "Rowan Example", password, &["--trainer"])
 }
 
 #[test]
@@ -155,11 +116,7 @@ fn http_get(addr: &str, path: &str) -> Option<String> {
 #[test]
 fn serve_answers_over_tcp_keeps_its_secret_private_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let addr = free_addr();
     let mut child = muster(dir.path())
         .env("MUSTER_DATABASE_URL", sqlite_url(dir.path()))
         .env("MUSTER_BIND", &addr)

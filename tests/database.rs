@@ -162,28 +162,10 @@ async fn seed_demo_builds_the_network_once(db: TestDb) {
     assert!(count::<entity::topic::Entity>(&db.conn).await >= 6);
 
     // Every workflow state is represented.
-    let rows = db
-        .conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.conn.get_database_backend(),
-            "SELECT DISTINCT state FROM requests".to_owned(),
-        ))
-        .await
-        .unwrap();
+    let rows = common::sql_rows(&db.conn, "SELECT DISTINCT state FROM requests").await;
     let mut states: Vec<String> = rows.iter().map(|r| r.try_get("", "state").unwrap()).collect();
     states.sort();
-    assert_eq!(
-        states,
-        [
-            "ASSIGNED",
-            "CANCELLED",
-            "CONFIRMED",
-            "DECLINED",
-            "DELIVERED",
-            "SUBMITTED",
-            "WITHDRAWN"
-        ]
-    );
+    assert_eq!(states, common::requests::EVERY_STATE);
 
     // Public and members-only, past and future, scheduled and cancelled.
     let events = event::Entity::find().all(&db.conn).await.unwrap();
@@ -237,14 +219,7 @@ async fn seed_demo_at_scale_writes_exactly_n_events_once(db: TestDb) {
     assert_eq!(count::<user::Entity>(&db.conn).await, summary.users as u64);
     assert!(count::<rsvp::Entity>(&db.conn).await > 4_000);
 
-    let rows = db
-        .conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.conn.get_database_backend(),
-            "SELECT state, COUNT(*) AS n FROM requests GROUP BY state".to_owned(),
-        ))
-        .await
-        .unwrap();
+    let rows = common::sql_rows(&db.conn, "SELECT state, COUNT(*) AS n FROM requests GROUP BY state").await;
     assert_eq!(rows.len(), 7, "every state");
     for row in rows {
         let (state, n): (String, i64) = (row.try_get("", "state").unwrap(), row.try_get("", "n").unwrap());

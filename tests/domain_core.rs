@@ -519,17 +519,7 @@ async fn the_api_and_the_status_page_tell_the_same_story(db: TestDb) {
             "{reference}: the same history"
         );
     }
-    let every: std::collections::BTreeSet<String> = [
-        "ASSIGNED",
-        "CANCELLED",
-        "CONFIRMED",
-        "DECLINED",
-        "DELIVERED",
-        "SUBMITTED",
-        "WITHDRAWN",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .collect();
+    let every: std::collections::BTreeSet<String> =
+        common::requests::EVERY_STATE.into_iter().map(str::to_owned).collect();
     assert_eq!(states, every, "every state is compared");
 }

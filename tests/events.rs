@@ -7,14 +7,10 @@
 mod common;
 
 use common::{
-    TestDb, graphql_as,
+    TestDb, error_code as code, graphql_as,
     network::{self, Network, Persona},
 };
 use serde_json::{Value, json};
-
-fn code(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["code"].as_str()
-}
 
 const CREATE: &str =
     "mutation($input: CreateEventInput!) { createEvent(input: $input) { id sequence status visibility timezone } }";
@@ -111,32 +107,15 @@ async fn validation_names_the_field_and_changes_bump_the_sequence(db: TestDb) {
         "{created}"
     );
     let id = event["id"].as_str().unwrap().to_owned();
+    let update = |input: Value| graphql_as(&client, organiser, UPDATE, json!({ "id": id, "input": input }));
 
-    let (_, moved) = graphql_as(
-        &client,
-        organiser,
-        UPDATE,
-        json!({ "id": id, "input": { "startsAt": "2031-03-28T17:30:00Z" } }),
-    )
-    .await;
+    let (_, moved) = update(json!({ "startsAt": "2031-03-28T17:30:00Z" })).await;
     assert_eq!(moved["data"]["updateEvent"]["sequence"], 1, "{moved}");
     // Capacity is not shown in calendars: no new sequence.
-    let (_, resized) = graphql_as(
-        &client,
-        organiser,
-        UPDATE,
-        json!({ "id": id, "input": { "capacity": 40 } }),
-    )
-    .await;
+    let (_, resized) = update(json!({ "capacity": 40 })).await;
     assert_eq!(resized["data"]["updateEvent"]["sequence"], 1);
     assert_eq!(resized["data"]["updateEvent"]["capacity"], 40);
-    let (_, unlimited) = graphql_as(
-        &client,
-        organiser,
-        UPDATE,
-        json!({ "id": id, "input": { "capacity": null } }),
-    )
-    .await;
+    let (_, unlimited) = update(json!({ "capacity": null })).await;
     assert_eq!(unlimited["data"]["updateEvent"]["capacity"], Value::Null);
 
     let (_, cancelled) = graphql_as(
@@ -148,13 +127,7 @@ async fn validation_names_the_field_and_changes_bump_the_sequence(db: TestDb) {
     .await;
     assert_eq!(cancelled["data"]["cancelEvent"]["status"], "CANCELLED");
     assert_eq!(cancelled["data"]["cancelEvent"]["sequence"], 2);
-    let (_, after) = graphql_as(
-        &client,
-        organiser,
-        UPDATE,
-        json!({ "id": id, "input": { "title": "Back on" } }),
-    )
-    .await;
+    let (_, after) = update(json!({ "title": "Back on" })).await;
     assert_eq!(
         code(&after),
         Some("BAD_USER_INPUT"),

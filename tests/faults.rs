@@ -27,10 +27,8 @@
 
 use std::{
     collections::BTreeMap,
-    io::Write,
-    net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU8, Ordering},
@@ -40,11 +38,14 @@ use std::{
 
 mod common;
 
-use common::wire::request;
+use common::{
+    binary::{self, Server, free_addr, rss_of},
+    error_code,
+    wire::{graphql, request},
+};
 use sea_orm::{ConnectionTrait, Database, EntityTrait, QuerySelect};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_muster");
 const SECRET: &str = "faults-test-secret-0123456789abcdef0123";
 const EMAIL: &str = "coordinator@example.org";
 const PASSWORD: &str = "a long enough passphrase";
@@ -52,16 +53,14 @@ const PASSWORD: &str = "a long enough passphrase";
 // ---------------------------------------------------------------------------
 // The binary
 
+/// The binary on `database_url`, logging warnings only: the load tests'
+/// logs stay small.
 fn muster(dir: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = binary::muster(dir);
     command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_LOG", "warn")
         .env("MUSTER_DATABASE_URL", database_url)
-        .env("MUSTER_JWT_SECRET", SECRET)
-        .stdin(Stdio::null());
+        .env("MUSTER_JWT_SECRET", SECRET);
     command
 }
 
@@ -76,130 +75,24 @@ fn run_ok(mut command: Command) -> Output {
 }
 
 fn create_coordinator(dir: &Path, database_url: &str) {
-    let mut child = muster(dir, database_url)
-        .args([
-            "create-user",
-            "--email",
-            EMAIL,
-            "--name",
-            "Sam Fault",
-            "--role",
-            "coordinator",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = binary::create_coordinator(muster(dir, database_url), EMAIL, "Sam Fault", PASSWORD, &[]);
+    assert!(output.status.success(), "{}", binary::stderr(&output));
 }
 
-fn free_addr() -> String {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string()
+/// `muster serve` on a free address, with `env` added to its environment.
+async fn serve(dir: &Path, database_url: &str, log_name: &str, env: &[(&str, &str)]) -> Server {
+    let mut command = muster(dir, database_url);
+    command.envs(env.iter().copied());
+    Server::start(command, free_addr(), dir.join(log_name)).await
 }
 
-/// A running `muster serve`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    async fn start(dir: &Path, database_url: &str, log_name: &str) -> Self {
-        Self::start_with(dir, database_url, log_name, &[]).await
-    }
-
-    /// Started with extra environment variables.
-    async fn start_with(dir: &Path, database_url: &str, log_name: &str, env: &[(&str, &str)]) -> Self {
-        let addr = free_addr();
-        let log = std::fs::File::create(dir.join(log_name)).unwrap();
-        let child = muster(dir, database_url)
-            .envs(env.iter().copied())
-            .env("MUSTER_BIND", &addr)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut server = Self { child, addr };
-        let started = Instant::now();
-        loop {
-            if let Ok(reply) = request(&server.addr, "GET", "/healthz", &[], None).await
-                && reply.status == 200
-            {
-                break;
-            }
-            assert!(
-                server.child.try_wait().unwrap().is_none(),
-                "the server exited: {}",
-                std::fs::read_to_string(dir.join(log_name)).unwrap_or_default()
-            );
-            assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn still_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Resident memory in KiB.
-    fn rss_kib(&self) -> u64 {
-        rss_of(self.pid())
-    }
-}
-
-/// A process's resident memory in KiB, from `/proc/<pid>/status`.
-fn rss_of(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/<pid>/status")
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A GraphQL operation; the HTTP status and the body as JSON (a string when
-/// it is not JSON).
-async fn graphql(addr: &str, token: Option<&str>, query: &str, variables: Value) -> std::io::Result<(u16, Value)> {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("Authorization", b.as_str())).collect();
-    let reply = request(addr, "POST", "/graphql", &headers, Some(&body)).await?;
-    let value = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body));
-    Ok((reply.status, value))
-}
-
-fn error_code(body: &Value) -> Option<&str> {
-    body["errors"][0]["extensions"]["code"].as_str()
+/// The coordinator created, the server started and the coordinator signed
+/// in: the server and the token.
+async fn serve_signed_in(dir: &Path, database_url: &str, log_name: &str, env: &[(&str, &str)]) -> (Server, String) {
+    create_coordinator(dir, database_url);
+    let server = serve(dir, database_url, log_name, env).await;
+    let token = login(&server.addr).await;
+    (server, token)
 }
 
 async fn login(addr: &str) -> String {
@@ -270,6 +163,11 @@ async fn acknowledged_at(addr: &str, token: &str, query: &str, variables: Value,
     }
 }
 
+const RSVP: &str = "mutation($id: ID!) { rsvp(eventId: $id) { status } }";
+const SUBMIT_REQUEST: &str = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { reference } }";
+const CREATE_GROUP: &str = "mutation($input: CreateGroupInput!) { createGroup(input: $input) { slug } }";
+const REQUEST_TO_JOIN: &str = "mutation($slug: String!) { requestToJoin(groupSlug: $slug) { status } }";
+
 /// One writer's cycle: an event, an RSVP to it, a request from an outside
 /// organisation, a group and a request to join it. Each acknowledged step
 /// is recorded before the next begins.
@@ -281,6 +179,10 @@ async fn mixed_writes(
     log: Arc<Mutex<Vec<Written>>>,
     stop: Arc<AtomicBool>,
 ) {
+    let acknowledged = |query: &'static str, variables: Value, path: &'static [&'static str]| {
+        acknowledged_at(&addr, &token, query, variables, path)
+    };
+    let record = |written: Written| log.lock().unwrap().push(written);
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
@@ -288,18 +190,12 @@ async fn mixed_writes(
             continue;
         };
         let event: uuid::Uuid = event.parse().expect("event ids are UUIDs");
-        log.lock().unwrap().push(Written::Event(event));
-        if acknowledged_at(
-            &addr,
-            &token,
-            "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
-            json!({ "id": event }),
-            &["rsvp", "status"],
-        )
-        .await
-        .is_some()
+        record(Written::Event(event));
+        if acknowledged(RSVP, json!({ "id": event }), &["rsvp", "status"])
+            .await
+            .is_some()
         {
-            log.lock().unwrap().push(Written::Rsvp(event));
+            record(Written::Rsvp(event));
         }
         let windows = json!([{ "startsAt": chrono::Utc::now() + chrono::Duration::days(20), "endsAt": chrono::Utc::now() + chrono::Duration::days(21) }]);
         let request = json!({ "input": {
@@ -307,39 +203,19 @@ async fn mixed_writes(
             "contactName": "Practice manager", "contactEmail": format!("{tag}-{n}@surgery.example.org"),
             "preferredWindows": windows, "online": true, "notes": "",
         }});
-        if let Some(reference) = acknowledged_at(
-            &addr,
-            &token,
-            "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { reference } }",
-            request,
-            &["submitRequest", "reference"],
-        )
-        .await
-        {
-            log.lock().unwrap().push(Written::Request(reference));
+        if let Some(reference) = acknowledged(SUBMIT_REQUEST, request, &["submitRequest", "reference"]).await {
+            record(Written::Request(reference));
         }
         let slug = format!("{tag}-{n}");
         let group = json!({ "input": { "slug": slug, "name": format!("{tag} group {n}"), "region": "Wales" } });
-        if acknowledged_at(
-            &addr,
-            &token,
-            "mutation($input: CreateGroupInput!) { createGroup(input: $input) { slug } }",
-            group,
-            &["createGroup", "slug"],
-        )
-        .await
-        .is_some()
-            && acknowledged_at(
-                &addr,
-                &token,
-                "mutation($slug: String!) { requestToJoin(groupSlug: $slug) { status } }",
-                json!({ "slug": slug }),
-                &["requestToJoin", "status"],
-            )
+        if acknowledged(CREATE_GROUP, group, &["createGroup", "slug"])
             .await
             .is_some()
+            && acknowledged(REQUEST_TO_JOIN, json!({ "slug": slug }), &["requestToJoin", "status"])
+                .await
+                .is_some()
         {
-            log.lock().unwrap().push(Written::Membership(slug));
+            record(Written::Membership(slug));
         }
     }
 }
@@ -391,35 +267,31 @@ impl WriteLoad {
     }
 }
 
+/// Every value of one column of a table.
+async fn column_values<E, T>(db: &sea_orm::DatabaseConnection, column: E::Column) -> std::collections::HashSet<T>
+where
+    E: EntityTrait,
+    T: sea_orm::TryGetableMany + std::hash::Hash + Eq,
+{
+    E::find()
+        .select_only()
+        .column(column)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
 /// Which acknowledged writes are not on disk, and what `PRAGMA
 /// integrity_check` says, reading the file directly.
 async fn lost_writes(url: &str, written: &[Written]) -> (Vec<Written>, Vec<String>) {
     use sea_orm::{ColumnTrait, QueryFilter};
     let db = Database::connect(url).await.unwrap();
-    let ids = |rows: Vec<uuid::Uuid>| rows.into_iter().collect::<std::collections::HashSet<_>>();
-    let events = ids(entity::event::Entity::find()
-        .select_only()
-        .column(entity::event::Column::Id)
-        .into_tuple()
-        .all(&db)
-        .await
-        .unwrap());
-    let rsvps = ids(entity::rsvp::Entity::find()
-        .select_only()
-        .column(entity::rsvp::Column::EventId)
-        .into_tuple()
-        .all(&db)
-        .await
-        .unwrap());
-    let references: std::collections::HashSet<String> = entity::request::Entity::find()
-        .select_only()
-        .column(entity::request::Column::Reference)
-        .into_tuple()
-        .all(&db)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let events = column_values::<entity::event::Entity, uuid::Uuid>(&db, entity::event::Column::Id).await;
+    let rsvps = column_values::<entity::rsvp::Entity, uuid::Uuid>(&db, entity::rsvp::Column::EventId).await;
+    let references = column_values::<entity::request::Entity, String>(&db, entity::request::Column::Reference).await;
     let mut lost = Vec::new();
     for write in written {
         let present = match write {
@@ -448,13 +320,7 @@ async fn lost_writes(url: &str, written: &[Written]) -> (Vec<Written>, Vec<Strin
         }
     }
     let integrity = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let rows = db
-            .query_all_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                "PRAGMA integrity_check".to_owned(),
-            ))
-            .await
-            .unwrap();
+        let rows = common::sql_rows(&db, "PRAGMA integrity_check").await;
         rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect()
     } else {
         Vec::new()
@@ -477,7 +343,7 @@ async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
     for round in 1..=KILL_ROUNDS {
         // Each round restarts on the file the last one was killed over:
         // it opens (WAL recovery) and answers.
-        let mut server = Server::start(dir.path(), &url, &format!("serve-{round}.log")).await;
+        let mut server = serve(dir.path(), &url, &format!("serve-{round}.log"), &[]).await;
         let token = login(&server.addr).await;
         if topic.is_none() {
             topic = Some(create_topic(&server.addr, &token).await);
@@ -526,7 +392,7 @@ async fn sqlite_kill_9_under_write_load_loses_no_acknowledged_write() {
     );
     assert!(kinds.iter().all(|n| *n > 0), "every kind of write was made: {kinds:?}");
     // After the last crash the server still starts and serves what it holds.
-    let restarted = Server::start(dir.path(), &url, "serve-last.log").await;
+    let restarted = serve(dir.path(), &url, "serve-last.log", &[]).await;
     let token = login(&restarted.addr).await;
     let last_event = written
         .lock()
@@ -699,10 +565,8 @@ async fn postgres_stopped_under_load_then_started_again_recovers_without_restart
     let Some(cluster) = own_cluster() else { return };
     let work = tempfile::tempdir().unwrap();
     let url = cluster.url();
-    create_coordinator(work.path(), &url);
-    let mut server = Server::start(work.path(), &url, "serve.log").await;
+    let (mut server, token) = serve_signed_in(work.path(), &url, "serve.log", &[]).await;
     let pid = server.pid();
-    let token = login(&server.addr).await;
 
     // Readers and writers, each answer tallied by the phase it was sent in.
     let phase = Arc::new(AtomicU8::new(UP));
@@ -876,9 +740,7 @@ async fn postgres_server_killed_mid_transaction_leaves_nothing_half_written() {
     let Some(cluster) = own_cluster() else { return };
     let work = tempfile::tempdir().unwrap();
     let url = cluster.url();
-    create_coordinator(work.path(), &url);
-    let mut server = Server::start(work.path(), &url, "serve.log").await;
-    let token = login(&server.addr).await;
+    let (mut server, token) = serve_signed_in(work.path(), &url, "serve.log", &[]).await;
     let topic = create_topic(&server.addr, &token).await;
     let written = Arc::new(Mutex::new(Vec::<Written>::new()));
     let load = WriteLoad::start(&server.addr, &token, &topic, "pg", &written);
@@ -996,17 +858,16 @@ async fn soak_mixed_reads_writes_and_feeds() {
     // requests.
     let writes = std::env::var("MUSTER_SOAK_WRITES").map_or(true, |v| v != "0");
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
+    let url = binary::sqlite_url(dir.path());
     run_ok({
         let mut c = muster(dir.path(), &url);
         c.arg("seed-demo");
         c
     });
-    create_coordinator(dir.path(), &url);
     // One coordinator signs in over and over and fetches one private feed
     // all day: the limits meant for people are raised so that what is
     // measured is the server, not the limiter.
-    let server = Server::start_with(
+    let (server, token) = serve_signed_in(
         dir.path(),
         &url,
         "serve.log",
@@ -1017,7 +878,6 @@ async fn soak_mixed_reads_writes_and_feeds() {
         ],
     )
     .await;
-    let token = login(&server.addr).await;
     let (_, feed) = graphql(
         &server.addr,
         Some(&token),
@@ -1284,8 +1144,7 @@ fn outcome(result: std::io::Result<(u16, Value)>) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bursts_of_password_work_and_exports_keep_memory_bounded() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-    create_coordinator(dir.path(), &url);
+    let url = binary::sqlite_url(dir.path());
     // Many clients, each within its own limits, look like this to the
     // server; two hashing threads whatever the machine, so the bound the
     // test checks does not depend on the number of cores.
@@ -1295,8 +1154,7 @@ async fn bursts_of_password_work_and_exports_keep_memory_bounded() {
         ("MUSTER_REGISTER_PER_ADDRESS_PER_HOUR", "100000"),
         ("MUSTER_PASSWORD_HASHERS", "2"),
     ];
-    let server = Server::start_with(dir.path(), &url, "serve.log", &env).await;
-    let token = login(&server.addr).await;
+    let (server, token) = serve_signed_in(dir.path(), &url, "serve.log", &env).await;
     let rss_before = server.rss_kib();
 
     let done = Arc::new(AtomicBool::new(false));
@@ -1400,13 +1258,7 @@ async fn stored_event_ids(url: &str) -> (std::collections::HashSet<uuid::Uuid>, 
         .all(&db)
         .await
         .unwrap();
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "PRAGMA integrity_check".to_owned(),
-        ))
-        .await
-        .unwrap();
+    let rows = common::sql_rows(&db, "PRAGMA integrity_check").await;
     let integrity = rows.iter().map(|r| r.try_get_by_index(0).unwrap()).collect();
     db.close().await.unwrap();
     (event_ids(ids), integrity)
@@ -1415,10 +1267,8 @@ async fn stored_event_ids(url: &str) -> (std::collections::HashSet<uuid::Uuid>, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_refuses_a_live_database() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-    create_coordinator(dir.path(), &url);
-    let mut server = Server::start(dir.path(), &url, "serve-backup.log").await;
-    let token = login(&server.addr).await;
+    let url = binary::sqlite_url(dir.path());
+    let (mut server, token) = serve_signed_in(dir.path(), &url, "serve-backup.log", &[]).await;
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -1510,7 +1360,7 @@ async fn sqlite_backup_under_write_load_holds_every_earlier_write_and_restore_re
     let (restored, integrity) = stored_event_ids(&url).await;
     assert_eq!(integrity, ["ok"]);
     assert_eq!(restored, in_backup);
-    let server = Server::start(dir.path(), &url, "serve-restored.log").await;
+    let server = serve(dir.path(), &url, "serve-restored.log", &[]).await;
     login(&server.addr).await;
     println!(
         "backup under load: {} writes acknowledged before it began, {during} during it, {total} in all; \

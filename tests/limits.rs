@@ -6,15 +6,11 @@
 mod common;
 
 use common::{
-    TestDb, error_code, graphql_as,
+    LOGIN, TestDb, error_code, graphql_as, login,
     network::{self, PASSWORD, Persona},
 };
-use muster::config::Config;
-use poem::test::TestClient;
+use poem::{Endpoint, test::TestClient};
 use serde_json::json;
-
-const LOGIN: &str =
-    "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token } }";
 
 on_both_databases!(
     sign_in_and_registration_are_rate_limited,
@@ -27,13 +23,7 @@ async fn sign_in_and_registration_are_rate_limited(db: TestDb) {
     // Ten attempts an hour on one account, right or wrong...
     for k in 0..10 {
         let password = if k == 9 { PASSWORD } else { "wrong password, again" };
-        let (_, body) = graphql_as(
-            &client,
-            None,
-            LOGIN,
-            json!({ "email": net.member.email, "password": password }),
-        )
-        .await;
+        let body = login(&client, &net.member.email, password).await;
         let code = error_code(&body);
         assert!(code.is_none() || code == Some("UNAUTHENTICATED"), "attempt {k}: {body}");
     }
@@ -56,13 +46,7 @@ async fn sign_in_and_registration_are_rate_limited(db: TestDb) {
     let wait: u64 = retry_after.expect("Retry-After").parse().unwrap();
     assert!(wait > 0 && wait <= 3600, "{wait}");
     // Another account from the same address still gets in (30 an hour).
-    let (_, other) = graphql_as(
-        &client,
-        None,
-        LOGIN,
-        json!({ "email": net.organiser.email, "password": PASSWORD }),
-    )
-    .await;
+    let other = login(&client, &net.organiser.email, PASSWORD).await;
     assert!(other["data"]["login"]["token"].is_string(), "{other}");
 
     // Ten registrations an hour from one address.
@@ -135,41 +119,25 @@ async fn the_http_surface_answers_plainly_and_closes_cross_site_reads() {
     }
 
     // CORS: no header for another site's page unless configured.
-    let cross_site = client
-        .post("/graphql")
-        .header("origin", "https://evil.example")
-        .body_json(&json!({ "query": "{ topics { slug } }" }))
-        .send()
-        .await;
-    assert!(cross_site.0.headers().get("access-control-allow-origin").is_none());
+    assert_eq!(allowed_origin(&client, "https://evil.example").await, None);
 
-    let url = db.url.clone();
-    let config = Config::from_lookup(move |name| match name {
-        "MUSTER_DATABASE_URL" => Some(url.clone()),
-        "MUSTER_CORS_ORIGINS" => Some("https://app.example.org".into()),
-        _ => None,
-    })
-    .unwrap();
-    let open = TestClient::new(muster::app(muster::AppState::new(
-        db.conn.clone(),
-        &config,
-        &common::test_secret(),
-    )));
-    let allowed = open
-        .post("/graphql")
-        .header("origin", "https://app.example.org")
-        .body_json(&json!({ "query": "{ topics { slug } }" }))
-        .send()
-        .await;
+    let open = db.app_with(&[("MUSTER_CORS_ORIGINS", "https://app.example.org")]);
     assert_eq!(
-        allowed.0.headers().get("access-control-allow-origin").unwrap(),
-        "https://app.example.org"
+        allowed_origin(&open, "https://app.example.org").await.as_deref(),
+        Some("https://app.example.org")
     );
-    let refused = open
+    assert_eq!(allowed_origin(&open, "https://evil.example").await, None);
+}
+
+/// The `Access-Control-Allow-Origin` of the answer to a read sent from a
+/// page on `origin`.
+async fn allowed_origin<E: Endpoint>(client: &TestClient<E>, origin: &str) -> Option<String> {
+    let response = client
         .post("/graphql")
-        .header("origin", "https://evil.example")
+        .header("origin", origin)
         .body_json(&json!({ "query": "{ topics { slug } }" }))
         .send()
         .await;
-    assert!(refused.0.headers().get("access-control-allow-origin").is_none());
+    let allowed = response.0.headers().get("access-control-allow-origin");
+    allowed.map(|v| v.to_str().unwrap().to_owned())
 }

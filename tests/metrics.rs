@@ -10,24 +10,23 @@ mod common;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::Write,
     net::TcpListener,
     path::Path,
-    process::{Child, Command, Output, Stdio},
-    time::{Duration, Instant},
+    process::{Command, Output},
 };
 
 use common::{
-    TestDb,
+    LOGIN, TestDb,
+    binary::{self, Server, free_addr, stderr},
     network::{self, PASSWORD, Persona},
-    wire::{Reply, request},
+    python::{json_lines, python_module_available, script},
+    wire::{self, Reply, request},
 };
 use entity::{event, group, request, user};
 use poem::test::TestClient;
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_muster");
 const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
@@ -92,19 +91,7 @@ fn allowed_label_values(label: &str) -> Option<Vec<&'static str>> {
 // The Prometheus project's parser (Python's prometheus_client)
 
 fn parser_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import prometheus_client"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 with prometheus_client is required in CI"
-        );
-        eprintln!("skipping the parser checks: python prometheus_client not installed");
-    }
-    ok
+    python_module_available("prometheus_client")
 }
 
 /// One sample as the parser read it.
@@ -119,27 +106,11 @@ struct Sample {
 /// `openmetrics`), by family name: (type, samples). Panics with the
 /// parser's message on a body it rejects.
 fn parse(body: &str, format: &str) -> BTreeMap<String, (String, Vec<Sample>)> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/metrics/parse.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .arg(format)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the {format} parser rejects the body: {}\n{body}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let family: Value = serde_json::from_str(line).unwrap();
+    let mut command = script("tests/metrics/parse.py");
+    command.arg(format);
+    json_lines(command, body, &format!("the {format} parser rejects the body\n{body}"))
+        .into_iter()
+        .map(|family| {
             let samples = family["samples"]
                 .as_array()
                 .unwrap()
@@ -343,78 +314,32 @@ async fn metrics_are_served_apart_from_the_app_and_parse(db: TestDb) {
 // ---------------------------------------------------------------------------
 // The real binary on a seeded network
 
-/// The binary with a clean environment apart from what the test sets.
+/// The binary on `database_url`.
 fn muster(dir: &Path, database_url: &str) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = binary::muster(dir);
     command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
         .env("MUSTER_DATABASE_URL", database_url)
-        .env("MUSTER_JWT_SECRET", SECRET)
-        .stdin(Stdio::null());
+        .env("MUSTER_JWT_SECRET", SECRET);
     command
 }
 
-fn free_addr() -> String {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string()
-}
-
-/// A running `muster serve` with metrics on an address of their own;
-/// killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
+/// A running `muster serve` with metrics on an address of their own.
+struct MetricsServer {
+    server: Server,
     metrics_addr: String,
 }
 
-impl Server {
+impl MetricsServer {
     async fn start(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Self {
         let addr = free_addr();
         let metrics_addr = free_addr();
-        let log = std::fs::File::create(dir.join("server.log")).unwrap();
-        let child = muster(dir, database_url)
+        let mut command = muster(dir, database_url);
+        command
             .envs(env.iter().copied())
-            .env("MUSTER_BIND", &addr)
             .env("MUSTER_PUBLIC_URL", format!("http://{addr}"))
-            .env("MUSTER_METRICS_BIND", &metrics_addr)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut server = Self {
-            child,
-            addr,
-            metrics_addr,
-        };
-        let started = Instant::now();
-        loop {
-            if let Ok(reply) = request(&server.addr, "GET", "/healthz", &[], None).await
-                && reply.status == 200
-            {
-                break;
-            }
-            assert!(
-                server.child.try_wait().unwrap().is_none(),
-                "the server exited: {}",
-                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-            );
-            assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .env("MUSTER_METRICS_BIND", &metrics_addr);
+        let server = Server::start(command, addr, dir.join("server.log")).await;
+        Self { server, metrics_addr }
     }
 }
 
@@ -423,11 +348,9 @@ async fn get(addr: &str, path: &str) -> Reply {
 }
 
 async fn graphql(addr: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let bearer = token.map(|t| format!("Bearer {t}"));
-    let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("Authorization", b.as_str())).collect();
-    let reply = request(addr, "POST", "/graphql", &headers, Some(&body)).await.unwrap();
-    serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{}: {}", reply.status, reply.body))
+    let (status, body) = wire::graphql(addr, token, query, variables).await.unwrap();
+    assert!(body.is_object(), "{status}: {body}");
+    body
 }
 
 /// The path of a feed address the server handed out.
@@ -472,7 +395,7 @@ on_both_databases!(a_used_network_leaves_no_personal_data_in_the_metrics);
 async fn a_used_network_leaves_no_personal_data_in_the_metrics(db: TestDb) {
     let fixture = network::build(&db.conn).await;
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
+    let server = MetricsServer::start(
         dir.path(),
         &db.url,
         &[
@@ -481,7 +404,7 @@ async fn a_used_network_leaves_no_personal_data_in_the_metrics(db: TestDb) {
         ],
     )
     .await;
-    let addr = server.addr.as_str();
+    let addr = server.server.addr.as_str();
 
     assert_eq!(get(addr, "/metrics").await.status, 404, "never on the public address");
     assert_eq!(get(&server.metrics_addr, "/graphql").await.status, 404);
@@ -493,21 +416,10 @@ async fn a_used_network_leaves_no_personal_data_in_the_metrics(db: TestDb) {
     // app polls until the per-feed limit refuses it.
     for persona in Persona::ALL.into_iter().filter(|p| *p != Persona::Anonymous) {
         let email = fixture.person(persona).unwrap().email.clone();
-        let wrong = graphql(
-            addr,
-            None,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": email, "p": "not the password at all" }),
-        )
-        .await;
+        let sign_in = |password: &str| graphql(addr, None, LOGIN, json!({ "email": email, "password": password }));
+        let wrong = sign_in("not the password at all").await;
         assert!(wrong["errors"].is_array(), "{wrong}");
-        let login = graphql(
-            addr,
-            None,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            json!({ "e": email, "p": PASSWORD }),
-        )
-        .await;
+        let login = sign_in(PASSWORD).await;
         let token = login["data"]["login"]["token"]
             .as_str()
             .unwrap_or_else(|| panic!("{login}"))
@@ -629,10 +541,6 @@ async fn a_used_network_leaves_no_personal_data_in_the_metrics(db: TestDb) {
 // ---------------------------------------------------------------------------
 // The demo network through the command line, with progress as log lines
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_demo_backup_and_restore_log_progress_and_the_demo_stays_out_of_the_metrics() {
     let dir = tempfile::tempdir().unwrap();
@@ -644,17 +552,17 @@ async fn seed_demo_backup_and_restore_log_progress_and_the_demo_stays_out_of_the
         .args(["seed-demo", "--scale", "500"])
         .output()
         .unwrap();
-    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    assert_logged(
+        &seeded,
+        &[
+            "seed-demo: planning",
+            "seed-demo: planning done in ",
+            "seed-demo: writing ",
+            "seed-demo: writing done, ",
+            "seed-demo: committing done in ",
+        ],
+    );
     let log = stderr(&seeded);
-    for line in [
-        "seed-demo: planning",
-        "seed-demo: planning done in ",
-        "seed-demo: writing ",
-        "seed-demo: writing done, ",
-        "seed-demo: committing done in ",
-    ] {
-        assert!(log.contains(line), "`{line}` in: {log}");
-    }
     assert!(
         !log.contains('\r') && !log.contains("\x1b["),
         "no terminal drawing: {log:?}"
@@ -683,8 +591,8 @@ async fn seed_demo_backup_and_restore_log_progress_and_the_demo_stays_out_of_the
     assert!(emails.len() > 50, "{}", emails.len());
 
     {
-        let server = Server::start(dir.path(), &url, &[("MUSTER_LOGIN_PER_ADDRESS_PER_HOUR", "1000")]).await;
-        let addr = server.addr.as_str();
+        let server = MetricsServer::start(dir.path(), &url, &[("MUSTER_LOGIN_PER_ADDRESS_PER_HOUR", "1000")]).await;
+        let addr = server.server.addr.as_str();
         for slug in &slugs {
             assert_eq!(get(addr, &format!("/groups/{slug}/calendar.ics")).await.status, 200);
             get(addr, &format!("/calendar.ics?group={slug}")).await;
@@ -714,24 +622,31 @@ async fn seed_demo_backup_and_restore_log_progress_and_the_demo_stays_out_of_the
 
     let copy = dir.path().join("copy.db");
     let backup = muster(dir.path(), &url).arg("backup").arg(&copy).output().unwrap();
-    assert!(backup.status.success(), "{}", stderr(&backup));
-    let log = stderr(&backup);
-    for line in [
-        "backup: copying ",
-        "backup: copying done, ",
-        "backup: verifying done in ",
-    ] {
-        assert!(log.contains(line), "`{line}` in: {log}");
-    }
+    assert_logged(
+        &backup,
+        &[
+            "backup: copying ",
+            "backup: copying done, ",
+            "backup: verifying done in ",
+        ],
+    );
 
     let restore = muster(dir.path(), &url).arg("restore").arg(&copy).output().unwrap();
-    assert!(restore.status.success(), "{}", stderr(&restore));
-    let log = stderr(&restore);
-    for line in [
-        "restore: verifying done in ",
-        "restore: copying ",
-        "restore: copying done, ",
-    ] {
+    assert_logged(
+        &restore,
+        &[
+            "restore: verifying done in ",
+            "restore: copying ",
+            "restore: copying done, ",
+        ],
+    );
+}
+
+/// The command succeeded and logged each of `lines` (on stderr).
+fn assert_logged(output: &Output, lines: &[&str]) {
+    assert!(output.status.success(), "{}", stderr(output));
+    let log = stderr(output);
+    for line in lines {
         assert!(log.contains(line), "`{line}` in: {log}");
     }
 }
@@ -739,7 +654,7 @@ async fn seed_demo_backup_and_restore_log_progress_and_the_demo_stays_out_of_the
 #[test]
 fn metrics_bind_is_checked_and_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
+    let url = binary::sqlite_url(dir.path());
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let output = muster(dir.path(), &url)
         .env("MUSTER_BIND", free_addr())
@@ -768,29 +683,13 @@ fn metrics_bind_is_checked_and_can_be_turned_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_off_serves_no_metrics_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-    let addr = free_addr();
-    let mut child = muster(dir.path(), &url)
-        .env("MUSTER_BIND", &addr)
-        .env("MUSTER_METRICS_BIND", "off")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while request(&addr, "GET", "/healthz", &[], None)
-        .await
-        .map(|r| r.status)
-        .ok()
-        != Some(200)
-    {
-        assert!(started.elapsed() < Duration::from_secs(30), "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(get(&addr, "/metrics").await.status, 404);
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    let log = stderr(&output);
+    let url = binary::sqlite_url(dir.path());
+    let mut command = muster(dir.path(), &url);
+    command.env("MUSTER_METRICS_BIND", "off");
+    let mut server = Server::start(command, free_addr(), dir.path().join("server.log")).await;
+    assert_eq!(get(&server.addr, "/metrics").await.status, 404);
+    server.kill_9();
+    let log = server.log();
     assert!(log.contains("metrics are off"), "{log}");
     assert!(!log.contains("metrics at /metrics"), "{log}");
 }

@@ -289,6 +289,12 @@ async fn post_form<E: Endpoint>(
     }
 }
 
+/// The valid form with `token` as its cookie and its field, as a browser
+/// that loaded the form sends it.
+async fn post_valid_form<E: Endpoint>(client: &TestClient<E>, topic: Uuid, token: &str, origin: Option<&str>) -> Page {
+    post_form(client, Some(token), &with_token(valid_form(topic), token), origin).await
+}
+
 fn with_token(mut fields: Vec<(&'static str, String)>, token: &str) -> Vec<(&'static str, String)> {
     fields.push(("csrf", token.to_owned()));
     fields
@@ -371,13 +377,7 @@ async fn request_form_validates_then_submits_and_shows_the_status(db: TestDb) {
     assert_eq!(requests_written(&db).await, before);
 
     // Valid: 303 to the status page.
-    let page = post_form(
-        &client,
-        Some(&token),
-        &with_token(valid_form(net.topic), &token),
-        Some("http://127.0.0.1:8080"),
-    )
-    .await;
+    let page = post_valid_form(&client, net.topic, &token, Some("http://127.0.0.1:8080")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let location = page.headers[header::LOCATION].to_str().unwrap().to_owned();
     let reference = location.strip_prefix("/request/REQ-").expect("a reference");
@@ -491,13 +491,7 @@ async fn request_form_refuses_forged_posts_and_writes_nothing(db: TestDb) {
     assert_eq!(requests_written(&db).await, before, "a refused form writes nothing");
 
     // The browser's own form (Origin: null under no-referrer) is taken.
-    let page = post_form(
-        &client,
-        Some(&token),
-        &with_token(valid_form(net.topic), &token),
-        Some("null"),
-    )
-    .await;
+    let page = post_valid_form(&client, net.topic, &token, Some("null")).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
 
@@ -506,11 +500,11 @@ async fn request_form_shares_the_anonymous_limit_with_the_api(db: TestDb) {
     let client = db.app();
     let (token, _) = open_form(&client).await;
     for n in 1..=5 {
-        let page = post_form(&client, Some(&token), &with_token(valid_form(net.topic), &token), None).await;
+        let page = post_valid_form(&client, net.topic, &token, None).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "submission {n}: {}", page.body);
     }
     let before = requests_written(&db).await;
-    let page = post_form(&client, Some(&token), &with_token(valid_form(net.topic), &token), None).await;
+    let page = post_valid_form(&client, net.topic, &token, None).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     assert_html_page(&page);
     let retry: u64 = page.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();

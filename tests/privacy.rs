@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use chrono::{DateTime, Duration, Utc};
 use common::{
-    Backend, TestDb, error_code, graphql_as,
+    Backend, TestDb, binary, error_code, graphql_as,
     network::{self, Network, PASSWORD, Persona},
 };
 use entity::{
@@ -25,18 +25,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const BIN: &str = env!("CARGO_BIN_EXE_muster");
-
-/// The binary with a clean environment on the test's database.
+/// The binary on the test's database.
 fn muster(db: &TestDb, dir: &std::path::Path) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "info")
-        .env("MUSTER_DATABASE_URL", &db.url)
-        .stdin(Stdio::null());
+    let mut command = binary::muster(dir);
+    command.env("MUSTER_DATABASE_URL", &db.url);
     command
 }
 
@@ -143,43 +135,30 @@ async fn find_everywhere(db: &TestDb, needle: &str) -> Vec<String> {
     let backend = db.conn.get_database_backend();
     let columns: Vec<(String, String)> = match db.backend {
         Backend::Sqlite => {
-            let tables = db
-                .conn
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-                ))
-                .await
-                .unwrap();
+            let tables = common::sql_rows(
+                &db.conn,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .await;
             let mut columns = Vec::new();
             for table in tables {
                 let table: String = table.try_get("", "name").unwrap();
-                let info = db
-                    .conn
-                    .query_all_raw(Statement::from_string(
-                        backend,
-                        format!("PRAGMA table_info(\"{table}\")"),
-                    ))
-                    .await
-                    .unwrap();
+                let info = common::sql_rows(&db.conn, format!("PRAGMA table_info(\"{table}\")")).await;
                 for column in info {
                     columns.push((table.clone(), column.try_get("", "name").unwrap()));
                 }
             }
             columns
         }
-        Backend::Postgres => db
-            .conn
-            .query_all_raw(Statement::from_string(
-                backend,
-                "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+        Backend::Postgres => common::sql_rows(
+            &db.conn,
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
                  WHERE table_schema = 'public'",
-            ))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|row| (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap()))
-            .collect(),
+        )
+        .await
+        .into_iter()
+        .map(|row| (row.try_get("", "t").unwrap(), row.try_get("", "c").unwrap()))
+        .collect(),
     };
     assert!(columns.len() > 50, "read the catalogue: {columns:?}");
     assert!(columns.iter().any(|(t, c)| t == "users" && c == "email"));
@@ -338,13 +317,7 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     // Nothing of theirs works any more.
     let (status, _) = graphql_as(&client, member.as_deref(), "{ me { id } }", json!({})).await;
     assert_eq!(status, 401, "the sign-in token is dead");
-    let (_, login) = graphql_as(
-        &client,
-        None,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-        json!({ "e": email, "p": PASSWORD }),
-    )
-    .await;
+    let login = common::login(&client, &email, PASSWORD).await;
     assert_eq!(error_code(&login), Some("UNAUTHENTICATED"), "{login}");
     let feed = client.get(format!("/feeds/{feed_secret}/calendar.ics")).send().await;
     assert_eq!(feed.0.status().as_u16(), 404, "the feed is gone");
@@ -990,11 +963,7 @@ async fn failing_requests_leave_no_personal_data_in_the_logs() {
     .await;
 
     let dir = tempfile::tempdir().unwrap();
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    let addr = binary::free_addr();
     let mut command = muster(&db, dir.path());
     command
         .env("RUST_LOG", "debug")

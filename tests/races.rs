@@ -13,9 +13,9 @@ use common::{
     TestDb, day, error_code, graphql_as,
     network::{self, Persona},
 };
-use entity::{RsvpStatus, UserRole, assignment, request, request_transition, rsvp, user};
+use entity::{RsvpStatus, UserRole, request, rsvp, user};
 use futures_util::future::join_all;
-use muster::{AppState, auth::jwt::TokenKeys, config::Config, fixtures::UserBuilder};
+use muster::{auth::jwt::TokenKeys, fixtures::UserBuilder};
 use poem::test::TestClient;
 use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -190,16 +190,7 @@ async fn twenty_coordinators_assigning_one_request(db: TestDb) {
     let won = answers.iter().filter(|a| error_code(a).is_none()).count();
     let conflicts = answers.iter().filter(|a| error_code(a) == Some("CONFLICT")).count();
     assert_eq!((won, conflicts), (1, 19), "{answers:?}");
-    let proposals = assignment::Entity::find()
-        .filter(assignment::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
-    let transitions = request_transition::Entity::find()
-        .filter(request_transition::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
+    let (proposals, transitions) = common::requests::proposals_and_transitions(&db.conn, request_id).await;
     assert_eq!(
         (proposals, transitions),
         (1, 2),
@@ -211,15 +202,7 @@ async fn fifty_organisations_asking_at_once(db: TestDb) {
     let net = network::build(&db.conn).await;
     // Fifty organisations, each from its own connection: the limit per
     // address is not what is tested here, so it is raised for all.
-    let url = db.url.clone();
-    let config = Config::from_lookup(move |name| match name {
-        "MUSTER_DATABASE_URL" => Some(url.clone()),
-        "MUSTER_ANONYMOUS_REQUESTS_PER_HOUR" => Some("1000".to_owned()),
-        _ => None,
-    })
-    .unwrap();
-    let state = AppState::with_clock(db.conn.clone(), &config, &common::test_secret(), db.clock.clone());
-    let client = TestClient::new(muster::app(state));
+    let client = db.app_with(&[("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", "1000")]);
     let submit = "mutation($input: SubmitRequestInput!) { submitRequest(input: $input) { reference } }";
     let answers = join_all((0..50).map(|k| {
         let client = &client;

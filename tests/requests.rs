@@ -13,7 +13,7 @@ use common::{
     network::{self, Persona},
     requests::OUTSIDE_CONTACT_EMAIL,
 };
-use entity::{assignment, audit_entry, request_transition};
+use entity::{assignment, audit_entry};
 use futures_util::future::join_all;
 use poem::{Endpoint, test::TestClient};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -478,16 +478,7 @@ async fn two_coordinators_assigning_at_once_one_wins(db: TestDb) {
     let conflicts = codes.iter().filter(|c| c.as_deref() == Some("CONFLICT")).count();
     assert_eq!((won, conflicts), (1, 5), "{results:?}");
     // Exactly one proposal and one history row were written.
-    let proposals = assignment::Entity::find()
-        .filter(assignment::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
-    let transitions = request_transition::Entity::find()
-        .filter(request_transition::Column::RequestId.eq(request_id))
-        .count(&db.conn)
-        .await
-        .unwrap();
+    let (proposals, transitions) = common::requests::proposals_and_transitions(&db.conn, request_id).await;
     assert_eq!((proposals, transitions), (1, 2));
 }
 

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 const CREATE: &str =
     "mutation($input: CreateTopicInput!) { createTopic(input: $input) { id slug name typicalDurationMinutes } }";
 const LIST: &str = "query($all: Boolean!) { topics(includeArchived: $all) { slug archivedAt } }";
+const RENAME: &str = "mutation($id: ID!) { updateTopic(id: $id, input: { name: \"Safe Surgeries\" }) { slug name typicalDurationMinutes } }";
+const ARCHIVE: &str = "mutation($id: ID!) { archiveTopic(id: $id) }";
 
 fn slugs(body: &Value) -> Vec<String> {
     body["data"]["topics"]
@@ -56,13 +58,7 @@ async fn coordinators_keep_the_catalogue_and_everyone_reads_it(db: TestDb) {
     let (_, created) = graphql_as(&client, coordinator, CREATE, json!({ "input": input })).await;
     let id = created["data"]["createTopic"]["id"].as_str().unwrap().to_owned();
 
-    let (_, updated) = graphql_as(
-        &client,
-        coordinator,
-        "mutation($id: ID!) { updateTopic(id: $id, input: { name: \"Safe Surgeries\" }) { slug name typicalDurationMinutes } }",
-        json!({ "id": id }),
-    )
-    .await;
+    let (_, updated) = graphql_as(&client, coordinator, RENAME, json!({ "id": id })).await;
     assert_eq!(
         updated["data"]["updateTopic"],
         json!({ "slug": "safe-surgeries", "name": "Safe Surgeries", "typicalDurationMinutes": 120 })
@@ -71,24 +67,12 @@ async fn coordinators_keep_the_catalogue_and_everyone_reads_it(db: TestDb) {
     // Anyone reads the catalogue, by name; archived topics only on request.
     let (_, listed) = graphql_as(&client, None, LIST, json!({ "all": false })).await;
     assert_eq!(slugs(&listed), ["intro-nhs-charging", "safe-surgeries"]);
-    let (_, archived) = graphql_as(
-        &client,
-        coordinator,
-        "mutation($id: ID!) { archiveTopic(id: $id) }",
-        json!({ "id": id }),
-    )
-    .await;
+    let (_, archived) = graphql_as(&client, coordinator, ARCHIVE, json!({ "id": id })).await;
     assert_eq!(archived["data"]["archiveTopic"], true);
     let (_, listed) = graphql_as(&client, None, LIST, json!({ "all": false })).await;
     assert_eq!(slugs(&listed), ["intro-nhs-charging"]);
     let (_, everything) = graphql_as(&client, None, LIST, json!({ "all": true })).await;
     assert_eq!(slugs(&everything), ["intro-nhs-charging", "safe-surgeries"]);
-    let (_, again) = graphql_as(
-        &client,
-        coordinator,
-        "mutation($id: ID!) { archiveTopic(id: $id) }",
-        json!({ "id": id }),
-    )
-    .await;
+    let (_, again) = graphql_as(&client, coordinator, ARCHIVE, json!({ "id": id })).await;
     assert_eq!(again["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }

@@ -136,6 +136,25 @@ pub struct Row {
     pub baseline: Sample,
 }
 
+impl Row {
+    /// `case` against `baseline_name` on `backend`, from what [`compare`]
+    /// measured.
+    pub fn new(
+        backend: &'static str,
+        case: impl Into<String>,
+        baseline_name: &'static str,
+        (sample, baseline): (Sample, Sample),
+    ) -> Self {
+        Self {
+            backend,
+            case: case.into(),
+            sample,
+            baseline_name,
+            baseline,
+        }
+    }
+}
+
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }

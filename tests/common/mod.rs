@@ -3,6 +3,7 @@
 //! tests run in parallel and never see each other's rows.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod binary;
 pub mod calendar;
 pub mod network;
 pub mod python;
@@ -126,20 +127,8 @@ impl Template {
         match self.backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let file = dir.path().join("muster.db");
-                std::fs::copy(&self.source, &file).expect("copy the template");
-                let url = format!("sqlite://{}?mode=rwc", file.display());
-                let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-                    .await
-                    .expect("open sqlite");
-                TestDb {
-                    url,
-                    conn,
-                    backend: Backend::Sqlite,
-                    clock: test_clock(),
-                    _dir: Some(dir),
-                    postgres_cleanup: None,
-                }
+                std::fs::copy(&self.source, dir.path().join(SQLITE_FILE)).expect("copy the template");
+                TestDb::sqlite_in(dir).await
             }
             Backend::Postgres => {
                 let (admin_url, _) = self.postgres_cleanup.clone().expect("postgres template");
@@ -187,6 +176,15 @@ fn drop_postgres_database(admin_url: String, name: String) {
     }
 }
 
+/// The name of a test's SQLite database in its directory.
+const SQLITE_FILE: &str = "muster.db";
+
+async fn connect(url: &str) -> DatabaseConnection {
+    db::connect(&muster::config::DatabaseUrl::parse(url).unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"))
+}
+
 /// A migrated database that exists for one test.
 pub struct TestDb {
     pub url: String,
@@ -212,11 +210,14 @@ impl TestDb {
     }
 
     pub async fn sqlite_unmigrated() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-        let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-            .await
-            .expect("open sqlite");
+        Self::sqlite_in(tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// The SQLite database file in `dir`, created when it is not there; the
+    /// directory lives as long as the database.
+    async fn sqlite_in(dir: tempfile::TempDir) -> Self {
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join(SQLITE_FILE).display());
+        let conn = connect(&url).await;
         Self {
             url,
             conn,
@@ -254,9 +255,7 @@ impl TestDb {
         let mut url = url::Url::parse(&admin_url).expect("postgres URL");
         url.set_path(&format!("/{name}"));
         let url = url.to_string();
-        let conn = db::connect(&muster::config::DatabaseUrl::parse(&url).unwrap())
-            .await
-            .expect("open postgres");
+        let conn = connect(&url).await;
         Self {
             url,
             conn,
@@ -268,8 +267,19 @@ impl TestDb {
     }
 
     pub fn config(&self) -> Config {
+        self.config_with(&[])
+    }
+
+    /// The configuration on this database, with `settings` (variable and
+    /// value) set as the environment would set them.
+    pub fn config_with(&self, settings: &[(&str, &str)]) -> Config {
         let url = self.url.clone();
-        Config::from_lookup(move |name| (name == "MUSTER_DATABASE_URL").then(|| url.clone())).unwrap()
+        let settings: Vec<(String, String)> = settings.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        Config::from_lookup(move |name| match name {
+            "MUSTER_DATABASE_URL" => Some(url.clone()),
+            _ => settings.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
+        })
+        .unwrap()
     }
 
     pub fn state(&self) -> AppState {
@@ -284,6 +294,17 @@ impl TestDb {
     pub fn app(&self) -> TestClient<impl Endpoint> {
         TestClient::new(muster::app(self.state()))
     }
+
+    /// The app under test configured with `settings` as well.
+    pub fn app_with(&self, settings: &[(&str, &str)]) -> TestClient<impl Endpoint> {
+        let config = self.config_with(settings);
+        TestClient::new(muster::app(AppState::with_clock(
+            self.conn.clone(),
+            &config,
+            &test_secret(),
+            self.clock.clone(),
+        )))
+    }
 }
 
 impl Drop for TestDb {
@@ -292,6 +313,20 @@ impl Drop for TestDb {
             drop_postgres_database(admin_url, name);
         }
     }
+}
+
+/// Runs `command` with `input` on its stdin (as a person types it, or a
+/// pipe feeds it) and collects what it prints.
+pub fn run_with_input(mut command: std::process::Command, input: &str) -> std::process::Output {
+    use std::{io::Write, process::Stdio};
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";
@@ -330,6 +365,23 @@ pub async fn graphql<E: Endpoint>(client: &TestClient<E>, query: &str, variables
         .await;
     response.assert_status_is_ok();
     response.json().await.value().deserialize()
+}
+
+pub const LOGIN: &str = "mutation($email: String!, $password: String!) { \
+    login(email: $email, password: $password) { token expiresAt user { email role } } }";
+
+/// Signs in over the API: the body, whatever the outcome.
+pub async fn login<E: Endpoint>(client: &TestClient<E>, email: &str, password: &str) -> Value {
+    let (_, body) = graphql_as(client, None, LOGIN, json!({ "email": email, "password": password })).await;
+    body
+}
+
+/// The rows of one statement in raw SQL, for what the entities do not
+/// show: pragmas, the catalogue, values as they are stored.
+pub async fn sql_rows(conn: &impl ConnectionTrait, sql: impl Into<String>) -> Vec<sea_orm::QueryResult> {
+    conn.query_all_raw(sea_orm::Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
 }
 
 /// The `extensions.code` of the first error, if any.

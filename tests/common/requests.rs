@@ -2,13 +2,26 @@
 //! request, written straight to the database through the workflow's steps.
 
 use chrono::Duration;
+use entity::{assignment, request_transition};
 use muster::fixtures::{RequestBuilder, RequestRows};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 /// The outside organisation's contact: visible to coordinators and the
 /// trainer assigned, to nobody else.
 pub const OUTSIDE_CONTACT_EMAIL: &str = "outside-contact@union.example.org";
+
+/// Every state a request can be in, as the API and the database name it,
+/// in alphabetical order.
+pub const EVERY_STATE: [&str; 7] = [
+    "ASSIGNED",
+    "CANCELLED",
+    "CONFIRMED",
+    "DECLINED",
+    "DELIVERED",
+    "SUBMITTED",
+    "WITHDRAWN",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct RequestFixture {
@@ -80,4 +93,20 @@ pub async fn build(db: &DatabaseConnection, ids: &Ids) -> RequestFixture {
         proposal: outside.assignments[0].id,
         beta_request: beta.request.id,
     }
+}
+
+/// How many proposals and history rows `request` has: what concurrent
+/// changes to it may leave behind.
+pub async fn proposals_and_transitions(db: &DatabaseConnection, request: Uuid) -> (u64, u64) {
+    let proposals = assignment::Entity::find()
+        .filter(assignment::Column::RequestId.eq(request))
+        .count(db)
+        .await
+        .unwrap();
+    let transitions = request_transition::Entity::find()
+        .filter(request_transition::Column::RequestId.eq(request))
+        .count(db)
+        .await
+        .unwrap();
+    (proposals, transitions)
 }

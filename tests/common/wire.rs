@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -53,6 +54,17 @@ pub async fn request(
     })
     .await
     .map_err(|_| std::io::Error::other("no answer within 30 s"))?
+}
+
+/// A GraphQL operation with an optional bearer token; the HTTP status and
+/// the body as JSON (a string when it is not JSON).
+pub async fn graphql(addr: &str, token: Option<&str>, query: &str, variables: Value) -> std::io::Result<(u16, Value)> {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer.iter().map(|b| ("Authorization", b.as_str())).collect();
+    let reply = request(addr, "POST", "/graphql", &headers, Some(&body)).await?;
+    let value = serde_json::from_str(&reply.body).unwrap_or(Value::String(reply.body));
+    Ok((reply.status, value))
 }
 
 pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
