@@ -186,6 +186,28 @@ async fn find_everywhere(db: &TestDb, needle: &str) -> Vec<String> {
     found
 }
 
+/// How often `needle` stands in the raw bytes of the SQLite database file
+/// and its write-ahead log together, ignoring ASCII letter case: free pages
+/// and the log's old copies of pages included, which no query sees. `None`
+/// on PostgreSQL, whose files an application cannot reach (README says
+/// what its operators must do).
+fn on_disk(db: &TestDb, needle: &str) -> Option<usize> {
+    let file = muster::config::DatabaseUrl::parse(&db.url)
+        .ok()?
+        .sqlite_file()?
+        .to_path_buf();
+    let needle = needle.to_ascii_lowercase().into_bytes();
+    let mut count = 0;
+    for suffix in ["", "-wal"] {
+        let Ok(bytes) = std::fs::read(format!("{}{suffix}", file.display())) else {
+            continue;
+        };
+        let bytes = bytes.to_ascii_lowercase();
+        count += bytes.windows(needle.len()).filter(|w| *w == needle.as_slice()).count();
+    }
+    Some(count)
+}
+
 on_both_databases!(
     deleting_my_account_leaves_no_trace_of_my_email,
     an_admin_erases_an_account_and_the_trail_says_so,
@@ -289,6 +311,9 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         !find_everywhere(&db, &email).await.is_empty(),
         "the search finds it beforehand"
     );
+    if let (Some(email_bytes), Some(name_bytes)) = (on_disk(&db, &email), on_disk(&db, name)) {
+        assert!(email_bytes > 0 && name_bytes > 0, "the files hold both beforehand");
+    }
 
     // A wrong password erases nothing.
     let (_, wrong) = graphql_as(
@@ -313,6 +338,14 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     assert!(traces.is_empty(), "the old email survives: {traces:#?}");
     let traces = find_everywhere(&db, name).await;
     assert!(traces.is_empty(), "the old name survives: {traces:#?}");
+    // Gone from the files as well: no free page and no old page in the
+    // write-ahead log still holds them.
+    for needle in [email.as_str(), name] {
+        assert!(
+            matches!(on_disk(&db, needle), None | Some(0)),
+            "{needle} is still on disk"
+        );
+    }
 
     // Nothing of theirs works any more.
     let (status, _) = graphql_as(&client, member.as_deref(), "{ me { id } }", json!({})).await;
@@ -810,6 +843,14 @@ async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
     )
     .await;
 
+    let purged = ["Old Contact", "old-contact@union.example.org", "07700 900456"];
+    for needle in purged {
+        assert!(
+            on_disk(&db, needle).is_none_or(|n| n > 0),
+            "{needle} on disk beforehand"
+        );
+    }
+
     let dir = tempfile::tempdir().unwrap();
     let mut command = muster(&db, dir.path());
     command.arg("purge");
@@ -835,6 +876,12 @@ async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
         .unwrap();
     assert_eq!((old.contact_name, old.contact_email), (None, None));
     assert!(old.contact_purged_at.is_some() && old.notes.is_empty());
+    for needle in purged {
+        assert!(
+            matches!(on_disk(&db, needle), None | Some(0)),
+            "{needle} is still on disk"
+        );
+    }
     let recent = request::Entity::find_by_id(recent.id)
         .one(&db.conn)
         .await
