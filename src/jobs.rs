@@ -57,12 +57,13 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateT
         Ok(report) => {
             // Only after a purge that removed something: emptying the log
             // makes new writers wait for the readers.
-            if report.requests_purged > 0 || report.audit_entries_removed > 0 {
+            if report.removed_anything() {
                 crate::domain::privacy::wipe_erased(db).await;
             }
             tracing::info!(
                 requests_purged = report.requests_purged,
                 audit_entries_removed = report.audit_entries_removed,
+                journal_entries_removed = report.journal_entries_removed,
                 "retention purge"
             )
         }

@@ -79,7 +79,8 @@ enum Command {
         path: std::path::PathBuf,
     },
     /// Remove what has outlived its retention period: ended requests'
-    /// contact details and old audit entries. Prints counts only.
+    /// contact details, old audit entries and old journal entries. Prints
+    /// counts only.
     Purge,
 }
 
@@ -226,10 +227,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 muster::domain::in_work(&database, async |work| retention::purge(work, policy, Utc::now()).await)
                     .await
                     .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
-            muster::domain::privacy::wipe_erased(&database).await;
+            if report.removed_anything() {
+                muster::domain::privacy::wipe_erased(&database).await;
+            }
             println!(
-                "purged the contact details of {} ended requests and removed {} audit entries",
-                report.requests_purged, report.audit_entries_removed
+                "purged the contact details of {} ended requests and removed {} audit entries and {} journal entries",
+                report.requests_purged, report.audit_entries_removed, report.journal_entries_removed
             );
             Ok(())
         }

@@ -17,7 +17,7 @@ use entity::{
     EventKind, RequestState, RsvpStatus, audit_entry, request, rsvp, trainer_topic, trainer_unavailability, user,
 };
 use muster::domain::{
-    audit,
+    audit, journal,
     retention::{self, RetentionPolicy},
 };
 use muster::fixtures::{AuditEntryBuilder, EventBuilder, RequestBuilder, RsvpBuilder, TrainerBuilder};
@@ -315,6 +315,16 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
         assert!(email_bytes > 0 && name_bytes > 0, "the files hold both beforehand");
     }
 
+    // The journal holds what they did: a request to join another group.
+    let (_, joined) = graphql_as(
+        &client,
+        member.as_deref(),
+        "mutation { requestToJoin(groupSlug: \"beta\") { status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(joined["data"]["requestToJoin"]["status"], "PENDING", "{joined}");
+
     // A wrong password erases nothing.
     let (_, wrong) = graphql_as(
         &client,
@@ -338,6 +348,22 @@ async fn deleting_my_account_leaves_no_trace_of_my_email(db: TestDb) {
     assert!(traces.is_empty(), "the old email survives: {traces:#?}");
     let traces = find_everywhere(&db, name).await;
     assert!(traces.is_empty(), "the old name survives: {traces:#?}");
+    // The journal forgets them too: what is left about them is that an
+    // account was erased (by themself), and no earlier step is theirs.
+    let journal = journal::all(&db.conn).await.unwrap();
+    let about_them: Vec<&str> = journal
+        .iter()
+        .filter(|e| e.user_id == Some(net.member.id))
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(about_them, ["ACCOUNT_ERASED"], "{journal:?}");
+    assert!(
+        journal
+            .iter()
+            .all(|e| e.kind == "ACCOUNT_ERASED" || e.actor_id != Some(net.member.id)),
+        "{journal:?}"
+    );
+
     // Gone from the files as well: no free page and no old page in the
     // write-ahead log still holds them.
     for needle in [email.as_str(), name] {
@@ -777,6 +803,16 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     }
     add_audit(&db.conn, net.member.id, net.organiser.id, now - Duration::days(366)).await;
     add_audit(&db.conn, net.member.id, net.organiser.id, now - Duration::days(364)).await;
+    // Journal entries say who asked to join which group: kept 30 days.
+    for days_ago in [31, 29] {
+        let asked = journal::DomainEvent::MembershipRequested {
+            group_id: net.beta,
+            user_id: net.member.id,
+        };
+        journal::record(&db.conn, Some(net.member.id), asked, now - Duration::days(days_ago))
+            .await
+            .unwrap();
+    }
 
     let policy = RetentionPolicy {
         retention_days: 180,
@@ -789,6 +825,8 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     };
     let report = purge(now).await;
     assert_eq!((report.requests_purged, report.audit_entries_removed), (3, 1));
+    assert_eq!(report.journal_entries_removed, 1);
+    assert_eq!(journal::all(&db.conn).await.unwrap().len(), 1);
     let purged: Vec<bool> = {
         let mut purged = Vec::new();
         for id in &requests {
@@ -805,9 +843,11 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
 
     let again = purge(now).await;
     assert_eq!((again.requests_purged, again.audit_entries_removed), (0, 0));
-    // Two days on, the one that ended 179 days ago goes too.
+    assert_eq!(again.journal_entries_removed, 0);
+    // Two days on, the one that ended 179 days ago goes too, and the
+    // journal entry of 29 days ago.
     let later = purge(now + Duration::days(2)).await;
-    assert_eq!(later.requests_purged, 1);
+    assert_eq!((later.requests_purged, later.journal_entries_removed), (1, 1));
 }
 
 async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {

@@ -10,7 +10,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::domain_event;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, sea_query::Expr,
+};
 use uuid::Uuid;
 
 use crate::error::Result;
@@ -268,6 +270,23 @@ pub async fn record(
     }
     .insert(db)
     .await?;
+    Ok(())
+}
+
+/// On erasure: the entries about the person go (their memberships, places
+/// and offers, in the journal as in the tables), and the steps they took
+/// keep no actor. Only [`DomainEvent::AccountErased`], recorded after
+/// this, still carries the id, which no longer names anyone.
+pub async fn forget(db: &impl ConnectionTrait, user_id: Uuid) -> Result<()> {
+    domain_event::Entity::delete_many()
+        .filter(domain_event::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    domain_event::Entity::update_many()
+        .col_expr(domain_event::Column::ActorId, Expr::value(Option::<Uuid>::None))
+        .filter(domain_event::Column::ActorId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

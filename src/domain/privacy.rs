@@ -548,6 +548,7 @@ pub async fn erase(
         now,
     )
     .await?;
+    journal::forget(db, subject_id).await?;
     journal::record(db, actor_id, DomainEvent::AccountErased { user_id: subject_id }, now).await
 }
 

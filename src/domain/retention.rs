@@ -10,16 +10,26 @@
 //! - Audit entries go `audit_retention_days` after they were written: they
 //!   link a person to whoever read their data, which is personal data too.
 //!
+//! - Journal entries (`domain_events`) go [`JOURNAL_RETENTION_DAYS`] after
+//!   they were recorded: they say who joined which group or took a place
+//!   at which event, and have served their purpose once their consumers
+//!   (notifications, caches) have read them, which takes minutes, or a day
+//!   for a daily digest. Erasure removes a person's at once.
+//!
 //! Only counts are reported, never what was removed.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{audit_entry, request};
+use entity::{audit_entry, domain_event, request};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     domain::{Work, workflow::ENDED},
     error::Result,
 };
+
+/// Days a journal entry is kept (fixed: no consumer needs more, and a
+/// setting can come with the first that does).
+pub const JOURNAL_RETENTION_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetentionPolicy {
@@ -33,6 +43,15 @@ pub struct PurgeReport {
     pub requests_purged: u64,
     /// Audit entries removed.
     pub audit_entries_removed: u64,
+    /// Journal entries removed.
+    pub journal_entries_removed: u64,
+}
+
+impl PurgeReport {
+    /// Whether anything at all was removed.
+    pub fn removed_anything(&self) -> bool {
+        self.requests_purged + self.audit_entries_removed + self.journal_entries_removed > 0
+    }
 }
 
 /// Removes what has outlived its retention period as of `now`, in the
@@ -41,9 +60,15 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
     let requests_purged = purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now).await?;
     let audit_entries_removed =
         remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into())).await?;
+    let journal_entries_removed = domain_event::Entity::delete_many()
+        .filter(domain_event::Column::CreatedAt.lt(now - Duration::days(JOURNAL_RETENTION_DAYS)))
+        .exec(work)
+        .await?
+        .rows_affected;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,
+        journal_entries_removed,
     })
 }
 
