@@ -128,6 +128,8 @@ pub struct Config {
     pub retention_days: u32,
     /// Days an audit entry is kept.
     pub audit_retention_days: u32,
+    /// Days after an event ends before its RSVPs are reduced to counts.
+    pub rsvp_retention_days: u32,
     /// How long a sign-in token stays valid.
     pub jwt_ttl_hours: u32,
     /// How many days back calendar feeds reach.
@@ -184,6 +186,7 @@ impl Config {
         crate::domain::retention::RetentionPolicy {
             retention_days: self.retention_days,
             audit_retention_days: self.audit_retention_days,
+            rsvp_retention_days: self.rsvp_retention_days,
         }
     }
 }
@@ -195,6 +198,7 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// OpenTelemetry's Prometheus exporters use.
 pub const DEFAULT_METRICS_PORT: u16 = 9464;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+pub const DEFAULT_RSVP_RETENTION_DAYS: u32 = 30;
 const JWT_SECRET_FILE: &str = "muster-jwt-secret";
 const MIN_SECRET_BYTES: usize = 32;
 
@@ -296,6 +300,19 @@ impl Config {
             Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
                 ConfigError::new(
                     "MUSTER_AUDIT_RETENTION_DAYS",
+                    format!("`{raw}` is not a positive number of days"),
+                )
+            })?,
+        };
+
+        // A month: long enough for an organiser to follow up with those who
+        // came, short enough that the database is no lasting record of who
+        // attended which meeting.
+        let rsvp_retention_days = match get("MUSTER_RSVP_RETENTION_DAYS") {
+            None => DEFAULT_RSVP_RETENTION_DAYS,
+            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                ConfigError::new(
+                    "MUSTER_RSVP_RETENTION_DAYS",
                     format!("`{raw}` is not a positive number of days"),
                 )
             })?,
@@ -422,6 +439,7 @@ impl Config {
             jwt_secret,
             retention_days,
             audit_retention_days,
+            rsvp_retention_days,
             jwt_ttl_hours,
             feed_past_days,
             log_format,
@@ -537,6 +555,7 @@ mod tests {
         assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(config.retention_days, 180);
         assert_eq!(config.audit_retention_days, 365);
+        assert_eq!(config.rsvp_retention_days, 30);
         assert!(matches!(config.jwt_secret, JwtSecretSource::File(ref p) if p == Path::new("muster-jwt-secret")));
     }
 
@@ -552,6 +571,7 @@ mod tests {
             ("MUSTER_JWT_SECRET", "short"),
             ("MUSTER_RETENTION_DAYS", "-3"),
             ("MUSTER_AUDIT_RETENTION_DAYS", "0"),
+            ("MUSTER_RSVP_RETENTION_DAYS", "0"),
             ("MUSTER_JWT_TTL_HOURS", "0"),
             ("MUSTER_FEED_PAST_DAYS", "many"),
             ("MUSTER_LOG_FORMAT", "xml"),

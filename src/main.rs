@@ -79,8 +79,8 @@ enum Command {
         path: std::path::PathBuf,
     },
     /// Remove what has outlived its retention period: ended requests'
-    /// contact details, old audit entries and old journal entries. Prints
-    /// counts only.
+    /// contact details, old audit entries and journal entries, ended events'
+    /// RSVPs (counts stay). Prints counts only.
     Purge,
 }
 
@@ -231,8 +231,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 muster::domain::privacy::wipe_erased(&database).await;
             }
             println!(
-                "purged the contact details of {} ended requests and removed {} audit entries and {} journal entries",
-                report.requests_purged, report.audit_entries_removed, report.journal_entries_removed
+                "purged the contact details of {} ended requests, removed {} audit entries and {} journal entries, \
+                 and reduced the RSVPs of {} ended events to counts",
+                report.requests_purged,
+                report.audit_entries_removed,
+                report.journal_entries_removed,
+                report.attendance_forgotten
             );
             Ok(())
         }

@@ -237,6 +237,11 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
         ],
         NETWORK,
     ),
+    (
+        "events",
+        &["going_count_kept", "waitlisted_count_kept", "attendance_forgotten_at"],
+        Nothing("how many came, kept once who came is deleted"),
+    ),
     ("seaql_migrations", &["version", "applied_at"], IDS),
 ];
 

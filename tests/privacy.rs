@@ -14,14 +14,14 @@ use common::{
     network::{self, Network, PASSWORD, Persona},
 };
 use entity::{
-    EventKind, RequestState, RsvpStatus, audit_entry, request, rsvp, trainer_topic, trainer_unavailability, user,
+    EventKind, RequestState, RsvpStatus, audit_entry, event, request, rsvp, trainer_topic, trainer_unavailability, user,
 };
 use muster::domain::{
     audit, journal,
     retention::{self, RetentionPolicy},
 };
 use muster::fixtures::{AuditEntryBuilder, EventBuilder, RequestBuilder, RsvpBuilder, TrainerBuilder};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -215,6 +215,7 @@ on_both_databases!(
     my_export_holds_everything_about_me_and_no_secrets,
     retention_purges_what_ended_long_enough_ago,
     muster_purge_keeps_179_days_and_purges_181,
+    attendance_is_reduced_to_counts_a_month_after_an_event,
     internal_errors_say_nothing_of_the_database,
     changes_to_my_trainer_profile_by_others_are_in_my_access_log,
 );
@@ -817,6 +818,7 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     let policy = RetentionPolicy {
         retention_days: 180,
         audit_retention_days: 365,
+        rsvp_retention_days: 30,
     };
     let purge = async |at| {
         muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
@@ -848,6 +850,78 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     // journal entry of 29 days ago.
     let later = purge(now + Duration::days(2)).await;
     assert_eq!((later.requests_purged, later.journal_entries_removed), (1, 1));
+}
+
+async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let now = common::now();
+    let ended = |days_ago: i64| {
+        EventBuilder::new(now - Duration::days(days_ago + 10))
+            .title(format!("Meeting of {days_ago} days ago"))
+            .group(net.alpha)
+            .starting(now - Duration::days(days_ago) - Duration::hours(2))
+            .lasting(Duration::hours(2))
+    };
+    let long_ago = ended(31).insert(&db.conn).await.unwrap().id;
+    let recent = ended(29).insert(&db.conn).await.unwrap().id;
+    let at = now - Duration::days(40);
+    add_rsvp(&db.conn, long_ago, net.member.id, RsvpStatus::Going, at).await;
+    add_rsvp(&db.conn, long_ago, net.organiser.id, RsvpStatus::Going, at).await;
+    add_rsvp(&db.conn, long_ago, net.supporter.id, RsvpStatus::Waitlisted, at).await;
+    add_rsvp(&db.conn, recent, net.member.id, RsvpStatus::Going, at).await;
+    let going_count = async |id: Uuid| {
+        let (_, body) = graphql_as(
+            &db.app(),
+            net.token(Persona::Coordinator).as_deref(),
+            "query($id: ID!) { event(id: $id) { goingCount attendees { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+        let event = &body["data"]["event"];
+        (
+            event["goingCount"].as_u64().unwrap(),
+            event["attendees"].as_array().unwrap().len(),
+        )
+    };
+    assert_eq!(going_count(long_ago).await, (2, 3));
+
+    let policy = RetentionPolicy {
+        retention_days: 180,
+        audit_retention_days: 365,
+        rsvp_retention_days: 30,
+    };
+    let purge = async |at| {
+        muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
+            .await
+            .unwrap()
+    };
+    let report = purge(now).await;
+    assert!(report.attendance_forgotten >= 1, "{report:?}");
+    let rsvps_of = async |id: Uuid| {
+        rsvp::Entity::find()
+            .filter(rsvp::Column::EventId.eq(id))
+            .count(&db.conn)
+            .await
+            .unwrap()
+    };
+    // Who went is gone; how many went stays.
+    assert_eq!(rsvps_of(long_ago).await, 0);
+    let kept = event::Entity::find_by_id(long_ago)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.going_count_kept, kept.waitlisted_count_kept), (Some(2), Some(1)));
+    assert_eq!(kept.attendance_forgotten_at, Some(now));
+    assert_eq!(going_count(long_ago).await, (2, 0));
+    // What a calendar shows did not change.
+    assert_eq!(kept.sequence, 0);
+    // The event of 29 days ago keeps its RSVP, until two days on.
+    assert_eq!(rsvps_of(recent).await, 1);
+    assert_eq!(purge(now).await.attendance_forgotten, 0, "each event is looked at once");
+    assert_eq!(purge(now + Duration::days(2)).await.attendance_forgotten, 1);
+    assert_eq!(rsvps_of(recent).await, 0);
+    assert_eq!(going_count(recent).await, (1, 0));
 }
 
 async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {

@@ -28,6 +28,11 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Once attendance is forgotten: how many had a place, and how many
+    /// were waiting, when the RSVPs were deleted.
+    pub going_count_kept: Option<i32>,
+    pub waitlisted_count_kept: Option<i32>,
+    pub attendance_forgotten_at: Option<DateTimeUtc>,
 }
 
 belongs_to!(Group => group by GroupId);

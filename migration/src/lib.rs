@@ -8,6 +8,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_request_details;
 mod m20261201_000001_feed_indexes;
 mod m20261202_000001_domain_events;
+mod m20261203_000001_attendance_counts;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_request_details::Migration),
             Box::new(m20261201_000001_feed_indexes::Migration),
             Box::new(m20261202_000001_domain_events::Migration),
+            Box::new(m20261203_000001_attendance_counts::Migration),
         ]
     }
 }

@@ -152,6 +152,9 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
         cancelled_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        going_count_kept: Set(None),
+        waitlisted_count_kept: Set(None),
+        attendance_forgotten_at: Set(None),
     };
     let created = model.insert(db).await?;
     journal::record(

@@ -16,11 +16,17 @@
 //!   (notifications, caches) have read them, which takes minutes, or a day
 //!   for a daily digest. Erasure removes a person's at once.
 //!
+//! - An event's RSVPs go `rsvp_retention_days` after it ended: their counts
+//!   (going, waiting) stay on the event, who it was does not.
+//!
 //! Only counts are reported, never what was removed.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{audit_entry, domain_event, request};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use entity::{RsvpStatus, audit_entry, domain_event, event, request, rsvp};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, Query},
+};
 
 use crate::{
     domain::{Work, workflow::ENDED},
@@ -35,6 +41,7 @@ pub const JOURNAL_RETENTION_DAYS: i64 = 30;
 pub struct RetentionPolicy {
     pub retention_days: u32,
     pub audit_retention_days: u32,
+    pub rsvp_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,12 +52,14 @@ pub struct PurgeReport {
     pub audit_entries_removed: u64,
     /// Journal entries removed.
     pub journal_entries_removed: u64,
+    /// Events whose RSVPs were reduced to counts.
+    pub attendance_forgotten: u64,
 }
 
 impl PurgeReport {
     /// Whether anything at all was removed.
     pub fn removed_anything(&self) -> bool {
-        self.requests_purged + self.audit_entries_removed + self.journal_entries_removed > 0
+        self.requests_purged + self.audit_entries_removed + self.journal_entries_removed + self.attendance_forgotten > 0
     }
 }
 
@@ -65,10 +74,13 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
         .exec(work)
         .await?
         .rows_affected;
+    let attendance_forgotten =
+        forget_attendance(work, now - Duration::days(policy.rsvp_retention_days.into()), now).await?;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,
         journal_entries_removed,
+        attendance_forgotten,
     })
 }
 
@@ -86,6 +98,44 @@ async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>,
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Reduces the RSVPs of events that ended at or before `cutoff` to counts
+/// kept on the event, and deletes them: afterwards the database says how
+/// many came, not who. Events with no RSVP are marked too, so that each is
+/// looked at once. Neither `sequence` nor `updated_at` moves: no calendar
+/// shows who is going.
+async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
+    // The status is one of the enum's fixed spellings, written into the
+    // statement: bound values in custom SQL are numbered per expression, which
+    // SQLite would read as one shared parameter.
+    let count_of = |status: RsvpStatus| {
+        Expr::cust(format!(
+            "(SELECT COUNT(*) FROM rsvps WHERE rsvps.event_id = events.id AND rsvps.status = '{}')",
+            status.as_str()
+        ))
+    };
+    let marked = event::Entity::update_many()
+        .col_expr(event::Column::GoingCountKept, count_of(RsvpStatus::Going))
+        .col_expr(event::Column::WaitlistedCountKept, count_of(RsvpStatus::Waitlisted))
+        .col_expr(event::Column::AttendanceForgottenAt, Expr::value(now))
+        .filter(event::Column::EndsAt.lte(cutoff))
+        .filter(event::Column::AttendanceForgottenAt.is_null())
+        .exec(db)
+        .await?;
+    rsvp::Entity::delete_many()
+        .filter(
+            rsvp::Column::EventId.in_subquery(
+                Query::select()
+                    .column(event::Column::Id)
+                    .from(event::Entity)
+                    .and_where(event::Column::AttendanceForgottenAt.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    Ok(marked.rows_affected)
 }
 
 async fn remove_audit_entries(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64> {

@@ -196,6 +196,13 @@ pub async fn attendees(
     Ok(answers)
 }
 
+/// How many have a place at `event`, given the live count of its GOING
+/// RSVPs: once its attendance is forgotten the RSVPs are gone and the count
+/// kept on the event stands in for them.
+pub fn going(event: &event::Model, live: u64) -> u64 {
+    event.going_count_kept.map_or(0, |kept| kept.max(0) as u64) + live
+}
+
 /// Places taken at each event (public), in one query.
 pub async fn going_counts(db: &impl ConnectionTrait, event_ids: &[Uuid]) -> Result<HashMap<Uuid, u64>> {
     let going = rsvp::Entity::find().filter(rsvp::Column::Status.eq(RsvpStatus::Going));

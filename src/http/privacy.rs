@@ -47,6 +47,7 @@ fn days(n: u32) -> String {
 pub fn render(policy: RetentionPolicy) -> String {
     let contact_days = days(policy.retention_days);
     let audit_days = days(policy.audit_retention_days);
+    let rsvp_days = days(policy.rsvp_retention_days);
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -112,6 +113,8 @@ recorded.</li>
 {contact_days} after the request ends (delivered, declined, withdrawn or
 cancelled).</li>
 <li>Records of who looked at your details are deleted after {audit_days}.</li>
+<li>Your RSVPs to an event are deleted {rsvp_days} after it ends: we keep how
+many came, not who.</li>
 </ul>
 
 <h2>Seeing, copying and deleting your data</h2>
@@ -152,8 +155,10 @@ mod tests {
         let page = render(RetentionPolicy {
             retention_days: 90,
             audit_retention_days: 1,
+            rsvp_retention_days: 14,
         });
         assert!(page.contains("90 days after the request ends"));
+        assert!(page.contains("14 days after it ends"));
         assert!(page.contains("deleted after 1 day."));
     }
 }

@@ -380,6 +380,9 @@ async fn create_event(
         cancelled_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        going_count_kept: Set(None),
+        waitlisted_count_kept: Set(None),
+        attendance_forgotten_at: Set(None),
     }
     .insert(db)
     .await?)

@@ -120,7 +120,8 @@ impl Event {
 
     /// How many people have a place.
     async fn going_count(&self, ctx: &Context<'_>) -> ApiResult<u64> {
-        Ok(loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0))
+        let live = loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0);
+        Ok(rsvps::going(&self.0, live))
     }
 
     /// Places still free; null when unlimited.
@@ -128,8 +129,10 @@ impl Event {
         let Some(capacity) = self.0.capacity else {
             return Ok(None);
         };
-        let going = loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0);
-        Ok(Some((capacity.max(0) as u64).saturating_sub(going)))
+        let live = loader(ctx)?.load_one(GoingCount(self.0.id)).await?.unwrap_or(0);
+        Ok(Some(
+            (capacity.max(0) as u64).saturating_sub(rsvps::going(&self.0, live)),
+        ))
     }
 
     /// The viewer's own RSVP, if any.
