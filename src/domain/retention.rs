@@ -24,8 +24,8 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{RsvpStatus, audit_entry, domain_event, event, request, rsvp};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    sea_query::{Expr, Query},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, Func, Query},
 };
 
 use crate::{
@@ -102,25 +102,44 @@ async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>,
 
 /// Reduces the RSVPs of events that ended at or before `cutoff` to counts
 /// kept on the event, and deletes them: afterwards the database says how
-/// many came, not who. Events with no RSVP are marked too, so that each is
-/// looked at once. Neither `sequence` nor `updated_at` moves: no calendar
-/// shows who is going.
+/// many came, not who. Each event is marked the first time (with no RSVP,
+/// its counts are 0); one that gains RSVPs again (moved to a later date)
+/// adds them to its counts when it has ended again. An ended event takes
+/// no RSVP, so none can arrive between the count and the delete. Neither
+/// `sequence` nor `updated_at` moves: no calendar shows who is going.
 async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
     // The status is one of the enum's fixed spellings, written into the
-    // statement: bound values in custom SQL are numbered per expression, which
-    // SQLite would read as one shared parameter.
-    let count_of = |status: RsvpStatus| {
+    // statement: bound values in custom SQL are numbered per expression,
+    // which SQLite would read as one shared parameter.
+    let kept_plus_count = |kept: &str, status: RsvpStatus| {
         Expr::cust(format!(
-            "(SELECT COUNT(*) FROM rsvps WHERE rsvps.event_id = events.id AND rsvps.status = '{}')",
+            "COALESCE({kept}, 0) + (SELECT COUNT(*) FROM rsvps WHERE rsvps.event_id = events.id AND rsvps.status = '{}')",
             status.as_str()
         ))
     };
+    let has_rsvps = Expr::cust("EXISTS (SELECT 1 FROM rsvps WHERE rsvps.event_id = events.id)");
     let marked = event::Entity::update_many()
-        .col_expr(event::Column::GoingCountKept, count_of(RsvpStatus::Going))
-        .col_expr(event::Column::WaitlistedCountKept, count_of(RsvpStatus::Waitlisted))
-        .col_expr(event::Column::AttendanceForgottenAt, Expr::value(now))
+        .col_expr(
+            event::Column::GoingCountKept,
+            kept_plus_count("going_count_kept", RsvpStatus::Going),
+        )
+        .col_expr(
+            event::Column::WaitlistedCountKept,
+            kept_plus_count("waitlisted_count_kept", RsvpStatus::Waitlisted),
+        )
+        .col_expr(
+            event::Column::AttendanceForgottenAt,
+            Expr::expr(Func::coalesce([
+                Expr::col(event::Column::AttendanceForgottenAt),
+                Expr::value(now),
+            ])),
+        )
         .filter(event::Column::EndsAt.lte(cutoff))
-        .filter(event::Column::AttendanceForgottenAt.is_null())
+        .filter(
+            Condition::any()
+                .add(event::Column::AttendanceForgottenAt.is_null())
+                .add(has_rsvps),
+        )
         .exec(db)
         .await?;
     rsvp::Entity::delete_many()
@@ -129,7 +148,7 @@ async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now
                 Query::select()
                     .column(event::Column::Id)
                     .from(event::Entity)
-                    .and_where(event::Column::AttendanceForgottenAt.is_not_null())
+                    .and_where(event::Column::EndsAt.lte(cutoff))
                     .to_owned(),
             ),
         )
