@@ -51,14 +51,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// write-ahead log still holds the pages as they were before, until a
 /// checkpoint copies the new ones into the database file; `TRUNCATE` then
 /// empties the log. It waits (up to the busy timeout) for readers still
-/// on the old pages. Returns whether the log was emptied; `false` also on
-/// PostgreSQL, where old row versions stay until `VACUUM` and in the WAL
-/// archive, which no application can reach (README, "Running it for a
-/// network").
-pub async fn wipe_freed(db: &DatabaseConnection) -> Result<bool, DbErr> {
+/// on the old pages. Returns whether the log was emptied, or `None` on
+/// PostgreSQL, where old row versions stay until they are overwritten and
+/// in the WAL archive, which no application can reach (README, "Running
+/// on PostgreSQL").
+pub async fn wipe_freed(db: &DatabaseConnection) -> Result<Option<bool>, DbErr> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     if db.get_database_backend() != DbBackend::Sqlite {
-        return Ok(false);
+        return Ok(None);
     }
     let row = db
         .query_one_raw(Statement::from_string(
@@ -70,5 +70,5 @@ pub async fn wipe_freed(db: &DatabaseConnection) -> Result<bool, DbErr> {
     // (busy, pages in the log, pages checkpointed): busy = 1 when a reader
     // kept the checkpoint from finishing.
     let busy: i32 = row.try_get_by_index(0)?;
-    Ok(busy == 0)
+    Ok(Some(busy == 0))
 }

@@ -64,6 +64,7 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateT
                 requests_purged = report.requests_purged,
                 audit_entries_removed = report.audit_entries_removed,
                 journal_entries_removed = report.journal_entries_removed,
+                attendance_forgotten = report.attendance_forgotten,
                 "retention purge"
             )
         }

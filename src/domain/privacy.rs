@@ -379,7 +379,8 @@ pub async fn delete_my_account(
 /// log fills, overwrite the old pages.
 pub async fn wipe_erased(db: &DatabaseConnection) {
     match crate::db::wipe_freed(db).await {
-        Ok(_) => {}
+        Ok(Some(true) | None) => {}
+        Ok(Some(false)) => tracing::warn!("a long read kept the write-ahead log from being emptied after an erasure"),
         Err(err) => tracing::warn!(error = %err, "could not empty the write-ahead log after an erasure"),
     }
 }
