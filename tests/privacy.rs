@@ -771,6 +771,20 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     assert!(stderr.contains("no account") && !stderr.contains("nobody@"), "{stderr}");
 }
 
+/// One retention purge at `at`, with the default periods (180 days for
+/// contacts, 365 for audit entries, 30 for RSVPs), in a unit of work of its
+/// own.
+async fn purge_at(db: &TestDb, at: DateTime<Utc>) -> retention::PurgeReport {
+    let policy = RetentionPolicy {
+        retention_days: 180,
+        audit_retention_days: 365,
+        rsvp_retention_days: 30,
+    };
+    muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
+        .await
+        .unwrap()
+}
+
 async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     let net = network::build(&db.conn).await;
     let now = common::now();
@@ -815,16 +829,7 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
             .unwrap();
     }
 
-    let policy = RetentionPolicy {
-        retention_days: 180,
-        audit_retention_days: 365,
-        rsvp_retention_days: 30,
-    };
-    let purge = async |at| {
-        muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
-            .await
-            .unwrap()
-    };
+    let purge = async |at| purge_at(&db, at).await;
     let report = purge(now).await;
     assert_eq!((report.requests_purged, report.audit_entries_removed), (3, 1));
     assert_eq!(report.journal_entries_removed, 1);
@@ -885,16 +890,7 @@ async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {
     };
     assert_eq!(going_count(long_ago).await, (2, 3));
 
-    let policy = RetentionPolicy {
-        retention_days: 180,
-        audit_retention_days: 365,
-        rsvp_retention_days: 30,
-    };
-    let purge = async |at| {
-        muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
-            .await
-            .unwrap()
-    };
+    let purge = async |at| purge_at(&db, at).await;
     let report = purge(now).await;
     assert!(report.attendance_forgotten >= 1, "{report:?}");
     let rsvps_of = async |id: Uuid| {
