@@ -180,6 +180,19 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// A number of days from `name`, at least 1; `default` when unset.
+fn positive_days(get: &impl Fn(&str) -> Option<String>, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or_else(|| ConfigError::new(name, format!("`{raw}` is not a positive number of days"))),
+    }
+}
+
 impl Config {
     /// How long personal data is kept, as the retention purge reads it.
     pub fn retention(&self) -> crate::domain::retention::RetentionPolicy {
@@ -282,41 +295,17 @@ impl Config {
             }
         };
 
-        let retention_days = match get("MUSTER_RETENTION_DAYS") {
-            None => 180,
-            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError::new(
-                    "MUSTER_RETENTION_DAYS",
-                    format!("`{raw}` is not a positive number of days"),
-                )
-            })?,
-        };
+        let retention_days = positive_days(&get, "MUSTER_RETENTION_DAYS", 180)?;
 
         // A year: long enough for someone to notice a read and ask about it,
         // short enough that the trail of who looked at whom does not grow
         // into a record of its own.
-        let audit_retention_days = match get("MUSTER_AUDIT_RETENTION_DAYS") {
-            None => DEFAULT_AUDIT_RETENTION_DAYS,
-            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError::new(
-                    "MUSTER_AUDIT_RETENTION_DAYS",
-                    format!("`{raw}` is not a positive number of days"),
-                )
-            })?,
-        };
+        let audit_retention_days = positive_days(&get, "MUSTER_AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS)?;
 
         // A month: long enough for an organiser to follow up with those who
         // came, short enough that the database is no lasting record of who
         // attended which meeting.
-        let rsvp_retention_days = match get("MUSTER_RSVP_RETENTION_DAYS") {
-            None => DEFAULT_RSVP_RETENTION_DAYS,
-            Some(raw) => raw.trim().parse::<u32>().ok().filter(|d| *d > 0).ok_or_else(|| {
-                ConfigError::new(
-                    "MUSTER_RSVP_RETENTION_DAYS",
-                    format!("`{raw}` is not a positive number of days"),
-                )
-            })?,
-        };
+        let rsvp_retention_days = positive_days(&get, "MUSTER_RSVP_RETENTION_DAYS", DEFAULT_RSVP_RETENTION_DAYS)?;
 
         let jwt_ttl_hours = match get("MUSTER_JWT_TTL_HOURS") {
             None => 12,
