@@ -105,6 +105,88 @@ impl fmt::Debug for JwtSecretSource {
     }
 }
 
+/// An SMTP server's address, with any password; never printed whole.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        const VAR: &str = "MUSTER_SMTP_URL";
+        let url = url::Url::parse(raw.trim()).map_err(|e| {
+            ConfigError::new(
+                VAR,
+                format!("not a valid URL ({e}); use smtp://host:port or smtps://user:password@host"),
+            )
+        })?;
+        if !matches!(url.scheme(), "smtp" | "smtps") {
+            return Err(ConfigError::new(
+                VAR,
+                format!("unsupported scheme `{}:` (use smtp:// or smtps://)", url.scheme()),
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ConfigError::new(VAR, "names no host"));
+        }
+        if let Some((key, value)) = url.query_pairs().find(|(k, _)| k == "tls")
+            && !matches!(value.as_ref(), "required" | "opportunistic")
+        {
+            return Err(ConfigError::new(
+                VAR,
+                format!("`{key}={value}` is not understood (use tls=required or tls=opportunistic)"),
+            ));
+        }
+        Ok(Self(raw.trim().to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced, safe for logs and errors.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Where mail goes, and whom it is from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// `None`: each message is written as an `.eml` file under the data
+    /// directory instead.
+    pub smtp: Option<SmtpUrl>,
+    /// The `From:` of every message (`MUSTER_MAIL_FROM`).
+    pub from: String,
+}
+
+impl MailConfig {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let smtp = get("MUSTER_SMTP_URL").map(|raw| SmtpUrl::parse(&raw)).transpose()?;
+        let from = get("MUSTER_MAIL_FROM").unwrap_or_else(|| "muster <muster@localhost>".to_owned());
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MUSTER_MAIL_FROM",
+                format!("`{from}` is not an address such as `Campaign network <network@example.org>`"),
+            ));
+        }
+        Ok(Self {
+            smtp,
+            from: from.trim().to_owned(),
+        })
+    }
+}
+
 /// Where `/metrics` is served: a listener of its own, never `MUSTER_BIND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricsListener {
@@ -130,6 +212,15 @@ pub struct Config {
     pub audit_retention_days: u32,
     /// Days after an event ends before its RSVPs are reduced to counts.
     pub rsvp_retention_days: u32,
+    /// Days after a message is sent before its body is removed.
+    pub outbox_retention_days: u32,
+    /// Where mail goes: an SMTP server, or `.eml` files.
+    pub mail: MailConfig,
+    /// Days an offer waits unanswered before the trainer is chased.
+    pub offer_chase_days: u32,
+    /// Where muster keeps its own files (secrets, written mail): beside
+    /// the SQLite database, or `MUSTER_DATA_DIR`.
+    pub data_dir: PathBuf,
     /// How long a sign-in token stays valid.
     pub jwt_ttl_hours: u32,
     /// How many days back calendar feeds reach.
@@ -200,6 +291,7 @@ impl Config {
             retention_days: self.retention_days,
             audit_retention_days: self.audit_retention_days,
             rsvp_retention_days: self.rsvp_retention_days,
+            outbox_retention_days: self.outbox_retention_days,
         }
     }
 }
@@ -275,6 +367,14 @@ impl Config {
                 ConfigError::new("MUSTER_PUBLIC_URL", format!("`{public_url_raw}` is not an http(s) URL"))
             })?;
 
+        let data_dir = match get("MUSTER_DATA_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => database_url
+                .sqlite_file()
+                .and_then(|file| file.parent().map(Path::to_path_buf))
+                .unwrap_or_default(),
+        };
+
         let jwt_secret = match get("MUSTER_JWT_SECRET") {
             Some(value) if value.len() < MIN_SECRET_BYTES => {
                 return Err(ConfigError::new(
@@ -283,16 +383,7 @@ impl Config {
                 ));
             }
             Some(value) => JwtSecretSource::Value(value.into_bytes()),
-            None => {
-                let dir = match get("MUSTER_DATA_DIR") {
-                    Some(dir) => PathBuf::from(dir),
-                    None => database_url
-                        .sqlite_file()
-                        .and_then(|file| file.parent().map(Path::to_path_buf))
-                        .unwrap_or_default(),
-                };
-                JwtSecretSource::File(dir.join(JWT_SECRET_FILE))
-            }
+            None => JwtSecretSource::File(data_dir.join(JWT_SECRET_FILE)),
         };
 
         let retention_days = positive_days(&get, "MUSTER_RETENTION_DAYS", 180)?;
@@ -306,6 +397,12 @@ impl Config {
         // came, short enough that the database is no lasting record of who
         // attended which meeting.
         let rsvp_retention_days = positive_days(&get, "MUSTER_RSVP_RETENTION_DAYS", DEFAULT_RSVP_RETENTION_DAYS)?;
+
+        // A month, as for attendance: long enough to answer "did you write
+        // to me?", short enough that the outbox is no archive of letters.
+        let outbox_retention_days = positive_days(&get, "MUSTER_OUTBOX_RETENTION_DAYS", 30)?;
+        let offer_chase_days = positive_days(&get, "MUSTER_OFFER_CHASE_DAYS", 3)?;
+        let mail = MailConfig::from_lookup(&get)?;
 
         let jwt_ttl_hours = match get("MUSTER_JWT_TTL_HOURS") {
             None => 12,
@@ -429,6 +526,10 @@ impl Config {
             retention_days,
             audit_retention_days,
             rsvp_retention_days,
+            outbox_retention_days,
+            mail,
+            offer_chase_days,
+            data_dir,
             jwt_ttl_hours,
             feed_past_days,
             log_format,
@@ -571,11 +672,25 @@ mod tests {
             ("MUSTER_FEED_FETCHES_PER_HOUR", "1e9"),
             ("MUSTER_TRUSTED_PROXIES", "10.0.0.1, proxy.example.org"),
             ("MUSTER_CORS_ORIGINS", "https://app.example.org/some/path"),
+            ("MUSTER_SMTP_URL", "mail.example.org:25"),
+            ("MUSTER_SMTP_URL", "http://mail.example.org"),
+            ("MUSTER_SMTP_URL", "smtp://mail.example.org?tls=maybe"),
+            ("MUSTER_MAIL_FROM", "not an address"),
+            ("MUSTER_OFFER_CHASE_DAYS", "0"),
+            ("MUSTER_OUTBOX_RETENTION_DAYS", "soon"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.variable, var, "{value}");
             assert!(!err.to_string().contains('\n'));
         }
+    }
+
+    #[test]
+    fn the_smtp_password_is_never_shown() {
+        let config = config(&[("MUSTER_SMTP_URL", "smtps://mailer:hunter2-secret@mail.example.org:465")]).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(shown.contains("mail.example.org"));
     }
 
     #[test]

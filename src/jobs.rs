@@ -65,6 +65,8 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateT
                 audit_entries_removed = report.audit_entries_removed,
                 journal_entries_removed = report.journal_entries_removed,
                 attendance_forgotten = report.attendance_forgotten,
+                message_bodies_removed = report.message_bodies_removed,
+                account_links_removed = report.account_links_removed,
                 "retention purge"
             )
         }

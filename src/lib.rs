@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod http;
 pub mod ical;
 pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod progress;
 pub mod rate_limit;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub clock: clock::Clock,
     /// What `/metrics` reports (served on its own listener, not by `app`).
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// What writing messages needs: link addresses and the signing key.
+    pub mailroom: domain::notifications::Mailroom,
 }
 
 impl AppState {
@@ -78,6 +81,11 @@ impl AppState {
             feed_cache.clone(),
             rate_limits.clone(),
         ));
+        let mailroom = domain::notifications::Mailroom {
+            urls: urls.clone(),
+            links: domain::notifications::links::LinkKey::derive(jwt_secret),
+            chase_after: chrono::Duration::days(config.offer_chase_days.into()),
+        };
         Self {
             schema: graphql::build_schema(
                 db.clone(),
@@ -85,6 +93,7 @@ impl AppState {
                 urls.clone(),
                 rate_limits.clone(),
                 clock.clone(),
+                mailroom.clone(),
             ),
             db,
             tokens,
@@ -99,6 +108,7 @@ impl AppState {
             feed_cache,
             clock,
             metrics,
+            mailroom,
         }
     }
 }

@@ -16,7 +16,7 @@ use muster::{
         privacy, retention,
     },
     error::Error,
-    jobs,
+    jobs, mail,
     progress::Progress,
     seed::{self, SeedOutcome},
     server,
@@ -78,10 +78,23 @@ enum Command {
         #[arg(value_name = "PATH")]
         path: std::path::PathBuf,
     },
+    /// What the outbox holds: counts of pending, failed and sent messages
+    /// by kind (never an address). `muster outbox retry` puts failed
+    /// messages back in the queue.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+    },
     /// Remove what has outlived its retention period: ended requests'
     /// contact details, old audit entries and journal entries, ended events'
     /// RSVPs (counts stay). Prints counts only.
     Purge,
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Put every failed message back in the queue (a running server sends them).
+    Retry,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -186,6 +199,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 password: &password,
                 role: role.into(),
                 trainer,
+                email_verified: true,
             };
             let user = accounts::create_user(&database, new, Utc::now())
                 .await
@@ -232,12 +246,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!(
                 "purged the contact details of {} ended requests, removed {} audit entries and {} journal entries, \
-                 and reduced the RSVPs of {} ended events to counts",
+                 reduced the RSVPs of {} ended events to counts, removed the bodies of {} sent messages \
+                 and {} expired account links",
                 report.requests_purged,
                 report.audit_entries_removed,
                 report.journal_entries_removed,
-                report.attendance_forgotten
+                report.attendance_forgotten,
+                report.message_bodies_removed,
+                report.account_links_removed
             );
+            Ok(())
+        }
+        Command::Outbox { action } => {
+            use muster::domain::notifications::outbox::{self, Status};
+            if let Some(OutboxAction::Retry) = action {
+                let retried = outbox::retry_failed(&database, Utc::now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("outbox retry: {e}"))?;
+                println!("put {retried} failed messages back in the queue");
+                return Ok(());
+            }
+            let summary = outbox::summary(&database)
+                .await
+                .map_err(|e| anyhow::anyhow!("outbox: {e}"))?;
+            println!(
+                "pending {}, sending {}, failed {}, sent {}, dropped {}",
+                summary.total(Status::Pending),
+                summary.total(Status::Sending),
+                summary.total(Status::Failed),
+                summary.total(Status::Sent),
+                summary.total(Status::Dropped)
+            );
+            for ((status, kind), count) in &summary.counts {
+                if status != Status::Sent.as_str() {
+                    println!("  {status:<8} {kind:<22} {count}");
+                }
+            }
             Ok(())
         }
         Command::ExportSchema | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
@@ -259,9 +303,20 @@ async fn serve(config: Config, database: sea_orm::DatabaseConnection) -> anyhow:
         tracing::info!(address = %addr, "metrics at /metrics");
         tokio::spawn(server::serve_metrics(acceptor, state.metrics.clone()))
     });
+    let mailer = mail::Mailer::new(
+        &config.mail,
+        &config.data_dir,
+        config.public_url.host_str().unwrap_or("muster"),
+    )?;
+    tracing::info!("{}", mailer.describe());
+    let mail_worker = mail::worker::start(
+        mail::worker::Worker::new(database.clone(), state.mailroom.clone(), mailer),
+        state.clock.clone(),
+    );
     let purge = jobs::start_retention(database, config.retention(), state.clock.clone());
     let served = server::serve(acceptor, state).await;
     purge.stop().await;
+    mail_worker.stop().await;
     if let Some(metrics) = metrics {
         metrics.abort();
     }

@@ -113,7 +113,11 @@ impl RateLimiter {
 }
 
 /// The limits the API applies, shared by every request of the process.
+/// Reset links one address may be sent in an hour.
+pub const ACCOUNT_MAIL_PER_ACCOUNT: u32 = 5;
+
 #[derive(Debug)]
+
 pub struct RateLimits {
     /// `login` per account, so guessing one person's password is slow
     /// whatever addresses it comes from.
@@ -130,6 +134,11 @@ pub struct RateLimits {
     /// Fetches of one private feed: calendar apps poll every few minutes,
     /// so this only stops a leaked address being hammered.
     pub feed_fetches: RateLimiter,
+    /// Account mail asked for (password resets), per client address, with
+    /// registration's budget.
+    pub account_mail_per_address: RateLimiter,
+    /// Account mail per address asked about, so nobody's inbox is flooded.
+    pub account_mail_per_account: RateLimiter,
 }
 
 impl RateLimits {
@@ -142,11 +151,13 @@ impl RateLimits {
             anonymous_requests: hourly(config.anonymous_requests),
             status_lookups: hourly(config.status_lookups),
             feed_fetches: hourly(config.feed_fetches_per_token),
+            account_mail_per_address: hourly(config.register_per_address),
+            account_mail_per_account: hourly(ACCOUNT_MAIL_PER_ACCOUNT),
         }
     }
 
     /// Refusals since start by limit, named as the metrics label them.
-    pub fn refusals(&self) -> [(&'static str, u64); 6] {
+    pub fn refusals(&self) -> [(&'static str, u64); 8] {
         [
             ("login_per_account", self.login_per_account.refused()),
             ("login_per_address", self.login_per_address.refused()),
@@ -154,6 +165,8 @@ impl RateLimits {
             ("anonymous_requests", self.anonymous_requests.refused()),
             ("status_lookups", self.status_lookups.refused()),
             ("feed_fetches", self.feed_fetches.refused()),
+            ("account_mail_per_address", self.account_mail_per_address.refused()),
+            ("account_mail_per_account", self.account_mail_per_account.refused()),
         ]
     }
 }

@@ -296,6 +296,7 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
         password: "operator password",
         role,
         trainer: false,
+        email_verified: true,
     };
     accounts::create_user(&db.conn, new_user("admin@ops.example.org", UserRole::Admin), now)
         .await

@@ -255,6 +255,14 @@ async fn every_step_records_what_happened_once(db: TestDb) {
             &["EVENT_CHANGED"],
         )
         .await;
+    steps
+        .expect(
+            Organiser,
+            "mutation($id: ID!) { updateEvent(id: $id, input: { venue: \"The east gate\" }) { sequence } }",
+            json!({ "id": event_id }),
+            &["EVENT_CHANGED", "EVENT_MOVED"],
+        )
+        .await;
     let rsvp = "mutation($id: ID!) { rsvp(eventId: $id) { status } }";
     steps.expect(Member, rsvp, json!({ "id": event_id }), &[]).await;
     steps.expect(Supporter, rsvp, json!({ "id": event_id }), &[]).await;

@@ -48,13 +48,17 @@ macro_rules! belongs_to {
 
 pub mod enums;
 
+pub mod account_token;
 pub mod assignment;
 pub mod audit_entry;
 pub mod domain_event;
 pub mod event;
 pub mod feed_token;
 pub mod group;
+pub mod journal_cursor;
 pub mod membership;
+pub mod notification_setting;
+pub mod outbox_message;
 pub mod request;
 pub mod request_transition;
 pub mod request_window;

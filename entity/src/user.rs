@@ -14,6 +14,9 @@ pub struct Model {
     /// Bumped to revoke every token issued before.
     pub token_version: i32,
     pub erased_at: Option<DateTimeUtc>,
+    /// When the owner followed the verification link; until then the
+    /// address is used for nothing but account messages.
+    pub email_verified_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -9,6 +9,7 @@ mod m20261122_000002_request_details;
 mod m20261201_000001_feed_indexes;
 mod m20261202_000001_domain_events;
 mod m20261203_000001_attendance_counts;
+mod m20261204_000001_notifications;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_feed_indexes::Migration),
             Box::new(m20261202_000001_domain_events::Migration),
             Box::new(m20261203_000001_attendance_counts::Migration),
+            Box::new(m20261204_000001_notifications::Migration),
         ]
     }
 }

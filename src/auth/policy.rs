@@ -29,6 +29,9 @@ pub enum Action<'a> {
     ReadAuditLog,
     /// Erase someone else's account (admins only).
     EraseUser,
+    /// See what the outbox holds (counts and kinds) and put failed
+    /// messages back in the queue (admins only).
+    ManageOutbox,
     CreateGroup,
     /// Edit a group's public profile; `network_fields` when the change
     /// touches what the network classifies groups by (the region).
@@ -151,7 +154,7 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     };
     let allowed = match action {
         UseOwnAccount => true,
-        SetUserRole | ReadAuditLog | EraseUser => viewer.is_admin(),
+        SetUserRole | ReadAuditLog | EraseUser | ManageOutbox => viewer.is_admin(),
         CreateGroup | ArchiveGroup | ManageTopics | ListTrainers | TriageRequests => viewer.is_staff(),
         SubmitRequest { group_id } => group_id.is_none_or(|g| viewer.is_staff() || viewer.is_organiser_of(g)),
         ViewRequest { requester, trainer } => viewer.is_staff() || requester || trainer,
@@ -273,6 +276,7 @@ mod tests {
             ("set user role", Action::SetUserRole, "N F F F F F F F F A"),
             ("read the audit log", Action::ReadAuditLog, "N F F F F F F F F A"),
             ("erase a user", Action::EraseUser, "N F F F F F F F F A"),
+            ("manage the outbox", Action::ManageOutbox, "N F F F F F F F F A"),
             ("create group", Action::CreateGroup, "N F F F F F F F A A"),
             ("manage topics", Action::ManageTopics, "N F F F F F F F A A"),
             ("list trainers", Action::ListTrainers, "N F F F F F F F A A"),

@@ -28,6 +28,9 @@ pub struct NewUser<'a> {
     pub password: &'a str,
     pub role: UserRole,
     pub trainer: bool,
+    /// Made by an operator (who vouches for the address), or registered
+    /// (unverified until the owner follows the link).
+    pub email_verified: bool,
 }
 
 /// Finds a live (not erased) user by email, case-insensitively.
@@ -52,7 +55,7 @@ fn conflict_on_unique(err: DbErr, message: &str) -> Error {
 
 /// Argon2 is deliberately slow and large: run it on the bounded hashing
 /// threads, off the async workers (`RATE_LIMITED` when they are saturated).
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     crate::hashing::run(move |memory| password::hash_in(&password, memory)).await?
 }
 
@@ -84,6 +87,7 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
         role: Set(new.role),
         token_version: Set(0),
         erased_at: Set(None),
+        email_verified_at: Set(new.email_verified.then_some(now)),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -102,24 +106,6 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     }
     txn.commit().await?;
     Ok(created)
-}
-
-/// Anyone may register; a new account is a supporter.
-pub async fn register(
-    db: &DatabaseConnection,
-    email: &str,
-    display_name: &str,
-    password: &str,
-    now: DateTime<Utc>,
-) -> Result<user::Model> {
-    let new = NewUser {
-        email,
-        display_name,
-        password,
-        role: UserRole::Supporter,
-        trainer: false,
-    };
-    create_user(db, new, now).await
 }
 
 /// A hash to verify against when the email is unknown, so that a wrong
@@ -157,6 +143,11 @@ pub async fn me(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<Option<use
         None => Ok(None),
         Some(id) => Ok(user::Entity::find_by_id(id).one(db).await?),
     }
+}
+
+/// A live account by id (`NOT_FOUND` once erased).
+pub async fn load_live(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model> {
+    load_user(db, id).await
 }
 
 async fn load_user(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model> {

@@ -380,6 +380,16 @@ pub async fn write_change(
         journal::record(db, actor, DomainEvent::EventCancelled { event_id: updated.id }, now).await?;
     } else if shown {
         journal::record(db, actor, DomainEvent::EventChanged { event_id: updated.id }, now).await?;
+        // Beside the change: those going are told of a new time or place,
+        // not of every corrected word.
+        let moved = updated.starts_at != old.starts_at
+            || updated.ends_at != old.ends_at
+            || updated.venue != old.venue
+            || updated.address != old.address
+            || updated.online_url != old.online_url;
+        if moved && updated.status == EventStatus::Scheduled {
+            journal::record(db, actor, DomainEvent::EventMoved { event_id: updated.id }, now).await?;
+        }
     }
     Ok(updated)
 }

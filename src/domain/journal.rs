@@ -76,6 +76,10 @@ pub enum DomainEvent {
     EventCancelled {
         event_id: Uuid,
     },
+    /// Its time or place changed (recorded beside [`Self::EventChanged`]).
+    EventMoved {
+        event_id: Uuid,
+    },
     /// A place freed up and went to the first person waiting.
     RsvpPromoted {
         event_id: Uuid,
@@ -103,12 +107,13 @@ pub enum DomainEventKind {
     EventCreated,
     EventChanged,
     EventCancelled,
+    EventMoved,
     RsvpPromoted,
     AccountErased,
 }
 
 impl DomainEventKind {
-    pub const ALL: [DomainEventKind; 16] = [
+    pub const ALL: [DomainEventKind; 17] = [
         Self::RequestSubmitted,
         Self::RequestAssigned,
         Self::RequestConfirmed,
@@ -123,6 +128,7 @@ impl DomainEventKind {
         Self::EventCreated,
         Self::EventChanged,
         Self::EventCancelled,
+        Self::EventMoved,
         Self::RsvpPromoted,
         Self::AccountErased,
     ];
@@ -143,6 +149,7 @@ impl DomainEventKind {
             Self::EventCreated => "EVENT_CREATED",
             Self::EventChanged => "EVENT_CHANGED",
             Self::EventCancelled => "EVENT_CANCELLED",
+            Self::EventMoved => "EVENT_MOVED",
             Self::RsvpPromoted => "RSVP_PROMOTED",
             Self::AccountErased => "ACCOUNT_ERASED",
         }
@@ -181,6 +188,7 @@ impl DomainEvent {
             Self::EventCreated { .. } => K::EventCreated,
             Self::EventChanged { .. } => K::EventChanged,
             Self::EventCancelled { .. } => K::EventCancelled,
+            Self::EventMoved { .. } => K::EventMoved,
             Self::RsvpPromoted { .. } => K::RsvpPromoted,
             Self::AccountErased { .. } => K::AccountErased,
         }
@@ -228,12 +236,13 @@ impl DomainEvent {
                 user_id: Some(user_id),
                 ..Subjects::default()
             },
-            Self::EventCreated { event_id } | Self::EventChanged { event_id } | Self::EventCancelled { event_id } => {
-                Subjects {
-                    event_id: Some(event_id),
-                    ..Subjects::default()
-                }
-            }
+            Self::EventCreated { event_id }
+            | Self::EventChanged { event_id }
+            | Self::EventCancelled { event_id }
+            | Self::EventMoved { event_id } => Subjects {
+                event_id: Some(event_id),
+                ..Subjects::default()
+            },
             Self::RsvpPromoted { event_id, user_id } => Subjects {
                 event_id: Some(event_id),
                 user_id: Some(user_id),

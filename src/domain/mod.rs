@@ -9,6 +9,7 @@
 //! half-written. Each step records what happened in the [`journal`] inside
 //! the same unit of work.
 
+pub mod account_links;
 pub mod accounts;
 pub mod audit;
 pub mod batch;
@@ -17,6 +18,7 @@ pub mod feeds;
 pub mod groups;
 pub mod journal;
 pub mod memberships;
+pub mod notifications;
 pub mod pagination;
 pub mod password;
 pub mod privacy;
@@ -62,7 +64,11 @@ pub async fn in_work<T>(
 
 /// Commits a unit of work.
 pub async fn commit(work: Work) -> crate::error::Result<()> {
-    Ok(work.commit().await?)
+    work.commit().await?;
+    // Whatever it recorded may call for a message: the mail worker looks
+    // now rather than at its next tick.
+    notifications::nudge();
+    Ok(())
 }
 
 /// Serialises the writers of one row for the rest of the unit of work: on

@@ -32,7 +32,7 @@ use crate::{
         groups::escape_like,
         in_work,
         journal::{self, DomainEvent},
-        rsvps,
+        notifications, rsvps,
     },
     error::{Error, Result},
 };
@@ -326,6 +326,27 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
         })
         .collect::<Vec<_>>();
 
+    // What was sent to them: the kind and when, never the body again.
+    let messages = notifications::outbox::sent_to(db, user_id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            json!({
+                "kind": m.kind,
+                "status": m.status,
+                "queuedAt": instant(m.created_at),
+                "sentAt": maybe_instant(m.sent_at),
+            })
+        })
+        .collect::<Vec<_>>();
+    let notification_settings = entity::notification_setting::Entity::find()
+        .filter(entity::notification_setting::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| json!({ "topic": s.kind, "delivery": s.delivery }))
+        .collect::<Vec<_>>();
+
     Ok(json!({
         "format": EXPORT_FORMAT,
         "exportedAt": instant(now),
@@ -337,6 +358,7 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
             "createdAt": instant(person.created_at),
             "updatedAt": instant(person.updated_at),
             "erasedAt": maybe_instant(person.erased_at),
+            "emailVerifiedAt": maybe_instant(person.email_verified_at),
         },
         "memberships": memberships,
         "rsvps": rsvps,
@@ -346,6 +368,8 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
         "trainerProfile": trainer_profile,
         "feedTokens": feed_tokens,
         "auditEntries": audit_entries,
+        "messagesSent": messages,
+        "notificationSettings": notification_settings,
     }))
 }
 
@@ -534,8 +558,13 @@ pub async fn erase(
     erased.role = Set(UserRole::Supporter);
     erased.token_version = Set(version + 1);
     erased.erased_at = Set(Some(now));
+    erased.email_verified_at = Set(None);
     erased.updated_at = Set(now);
     erased.update(db).await?;
+    // Messages to them, sent or waiting, their choices and their links.
+    notifications::outbox::forget(db, subject_id).await?;
+    notifications::settings::forget(db, subject_id).await?;
+    notifications::links::forget(db, subject_id).await?;
 
     audit::record(
         db,

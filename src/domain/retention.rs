@@ -19,6 +19,11 @@
 //! - An event's RSVPs go `rsvp_retention_days` after it ended: their counts
 //!   (going, waiting) stay on the event, who it was does not.
 //!
+//! - A message's subject and body go `outbox_retention_days` after it was
+//!   sent (or given up on); its kind, recipient id and times stay, as the
+//!   record of what was sent. Reset and verification links are removed at
+//!   sending, and their rows a day after they expired.
+//!
 //! Only counts are reported, never what was removed.
 
 use chrono::{DateTime, Duration, Utc};
@@ -42,6 +47,7 @@ pub struct RetentionPolicy {
     pub retention_days: u32,
     pub audit_retention_days: u32,
     pub rsvp_retention_days: u32,
+    pub outbox_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,12 +60,22 @@ pub struct PurgeReport {
     pub journal_entries_removed: u64,
     /// Events whose RSVPs were reduced to counts.
     pub attendance_forgotten: u64,
+    /// Sent messages whose bodies were removed.
+    pub message_bodies_removed: u64,
+    /// Expired account links removed.
+    pub account_links_removed: u64,
 }
 
 impl PurgeReport {
     /// Whether anything at all was removed.
     pub fn removed_anything(&self) -> bool {
-        self.requests_purged + self.audit_entries_removed + self.journal_entries_removed + self.attendance_forgotten > 0
+        self.requests_purged
+            + self.audit_entries_removed
+            + self.journal_entries_removed
+            + self.attendance_forgotten
+            + self.message_bodies_removed
+            + self.account_links_removed
+            > 0
     }
 }
 
@@ -76,11 +92,16 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
         .rows_affected;
     let attendance_forgotten =
         forget_attendance(work, now - Duration::days(policy.rsvp_retention_days.into()), now).await?;
+    let message_bodies_removed =
+        crate::domain::notifications::outbox::remove_old_bodies(work, policy.outbox_retention_days, now).await?;
+    let account_links_removed = crate::domain::notifications::links::remove_spent(work, now).await?;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,
         journal_entries_removed,
         attendance_forgotten,
+        message_bodies_removed,
+        account_links_removed,
     })
 }
 

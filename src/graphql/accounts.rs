@@ -1,13 +1,13 @@
 //! Accounts: register, sign in, the viewer's own profile, and roles.
 
 use crate::domain::in_work;
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{
     auth::jwt::TokenKeys,
-    domain::accounts,
+    domain::{account_links, accounts},
     graphql::{
-        context::{client_address, db, now, operation_name, rate_limits, viewer},
+        context::{client_address, db, mailroom, now, operation_name, rate_limits, viewer},
         error::ApiResult,
         parse_id,
         types::{AuthPayload, GqlUserRole, User},
@@ -31,6 +31,22 @@ pub struct RegisterInput {
 pub struct UpdateProfileInput {
     /// The name others in your groups see; one line, at most 100 characters.
     pub display_name: String,
+}
+
+/// What a step that sends account mail answers: the same words whatever
+/// the address, so that it tells nobody who has an account.
+#[derive(SimpleObject)]
+pub struct AccountMailPayload {
+    /// What to do next, in plain words.
+    pub message: String,
+}
+
+impl AccountMailPayload {
+    fn sent(message: &str) -> Self {
+        Self {
+            message: message.to_owned(),
+        }
+    }
 }
 
 fn sign_in(ctx: &Context<'_>, user: entity::user::Model) -> ApiResult<AuthPayload> {
@@ -60,17 +76,105 @@ pub struct AccountMutation;
 
 #[Object]
 impl AccountMutation {
-    /// Creates a supporter account and signs it in.
+    /// Creates a supporter account and mails a link to confirm the
+    /// address. The answer is the same whether or not the address already
+    /// has an account (its owner is told by mail instead), so it reveals
+    /// nothing; sign in with `login` afterwards. Until the address is
+    /// confirmed the account works but is sent nothing but account mail.
     async fn register(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Your email address, name and password.")] input: RegisterInput,
-    ) -> ApiResult<AuthPayload> {
+    ) -> ApiResult<AccountMailPayload> {
         rate_limits(ctx)?
             .register_per_address
             .check(&client_address(ctx).key())?;
-        let user = accounts::register(db(ctx), &input.email, &input.display_name, &input.password, now(ctx)).await?;
+        account_links::register(
+            db(ctx),
+            mailroom(ctx)?,
+            &input.email,
+            &input.display_name,
+            &input.password,
+            now(ctx),
+        )
+        .await?;
+        Ok(AccountMailPayload::sent(
+            "Check your inbox: we sent a link to confirm your address. You can sign in already.",
+        ))
+    }
+
+    /// Mails a single-use link to choose a new password (valid for an
+    /// hour). The answer is the same whether or not the address has an
+    /// account.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address the account was registered with.")] email: String,
+    ) -> ApiResult<AccountMailPayload> {
+        let limits = rate_limits(ctx)?;
+        limits.account_mail_per_address.check(&client_address(ctx).key())?;
+        limits
+            .account_mail_per_account
+            .check(&crate::domain::values::Email::comparison_key(&email))?;
+        let mailroom = mailroom(ctx)?;
+        in_work(db(ctx), async |work| {
+            account_links::request_password_reset(work, mailroom, &email, now(ctx)).await
+        })
+        .await?;
+        Ok(AccountMailPayload::sent(
+            "If an account has this address, a link to choose a new password is on its way. It works once, for an hour.",
+        ))
+    }
+
+    /// Sets a new password with the link's token; the link is spent, every
+    /// earlier sign-in stops working, and you are signed in. An expired,
+    /// used or wrong token is refused (`BAD_USER_INPUT` on `token`) and
+    /// nothing changes.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `token` from the link in the mail.")] token: String,
+        #[graphql(desc = "The new password: 10 to 256 characters.")] new_password: String,
+    ) -> ApiResult<AuthPayload> {
+        let user_id = account_links::reset_password(db(ctx), &token, &new_password, now(ctx)).await?;
+        let user = accounts::load_live(db(ctx), user_id).await?;
         sign_in(ctx, user)
+    }
+
+    /// Confirms an address with the link's token: a new account's, or the
+    /// new address of `changeEmail` (which then becomes the sign-in address).
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `token` from the link in the mail.")] token: String,
+    ) -> ApiResult<User> {
+        let user = in_work(db(ctx), async |work| {
+            account_links::verify_email(work, &token, now(ctx)).await
+        })
+        .await?;
+        Ok(User::just_signed_in(user))
+    }
+
+    /// Moves your account to a new address once it is confirmed: a link
+    /// goes to the new address, a notice to the current one.
+    async fn change_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address to move to.")] new_email: String,
+        #[graphql(desc = "Your password, to show it is you.")] current_password: String,
+    ) -> ApiResult<AccountMailPayload> {
+        account_links::change_email(
+            db(ctx),
+            mailroom(ctx)?,
+            viewer(ctx),
+            &new_email,
+            &current_password,
+            now(ctx),
+        )
+        .await?;
+        Ok(AccountMailPayload::sent(
+            "Check the new address's inbox: your account moves to it once you follow the link there.",
+        ))
     }
 
     /// Signs in. A wrong email and a wrong password give the same error.

@@ -63,3 +63,9 @@ pub fn rate_limits<'a>(ctx: &Context<'a>) -> Result<&'a RateLimits, Error> {
 pub fn client_address(ctx: &Context<'_>) -> ClientAddress {
     ctx.data::<ClientAddress>().copied().unwrap_or(ClientAddress(None))
 }
+
+/// What writing messages needs (links, signing).
+pub fn mailroom<'a>(ctx: &Context<'a>) -> Result<&'a crate::domain::notifications::Mailroom, Error> {
+    ctx.data::<crate::domain::notifications::Mailroom>()
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no mailroom in the schema data")))
+}

@@ -10,6 +10,7 @@ mod groups;
 pub mod limits;
 pub mod loaders;
 mod memberships;
+mod notifications;
 pub mod pagination;
 mod prime;
 mod privacy;
@@ -44,10 +45,12 @@ pub struct QueryRoot(
     trainers::TrainerQuery,
     requests::RequestQuery,
     privacy::PrivacyQuery,
+    notifications::NotificationQuery,
 );
 
-/// What can be changed. All but `register`, `login` and `submitRequest`
-/// need a signed-in account (`Authorization: Bearer <token>`); refusals
+/// What can be changed. All but `register`, `login`, `submitRequest`,
+/// `requestPasswordReset`, `resetPassword` and `verifyEmail` need a
+/// signed-in account (`Authorization: Bearer <token>`); refusals
 /// carry `extensions.code`, e.g. `FORBIDDEN` or `BAD_USER_INPUT` with the
 /// fields at fault.
 #[derive(MergedObject, Default)]
@@ -62,6 +65,7 @@ pub struct MutationRoot(
     trainers::TrainerMutation,
     requests::RequestMutation,
     privacy::PrivacyMutation,
+    notifications::NotificationMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -81,6 +85,7 @@ pub fn build_schema(
     urls: PublicUrls,
     limits: Arc<RateLimits>,
     clock: Clock,
+    mailroom: crate::domain::notifications::Mailroom,
 ) -> MusterSchema {
     schema_builder()
         .data(db)
@@ -88,6 +93,7 @@ pub fn build_schema(
         .data(urls)
         .data(limits)
         .data(clock)
+        .data(mailroom)
         .finish()
 }
 

@@ -156,6 +156,7 @@ mod tests {
             retention_days: 90,
             audit_retention_days: 1,
             rsvp_retention_days: 14,
+            outbox_retention_days: 30,
         });
         assert!(page.contains("90 days after the request ends"));
         assert!(page.contains("14 days after it ends"));
