@@ -28,6 +28,12 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/request", get(web::request_form).post(web::submit_request))
         .at("/request/:reference", get(web::request_status))
         .at("/events/:id", get(web::event_page))
+        .at(
+            "/reset-password",
+            get(web::reset_password_page).post(web::reset_password),
+        )
+        .at("/verify-email", get(web::verify_email_page).post(web::verify_email))
+        .at("/unsubscribe", get(web::unsubscribe_page).post(web::unsubscribe))
         .at("/static/style.css", get(web::stylesheet))
         .at("/static/icon.svg", get(web::icon_svg))
         .at("/favicon.ico", get(web::favicon))

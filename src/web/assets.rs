@@ -69,8 +69,11 @@ fn cached(
 /// and its playground, and the signed-in pages. Calendar files are for
 /// calendar apps. Everything else (events, groups, letters, the request
 /// form, the privacy notice) is for everyone to find.
-const DISALLOWED: [&str; 14] = [
+const DISALLOWED: [&str; 17] = [
     "/request/",
+    "/reset-password",
+    "/verify-email",
+    "/unsubscribe",
     "/feeds/",
     "/graphql",
     "/healthz",

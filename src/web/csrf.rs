@@ -112,8 +112,13 @@ impl CsrfKey {
 
     /// The `Set-Cookie` value that hands `token` to the browser.
     pub fn cookie_header(token: &str, secure: bool) -> String {
+        Self::cookie_header_at(token, secure, "/request")
+    }
+
+    /// The same, for a form at `path` (the account pages).
+    pub fn cookie_header_at(token: &str, secure: bool, path: &str) -> String {
         let secure = if secure { "; Secure" } else { "" };
-        format!("{COOKIE}={token}; Path=/request; Max-Age={MAX_AGE_SECS}; HttpOnly; SameSite=Strict{secure}")
+        format!("{COOKIE}={token}; Path={path}; Max-Age={MAX_AGE_SECS}; HttpOnly; SameSite=Strict{secure}")
     }
 }
 

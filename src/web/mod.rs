@@ -8,6 +8,7 @@
 //! the request, call the domain functions an anonymous viewer may call,
 //! and turn the result into a view; the rules live in `domain`.
 
+mod account;
 mod assets;
 pub mod csrf;
 mod event;
@@ -27,6 +28,7 @@ use poem::{
 
 use crate::error::Error;
 
+pub use account::{reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page};
 pub use assets::{favicon, icon_svg, robots, stylesheet};
 pub use event::event_page;
 pub use events::index;
