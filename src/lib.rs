@@ -85,6 +85,7 @@ impl AppState {
                 urls.clone(),
                 rate_limits.clone(),
                 clock.clone(),
+                config.retention(),
             ),
             db,
             tokens,

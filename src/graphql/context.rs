@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::Viewer,
     clock::Clock,
+    domain::retention::RetentionPolicy,
     error::Error,
     graphql::loaders::RequestLoader,
     rate_limit::{ClientAddress, RateLimits},
@@ -62,4 +63,11 @@ pub fn rate_limits<'a>(ctx: &Context<'a>) -> Result<&'a RateLimits, Error> {
 /// Where the request came from; unknown when executed outside HTTP.
 pub fn client_address(ctx: &Context<'_>) -> ClientAddress {
     ctx.data::<ClientAddress>().copied().unwrap_or(ClientAddress(None))
+}
+
+/// How long personal data is kept, from the configuration.
+pub fn retention(ctx: &Context<'_>) -> Result<RetentionPolicy, Error> {
+    ctx.data::<RetentionPolicy>()
+        .copied()
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no retention policy in the schema data")))
 }

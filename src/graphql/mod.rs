@@ -81,8 +81,10 @@ pub fn build_schema(
     urls: PublicUrls,
     limits: Arc<RateLimits>,
     clock: Clock,
+    retention: crate::domain::retention::RetentionPolicy,
 ) -> MusterSchema {
     schema_builder()
+        .data(retention)
         .data(db)
         .data(keys)
         .data(urls)
