@@ -94,6 +94,7 @@ impl AppState {
                 rate_limits.clone(),
                 clock.clone(),
                 mailroom.clone(),
+                config.retention(),
             ),
             db,
             tokens,

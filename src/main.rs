@@ -222,8 +222,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ExportUser { email } => {
+            let policy = config.retention();
             let document = match muster::domain::in_work(&database, async |work| {
-                privacy::export_for_operator(work, &email, Utc::now()).await
+                privacy::export_for_operator(work, &email, policy, Utc::now()).await
             })
             .await
             {

@@ -924,6 +924,37 @@ async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {
     assert_eq!(purge(now + Duration::days(2)).await.attendance_forgotten, 1);
     assert_eq!(rsvps_of(recent).await, 0);
     assert_eq!(going_count(recent).await, (1, 0));
+
+    // The member's export no longer lists what went, and says what was
+    // removed when, from the policy (nothing is kept to name the events).
+    let (_, export) = graphql_as(
+        &db.app(),
+        net.token(Persona::Member).as_deref(),
+        "{ exportMyData }",
+        json!({}),
+    )
+    .await;
+    let document = &export["data"]["exportMyData"];
+    let listed = document["rsvps"].to_string();
+    assert!(
+        !listed.contains(&long_ago.to_string()) && !listed.contains(&recent.to_string()),
+        "{export}"
+    );
+    let removed = &document["removedByRetention"];
+    assert_eq!(removed["rsvpsKeptDaysAfterEventEnds"], 30, "{removed}");
+    let before = removed["attendanceRemovedForEventsEndedBefore"]
+        .as_str()
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .unwrap_or_else(|| panic!("{removed}"));
+    assert!(
+        before > now - Duration::days(31) && before <= Utc::now() - Duration::days(30),
+        "{removed}"
+    );
+    assert!(
+        removed["statement"].as_str().is_some_and(|s| s.contains("30 days")),
+        "{removed}"
+    );
+    assert!(!export.to_string().contains("Meeting of 31 days ago"), "{export}");
 }
 
 async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {

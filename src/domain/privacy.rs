@@ -32,7 +32,9 @@ use crate::{
         groups::escape_like,
         in_work,
         journal::{self, DomainEvent},
-        notifications, rsvps,
+        notifications,
+        retention::{JOURNAL_RETENTION_DAYS, RetentionPolicy},
+        rsvps,
     },
     error::{Error, Result},
 };
@@ -80,16 +82,26 @@ pub fn actor_name(names: &HashMap<Uuid, String>, actor_id: Option<Uuid>) -> Stri
 }
 
 /// The signed-in person's copy of everything muster holds about them.
-pub async fn export_my_data(db: &impl ConnectionTrait, viewer: &Viewer, now: DateTime<Utc>) -> Result<Value> {
+pub async fn export_my_data(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    policy: RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Value> {
     authorize(viewer, Action::UseOwnAccount)?;
     let me = viewer.user_id().ok_or(Error::Unauthenticated)?;
-    export_user_data(db, me, now).await
+    export_user_data(db, me, policy, now).await
 }
 
 /// A subject access request made outside the API (by post, to an
 /// operator): the same document as [`export_my_data`], for the account with
 /// this email. The export is recorded in the person's access log.
-pub async fn export_for_operator(txn: &Work, email: &str, now: DateTime<Utc>) -> Result<Value> {
+pub async fn export_for_operator(
+    txn: &Work,
+    email: &str,
+    policy: RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Value> {
     let subject = accounts::find_by_email(txn, email)
         .await?
         .filter(|u| u.erased_at.is_none())
@@ -106,7 +118,7 @@ pub async fn export_for_operator(txn: &Work, email: &str, now: DateTime<Utc>) ->
         now,
     )
     .await?;
-    let document = export_user_data(txn, subject.id, now).await?;
+    let document = export_user_data(txn, subject.id, policy, now).await?;
     Ok(document)
 }
 
@@ -114,7 +126,12 @@ pub async fn export_for_operator(txn: &Work, email: &str, now: DateTime<Utc>) ->
 /// a table (or part of one) that names them, including requests that give
 /// their address as the contact; feed tokens are listed by label only,
 /// since their hashes are secrets' stand-ins, not data about anyone.
-pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: DateTime<Utc>) -> Result<Value> {
+pub async fn export_user_data(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    policy: RetentionPolicy,
+    now: DateTime<Utc>,
+) -> Result<Value> {
     let person = user::Entity::find_by_id(user_id)
         .one(db)
         .await?
@@ -370,7 +387,32 @@ pub async fn export_user_data(db: &impl ConnectionTrait, user_id: Uuid, now: Dat
         "auditEntries": audit_entries,
         "messagesSent": messages,
         "notificationSettings": notification_settings,
+        "removedByRetention": removed_by_retention(policy, now),
     }))
+}
+
+/// What the retention purge has removed, said from the policy in force
+/// rather than from a record of each deletion: keeping who was at which
+/// forgotten event, just to report that it was forgotten, would keep the
+/// very thing the purge exists to remove. So the statement is general
+/// ("attendance of events ended before this instant"), true for everyone.
+fn removed_by_retention(policy: RetentionPolicy, now: DateTime<Utc>) -> Value {
+    let before = |days: u32| instant(now - chrono::Duration::days(days.into()));
+    json!({
+        "rsvpsKeptDaysAfterEventEnds": policy.rsvp_retention_days,
+        "attendanceRemovedForEventsEndedBefore": before(policy.rsvp_retention_days),
+        "requestContactsKeptDaysAfterRequestEnds": policy.retention_days,
+        "requestContactsRemovedForRequestsEndedBefore": before(policy.retention_days),
+        "accessLogKeptDays": policy.audit_retention_days,
+        "accessLogRemovedBefore": before(policy.audit_retention_days),
+        "journalKeptDays": JOURNAL_RETENTION_DAYS,
+        "statement": format!(
+            "Your RSVPs to events that ended more than {} days ago have been removed: muster keeps only how many were \
+             going and waiting, not who. Contact details given on requests are removed {} days after the request \
+             ends, and entries of your access log after {} days.",
+            policy.rsvp_retention_days, policy.retention_days, policy.audit_retention_days
+        ),
+    })
 }
 
 /// The signed-in person erases their own account; the password proves it

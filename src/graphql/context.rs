@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::Viewer,
     clock::Clock,
+    domain::retention::RetentionPolicy,
     error::Error,
     graphql::loaders::RequestLoader,
     rate_limit::{ClientAddress, RateLimits},
@@ -68,4 +69,11 @@ pub fn client_address(ctx: &Context<'_>) -> ClientAddress {
 pub fn mailroom<'a>(ctx: &Context<'a>) -> Result<&'a crate::domain::notifications::Mailroom, Error> {
     ctx.data::<crate::domain::notifications::Mailroom>()
         .map_err(|_| Error::Internal(anyhow::anyhow!("no mailroom in the schema data")))
+}
+
+/// How long personal data is kept, from the configuration.
+pub fn retention(ctx: &Context<'_>) -> Result<RetentionPolicy, Error> {
+    ctx.data::<RetentionPolicy>()
+        .copied()
+        .map_err(|_| Error::Internal(anyhow::anyhow!("no retention policy in the schema data")))
 }

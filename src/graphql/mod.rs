@@ -86,8 +86,10 @@ pub fn build_schema(
     limits: Arc<RateLimits>,
     clock: Clock,
     mailroom: crate::domain::notifications::Mailroom,
+    retention: crate::domain::retention::RetentionPolicy,
 ) -> MusterSchema {
     schema_builder()
+        .data(retention)
         .data(db)
         .data(keys)
         .data(urls)

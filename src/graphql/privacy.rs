@@ -14,7 +14,7 @@ use crate::{
     },
     error::Error,
     graphql::{
-        context::{db, loader, now, operation_name, viewer},
+        context::{db, loader, now, operation_name, retention, viewer},
         error::ApiResult,
         loaders::UserById,
         pagination::{PageArgs, PagedConnection, connection},
@@ -120,7 +120,9 @@ impl PrivacyQuery {
     /// (labels only) and the audit entries about them. `muster export-user`
     /// prints the same document.
     async fn export_my_data(&self, ctx: &Context<'_>) -> ApiResult<Json<serde_json::Value>> {
-        Ok(Json(privacy::export_my_data(db(ctx), viewer(ctx), now(ctx)).await?))
+        Ok(Json(
+            privacy::export_my_data(db(ctx), viewer(ctx), retention(ctx)?, now(ctx)).await?,
+        ))
     }
 }
 
