@@ -26,6 +26,7 @@ fn outcome(body: &Value) -> &'static str {
         Some("CONFLICT") => "C",
         Some("NOT_FOUND") => "X",
         Some("INVALID_TRANSITION") => "T",
+        Some("BAD_USER_INPUT") => "I",
         _ => "?",
     }
 }
@@ -95,9 +96,57 @@ fn rows() -> Vec<Row> {
         },
         Row {
             covers: &["register"],
-            query: "mutation($email: String!) { register(input: { email: $email, displayName: \"New Person\", password: \"a long enough password\" }) { token user { email } } }",
+            query: "mutation($email: String!) { register(input: { email: $email, displayName: \"New Person\", password: \"a long enough password\" }) { message } }",
             variables: |_, persona| json!({ "email": format!("new-{persona:?}@people.example.org").to_lowercase() }),
             expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["requestPasswordReset"],
+            query: "mutation($email: String!) { requestPasswordReset(email: $email) { message } }",
+            variables: |net, _| json!({ "email": net.member.email }),
+            expected: "A A A A A A A A",
+        },
+        Row {
+            covers: &["resetPassword"],
+            query: "mutation { resetPassword(token: \"not-a-real-link\", newPassword: \"a long enough password\") { token } }",
+            variables: no_variables,
+            expected: "I I I I I I I I",
+        },
+        Row {
+            covers: &["verifyEmail"],
+            query: "mutation { verifyEmail(token: \"not-a-real-link\") { id } }",
+            variables: no_variables,
+            expected: "I I I I I I I I",
+        },
+        Row {
+            covers: &["changeEmail"],
+            query: "mutation { changeEmail(newEmail: \"moved@people.example.org\", currentPassword: \"not the password\") { message } }",
+            variables: no_variables,
+            expected: "N I I I I I I I",
+        },
+        Row {
+            covers: &["notificationSettings"],
+            query: "{ notificationSettings { topic delivery description } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["updateNotificationSettings"],
+            query: "mutation { updateNotificationSettings(settings: [{ topic: EVENT_REMINDERS, delivery: IMMEDIATELY }]) { topic delivery } }",
+            variables: no_variables,
+            expected: "N A A A A A A A",
+        },
+        Row {
+            covers: &["outbox"],
+            query: "{ outbox { pending failed sent byKind { status kind count } } }",
+            variables: no_variables,
+            expected: "N F F F F F F A",
+        },
+        Row {
+            covers: &["retryFailedMessages"],
+            query: "mutation { retryFailedMessages }",
+            variables: no_variables,
+            expected: "N F F F F F F A",
         },
         Row {
             covers: &["login"],

@@ -1129,7 +1129,7 @@ async fn soak_mixed_reads_writes_and_feeds() {
 // 4. Memory under bursts of password work and exports
 
 const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
-const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { token } }";
+const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { message } }";
 const EXPORT: &str = "{ exportMyData }";
 
 /// The error code of an answer, `OK` without errors; a transport failure,

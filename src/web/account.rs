@@ -77,7 +77,11 @@ async fn read_form(
     body: Body,
 ) -> Result<std::collections::HashMap<String, String>, Response> {
     let Ok(bytes) = body.into_bytes_limit(16 * 1024).await else {
-        return Err(message(StatusCode::PAYLOAD_TOO_LARGE, "Too much to send", "The form was larger than muster takes."));
+        return Err(message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too much to send",
+            "The form was larger than muster takes.",
+        ));
     };
     let fields = fields_of(&bytes);
     let csrf = fields.get("csrf").map(String::as_str);
@@ -183,7 +187,12 @@ pub async fn reset_password(req: &Request, Data(state): Data<&AppState>, body: B
             ),
             Err(err @ Error::Validation(_)) => {
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
-                form(state, status, choose_password(token.clone(), Some(refusal(&err))), RESET)
+                form(
+                    state,
+                    status,
+                    choose_password(token.clone(), Some(refusal(&err))),
+                    RESET,
+                )
             }
             Err(err) => internal(err),
         };
@@ -201,7 +210,12 @@ pub async fn reset_password(req: &Request, Data(state): Data<&AppState>, body: B
                 .check(&crate::domain::values::Email::comparison_key(email))
         });
     if let Err(err) = limited {
-        return form(state, StatusCode::TOO_MANY_REQUESTS, ask_for_link(Some(refusal(&err))), RESET);
+        return form(
+            state,
+            StatusCode::TOO_MANY_REQUESTS,
+            ask_for_link(Some(refusal(&err))),
+            RESET,
+        );
     }
     match in_work(&state.db, async |work| {
         account_links::request_password_reset(work, &state.mailroom, email, now).await
@@ -255,15 +269,22 @@ pub async fn verify_email(req: &Request, Data(state): Data<&AppState>, body: Bod
     };
     let token = fields.get("token").cloned().unwrap_or_default();
     let now = state.clock.now();
-    match in_work(&state.db, async |work| account_links::verify_email(work, &token, now).await).await {
+    match in_work(&state.db, async |work| {
+        account_links::verify_email(work, &token, now).await
+    })
+    .await
+    {
         Ok(_) => message(
             StatusCode::OK,
             "Your address is confirmed",
             "Thank you. muster will now send this address the messages you choose.",
         ),
-        Err(err @ (Error::Validation(_) | Error::Conflict(_))) => {
-            form(state, StatusCode::UNPROCESSABLE_ENTITY, confirm_address(token, Some(refusal(&err))), VERIFY)
-        }
+        Err(err @ (Error::Validation(_) | Error::Conflict(_))) => form(
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            confirm_address(token, Some(refusal(&err))),
+            VERIFY,
+        ),
         Err(err) => internal(err),
     }
 }
@@ -306,7 +327,11 @@ fn broken_link() -> Response {
 
 /// `GET /unsubscribe?u=…&t=…&s=…`
 #[handler]
-pub async fn unsubscribe_page(req: &Request, Query(query): Query<UnsubscribeQuery>, Data(state): Data<&AppState>) -> Response {
+pub async fn unsubscribe_page(
+    req: &Request,
+    Query(query): Query<UnsubscribeQuery>,
+    Data(state): Data<&AppState>,
+) -> Response {
     let Some((_, topic)) = query.verified(state) else {
         return broken_link();
     };
@@ -329,7 +354,11 @@ pub async fn unsubscribe(Query(query): Query<UnsubscribeQuery>, Data(state): Dat
         return broken_link();
     };
     let now = state.clock.now();
-    match in_work(&state.db, async |work| settings::set(work, user_id, topic, Delivery::Never, now).await).await {
+    match in_work(&state.db, async |work| {
+        settings::set(work, user_id, topic, Delivery::Never, now).await
+    })
+    .await
+    {
         Ok(()) => message(
             StatusCode::OK,
             "You will get no more of these",

@@ -28,7 +28,9 @@ use poem::{
 
 use crate::error::Error;
 
-pub use account::{reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page};
+pub use account::{
+    reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
+};
 pub use assets::{favicon, icon_svg, robots, stylesheet};
 pub use event::event_page;
 pub use events::index;

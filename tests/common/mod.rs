@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod network;
 pub mod python;
 pub mod requests;
+pub mod smtp;
 pub mod wire;
 
 use chrono::{DateTime, Utc};
@@ -368,7 +369,7 @@ pub async fn graphql<E: Endpoint>(client: &TestClient<E>, query: &str, variables
 }
 
 pub const LOGIN: &str = "mutation($email: String!, $password: String!) { \
-    login(email: $email, password: $password) { token expiresAt user { email role } } }";
+    login(email: $email, password: $password) { token expiresAt user { id email role } } }";
 
 /// Signs in over the API: the body, whatever the outcome.
 pub async fn login<E: Endpoint>(client: &TestClient<E>, email: &str, password: &str) -> Value {
