@@ -2,6 +2,8 @@
 //! arrive once each, a replay sends nothing, a server that is down delays
 //! mail without losing it, and account links work once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use chrono::Duration;
