@@ -109,7 +109,9 @@ impl From<Delivery> for GqlDelivery {
 /// One choice: what about, and how.
 #[derive(SimpleObject)]
 pub struct NotificationSetting {
+    /// What the messages are about.
     pub topic: GqlTopic,
+    /// How you get them.
     pub delivery: GqlDelivery,
     /// The topic in plain words.
     pub description: String,
@@ -129,7 +131,9 @@ fn listed(choices: Vec<(NotificationTopic, Delivery)>) -> Vec<NotificationSettin
 /// A choice to make.
 #[derive(InputObject)]
 pub struct NotificationSettingInput {
+    /// The topic to change.
     pub topic: GqlTopic,
+    /// How you want it from now on.
     pub delivery: GqlDelivery,
 }
 
@@ -140,6 +144,7 @@ pub struct OutboxCount {
     pub status: String,
     /// e.g. `TRAINER_OFFER`.
     pub kind: String,
+    /// How many.
     pub count: i32,
 }
 
@@ -152,9 +157,11 @@ pub struct OutboxSummary {
     pub sending: i32,
     /// Given up after every retry; `retryFailedMessages` puts them back.
     pub failed: i32,
+    /// Sent (kept as a record; bodies removed after the outbox retention period).
     pub sent: i32,
     /// Nobody to send to any more (an erased account, a purged contact).
     pub dropped: i32,
+    /// Every count by state and kind of message.
     pub by_kind: Vec<OutboxCount>,
 }
 
