@@ -31,13 +31,16 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 19] = [
+const ROUTES: [&str; 22] = [
     "/",
     "/groups",
     "/groups/{slug}",
     "/request",
     "/request/{reference}",
     "/events/{id}",
+    "/reset-password",
+    "/verify-email",
+    "/unsubscribe",
     "/static/style.css",
     "/static/icon.svg",
     "/favicon.ico",
@@ -68,6 +71,8 @@ fn allowed_label_values(label: &str) -> Option<Vec<&'static str>> {
             "anonymous_requests",
             "status_lookups",
             "feed_fetches",
+            "account_mail_per_address",
+            "account_mail_per_account",
             "password_hashing",
         ],
         "code" => vec![
