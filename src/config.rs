@@ -71,19 +71,24 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced, safe for logs and errors.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                url.to_string()
-            }
-            _ => self.0.clone(),
-        }
+        redact_password(&self.0)
     }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.redacted())
+    }
+}
+
+/// `raw` with any password in it replaced, safe for logs and errors.
+fn redact_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_owned(),
     }
 }
 
@@ -144,13 +149,7 @@ impl SmtpUrl {
 
     /// The URL with any password replaced, safe for logs and errors.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                url.to_string()
-            }
-            _ => self.0.clone(),
-        }
+        redact_password(&self.0)
     }
 }
 
