@@ -68,12 +68,12 @@ impl Settings {
 pub struct Sample(Vec<Duration>);
 
 impl Sample {
-    fn new(mut times: Vec<Duration>) -> Self {
+    pub fn new(mut times: Vec<Duration>) -> Self {
         times.sort_unstable();
         Self(times)
     }
 
-    fn quantile(&self, q: f64) -> Duration {
+    pub fn quantile(&self, q: f64) -> Duration {
         let last = self.0.len().saturating_sub(1);
         self.0
             .get(((last as f64) * q).round() as usize)

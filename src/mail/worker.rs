@@ -116,7 +116,12 @@ impl Worker {
                 subject: &digest.subject,
                 text: &digest.text,
                 html: &digest.html,
-                unsubscribe: None,
+                // Each part carries its own link; the header only when one
+                // link stops every part (they are all of one topic).
+                unsubscribe: first
+                    .unsubscribe_url
+                    .as_deref()
+                    .filter(|url| messages.iter().all(|m| m.unsubscribe_url.as_deref() == Some(url))),
                 date: now,
             }
         };

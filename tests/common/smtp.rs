@@ -77,7 +77,8 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    fn maildir(&self) -> PathBuf {
+    /// Where the server writes what it receives (`new/` once whole).
+    pub fn maildir(&self) -> PathBuf {
         self.dir.path().join("mail")
     }
 
