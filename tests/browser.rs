@@ -12,6 +12,10 @@
 //! from the npm registry into `target/axe-core/` (never fetched while the
 //! test runs); without it the pages are still driven, and the accessibility
 //! check says it was skipped (outside CI).
+//!
+//! Every request each page makes is read from Chromium's own network log
+//! (chromedriver's performance log), GraphiQL at `/graphql` included; the
+//! test fails on any request to an origin other than muster's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -433,6 +437,7 @@ async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
             ],
         }),
     );
+    capabilities.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
     let client = ClientBuilder::new(HttpConnector::new())
         .capabilities(capabilities)
         .connect(&format!("http://127.0.0.1:{driver_port}"))
@@ -441,6 +446,25 @@ async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
     let outcome = std::panic::AssertUnwindSafe(async {
         supporter_and_organisation(&client, &base).await;
         wrong_addresses_and_the_icon(&client, &base).await;
+        let mut requested = requests_made(&client).await;
+        graphiql_runs_from_muster_alone(&client, &base).await;
+        requested.extend(requests_made(&client).await);
+        assert!(
+            requested.iter().any(|url| url.contains("/static/graphiql/")),
+            "the network log was read: {requested:?}"
+        );
+        let elsewhere: Vec<&String> = requested
+            .iter()
+            // What goes over a network (the browser's own chrome:// pages,
+            // data: and blob: addresses never leave the machine).
+            .filter(|url| {
+                ["http:", "https:", "ws:", "wss:", "ftp:"]
+                    .iter()
+                    .any(|s| url.starts_with(s))
+            })
+            .filter(|url| !url.starts_with(&format!("{base}/")))
+            .collect();
+        assert!(elsewhere.is_empty(), "requests to another origin: {elsewhere:?}");
     })
     .catch_unwind()
     .await;
@@ -448,4 +472,63 @@ async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// chromedriver's performance log: Chromium's DevTools events for the
+/// session's pages since the last read.
+#[derive(Debug)]
+struct PerformanceLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (poem::http::Method, Option<String>) {
+        (
+            poem::http::Method::POST,
+            Some(json!({ "type": "performance" }).to_string()),
+        )
+    }
+}
+
+/// The address of every request the pages made since the last call.
+async fn requests_made(client: &Client) -> Vec<String> {
+    let log = client.issue_cmd(PerformanceLog).await.expect("the performance log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["message"].as_str())
+        .filter_map(|message| serde_json::from_str::<serde_json::Value>(message).ok())
+        .filter(|event| event["message"]["method"] == "Network.requestWillBeSent")
+        .filter_map(|event| event["message"]["params"]["request"]["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// GraphiQL starts, reads the schema from `/graphql` and runs a query,
+/// with every file from muster.
+async fn graphiql_runs_from_muster_alone(client: &Client, base: &str) {
+    client.goto(&format!("{base}/graphql")).await.unwrap();
+    let editor = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".graphiql-container .graphiql-query-editor"))
+        .await
+        .expect("GraphiQL started");
+    drop(editor);
+    // Its first query runs against muster's own /graphql.
+    click(client, ".graphiql-execute-button").await;
+    let started = std::time::Instant::now();
+    loop {
+        let result = element(client, ".result-window").await.text().await.unwrap_or_default();
+        if result.contains("totalCount") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no answer in GraphiQL: {result}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shoot(client, "graphiql", 1280).await;
 }

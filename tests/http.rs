@@ -104,8 +104,43 @@ async fn graphiql_is_served_on_get() {
     let response = db.app().get("/graphql").send().await;
     response.assert_status_is_ok();
     response.assert_content_type("text/html; charset=utf-8");
+    let csp = response.0.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!csp.contains("http"), "only muster's own origin: {csp}");
     let html = response.0.into_body().into_string().await.unwrap();
     assert!(html.contains("graphiql"), "GraphiQL page");
+    assert!(!html.contains("http"), "no address of another site: {html}");
+
+    // Its files, gzipped for clients that take it, plain for one that does
+    // not, each with its own validator.
+    let mut sources: Vec<&str> = html
+        .split("src=\"")
+        .skip(1)
+        .chain(html.split("href=\"").skip(1))
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|path| path.starts_with("/static/graphiql/"))
+        .collect();
+    sources.sort_unstable();
+    assert_eq!(sources.len(), 5, "{sources:?}");
+    for path in sources {
+        let gzipped = db.app().get(path).header("accept-encoding", "gzip, br").send().await;
+        gzipped.assert_status_is_ok();
+        let plain = db.app().get(path).send().await;
+        plain.assert_status_is_ok();
+        let (gzipped, plain) = (gzipped.0, plain.0);
+        let tag = |r: &poem::Response| r.headers()["etag"].to_str().unwrap().to_owned();
+        if !path.ends_with("start.js") {
+            assert_eq!(gzipped.headers()["content-encoding"], "gzip", "{path}");
+            assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+            assert_ne!(tag(&gzipped), tag(&plain), "{path}");
+        }
+        let body = plain.into_body().into_bytes().await.unwrap();
+        assert!(body.len() > 100, "{path}");
+    }
+    let missing = db.app().get("/static/graphiql/other.js").send().await;
+    missing.assert_status(poem::http::StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

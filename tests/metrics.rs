@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 22] = [
+const ROUTES: [&str; 23] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -43,6 +43,7 @@ const ROUTES: [&str; 22] = [
     "/unsubscribe",
     "/static/style.css",
     "/static/icon.svg",
+    "/static/graphiql/{file}",
     "/favicon.ico",
     "/robots.txt",
     "/sitemap.xml",

@@ -9,7 +9,6 @@
 use async_graphql::{
     BatchRequest, BatchResponse,
     dataloader::{DataLoader, HashMapCache},
-    http::GraphiQLSource,
 };
 use async_graphql_poem::GraphQLBatchResponse;
 use poem::{
@@ -33,22 +32,41 @@ use crate::{
     rate_limit::ClientAddress,
 };
 
-/// The playground's scripts and styles come from unpkg.com (the page is
-/// async-graphql's); nothing else may load, and the page sends no referrer.
+/// The playground's scripts and styles are muster's own
+/// (`/static/graphiql/`); nothing may load from anywhere else, and the
+/// page sends no referrer. GraphiQL sets styles from its scripts, hence
+/// inline styles.
 const GRAPHIQL_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; \
-     script-src https://unpkg.com 'unsafe-inline'; style-src https://unpkg.com 'unsafe-inline'; \
-     font-src https://unpkg.com data:; img-src 'self' data:; connect-src 'self'; \
+     script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     font-src 'self' data:; img-src 'self' data:; connect-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const GRAPHIQL_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>muster GraphQL</title>
+<link rel="icon" href="/static/icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/graphiql/graphiql.min.css">
+</head>
+<body style="margin: 0">
+<div id="graphiql" style="height: 100vh">
+<noscript><p style="padding: 1em">The GraphQL playground needs JavaScript. Any GraphQL client can send queries to this address with POST.</p></noscript>
+</div>
+<script src="/static/graphiql/react.production.min.js"></script>
+<script src="/static/graphiql/react-dom.production.min.js"></script>
+<script src="/static/graphiql/graphiql.min.js"></script>
+<script src="/static/graphiql/start.js"></script>
+</body>
+</html>
+"#;
 
 #[handler]
 pub async fn graphiql() -> Response {
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("muster GraphQL")
-        .finish();
     super::html::secure_headers(Response::builder(), GRAPHIQL_CONTENT_SECURITY_POLICY)
         .content_type("text/html; charset=utf-8")
-        .body(page)
+        .body(GRAPHIQL_PAGE)
 }
 
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);

@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/unsubscribe", get(web::unsubscribe_page).post(web::unsubscribe))
         .at("/static/style.css", get(web::stylesheet))
         .at("/static/icon.svg", get(web::icon_svg))
+        .at("/static/graphiql/:file", get(web::graphiql_file))
         .at("/favicon.ico", get(web::favicon))
         .at("/robots.txt", get(web::robots))
         .at("/sitemap.xml", get(web::sitemap_xml))

@@ -3,7 +3,7 @@
 //! `robots.txt`, which says which pages are for finding and which are not.
 
 use poem::{
-    Request, Response, handler,
+    IntoResponse, Request, Response, handler,
     http::{StatusCode, header},
     web::Data,
 };
@@ -33,6 +33,86 @@ pub fn icon_svg(req: &Request) -> Response {
 pub fn favicon(req: &Request) -> Response {
     static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     cached(req, &icon::FAVICON_ICO, "image/x-icon", &ETAG)
+}
+
+/// One file of the GraphiQL playground, vendored in `vendor/graphiql/`
+/// (see its README) or ours.
+struct PlaygroundFile {
+    name: &'static str,
+    content_type: &'static str,
+    gzipped: &'static [u8],
+}
+
+macro_rules! vendored {
+    ($name:literal, $content_type:literal) => {
+        PlaygroundFile {
+            name: $name,
+            content_type: $content_type,
+            gzipped: include_bytes!(concat!("../../vendor/graphiql/", $name, ".gz")),
+        }
+    };
+}
+
+const PLAYGROUND_FILES: [PlaygroundFile; 4] = [
+    vendored!("graphiql.min.js", "text/javascript; charset=utf-8"),
+    vendored!("graphiql.min.css", "text/css; charset=utf-8"),
+    vendored!("react.production.min.js", "text/javascript; charset=utf-8"),
+    vendored!("react-dom.production.min.js", "text/javascript; charset=utf-8"),
+];
+
+const PLAYGROUND_START: &str = include_str!("graphiql.js");
+
+/// `GET /static/graphiql/:file`: the playground's scripts and styles, from
+/// muster and nowhere else. Sent gzipped to every client that takes gzip;
+/// unpacked once, on first need, for one that does not.
+#[handler]
+pub fn graphiql_file(req: &Request, poem::web::Path(file): poem::web::Path<String>) -> Response {
+    if file == "start.js" {
+        static ETAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        return cached(
+            req,
+            PLAYGROUND_START.as_bytes(),
+            "text/javascript; charset=utf-8",
+            &ETAG,
+        );
+    }
+    type Unpacked = std::sync::OnceLock<Vec<u8>>;
+    type Tag = std::sync::OnceLock<String>;
+    static UNPACKED: [Unpacked; 4] = [const { Unpacked::new() }; 4];
+    static GZIP_TAGS: [Tag; 4] = [const { Tag::new() }; 4];
+    static PLAIN_TAGS: [Tag; 4] = [const { Tag::new() }; 4];
+    let Some(index) = PLAYGROUND_FILES.iter().position(|f| f.name == file) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let found = &PLAYGROUND_FILES[index];
+    let takes_gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
+    let mut response = if takes_gzip {
+        let mut response = cached(req, found.gzipped, found.content_type, &GZIP_TAGS[index]);
+        if response.status() == StatusCode::OK {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, header::HeaderValue::from_static("gzip"));
+        }
+        response
+    } else {
+        let plain = UNPACKED[index].get_or_init(|| {
+            use std::io::Read;
+            let mut out = Vec::new();
+            // Built into the binary from checked files: unpacking cannot
+            // fail short of a broken build, which the tests would show.
+            let _ = flate2::read::GzDecoder::new(found.gzipped).read_to_end(&mut out);
+            out
+        });
+        cached(req, plain, found.content_type, &PLAIN_TAGS[index])
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// A file that changes only with a new build: kept a day by browsers and

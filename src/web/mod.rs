@@ -31,7 +31,7 @@ use crate::error::Error;
 pub use account::{
     reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
 };
-pub use assets::{favicon, icon_svg, robots, stylesheet};
+pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
 pub use event::event_page;
 pub use events::index;
 pub use groups::{directory, group_page};
