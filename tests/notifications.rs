@@ -768,3 +768,48 @@ async fn without_a_mail_server_the_binary_writes_eml_files() {
     assert!(sent >= 1, "{listed}");
     assert!(!listed.contains('@'), "{listed}");
 }
+
+/// A chaser says how long the offer has waited, however late the worker
+/// first sees it (a restart, an upgrade); an offer whose preferred dates
+/// have all passed is not chased at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chasers_tell_the_real_wait_and_skip_offers_past_their_dates() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let Some(sink) = SmtpSink::start() else { return };
+    let net = network::build(&db.conn).await;
+    let mut worker = worker_for(&db, &sink);
+    let coordinator = token_at(&db, net.coordinator.id);
+    let mut offered = Vec::new();
+    for days_ahead in [20, 5] {
+        let mut input = outside_request(&net);
+        input["preferredWindows"] = json!([{ "startsAt": day(days_ahead, 9), "endsAt": day(days_ahead, 17) }]);
+        let data = ok(&db, None, SUBMIT, json!({ "input": input })).await;
+        let reference = data["submitRequest"]["reference"].as_str().unwrap().to_owned();
+        let id = muster::domain::requests::by_reference(&db.conn, &reference)
+            .await
+            .unwrap()
+            .id;
+        ok(
+            &db,
+            coordinator.as_deref(),
+            "mutation($id: ID!, $trainer: ID!) { assignTrainer(requestId: $id, trainerId: $trainer, version: 1) { state } }",
+            json!({ "id": id, "trainer": net.trainer.id }),
+        )
+        .await;
+        offered.push(reference);
+    }
+    // The worker first runs ten days later.
+    db.clock.advance(Duration::days(10));
+    worker.round(db.now()).await.unwrap();
+    db.clock.advance(Duration::minutes(2));
+    worker.round(db.now()).await.unwrap();
+    let chasers: Vec<_> = sink
+        .to(&net.trainer.email)
+        .into_iter()
+        .filter(|m| m.subject.contains("is waiting"))
+        .filter(|m| offered.iter().any(|r| m.text.contains(r.as_str())))
+        .collect();
+    assert_eq!(chasers.len(), 1, "only the offer still open: {chasers:?}");
+    assert!(chasers[0].text.contains(&offered[0]), "{}", chasers[0].text);
+    assert!(chasers[0].text.contains("10 days ago"), "{}", chasers[0].text);
+}

@@ -45,6 +45,8 @@ pub const SETTLE: Duration = Duration::seconds(30);
 const BATCH: u64 = 500;
 /// How often the clock's rules are looked at.
 const SCAN_EVERY: Duration = Duration::minutes(1);
+/// How often a scan looks again at what earlier scans already queued.
+const FULL_SCAN_EVERY: Duration = Duration::minutes(15);
 /// Reminders go out this long before an event or engagement.
 pub const REMIND_BEFORE: Duration = Duration::hours(24);
 /// Coordinators hear of a request whose last preferred date ends this soon.
@@ -75,6 +77,14 @@ pub struct PlanReport {
 pub struct Planner {
     planned: HashMap<i64, DateTime<Utc>>,
     last_scan: Option<DateTime<Utc>>,
+    /// What the last clock scan found due and queued, by rule and subject:
+    /// skipped on the next scans (its recipients cannot change) instead of
+    /// being loaded and rendered again each minute for keys to refuse.
+    /// Holds only what is still due, so it stays as small as the backlog,
+    /// and is emptied every [`FULL_SCAN_EVERY`], so that a scan whose unit
+    /// of work did not commit delays its messages, never loses them.
+    scanned: HashSet<String>,
+    full_scan_at: Option<DateTime<Utc>>,
 }
 
 impl Planner {
@@ -116,10 +126,16 @@ impl Planner {
         move_cursor(db, last, now).await?;
 
         if self.last_scan.is_none_or(|at| now - at >= SCAN_EVERY) {
-            for message in due_by_the_clock(db, mailroom, now).await? {
+            let full = self.full_scan_at.is_none_or(|at| now - at >= FULL_SCAN_EVERY);
+            let mut scanned = if full { HashSet::new() } else { self.scanned.clone() };
+            for message in due_by_the_clock(db, mailroom, now, &mut scanned).await? {
                 if outbox::enqueue(db, mailroom, message, now).await? {
                     report.messages_queued += 1;
                 }
+            }
+            self.scanned = scanned;
+            if full {
+                self.full_scan_at = Some(now);
             }
             self.last_scan = Some(now);
         }
@@ -551,20 +567,43 @@ async fn messages_for(
 /// What the clock makes due: chasers of unanswered offers (and, after
 /// twice as long, the coordinators), reminders the day before, and
 /// requests whose windows are about to pass with nobody assigned.
-async fn due_by_the_clock(db: &impl ConnectionTrait, mailroom: &Mailroom, now: DateTime<Utc>) -> Result<Vec<Outgoing>> {
+async fn due_by_the_clock(
+    db: &impl ConnectionTrait,
+    mailroom: &Mailroom,
+    now: DateTime<Utc>,
+    scanned: &mut HashSet<String>,
+) -> Result<Vec<Outgoing>> {
     let mut out = Vec::new();
-    let days = mailroom.chase_after.num_days().max(1);
+    let mut still_due = HashSet::new();
+    // Whether `key` was handled by an earlier scan; either way it is still
+    // due now, so it is kept for the next one.
+    let mut done_before = |key: String| {
+        let before = scanned.contains(&key);
+        still_due.insert(key);
+        before
+    };
 
     let unanswered = assignment::Entity::find()
         .filter(assignment::Column::Status.eq(AssignmentStatus::Proposed.as_str()))
         .filter(assignment::Column::CreatedAt.lte(now - mailroom.chase_after))
         .all(db)
         .await?;
+    // An offer whose preferred dates have all passed can no longer be
+    // accepted: chasing it (say, on the first start after an upgrade)
+    // would only be noise.
+    let last_days = last_window_ends(db, unanswered.iter().map(|o| o.request_id).collect()).await?;
     for offer in unanswered {
+        let tell_coordinators = offer.created_at <= now - mailroom.chase_after - mailroom.chase_after;
+        let chased_before = done_before(format!("chaser:{}", offer.id));
+        let told_before = !tell_coordinators || done_before(format!("unanswered:{}", offer.id));
+        if (chased_before && told_before) || last_days.get(&offer.request_id).is_none_or(|ends| *ends <= now) {
+            continue;
+        }
         let (request, summary) = load_request(db, mailroom, offer.request_id).await?;
         if request.state != RequestState::Assigned {
             continue;
         }
+        let days = (now - offer.created_at).num_days().max(1);
         let trigger = format!("assignment:{}", offer.id);
         let chaser = letters::offer_chaser(&summary, days, summary.status_url.clone());
         out.extend(
@@ -578,9 +617,9 @@ async fn due_by_the_clock(db: &impl ConnectionTrait, mailroom: &Mailroom, now: D
             )
             .await?,
         );
-        if offer.created_at <= now - mailroom.chase_after - mailroom.chase_after {
+        if tell_coordinators {
             let name = display_name(db, offer.trainer_id).await?;
-            let told = letters::offer_unanswered(&summary, &name, days * 2, summary.status_url.clone());
+            let told = letters::offer_unanswered(&summary, &name, days, summary.status_url.clone());
             out.extend(
                 to_people(
                     db,
@@ -602,6 +641,13 @@ async fn due_by_the_clock(db: &impl ConnectionTrait, mailroom: &Mailroom, now: D
         .all(db)
         .await?;
     for engagement in engagements {
+        if done_before(format!(
+            "engagement:{}@{}",
+            engagement.id,
+            engagement.starts_at.timestamp()
+        )) {
+            continue;
+        }
         let (request, summary) = load_request(db, mailroom, engagement.request_id).await?;
         if request.state != RequestState::Confirmed {
             continue;
@@ -661,22 +707,13 @@ async fn due_by_the_clock(db: &impl ConnectionTrait, mailroom: &Mailroom, now: D
         .all(db)
         .await?;
     if !waiting.is_empty() {
-        let ids: Vec<Uuid> = waiting.iter().map(|r| r.id).collect();
-        let mut last_day: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
-        for window in request_window::Entity::find()
-            .filter(request_window::Column::RequestId.is_in(ids))
-            .all(db)
-            .await?
-        {
-            let latest = last_day.entry(window.request_id).or_insert(window.ends_at);
-            *latest = (*latest).max(window.ends_at);
-        }
+        let last_day = last_window_ends(db, waiting.iter().map(|r| r.id).collect()).await?;
         let staff = coordinators(db).await?;
         for request in waiting {
             let Some(ends) = last_day.get(&request.id).copied() else {
                 continue;
             };
-            if ends <= now || ends > now + WINDOWS_WARNING {
+            if ends <= now || ends > now + WINDOWS_WARNING || done_before(format!("closing:{}", request.id)) {
                 continue;
             }
             let (_, summary) = load_request(db, mailroom, request.id).await?;
@@ -689,5 +726,23 @@ async fn due_by_the_clock(db: &impl ConnectionTrait, mailroom: &Mailroom, now: D
             out.extend(to_people(db, MessageKind::WindowsClosing, &trigger, staff.clone(), None, &closing).await?);
         }
     }
+    *scanned = still_due;
     Ok(out)
+}
+
+/// When each request's last preferred window ends, in one query.
+async fn last_window_ends(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> Result<HashMap<Uuid, DateTime<Utc>>> {
+    let mut last_day: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(last_day);
+    }
+    for window in request_window::Entity::find()
+        .filter(request_window::Column::RequestId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        let latest = last_day.entry(window.request_id).or_insert(window.ends_at);
+        *latest = (*latest).max(window.ends_at);
+    }
+    Ok(last_day)
 }
