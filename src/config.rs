@@ -217,6 +217,8 @@ pub struct Config {
     pub mail: MailConfig,
     /// Days an offer waits unanswered before the trainer is chased.
     pub offer_chase_days: u32,
+    /// How long a signed-in web session lasts unused, and at most.
+    pub sessions: crate::domain::sessions::SessionPolicy,
     /// Where muster keeps its own files (secrets, written mail): beside
     /// the SQLite database, or `MUSTER_DATA_DIR`.
     pub data_dir: PathBuf,
@@ -401,6 +403,15 @@ impl Config {
         // to me?", short enough that the outbox is no archive of letters.
         let outbox_retention_days = positive_days(&get, "MUSTER_OUTBOX_RETENTION_DAYS", 30)?;
         let offer_chase_days = positive_days(&get, "MUSTER_OFFER_CHASE_DAYS", 3)?;
+        let session_idle_days = positive_days(&get, "MUSTER_SESSION_IDLE_DAYS", 14)?;
+        let session_max_days = positive_days(&get, "MUSTER_SESSION_MAX_DAYS", 30)?;
+        if session_idle_days > session_max_days {
+            return Err(ConfigError::new(
+                "MUSTER_SESSION_IDLE_DAYS",
+                format!("`{session_idle_days}` is longer than MUSTER_SESSION_MAX_DAYS ({session_max_days})"),
+            ));
+        }
+        let sessions = crate::domain::sessions::SessionPolicy::from_days(session_idle_days, session_max_days);
         let mail = MailConfig::from_lookup(&get)?;
 
         let jwt_ttl_hours = match get("MUSTER_JWT_TTL_HOURS") {
@@ -528,6 +539,7 @@ impl Config {
             outbox_retention_days,
             mail,
             offer_chase_days,
+            sessions,
             data_dir,
             jwt_ttl_hours,
             feed_past_days,
@@ -676,6 +688,9 @@ mod tests {
             ("MUSTER_SMTP_URL", "smtp://mail.example.org?tls=maybe"),
             ("MUSTER_MAIL_FROM", "not an address"),
             ("MUSTER_OFFER_CHASE_DAYS", "0"),
+            ("MUSTER_SESSION_IDLE_DAYS", "0"),
+            ("MUSTER_SESSION_IDLE_DAYS", "40"),
+            ("MUSTER_SESSION_MAX_DAYS", "a month"),
             ("MUSTER_OUTBOX_RETENTION_DAYS", "soon"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();

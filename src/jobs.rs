@@ -67,6 +67,7 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateT
                 attendance_forgotten = report.attendance_forgotten,
                 message_bodies_removed = report.message_bodies_removed,
                 account_links_removed = report.account_links_removed,
+                sessions_removed = report.sessions_removed,
                 "retention purge"
             )
         }

@@ -57,6 +57,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// What writing messages needs: link addresses and the signing key.
     pub mailroom: domain::notifications::Mailroom,
+    /// How long signed-in web sessions last.
+    pub sessions: domain::sessions::SessionPolicy,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
             clock,
             metrics,
             mailroom,
+            sessions: config.sessions,
         }
     }
 }

@@ -248,13 +248,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "purged the contact details of {} ended requests, removed {} audit entries and {} journal entries, \
                  reduced the RSVPs of {} ended events to counts, removed the bodies of {} sent messages \
-                 and {} expired account links",
+                , {} expired account links and {} ended web sessions",
                 report.requests_purged,
                 report.audit_entries_removed,
                 report.journal_entries_removed,
                 report.attendance_forgotten,
                 report.message_bodies_removed,
-                report.account_links_removed
+                report.account_links_removed,
+                report.sessions_removed
             );
             Ok(())
         }

@@ -156,6 +156,16 @@ impl RateLimits {
         }
     }
 
+    /// A sign-in attempt, from the API or a page: one budget for both.
+    /// Both limits are spent on every attempt, before the password is
+    /// checked, so guessing is slowed whether it aims at one account from
+    /// many addresses or at many accounts from one.
+    pub fn check_login(&self, client: ClientAddress, email: &str) -> Result<()> {
+        self.login_per_address.check(&client.key())?;
+        self.login_per_account
+            .check(&crate::domain::values::Email::comparison_key(email))
+    }
+
     /// Refusals since start by limit, named as the metrics label them.
     pub fn refusals(&self) -> [(&'static str, u64); 8] {
         [

@@ -429,3 +429,378 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
     assert_eq!(reads.len(), 2, "{reads:?}");
     assert!(reads.iter().all(|r| r.operation == "group"));
 }
+
+/// One answer as a browser sees it.
+struct Answer {
+    status: poem::http::StatusCode,
+    headers: poem::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    /// The value a `Set-Cookie` of this answer gives `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookie(name)
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+            .and_then(|pair| pair.split_once('=').map(|(_, v)| v.to_owned()))
+    }
+
+    fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(poem::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(poem::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn answer(response: poem::test::TestResponse) -> Answer {
+    let response = response.0;
+    Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.into_body().into_string().await.unwrap(),
+    }
+}
+
+/// A form page's anti-forgery token (its cookie and its field agree).
+async fn form_token<E: Endpoint>(client: &TestClient<E>, path: &str) -> String {
+    let page = answer(client.get(path).send().await).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    page.cookie("muster_csrf").expect("an anti-forgery cookie")
+}
+
+/// A form posted as a browser that loaded it posts it.
+async fn post<E: Endpoint>(
+    client: &TestClient<E>,
+    path: &str,
+    csrf: &str,
+    session: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Answer {
+    let mut cookies = format!("muster_csrf={csrf}");
+    if let Some(session) = session {
+        cookies.push_str(&format!("; muster_session={session}"));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
+        .finish();
+    answer(
+        client
+            .post(path)
+            .header(poem::http::header::COOKIE, cookies)
+            .content_type("application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await,
+    )
+    .await
+}
+
+async fn signed_in_as(db: &TestDb, secret: &str) -> Option<uuid::Uuid> {
+    let policy = db.config().sessions;
+    muster::domain::sessions::resolve(&db.conn, secret, policy, db.now())
+        .await
+        .unwrap()
+        .map(|u| u.id)
+}
+
+/// Signing in on the web: a wrong password keeps what was typed and sets
+/// no session; the right one makes a new session (a cookie planted before
+/// is worth nothing), stored only as a hash, with the cookie's flags; the
+/// person goes back to a path on this site and nowhere else; signing in
+/// again rotates the id; signing out ends it; a form without its token,
+/// or from another site, is refused.
+#[tokio::test]
+async fn signing_in_on_the_web_makes_a_fresh_server_side_session() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let email = net.member.email.as_str();
+
+    let csrf = form_token(&client, "/signin?next=/groups").await;
+    let wrong = post(
+        &client,
+        "/signin",
+        &csrf,
+        Some("planted"),
+        &[("email", email), ("password", "not the password"), ("next", "/groups")],
+    )
+    .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("do not match"), "{}", wrong.body);
+    assert!(
+        wrong.body.contains(&format!("value=\"{email}\"")),
+        "what was typed is kept"
+    );
+    assert!(wrong.cookie("muster_session").is_none());
+
+    let csrf = form_token(&client, "/signin").await;
+    let right = post(
+        &client,
+        "/signin",
+        &csrf,
+        Some("planted"),
+        &[("email", email), ("password", PASSWORD), ("next", "/groups")],
+    )
+    .await;
+    assert_eq!(right.status, 303, "{}", right.body);
+    assert_eq!(right.location(), Some("/groups"));
+    let flags = right.set_cookie("muster_session").unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(flags.contains(flag), "{flags}");
+    }
+    assert!(!flags.contains("Secure"), "not on plain http: {flags}");
+    let first = right.cookie("muster_session").unwrap();
+    assert_ne!(first, "planted");
+    assert!(first.len() >= 40, "a long random id");
+    assert_eq!(signed_in_as(&db, &first).await, Some(net.member.id));
+    assert_eq!(signed_in_as(&db, "planted").await, None);
+    let stored = common::sql_rows(&db.conn, "SELECT id_hash FROM web_sessions").await;
+    assert_eq!(stored.len(), 1);
+    let hash: String = stored[0].try_get("", "id_hash").unwrap();
+    assert_ne!(hash, first, "the database holds only the id's hash");
+
+    // Again from the same browser: a new id, and the old one ends.
+    let csrf = form_token(&client, "/signin").await;
+    let again = post(
+        &client,
+        "/signin",
+        &csrf,
+        Some(&first),
+        &[("email", email), ("password", PASSWORD), ("next", "//evil.example/")],
+    )
+    .await;
+    assert_eq!(again.location(), Some("/"), "no open redirect");
+    let second = again.cookie("muster_session").unwrap();
+    assert_ne!(second, first);
+    assert_eq!(signed_in_as(&db, &first).await, None);
+    assert_eq!(signed_in_as(&db, &second).await, Some(net.member.id));
+
+    // Without the token, or sent from another site: refused, still signed in.
+    let forged = post(&client, "/signout", "forged", Some(&second), &[]).await;
+    assert_eq!(forged.status, 403);
+    let csrf = form_token(&client, "/signout").await;
+    let cross_site = answer(
+        client
+            .post("/signout")
+            .header(
+                poem::http::header::COOKIE,
+                format!("muster_csrf={csrf}; muster_session={second}"),
+            )
+            .header("Sec-Fetch-Site", "cross-site")
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(cross_site.status, 403);
+    assert_eq!(signed_in_as(&db, &second).await, Some(net.member.id));
+
+    let out = post(&client, "/signout", &csrf, Some(&second), &[]).await;
+    assert_eq!(out.status, 303);
+    assert!(out.set_cookie("muster_session").unwrap().contains("Max-Age=0"));
+    assert_eq!(signed_in_as(&db, &second).await, None);
+}
+
+/// Every event that ends the API's tokens ends web sessions too: signing
+/// out everywhere, a new password, a role change, erasure.
+#[tokio::test]
+async fn every_revocation_ends_web_sessions() {
+    use muster::domain::sessions;
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let policy = db.config().sessions;
+    let session_of = |id: uuid::Uuid| {
+        let conn = db.conn.clone();
+        let now = db.now();
+        async move {
+            let user = entity::user::Entity::find_by_id(id).one(&conn).await.unwrap().unwrap();
+            sessions::start(&conn, &user, None, policy, now).await.unwrap()
+        }
+    };
+    let admin = net.token(Persona::Admin);
+    let cases: [(&str, &network::Person, Option<String>, &str, Value); 4] = [
+        (
+            "signOutEverywhere",
+            &net.member,
+            net.token(Persona::Member),
+            "mutation { signOutEverywhere }",
+            json!({}),
+        ),
+        (
+            "changePassword",
+            &net.organiser,
+            net.token(Persona::Organiser),
+            "mutation($p: String!) { changePassword(currentPassword: $p, newPassword: \"a brand new passphrase\") { token } }",
+            json!({ "p": PASSWORD }),
+        ),
+        (
+            "setUserRole",
+            &net.supporter,
+            admin.clone(),
+            "mutation($id: ID!) { setUserRole(userId: $id, role: COORDINATOR) { id } }",
+            json!({ "id": net.supporter.id }),
+        ),
+        (
+            "eraseUser",
+            &net.pending,
+            admin.clone(),
+            "mutation($id: ID!) { eraseUser(userId: $id) }",
+            json!({ "id": net.pending.id }),
+        ),
+    ];
+    for (what, person, token, query, variables) in cases {
+        let secret = session_of(person.id).await;
+        assert_eq!(signed_in_as(&db, &secret).await, Some(person.id), "{what}");
+        let (_, body) = graphql_as(&client, token.as_deref(), query, variables).await;
+        assert!(body.get("errors").is_none(), "{what}: {body}");
+        assert_eq!(signed_in_as(&db, &secret).await, None, "{what} left the session alive");
+    }
+    let left = common::sql_rows(
+        &db.conn,
+        format!(
+            "SELECT COUNT(*) AS n FROM web_sessions WHERE user_id = '{}'",
+            net.pending.id
+        ),
+    )
+    .await[0]
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(left, 0, "erasure leaves no session row");
+}
+
+/// A session ends after 14 idle days, and after 30 however it is used;
+/// the purge removes what has ended.
+#[tokio::test]
+async fn sessions_end_when_idle_and_at_their_limit() {
+    use muster::domain::{in_work, retention, sessions};
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let policy = db.config().sessions;
+    let member = entity::user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let start = db.now();
+    let idle = sessions::start(&db.conn, &member, None, policy, start).await.unwrap();
+    let busy = sessions::start(&db.conn, &member, None, policy, start).await.unwrap();
+    let at = |days: i64| start + Duration::days(days);
+    let resolve = |secret: String, when| {
+        let conn = db.conn.clone();
+        async move { sessions::resolve(&conn, &secret, policy, when).await.unwrap().is_some() }
+    };
+    assert!(resolve(busy.clone(), at(13)).await);
+    assert!(resolve(busy.clone(), at(26)).await, "used within 14 days, still open");
+    assert!(
+        !resolve(idle.clone(), at(14) + Duration::minutes(1)).await,
+        "idle 14 days"
+    );
+    assert!(
+        !resolve(busy.clone(), at(30) + Duration::minutes(1)).await,
+        "30 days at most"
+    );
+
+    let third = sessions::start(&db.conn, &member, None, policy, start).await.unwrap();
+    let policy_of_purge = db.config().retention();
+    let report = in_work(&db.conn, async |work| {
+        retention::purge(work, policy_of_purge, at(31)).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(report.sessions_removed, 1, "{report:?}");
+    assert!(!resolve(third, at(1)).await);
+}
+
+/// The page and the API share one sign-in budget per account.
+#[tokio::test]
+async fn web_and_api_sign_in_share_one_budget() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app_with(&[("MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR", "2")]);
+    for _ in 0..2 {
+        let body = login(&client, &net.member.email, "not the password").await;
+        assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{body}");
+    }
+    let csrf = form_token(&client, "/signin").await;
+    let refused = post(
+        &client,
+        "/signin",
+        &csrf,
+        None,
+        &[("email", &net.member.email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.body.contains("Too many attempts"), "{}", refused.body);
+}
+
+/// `/register` answers a new and a taken address alike; a bad password is
+/// explained beside what was typed; the new account can sign in.
+#[tokio::test]
+async fn registering_on_the_web() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let csrf = form_token(&client, "/register").await;
+    let short = post(
+        &client,
+        "/register",
+        &csrf,
+        None,
+        &[
+            ("displayName", "Jo"),
+            ("email", "jo@people.example.org"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(short.status, 400);
+    assert!(short.body.contains("The password"), "{}", short.body);
+    assert!(short.body.contains("value=\"jo@people.example.org\""));
+
+    let csrf = form_token(&client, "/register").await;
+    let fresh = post(
+        &client,
+        "/register",
+        &csrf,
+        None,
+        &[
+            ("displayName", "Jo"),
+            ("email", "jo@people.example.org"),
+            ("password", "a long enough password"),
+        ],
+    )
+    .await;
+    let csrf = form_token(&client, "/register").await;
+    let taken = post(
+        &client,
+        "/register",
+        &csrf,
+        None,
+        &[
+            ("displayName", "Jo"),
+            ("email", &net.member.email),
+            ("password", "a long enough password"),
+        ],
+    )
+    .await;
+    assert_eq!(fresh.status, 200);
+    assert_eq!(
+        (fresh.status, &fresh.body),
+        (taken.status, &taken.body),
+        "the same answer"
+    );
+    let signed_in = login(&client, "jo@people.example.org", "a long enough password").await;
+    assert!(signed_in["data"]["login"]["token"].is_string(), "{signed_in}");
+}

@@ -447,6 +447,7 @@ async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
         supporter_and_organisation(&client, &base).await;
         wrong_addresses_and_the_icon(&client, &base).await;
         let mut requested = requests_made(&client).await;
+        signing_in_and_registering(&client, &base).await;
         graphiql_runs_from_muster_alone(&client, &base).await;
         requested.extend(requests_made(&client).await);
         assert!(
@@ -531,4 +532,29 @@ async fn graphiql_runs_from_muster_alone(client: &Client, base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     shoot(client, "graphiql", 1280).await;
+}
+
+/// The sign-in and registration pages, empty and with an error, are
+/// accessible; a wrong password is answered on the page, with the address
+/// kept.
+async fn signing_in_and_registering(client: &Client, base: &str) {
+    client.goto(&format!("{base}/register")).await.unwrap();
+    shoot_and_check(client, "register").await;
+    client.goto(&format!("{base}/signin?next=/groups")).await.unwrap();
+    shoot_and_check(client, "signin").await;
+    element(client, "#email")
+        .await
+        .send_keys("nobody@example.org")
+        .await
+        .unwrap();
+    element(client, "#password")
+        .await
+        .send_keys("not a password")
+        .await
+        .unwrap();
+    click(client, "button[type=submit]").await;
+    let error = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(error.contains("do not match"), "{error}");
+    assert_eq!(value_of(client, "#email").await, "nobody@example.org");
+    shoot_and_check(client, "signin-error").await;
 }

@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 23] = [
+const ROUTES: [&str; 26] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -41,6 +41,9 @@ const ROUTES: [&str; 23] = [
     "/reset-password",
     "/verify-email",
     "/unsubscribe",
+    "/signin",
+    "/signout",
+    "/register",
     "/static/style.css",
     "/static/icon.svg",
     "/static/graphiql/{file}",

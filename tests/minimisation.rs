@@ -218,6 +218,18 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
         Personal("`account_tokens`"),
     ),
     (
+        "web_sessions",
+        &[
+            "id_hash",
+            "user_id",
+            "token_version",
+            "created_at",
+            "last_seen_at",
+            "expires_at",
+        ],
+        Personal("`web_sessions`"),
+    ),
+    (
         "journal_cursors",
         &["consumer", "position", "updated_at"],
         Nothing("how far the mail worker has read the journal: a number and a time"),

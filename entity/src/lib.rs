@@ -69,5 +69,6 @@ pub mod trainer_region;
 pub mod trainer_topic;
 pub mod trainer_unavailability;
 pub mod user;
+pub mod web_session;
 
 pub use enums::*;

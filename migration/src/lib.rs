@@ -10,6 +10,7 @@ mod m20261201_000001_feed_indexes;
 mod m20261202_000001_domain_events;
 mod m20261203_000001_attendance_counts;
 mod m20261204_000001_notifications;
+mod m20261205_000001_web_sessions;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_domain_events::Migration),
             Box::new(m20261203_000001_attendance_counts::Migration),
             Box::new(m20261204_000001_notifications::Migration),
+            Box::new(m20261205_000001_web_sessions::Migration),
         ]
     }
 }

@@ -607,6 +607,7 @@ pub async fn erase(
     notifications::outbox::forget(db, subject_id).await?;
     notifications::settings::forget(db, subject_id).await?;
     notifications::links::forget(db, subject_id).await?;
+    super::sessions::forget(db, subject_id).await?;
 
     audit::record(
         db,

@@ -64,6 +64,8 @@ pub struct PurgeReport {
     pub message_bodies_removed: u64,
     /// Expired account links removed.
     pub account_links_removed: u64,
+    /// Web sessions past their end removed.
+    pub sessions_removed: u64,
 }
 
 impl PurgeReport {
@@ -75,6 +77,7 @@ impl PurgeReport {
             + self.attendance_forgotten
             + self.message_bodies_removed
             + self.account_links_removed
+            + self.sessions_removed
             > 0
     }
 }
@@ -95,6 +98,7 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
     let message_bodies_removed =
         crate::domain::notifications::outbox::remove_old_bodies(work, policy.outbox_retention_days, now).await?;
     let account_links_removed = crate::domain::notifications::links::remove_spent(work, now).await?;
+    let sessions_removed = crate::domain::sessions::remove_ended(work, now).await?;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,
@@ -102,6 +106,7 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
         attendance_forgotten,
         message_bodies_removed,
         account_links_removed,
+        sessions_removed,
     })
 }
 

@@ -184,14 +184,7 @@ impl AccountMutation {
         #[graphql(desc = "The email address the account was registered with.")] email: String,
         #[graphql(desc = "The account's password.")] password: String,
     ) -> ApiResult<AuthPayload> {
-        // Both budgets are spent on every attempt, before the password is
-        // checked: guessing is slowed whether it aims at one account from
-        // many addresses or at many accounts from one.
-        let limits = rate_limits(ctx)?;
-        limits.login_per_address.check(&client_address(ctx).key())?;
-        limits
-            .login_per_account
-            .check(&crate::domain::values::Email::comparison_key(&email))?;
+        rate_limits(ctx)?.check_login(client_address(ctx), &email)?;
         let user = accounts::login(db(ctx), &email, &password).await?;
         sign_in(ctx, user)
     }

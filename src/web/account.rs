@@ -34,24 +34,29 @@ pub struct FormField {
     pub hint: Option<&'static str>,
     pub kind: &'static str,
     pub autocomplete: &'static str,
+    /// What the person typed, kept when the form comes back with an error
+    /// (never a password).
+    pub value: String,
 }
 
 #[derive(Template)]
 #[template(path = "account_form.html")]
-struct AccountForm<'a> {
-    nav: Nav,
-    title: &'a str,
-    lead: &'a str,
-    error: Option<String>,
-    action: &'a str,
-    csrf_token: String,
-    hidden: Vec<(&'static str, String)>,
-    fields: Vec<FormField>,
-    button: &'a str,
+pub(super) struct AccountForm<'a> {
+    pub nav: Nav,
+    pub title: &'a str,
+    pub lead: &'a str,
+    pub error: Option<String>,
+    pub action: &'a str,
+    pub csrf_token: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub fields: Vec<FormField>,
+    pub button: &'a str,
+    /// Links under the form: (words, path).
+    pub links: Vec<(&'static str, &'static str)>,
 }
 
 /// A form page with a fresh anti-forgery token in its cookie and field.
-fn form(state: &AppState, status: StatusCode, mut view: AccountForm<'_>, path: &str) -> Response {
+pub(super) fn form(state: &AppState, status: StatusCode, mut view: AccountForm<'_>, path: &str) -> Response {
     let token = match state.csrf.issue(state.clock.now()) {
         Ok(token) => token,
         Err(err) => return internal(err),
@@ -71,7 +76,7 @@ fn fields_of(bytes: &[u8]) -> std::collections::HashMap<String, String> {
     url::form_urlencoded::parse(bytes).into_owned().collect()
 }
 
-async fn read_form(
+pub(super) async fn read_form(
     req: &Request,
     state: &AppState,
     body: Body,
@@ -134,8 +139,10 @@ fn ask_for_link(error: Option<String>) -> AccountForm<'static> {
             hint: None,
             kind: "email",
             autocomplete: "email",
+            value: String::new(),
         }],
         button: "Send me a link",
+        links: vec![("Back to signing in", "/signin")],
     }
 }
 
@@ -154,8 +161,10 @@ fn choose_password(token: String, error: Option<String>) -> AccountForm<'static>
             hint: Some("At least 10 characters. A few unrelated words make a good one."),
             kind: "password",
             autocomplete: "new-password",
+            value: String::new(),
         }],
         button: "Change my password",
+        links: vec![],
     }
 }
 
@@ -244,6 +253,7 @@ fn confirm_address(token: String, error: Option<String>) -> AccountForm<'static>
         hidden: vec![("token", token)],
         fields: vec![],
         button: "Confirm my address",
+        links: vec![],
     }
 }
 

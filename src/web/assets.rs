@@ -149,8 +149,11 @@ fn cached(
 /// and its playground, and the signed-in pages. Calendar files are for
 /// calendar apps. Everything else (events, groups, letters, the request
 /// form, the privacy notice) is for everyone to find.
-const DISALLOWED: [&str; 17] = [
+const DISALLOWED: [&str; 20] = [
     "/request/",
+    "/signin",
+    "/signout",
+    "/register",
     "/reset-password",
     "/verify-email",
     "/unsubscribe",

@@ -149,7 +149,7 @@ fn same_origin(req: &Request, urls: &PublicUrls) -> bool {
 }
 
 /// A cookie's value from the request's `Cookie` headers.
-fn cookie(req: &Request, name: &str) -> Option<String> {
+pub fn cookie(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()

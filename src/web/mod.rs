@@ -16,6 +16,7 @@ mod events;
 mod groups;
 mod icon;
 mod requests;
+mod signin;
 mod sitemap;
 mod view;
 
@@ -36,6 +37,7 @@ pub use event::event_page;
 pub use events::index;
 pub use groups::{directory, group_page};
 pub use requests::{request_form, request_status, submit_request};
+pub use signin::{register, register_page, sign_in, sign_in_page, sign_out, sign_out_page};
 pub use sitemap::sitemap_xml;
 
 /// Every HTML page's policy: nothing but our own stylesheet and images,

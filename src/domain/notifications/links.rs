@@ -102,7 +102,15 @@ impl Purpose {
     }
 }
 
-fn digest(secret: &str) -> String {
+/// A new random secret for a link or a session: 32 bytes, URL-safe.
+pub(crate) fn new_secret() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// How a secret is stored: its SHA-256, hex.
+pub(crate) fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -117,9 +125,7 @@ pub async fn issue(
     new_email: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(String, account_token::Model)> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    let secret = URL_SAFE_NO_PAD.encode(bytes);
+    let secret = new_secret()?;
     let row = account_token::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
