@@ -804,3 +804,78 @@ async fn registering_on_the_web() {
     let signed_in = login(&client, "jo@people.example.org", "a long enough password").await;
     assert!(signed_in["data"]["login"]["token"].is_string(), "{signed_in}");
 }
+
+/// A browser signs in through the page; its session id.
+async fn web_session<E: Endpoint>(client: &TestClient<E>, email: &str) -> String {
+    let csrf = form_token(client, "/signin").await;
+    let signed_in = post(
+        client,
+        "/signin",
+        &csrf,
+        None,
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    signed_in.cookie("muster_session").unwrap()
+}
+
+async fn get_as<E: Endpoint>(client: &TestClient<E>, path: &str, session: Option<&str>) -> Answer {
+    let mut request = client.get(path);
+    if let Some(session) = session {
+        request = request.header(poem::http::header::COOKIE, format!("muster_session={session}"));
+    }
+    answer(request.send().await).await
+}
+
+/// The event page through a session: a member sees their group's
+/// members-only event and takes and gives up a place on it; others get
+/// the same "not found" as anonymous; a page showing someone their place
+/// is not cached for anyone else; anonymous visitors are asked to sign in.
+#[tokio::test]
+async fn a_signed_in_member_takes_a_place_on_the_event_page() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let path = format!("/events/{}", net.alpha_members_event);
+
+    assert_eq!(get_as(&client, &path, None).await.status, 404);
+    let stranger = web_session(&client, &net.supporter.email).await;
+    assert_eq!(get_as(&client, &path, Some(&stranger)).await.status, 404);
+
+    let member = web_session(&client, &net.member.email).await;
+    let page = get_as(&client, &path, Some(&member)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Alpha planning"));
+    assert!(page.body.contains("You have not said you are going"), "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "private, no-store");
+    let csrf = page.cookie("muster_csrf").unwrap();
+
+    let rsvp = format!("{path}/rsvp");
+    let going = post(&client, &rsvp, &csrf, Some(&member), &[("action", "going")]).await;
+    assert_eq!(going.status, 303, "{}", going.body);
+    assert_eq!(going.location(), Some(path.as_str()));
+    let page = get_as(&client, &path, Some(&member)).await;
+    assert!(page.body.contains("You are going."), "{}", page.body);
+    let held = entity::rsvp::Entity::find()
+        .filter(entity::rsvp::Column::EventId.eq(net.alpha_members_event))
+        .filter(entity::rsvp::Column::UserId.eq(net.member.id))
+        .one(&db.conn)
+        .await
+        .unwrap();
+    assert!(held.is_some(), "the place is taken through the domain");
+
+    let csrf = page.cookie("muster_csrf").unwrap();
+    let cancelled = post(&client, &rsvp, &csrf, Some(&member), &[("action", "cancel")]).await;
+    assert_eq!(cancelled.status, 303);
+    let page = get_as(&client, &path, Some(&member)).await;
+    assert!(page.body.contains("You have not said you are going"), "{}", page.body);
+
+    // Anonymous: a public event asks them to sign in, and a post sends them there.
+    let public = format!("/events/{}", net.alpha_public_event);
+    let open = get_as(&client, &public, None).await;
+    assert!(open.body.contains(&format!("/signin?next={public}")), "{}", open.body);
+    let csrf = form_token(&client, "/signin").await;
+    let anonymous = post(&client, &format!("{public}/rsvp"), &csrf, None, &[("action", "going")]).await;
+    assert_eq!(anonymous.location(), Some(format!("/signin?next={public}").as_str()));
+}

@@ -31,13 +31,14 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 26] = [
+const ROUTES: [&str; 27] = [
     "/",
     "/groups",
     "/groups/{slug}",
     "/request",
     "/request/{reference}",
     "/events/{id}",
+    "/events/{id}/rsvp",
     "/reset-password",
     "/verify-email",
     "/unsubscribe",

@@ -28,6 +28,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/request", get(web::request_form).post(web::submit_request))
         .at("/request/:reference", get(web::request_status))
         .at("/events/:id", get(web::event_page))
+        .at("/events/:id/rsvp", poem::post(web::rsvp))
         .at(
             "/reset-password",
             get(web::reset_password_page).post(web::reset_password),

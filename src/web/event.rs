@@ -1,20 +1,28 @@
-//! `GET /events/{id}`: one event's public page, with its calendar file.
-//! The event is loaded as the API loads it for an anonymous viewer, so a
-//! members-only event answers exactly what an address that names no event
-//! answers: the site's "not found" page, which says nothing of either.
+//! `GET /events/{id}`: one event's page, with its calendar file, and for a
+//! signed-in person their place (going, or on the waiting list) with the
+//! button to take or give it up (`POST /events/{id}/rsvp`). The event is
+//! loaded as the API loads it for whoever asks, so a members-only event
+//! answers those who may not see it exactly what an address that names no
+//! event answers: the site's "not found" page, which says nothing of
+//! either.
 
 use std::collections::HashMap;
 
 use askama::Template;
+use entity::RsvpStatus;
 use poem::{
-    Response, handler,
-    http::StatusCode,
+    Body, Request, Response, handler,
+    http::{StatusCode, header},
     web::{Data, Path},
 };
 use uuid::Uuid;
 
 use super::{
-    Nav, internal, not_found_page, page,
+    Nav,
+    account::read_form,
+    csrf::CsrfKey,
+    internal, not_found_page, page,
+    signin::{see_other, viewer_of},
     view::{EventView, paragraphs, summary},
 };
 use crate::{AppState, auth::Viewer, domain, error::Error, error::Result};
@@ -27,22 +35,109 @@ struct EventPage {
     event: EventView,
     paragraphs: Vec<String>,
     cancelled: bool,
+    /// What a signed-in person sees of their own place; `None` when
+    /// anonymous.
+    mine: Option<MyPlace>,
+    /// A refusal of the last step, in plain words.
+    error: Option<String>,
+    /// Where signing in returns to.
+    signin_url: String,
+}
+
+struct MyPlace {
+    /// "going", "waiting" or "none".
+    status: &'static str,
+    csrf_token: String,
+    action: String,
 }
 
 #[handler]
-pub async fn event_page(Path(id): Path<String>, Data(state): Data<&AppState>) -> Response {
+pub async fn event_page(req: &Request, Path(id): Path<String>, Data(state): Data<&AppState>) -> Response {
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_found_page();
     };
-    match render(id, state).await {
+    let viewer = match viewer_of(req, state).await {
+        Ok(viewer) => viewer,
+        Err(err) => return internal(err),
+    };
+    answer(render(id, state, &viewer, StatusCode::OK, None).await)
+}
+
+fn answer(rendered: Result<Response>) -> Response {
+    match rendered {
         Ok(page) => page,
         Err(Error::NotFound) => not_found_page(),
         Err(err) => internal(err),
     }
 }
 
-async fn render(id: Uuid, state: &AppState) -> Result<Response> {
-    let event = domain::events::get_visible(&state.db, &Viewer::Anonymous, id).await?;
+/// `POST /events/{id}/rsvp` with `action=going` or `action=cancel`: then
+/// back to the event's page, or the page again with the refusal.
+#[handler]
+pub async fn rsvp(req: &Request, Path(id): Path<String>, Data(state): Data<&AppState>, body: Body) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found_page();
+    };
+    let fields = match read_form(req, state, body).await {
+        Ok(fields) => fields,
+        Err(refused) => return refused,
+    };
+    let viewer = match viewer_of(req, state).await {
+        Ok(viewer) => viewer,
+        Err(err) => return internal(err),
+    };
+    let page_path = format!("/events/{id}");
+    if viewer.user_id().is_none() {
+        return see_other(&format!("/signin?next={page_path}"), None);
+    }
+    let now = state.clock.now();
+    let going = fields.get("action").map(String::as_str) != Some("cancel");
+    let done = domain::in_work(&state.db, async |work| {
+        if going {
+            domain::rsvps::rsvp(work, &viewer, id, now).await.map(|_| ())
+        } else {
+            domain::rsvps::cancel_rsvp(work, &viewer, id, now).await
+        }
+    })
+    .await;
+    // A refusal is a sentence on the page the person was on.
+    let words = match done {
+        Ok(()) => return see_other(&page_path, None),
+        Err(Error::Validation(errors)) => errors
+            .first()
+            .map(|e| format!("That did not work: {}.", e.message))
+            .unwrap_or_default(),
+        Err(Error::Conflict(why) | Error::InvalidTransition(why)) => format!("That did not work: {why}."),
+        Err(Error::Forbidden) => "That is not something your account can do here.".to_owned(),
+        Err(err) => return answer(Err(err)),
+    };
+    answer(render(id, state, &viewer, StatusCode::CONFLICT, Some(words)).await)
+}
+
+async fn render(
+    id: Uuid,
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response> {
+    let event = domain::events::get_visible(&state.db, viewer, id).await?;
+    let mine = match viewer.user_id() {
+        None => None,
+        Some(user_id) => {
+            let held = domain::rsvps::rsvps_of(&state.db, user_id, &[id]).await?;
+            let status = match held.get(&id).map(|r| r.status) {
+                Some(RsvpStatus::Going) => "going",
+                Some(RsvpStatus::Waitlisted) => "waiting",
+                _ => "none",
+            };
+            Some(MyPlace {
+                status,
+                csrf_token: state.csrf.issue(state.clock.now())?,
+                action: format!("/events/{id}/rsvp"),
+            })
+        }
+    };
     let group = match event.group_id {
         Some(group_id) => domain::groups::find_by_id(&state.db, group_id).await?,
         None => None,
@@ -57,14 +152,29 @@ async fn render(id: Uuid, state: &AppState) -> Result<Response> {
             .unwrap_or_default();
         format!("{}{by}, {} (UK time).", view.kind, view.when)
     });
-    Ok(page(
-        StatusCode::OK,
+    let token = mine.as_ref().map(|m| m.csrf_token.clone());
+    let mut response = page(
+        status,
         &EventPage {
             nav: Nav::Events,
             description,
             paragraphs: paragraphs(&event.description),
             cancelled: event.status == entity::EventStatus::Cancelled,
             event: view,
+            mine,
+            error,
+            signin_url: format!("/signin?next=/events/{id}"),
         },
-    ))
+    );
+    // A page that shows someone their own place is theirs alone.
+    if let Some(token) = token {
+        let path = format!("/events/{id}");
+        if let Ok(value) = CsrfKey::cookie_header_at(&token, state.urls.is_secure(), &path).parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        if let Ok(value) = "private, no-store".parse() {
+            response.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+    }
+    Ok(response)
 }

@@ -33,7 +33,7 @@ pub use account::{
     reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
 };
 pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
-pub use event::event_page;
+pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
 pub use requests::{request_form, request_status, submit_request};

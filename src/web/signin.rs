@@ -20,8 +20,9 @@ use super::{
 };
 use crate::{
     AppState,
+    auth::{Viewer, viewer::load_signed_in},
     domain::{account_links, accounts, sessions},
-    error::Error,
+    error::{Error, Result},
     rate_limit::ClientAddress,
 };
 
@@ -52,6 +53,18 @@ pub fn session_secret(req: &Request) -> Option<String> {
     csrf::cookie(req, sessions::COOKIE).filter(|s| !s.is_empty())
 }
 
+/// Who is asking: the person whose live session the browser holds, or
+/// anonymous. Pages pass this to the same domain functions the API calls.
+pub async fn viewer_of(req: &Request, state: &AppState) -> Result<Viewer> {
+    let Some(secret) = session_secret(req) else {
+        return Ok(Viewer::Anonymous);
+    };
+    match sessions::resolve(&state.db, &secret, state.sessions, state.clock.now()).await? {
+        Some(account) => Ok(Viewer::User(load_signed_in(&state.db, account).await?)),
+        None => Ok(Viewer::Anonymous),
+    }
+}
+
 fn session_cookie(secret: &str, secure: bool, max_age_secs: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!(
@@ -60,7 +73,7 @@ fn session_cookie(secret: &str, secure: bool, max_age_secs: i64) -> String {
     )
 }
 
-fn see_other(to: &str, cookie: Option<String>) -> Response {
+pub(super) fn see_other(to: &str, cookie: Option<String>) -> Response {
     let mut builder = Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, to)
