@@ -565,6 +565,20 @@ impl JwtSecret {
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+
+    /// A key of its own for one use of the secret (signing links, forms):
+    /// SHA-256 of the use's label, a zero byte and the secret, so that
+    /// several instances with the same secret derive the same keys and no
+    /// use's key opens another's.
+    pub fn derive_key(&self, purpose: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(purpose)
+            .chain_update([0u8])
+            .chain_update(&self.0)
+            .finalize()
+            .into()
+    }
 }
 
 impl fmt::Debug for JwtSecret {

@@ -16,7 +16,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use poem::{Request, http::header};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::{
     config::JwtSecret,
@@ -50,11 +50,7 @@ impl CsrfKey {
     /// A key of its own, derived from the server's secret, so that several
     /// instances with the same secret accept each other's forms.
     pub fn derive(secret: &JwtSecret) -> Self {
-        let derived = Sha256::new()
-            .chain_update(PURPOSE)
-            .chain_update([0u8])
-            .chain_update(secret.expose())
-            .finalize();
+        let derived = secret.derive_key(PURPOSE);
         let mut key = [0u8; 64];
         key[..32].copy_from_slice(&derived);
         Self(key)

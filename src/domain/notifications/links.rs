@@ -39,12 +39,7 @@ impl std::fmt::Debug for LinkKey {
 
 impl LinkKey {
     pub fn derive(secret: &JwtSecret) -> Self {
-        let derived = Sha256::new()
-            .chain_update(PURPOSE)
-            .chain_update([0u8])
-            .chain_update(secret.expose())
-            .finalize();
-        Self(derived.into())
+        Self(secret.derive_key(PURPOSE))
     }
 
     fn signature(&self, user_id: Uuid, topic: NotificationTopic) -> String {
