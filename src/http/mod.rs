@@ -52,8 +52,8 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/feeds/:token/calendar.ics", get(feeds::private_calendar))
         .at("/events/:file<[^/]+\\.ics>", get(feeds::event_file))
         .into_route()
+        .around(web::pages)
         .data(state)
-        .around(web::html_errors)
         // A panic answers 500 with no detail instead of dropping the connection.
         .with(CatchPanic::new())
         .around(refuse_nul)

@@ -17,7 +17,7 @@ use poem::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Nav, csrf::CsrfKey, internal, message, page};
+use super::{Nav, Place, csrf::CsrfKey, internal, message, page};
 use crate::{
     AppState,
     domain::{
@@ -126,7 +126,7 @@ const RESET: &str = "/reset-password";
 
 fn ask_for_link(error: Option<String>) -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::None),
         title: "Forgotten your password?",
         lead: "Give the address you signed up with, and we will send a link to choose a new password.",
         error,
@@ -148,7 +148,7 @@ fn ask_for_link(error: Option<String>) -> AccountForm<'static> {
 
 fn choose_password(token: String, error: Option<String>) -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::None),
         title: "Choose a new password",
         lead: "Once it is changed, every device signed in to your account is signed out.",
         error,
@@ -244,7 +244,7 @@ const VERIFY: &str = "/verify-email";
 
 fn confirm_address(token: String, error: Option<String>) -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::None),
         title: "Confirm your email address",
         lead: "Confirm that this address is yours, so that muster may send it the messages you choose.",
         error,
@@ -349,7 +349,7 @@ pub async fn unsubscribe_page(
     page(
         StatusCode::OK,
         &UnsubscribePage {
-            nav: Nav::None,
+            nav: Nav::at(Place::None),
             about: topic.describe(),
             action,
         },

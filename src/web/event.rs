@@ -18,7 +18,7 @@ use poem::{
 use uuid::Uuid;
 
 use super::{
-    Nav,
+    Nav, Place,
     account::read_form,
     csrf::CsrfKey,
     internal, not_found_page, page,
@@ -156,7 +156,7 @@ async fn render(
     let mut response = page(
         status,
         &EventPage {
-            nav: Nav::Events,
+            nav: Nav::at(Place::Events),
             description,
             paragraphs: paragraphs(&event.description),
             cancelled: event.status == entity::EventStatus::Cancelled,

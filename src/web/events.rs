@@ -9,7 +9,7 @@ use entity::group;
 use poem::{Request, Response, handler, http::StatusCode, web::Data};
 
 use super::{
-    Nav, internal, page,
+    Nav, Place, internal, page,
     view::{EventView, KINDS, Subscribe},
 };
 use crate::{
@@ -162,7 +162,7 @@ async fn render(req: &Request, state: &AppState) -> Result<Response> {
         "the public events that match the filters above".to_owned()
     };
     let view = EventsPage {
-        nav: Nav::Events,
+        nav: Nav::at(Place::Events),
         regions,
         groups,
         kinds,

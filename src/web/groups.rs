@@ -12,7 +12,7 @@ use poem::{
 };
 
 use super::{
-    Nav,
+    Nav, Place,
     events::all_groups,
     internal, not_found, page,
     view::{EventView, Subscribe, paragraphs, summary},
@@ -84,7 +84,7 @@ pub async fn directory(Data(state): Data<&AppState>) -> Response {
             page(
                 StatusCode::OK,
                 &DirectoryPage {
-                    nav: Nav::Groups,
+                    nav: Nav::at(Place::Groups),
                     regions,
                     total,
                 },
@@ -124,7 +124,7 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
         )
     });
     let view = GroupPage {
-        nav: Nav::Groups,
+        nav: Nav::at(Place::Groups),
         subscribe: Subscribe::new(
             state.urls.group_feed(&group.slug),
             format!("the public events of {}", group.name),

@@ -47,12 +47,52 @@ const CONTENT_SECURITY_POLICY: &str =
 
 /// Which entry of the main navigation a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Nav {
+pub enum Place {
     Events,
     Groups,
     Request,
+    Me,
+    SignIn,
     None,
 }
+
+/// What the navigation shows: where the page is, and what the person
+/// reading it may use. Built from the viewer, never from what a page
+/// guesses, so a link appears only for someone the page behind it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nav {
+    pub at: Place,
+    pub signed_in: bool,
+}
+
+impl Nav {
+    /// The navigation of a page at `at`, for whoever the request's session
+    /// belongs to (see [`pages`]).
+    pub fn at(at: Place) -> Self {
+        Self {
+            at,
+            signed_in: SIGNED_IN.try_with(|signed_in| *signed_in).unwrap_or(false),
+        }
+    }
+
+    /// `aria-current` for the entry of `place`.
+    pub fn current(&self, place: Place) -> &'static str {
+        if self.at == place { " aria-current=\"page\"" } else { "" }
+    }
+}
+
+tokio::task_local! {
+    /// Whether the page being answered is for a signed-in person: set once
+    /// per request by [`pages`], read by [`Nav::at`], so that every page,
+    /// the error pages too, shows the same navigation without each handler
+    /// passing it along.
+    static SIGNED_IN: bool;
+}
+
+/// Who a page request is from, resolved once from its session cookie by
+/// [`pages`] and read by [`signin::viewer_of`].
+#[derive(Clone)]
+struct PageViewer(crate::auth::Viewer);
 
 /// Answers with a rendered page and the headers every page carries.
 fn page(status: StatusCode, template: &impl Template) -> Response {
@@ -68,6 +108,8 @@ fn page(status: StatusCode, template: &impl Template) -> Response {
 fn html(status: StatusCode, body: String) -> Response {
     with_security_headers(Response::builder().status(status))
         .header(header::CACHE_CONTROL, "no-cache")
+        // The navigation differs for a signed-in browser.
+        .header(header::VARY, "Cookie")
         .content_type("text/html; charset=utf-8")
         .body(body)
 }
@@ -96,7 +138,7 @@ fn message(status: StatusCode, title: &str, message: &str) -> Response {
     page(
         status,
         &MessagePage {
-            nav: Nav::None,
+            nav: Nav::at(Place::None),
             title,
             message,
         },
@@ -130,7 +172,28 @@ fn method_not_allowed_page() -> Response {
 /// The API, the feeds, the static files and anything named like a file
 /// (`….ics`, `….png`) keep their short plain answers: a calendar app or a
 /// script has no use for a page.
-pub async fn html_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+///
+/// Before that, a page request that carries a session cookie is resolved
+/// to its viewer once, for the handler and for the navigation. Requests
+/// without the cookie, and the API and feeds, cost nothing here.
+pub async fn pages<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let page_path = is_page_path(req.uri().path());
+    let mut signed_in = false;
+    if page_path
+        && signin::session_secret(&req).is_some()
+        && let Some(state) = req.data::<crate::AppState>()
+    {
+        let viewer = signin::resolve_session(&req, state).await.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "a session could not be read for a page");
+            crate::auth::Viewer::Anonymous
+        });
+        signed_in = viewer.user_id().is_some();
+        req.extensions_mut().insert(PageViewer(viewer));
+    }
+    SIGNED_IN.scope(signed_in, html_errors(next, req)).await
+}
+
+async fn html_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let wants_page = wants_html(&req) && is_page_path(req.uri().path());
     let head = req.method() == Method::HEAD;
     let result = next.call(req).await.map(IntoResponse::into_response);

@@ -21,7 +21,7 @@ use poem::{
 };
 
 use super::{
-    Nav,
+    Nav, Place,
     csrf::{self, CsrfKey},
     events::all_groups,
     internal, message, not_found, page,
@@ -345,7 +345,7 @@ async fn form_page(
     })
     .collect();
     Ok(FormPage {
-        nav: Nav::Request,
+        nav: Nav::at(Place::Request),
         csrf_token,
         summary,
         notice,
@@ -553,7 +553,7 @@ pub async fn request_status(req: &Request, Path(reference): Path<String>, Data(s
 async fn render_status(state: &AppState, reference: &str) -> Result<Response> {
     let status = requests::public_status(&state.db, reference).await?;
     let view = StatusPage {
-        nav: Nav::Request,
+        nav: Nav::at(Place::Request),
         kind: match status.kind {
             RequestKind::Speaker => "A speaker",
             RequestKind::Workshop => "A workshop",

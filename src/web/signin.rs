@@ -14,7 +14,7 @@ use poem::{
 use serde::Deserialize;
 
 use super::{
-    Nav,
+    Nav, Place,
     account::{AccountForm, FormField, form, read_form},
     csrf, internal, message,
 };
@@ -56,6 +56,14 @@ pub fn session_secret(req: &Request) -> Option<String> {
 /// Who is asking: the person whose live session the browser holds, or
 /// anonymous. Pages pass this to the same domain functions the API calls.
 pub async fn viewer_of(req: &Request, state: &AppState) -> Result<Viewer> {
+    if let Some(super::PageViewer(viewer)) = req.extensions().get::<super::PageViewer>() {
+        return Ok(viewer.clone());
+    }
+    resolve_session(req, state).await
+}
+
+/// The session's viewer, read from the database.
+pub(super) async fn resolve_session(req: &Request, state: &AppState) -> Result<Viewer> {
     let Some(secret) = session_secret(req) else {
         return Ok(Viewer::Anonymous);
     };
@@ -91,7 +99,7 @@ pub struct NextQuery {
 
 fn sign_in_form(next: &str, email: String, error: Option<String>) -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::SignIn),
         title: "Sign in",
         lead: "Sign in to answer RSVPs, follow your groups and see your calendar feeds.",
         error,
@@ -189,7 +197,7 @@ pub async fn sign_in(req: &Request, Data(state): Data<&AppState>, body: Body) ->
 
 fn sign_out_form() -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::SignIn),
         title: "Sign out",
         lead: "Sign out of muster on this browser.",
         error: None,
@@ -224,7 +232,7 @@ pub async fn sign_out(req: &Request, Data(state): Data<&AppState>, body: Body) -
 
 fn register_form(name: String, email: String, error: Option<String>) -> AccountForm<'static> {
     AccountForm {
-        nav: Nav::None,
+        nav: Nav::at(Place::SignIn),
         title: "Make an account",
         lead: "With an account you can RSVP to events, join your local group and subscribe to your own calendar.",
         error,
