@@ -21,7 +21,7 @@ use super::{
     Nav, Place,
     account::read_form,
     csrf::CsrfKey,
-    internal, not_found_page, page,
+    internal, not_found_page, page, refusal,
     signin::{see_other, viewer_of},
     view::{EventView, paragraphs, summary},
 };
@@ -103,13 +103,10 @@ pub async fn rsvp(req: &Request, Path(id): Path<String>, Data(state): Data<&AppS
     // A refusal is a sentence on the page the person was on.
     let words = match done {
         Ok(()) => return see_other(&page_path, None),
-        Err(Error::Validation(errors)) => errors
-            .first()
-            .map(|e| format!("That did not work: {}.", e.message))
-            .unwrap_or_default(),
-        Err(Error::Conflict(why) | Error::InvalidTransition(why)) => format!("That did not work: {why}."),
-        Err(Error::Forbidden) => "That is not something your account can do here.".to_owned(),
-        Err(err) => return answer(Err(err)),
+        Err(err) => match refusal::in_words(&err) {
+            Some(words) => words,
+            None => return answer(Err(err)),
+        },
     };
     answer(render(id, state, &viewer, StatusCode::CONFLICT, Some(words)).await)
 }

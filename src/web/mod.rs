@@ -15,6 +15,7 @@ mod event;
 mod events;
 mod groups;
 mod icon;
+mod refusal;
 mod requests;
 mod signin;
 mod sitemap;
