@@ -234,3 +234,76 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }"#;
+
+/// Unpacks a gzipped answer, failing the test if it is not gzip.
+async fn gunzip(response: poem::test::TestResponse) -> String {
+    response.assert_header("content-encoding", "gzip");
+    let bytes = response.0.into_body().into_bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text).unwrap();
+    text
+}
+
+#[tokio::test]
+async fn pages_graphql_and_the_stylesheet_come_gzipped_to_clients_that_take_it() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    muster::seed::seed_demo(&db.conn, common::now()).await.unwrap();
+    let client = db.app();
+
+    // A page: the same HTML once unpacked, and caches told it varies.
+    let plain = client.get("/groups").send().await;
+    plain.assert_header_is_not_exist("content-encoding");
+    let plain = plain.0.into_body().into_string().await.unwrap();
+    let gzipped = client.get("/groups").header("accept-encoding", "gzip").send().await;
+    assert!(
+        gzipped
+            .0
+            .headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v == "accept-encoding"),
+        "{:?}",
+        gzipped.0.headers()
+    );
+    assert_eq!(gunzip(gzipped).await, plain);
+
+    // GraphQL's JSON.
+    let body = json!({ "query": GROUPS_PAGE, "variables": { "first": 20 } });
+    let answer = client
+        .post("/graphql")
+        .header("accept-encoding", "gzip")
+        .body_json(&body)
+        .send()
+        .await;
+    answer.assert_status_is_ok();
+    let answer: Value = serde_json::from_str(&gunzip(answer).await).unwrap();
+    assert_eq!(answer["data"]["groups"]["totalCount"], 16, "{answer}");
+
+    // The stylesheet: a weak validator for the gzipped copy, which still
+    // revalidates to 304 with nothing in it.
+    let css = client
+        .get("/static/style.css")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await;
+    let tag = css.0.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    assert!(gunzip(css).await.contains("body"));
+    let again = client
+        .get("/static/style.css")
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &tag)
+        .send()
+        .await;
+    again.assert_status(poem::http::StatusCode::NOT_MODIFIED);
+    again.assert_header_is_not_exist("content-encoding");
+
+    // A feed compresses itself, once: not gzipped twice.
+    let feed = client
+        .get("/calendar.ics")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await;
+    assert_eq!(feed.0.headers().get_all("content-encoding").iter().count(), 1);
+    assert!(gunzip(feed).await.starts_with("BEGIN:VCALENDAR"));
+}

@@ -40,7 +40,7 @@ use crate::{
         groups,
     },
     error::{Error, Result},
-    http::feed_cache,
+    http::{compress::accepts_gzip, feed_cache},
     ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus},
     metrics::VersionCheck,
     urls::PublicUrls,
@@ -234,26 +234,6 @@ impl Etags {
             .map(|tag| tag.trim().trim_start_matches("W/"))
             .any(|tag| tag == self.identity || tag == self.gzip || tag == "*")
     }
-}
-
-/// Whether the client takes gzip (`Accept-Encoding`, honouring `q=0`).
-fn accepts_gzip(req: &Request) -> bool {
-    req.headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|codings| codings.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|param| {
-                param
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !refused
-        })
 }
 
 /// The headers every feed answer carries, with the ETag of what is sent.

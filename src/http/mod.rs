@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, and the middleware every request passes.
 
 mod access_log;
+pub mod compress;
 pub mod feed_cache;
 pub mod feeds;
 mod graphql;
@@ -53,6 +54,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/events/:file<[^/]+\\.ics>", get(feeds::event_file))
         .into_route()
         .around(web::pages)
+        .around(compress::gzip_text)
         .data(state)
         // A panic answers 500 with no detail instead of dropping the connection.
         .with(CatchPanic::new())

@@ -85,12 +85,7 @@ pub fn graphiql_file(req: &Request, poem::web::Path(file): poem::web::Path<Strin
         return StatusCode::NOT_FOUND.into_response();
     };
     let found = &PLAYGROUND_FILES[index];
-    let takes_gzip = req
-        .headers()
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
-    let mut response = if takes_gzip {
+    let mut response = if crate::http::compress::accepts_gzip(req) {
         let mut response = cached(req, found.gzipped, found.content_type, &GZIP_TAGS[index]);
         if response.status() == StatusCode::OK {
             response
