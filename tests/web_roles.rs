@@ -1,0 +1,118 @@
+//! The role × page table: every signed-in page fetched as each persona of
+//! DESIGN.md's "Who sees what" table, through a real session cookie. The
+//! answer (the page, a redirect to sign in, or the same "not found" or
+//! "forbidden" page the API's answer matches) must be the table's, and no
+//! answer may carry an email address its reader may not see.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{
+    TestDb,
+    network::{self, Network, Persona},
+};
+use entity::user;
+use muster::domain::sessions;
+use poem::http::StatusCode;
+use sea_orm::EntityTrait;
+
+on_both_databases!(every_page_answers_each_persona_as_the_table_says);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Page,
+    SignIn,
+    NotFound,
+    Forbidden,
+}
+
+use Answer::*;
+use Persona::*;
+
+/// The table's row for a page: `staff` are the coordinator and the admin;
+/// everyone not named gets `otherwise`.
+fn row(named: &[(Persona, Answer)], otherwise: Answer) -> impl Fn(Persona) -> Answer + '_ {
+    move |persona| {
+        named
+            .iter()
+            .find(|(p, _)| *p == persona)
+            .map_or(otherwise, |(_, answer)| *answer)
+    }
+}
+
+async fn session_cookie(db: &TestDb, persona: Persona, network: &Network) -> Option<String> {
+    let person = network.person(persona)?;
+    let account = user::Entity::find_by_id(person.id).one(&db.conn).await.unwrap().unwrap();
+    let secret = sessions::start(&db.conn, &account, None, db.state().sessions, db.now())
+        .await
+        .unwrap();
+    Some(format!("{}={secret}", sessions::COOKIE))
+}
+
+async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
+    let network = network::build(&db.conn).await;
+    let client = db.app();
+    let public_event = format!("/events/{}", network.alpha_public_event);
+    let alpha_members_event = format!("/events/{}", network.alpha_members_event);
+    let beta_members_event = format!("/events/{}", network.beta_members_event);
+
+    let everyone = row(&[], Page);
+    let alpha_members = row(&[(Member, Page), (Organiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
+        ("/", &everyone),
+        ("/groups", &everyone),
+        ("/groups/alpha", &everyone),
+        ("/request", &everyone),
+        ("/signin", &everyone),
+        ("/register", &everyone),
+        (&public_event, &everyone),
+        (&alpha_members_event, &alpha_members),
+        (&beta_members_event, &beta_members),
+    ];
+
+    let mut checked = 0;
+    for persona in Persona::ALL {
+        let cookie = session_cookie(&db, persona, &network).await;
+        let visible = network.emails_visible_to(persona);
+        let hidden: Vec<&str> = network
+            .emails()
+            .into_iter()
+            .filter(|email| !visible.contains(email))
+            .collect();
+        for (path, expected) in &table {
+            let mut request = client.get(*path).header("accept", "text/html");
+            if let Some(cookie) = &cookie {
+                request = request.header("cookie", cookie);
+            }
+            let response = request.send().await;
+            let status = response.0.status();
+            let location = response
+                .0
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            let answer = match status {
+                StatusCode::OK => Page,
+                StatusCode::SEE_OTHER | StatusCode::FOUND
+                    if location.as_deref().is_some_and(|l| l.starts_with("/signin?next=")) =>
+                {
+                    SignIn
+                }
+                StatusCode::NOT_FOUND => NotFound,
+                StatusCode::FORBIDDEN => Forbidden,
+                other => panic!("{path} as {persona:?}: {other} {location:?}"),
+            };
+            assert_eq!(answer, expected(persona), "{path} as {persona:?}");
+            let body = response.0.into_body().into_string().await.unwrap();
+            for email in &hidden {
+                assert!(!body.contains(email), "{path} as {persona:?} shows {email}");
+            }
+            if answer == Page && persona != Anonymous {
+                assert!(body.contains("Sign out"), "{path} as {persona:?}: the navigation is signed in");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, table.len() * Persona::ALL.len());
+}
