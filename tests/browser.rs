@@ -6,221 +6,20 @@
 //!
 //! Each page is saved as a screenshot in `target/browser-screenshots/` for
 //! people to look at, and checked with axe-core, the accessibility engine,
-//! which must find no violation. Without Chromium and chromedriver the test
-//! says so and passes, except in CI (`CI` set), where it fails: `.ci/run`
-//! installs them from Debian's packages, and axe-core at a pinned version
-//! from the npm registry into `target/axe-core/` (never fetched while the
-//! test runs); without it the pages are still driven, and the accessibility
-//! check says it was skipped (outside CI).
+//! which must find no violation (the harness is `tests/common/browser.rs`).
 //!
 //! Every request each page makes is read from Chromium's own network log
 //! (chromedriver's performance log), GraphiQL at `/graphql` included; the
 //! test fails on any request to an origin other than muster's.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+mod common;
 
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
-use futures_util::FutureExt;
-use hyper_util::client::legacy::connect::HttpConnector;
+use common::browser::*;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A child process that is ended with the test, also when it fails.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn on_path(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
-
-/// Chromium and its driver, or `None` (outside CI) to skip.
-fn browser() -> Option<(PathBuf, PathBuf)> {
-    let chromium = on_path(&["chromium", "chromium-browser"]);
-    let driver = on_path(&["chromedriver"]);
-    match (chromium, driver) {
-        (Some(chromium), Some(driver)) => Some((chromium, driver)),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "Chromium and chromedriver must be installed in CI (apt-get install chromium chromium-driver)"
-            );
-            eprintln!("skipping the browser test: chromium or chromedriver is not installed");
-            None
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_for_port(port: u16, what: &str) {
-    for _ in 0..300 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not start listening on port {port}");
-}
-
-/// A plain GET, as a calendar app would fetch a feed: the status line and
-/// headers, and the body.
-async fn fetch(address: &str) -> (String, String) {
-    let url = url::Url::parse(address).unwrap();
-    let host = url.host_str().unwrap().to_owned();
-    let port = url.port_or_known_default().unwrap();
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
-    let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.unwrap();
-    stream
-        .write_all(format!("GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await.unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    (head.to_lowercase(), body.to_owned())
-}
-
-fn screenshot_dir() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf();
-    let dir = target.join("browser-screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Saves the whole page at `width` CSS pixels wide.
-async fn shoot(client: &Client, name: &str, width: u32) {
-    client.set_window_size(width, 900).await.unwrap();
-    let height = client
-        .execute("return document.documentElement.scrollHeight", vec![])
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap_or(900)
-        .clamp(600, 8000) as u32;
-    client.set_window_size(width, height).await.unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
-}
-
-/// Waits until the browser is on a page whose address contains `part`.
-async fn wait_for_url(client: &Client, part: &str) -> url::Url {
-    for _ in 0..100 {
-        let url = client.current_url().await.unwrap();
-        if url.as_str().contains(part) {
-            return url;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never reached a page with {part} in its address");
-}
-
-/// The element `css` finds on the page the browser shows.
-async fn element(client: &Client, css: &str) -> Element {
-    client.find(Locator::Css(css)).await.unwrap()
-}
-
-async fn click(client: &Client, css: &str) {
-    element(client, css).await.click().await.unwrap();
-}
-
-async fn value_of(client: &Client, css: &str) -> String {
-    element(client, css)
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-/// axe-core's script, installed by `.ci/run`, or `None` (outside CI).
-fn axe_source() -> Option<&'static str> {
-    static SOURCE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    SOURCE
-        .get_or_init(|| {
-            let path = std::env::var_os("MUSTER_AXE_CORE")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    Path::new(env!("CARGO_TARGET_TMPDIR"))
-                        .parent()
-                        .unwrap()
-                        .join("axe-core/node_modules/axe-core/axe.min.js")
-                });
-            match std::fs::read_to_string(&path) {
-                Ok(source) => Some(source),
-                Err(_) => {
-                    assert!(
-                        std::env::var_os("CI").is_none(),
-                        "axe-core must be installed in CI ({}; see .ci/run)",
-                        path.display()
-                    );
-                    eprintln!("skipping the accessibility checks: no axe-core at {}", path.display());
-                    None
-                }
-            }
-        })
-        .as_deref()
-}
-
-/// Runs axe-core on the page the browser shows and fails on any violation.
-async fn assert_accessible(client: &Client, name: &str) {
-    let Some(source) = axe_source() else {
-        return;
-    };
-    client
-        .execute(&format!("{source}\nreturn typeof axe;"), vec![])
-        .await
-        .unwrap();
-    let violations = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-                .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): '
-                    + v.nodes.map(n => n.target.join(' ')).join(', '))))
-                .catch(e => done(['axe failed: ' + e]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let violations: Vec<String> = serde_json::from_value(violations).unwrap();
-    assert!(violations.is_empty(), "axe-core on {name}: {violations:#?}");
-}
-
-/// A screenshot at both widths, each checked with axe-core.
-async fn shoot_and_check(client: &Client, name: &str) {
-    for (width, suffix) in [(DESKTOP, "desktop"), (PHONE, "phone")] {
-        shoot(client, &format!("{name}-{suffix}"), width).await;
-        assert_accessible(client, &format!("{name} at {width} px")).await;
-    }
-}
-
-/// A screenshot on a phone, checked with axe-core as `what`.
-async fn shoot_on_phone_and_check(client: &Client, name: &str, what: &str) {
-    shoot(client, name, PHONE).await;
-    assert_accessible(client, what).await;
-}
-
-const PHONE: u32 = 412;
-const DESKTOP: u32 = 1280;
 
 async fn supporter_and_organisation(client: &Client, base: &str) {
     // The events page, on a computer and on a phone.
@@ -379,131 +178,25 @@ async fn wrong_addresses_and_the_icon(client: &Client, base: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supporter_and_an_organisation_use_the_pages_in_chromium() {
-    let Some((chromium, chromedriver)) = browser() else {
+    let Some(browser) = Browser::start(&[]).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
-    let muster = env!("CARGO_BIN_EXE_muster");
-    let seeded = Command::new(muster)
-        .arg("seed-demo")
-        .env("MUSTER_DATABASE_URL", &database)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(seeded.success(), "seed-demo");
-
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let _server = Running(
-        Command::new(muster)
-            .arg("serve")
-            .env("MUSTER_DATABASE_URL", &database)
-            .env("MUSTER_BIND", format!("127.0.0.1:{port}"))
-            .env("MUSTER_PUBLIC_URL", &base)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, "muster").await;
-
-    let driver_port = free_port();
-    let _driver = Running(
-        Command::new(&chromedriver)
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(driver_port, "chromedriver").await;
-
-    let profile = tempfile::tempdir().unwrap();
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--hide-scrollbars",
-                "--lang=en-GB",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
-    capabilities.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
-    let client = ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .expect("a Chromium session");
-    let outcome = std::panic::AssertUnwindSafe(async {
-        supporter_and_organisation(&client, &base).await;
-        wrong_addresses_and_the_icon(&client, &base).await;
-        let mut requested = requests_made(&client).await;
-        signing_in_and_registering(&client, &base).await;
-        graphiql_runs_from_muster_alone(&client, &base).await;
-        requested.extend(requests_made(&client).await);
-        assert!(
-            requested.iter().any(|url| url.contains("/static/graphiql/")),
-            "the network log was read: {requested:?}"
-        );
-        let elsewhere: Vec<&String> = requested
-            .iter()
-            // What goes over a network (the browser's own chrome:// pages,
-            // data: and blob: addresses never leave the machine).
-            .filter(|url| {
-                ["http:", "https:", "ws:", "wss:", "ftp:"]
-                    .iter()
-                    .any(|s| url.starts_with(s))
-            })
-            .filter(|url| !url.starts_with(&format!("{base}/")))
-            .collect();
-        assert!(elsewhere.is_empty(), "requests to another origin: {elsewhere:?}");
-    })
-    .catch_unwind()
-    .await;
-    let _ = client.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-/// chromedriver's performance log: Chromium's DevTools events for the
-/// session's pages since the last read.
-#[derive(Debug)]
-struct PerformanceLog;
-
-impl fantoccini::wd::WebDriverCompatibleCommand for PerformanceLog {
-    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (poem::http::Method, Option<String>) {
-        (
-            poem::http::Method::POST,
-            Some(json!({ "type": "performance" }).to_string()),
-        )
-    }
-}
-
-/// The address of every request the pages made since the last call.
-async fn requests_made(client: &Client) -> Vec<String> {
-    let log = client.issue_cmd(PerformanceLog).await.expect("the performance log");
-    log.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry["message"].as_str())
-        .filter_map(|message| serde_json::from_str::<serde_json::Value>(message).ok())
-        .filter(|event| event["message"]["method"] == "Network.requestWillBeSent")
-        .filter_map(|event| event["message"]["params"]["request"]["url"].as_str().map(str::to_owned))
-        .collect()
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser
+        .run(async {
+            supporter_and_organisation(&client, &base).await;
+            wrong_addresses_and_the_icon(&client, &base).await;
+            let mut requested = requests_made(&client).await;
+            signing_in_and_registering(&client, &base).await;
+            graphiql_runs_from_muster_alone(&client, &base).await;
+            requested.extend(requests_made(&client).await);
+            assert!(
+                requested.iter().any(|url| url.contains("/static/graphiql/")),
+                "the network log was read: {requested:?}"
+            );
+            assert_only_muster(&requested, &base);
+        })
+        .await;
 }
 
 /// GraphiQL starts, reads the schema from `/graphql` and runs a query,

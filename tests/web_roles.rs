@@ -42,7 +42,11 @@ fn row(named: &[(Persona, Answer)], otherwise: Answer) -> impl Fn(Persona) -> An
 
 async fn session_cookie(db: &TestDb, persona: Persona, network: &Network) -> Option<String> {
     let person = network.person(persona)?;
-    let account = user::Entity::find_by_id(person.id).one(&db.conn).await.unwrap().unwrap();
+    let account = user::Entity::find_by_id(person.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
     let secret = sessions::start(&db.conn, &account, None, db.state().sessions, db.now())
         .await
         .unwrap();
@@ -57,7 +61,10 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
     let beta_members_event = format!("/events/{}", network.beta_members_event);
 
     let everyone = row(&[], Page);
-    let alpha_members = row(&[(Member, Page), (Organiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let alpha_members = row(
+        &[(Member, Page), (Organiser, Page), (Coordinator, Page), (Admin, Page)],
+        NotFound,
+    );
     let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
         ("/", &everyone),
@@ -109,7 +116,10 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
                 assert!(!body.contains(email), "{path} as {persona:?} shows {email}");
             }
             if answer == Page && persona != Anonymous {
-                assert!(body.contains("Sign out"), "{path} as {persona:?}: the navigation is signed in");
+                assert!(
+                    body.contains("Sign out"),
+                    "{path} as {persona:?}: the navigation is signed in"
+                );
             }
             checked += 1;
         }

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod binary;
+pub mod browser;
 pub mod calendar;
 pub mod network;
 pub mod python;
