@@ -49,6 +49,10 @@ enum Command {
         /// Also give the account a trainer profile.
         #[arg(long)]
         trainer: bool,
+        /// Make the account an organiser of this group (its slug), as a new
+        /// group's first organiser.
+        #[arg(long, value_name = "SLUG")]
+        organiser_of: Option<String>,
     },
     /// Fill an empty database with a realistic demo network.
     SeedDemo {
@@ -191,6 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             role,
             trainer,
+            organiser_of,
         } => {
             let password = read_password()?;
             let new = NewUser {
@@ -200,6 +205,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 role: role.into(),
                 trainer,
                 email_verified: true,
+                organiser_of: organiser_of.as_deref(),
             };
             let user = accounts::create_user(&database, new, Utc::now())
                 .await

@@ -300,6 +300,7 @@ async fn a_newcomer_joins_a_seeded_group_and_only_its_organiser_sees_them(db: Te
         role,
         trainer: false,
         email_verified: true,
+        organiser_of: None,
     };
     accounts::create_user(&db.conn, new_user("admin@ops.example.org", UserRole::Admin), now)
         .await

@@ -198,3 +198,66 @@ async fn seed_demo_from_the_command_line_then_the_groups_query(db: TestDb) {
     assert_eq!(body["data"]["groups"]["totalCount"], 16, "{body}");
     assert_eq!(body["data"]["groups"]["edges"].as_array().unwrap().len(), 16);
 }
+
+on_both_databases!(create_user_can_make_a_groups_first_organiser_and_writes_nothing_for_an_unknown_group);
+
+/// `create-user --organiser-of SLUG`: the account and its organiser place
+/// are one step, so an unknown group leaves no account behind.
+async fn create_user_can_make_a_groups_first_organiser_and_writes_nothing_for_an_unknown_group(db: TestDb) {
+    let riverside = muster::fixtures::GroupBuilder::new("riverside", common::now())
+        .insert(&db.conn)
+        .await
+        .unwrap()
+        .id;
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, slug: &str| {
+        let mut command = muster(dir.path());
+        command.env("MUSTER_DATABASE_URL", &db.url).args([
+            "create-user",
+            "--email",
+            email,
+            "--name",
+            "First Organiser",
+            "--organiser-of",
+            slug,
+        ]);
+        common::run_with_input(command, "a long enough password\n")
+    };
+
+    let unknown = create("nobody@example.org", "no-such-group");
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no group has the slug"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(
+        muster::domain::accounts::find_by_email(&db.conn, "nobody@example.org")
+            .await
+            .unwrap()
+            .is_none(),
+        "no account without its group"
+    );
+
+    let made = create("first@example.org", "riverside");
+    assert!(made.status.success(), "{}", stderr(&made));
+    let account = muster::domain::accounts::find_by_email(&db.conn, "first@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let places = entity::membership::Entity::find()
+        .filter(entity::membership::Column::UserId.eq(account.id))
+        .all(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(places.len(), 1);
+    assert_eq!(
+        (places[0].group_id, places[0].role, places[0].status),
+        (
+            riverside,
+            entity::MembershipRole::Organiser,
+            entity::MembershipStatus::Active
+        )
+    );
+}

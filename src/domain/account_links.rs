@@ -106,6 +106,7 @@ pub async fn register(
         role: entity::UserRole::Supporter,
         trainer: false,
         email_verified: false,
+        organiser_of: None,
     };
     match accounts::create_user(db, new, now).await {
         Ok(created) => {

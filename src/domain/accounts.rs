@@ -1,10 +1,10 @@
 //! User accounts: registration, sign-in, profile, password and role.
 
 use chrono::{DateTime, Utc};
-use entity::{UserRole, trainer_profile, user};
+use entity::{MembershipRole, MembershipStatus, UserRole, group, membership, trainer_profile, user};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, Set, SqlErr, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
@@ -31,6 +31,10 @@ pub struct NewUser<'a> {
     /// Made by an operator (who vouches for the address), or registered
     /// (unverified until the owner follows the link).
     pub email_verified: bool,
+    /// The slug of a group the account organises from the start: how an
+    /// operator gives a new group its first organiser (every later one is
+    /// promoted by an organiser on the group's pages).
+    pub organiser_of: Option<&'a str>,
 }
 
 /// Finds a live (not erased) user by email, case-insensitively.
@@ -94,6 +98,24 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     .insert(&txn)
     .await
     .map_err(|e| conflict_on_unique(e, TAKEN))?;
+    if let Some(slug) = new.organiser_of {
+        let group = group::Entity::find()
+            .filter(group::Column::Slug.eq(slug))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::validation("organiserOf", format!("no group has the slug {slug:?}")))?;
+        membership::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            user_id: Set(created.id),
+            group_id: Set(group.id),
+            role: Set(MembershipRole::Organiser),
+            status: Set(MembershipStatus::Active),
+            created_at: Set(now),
+            approved_at: Set(Some(now)),
+        }
+        .insert(&txn)
+        .await?;
+    }
     if new.trainer {
         trainer_profile::ActiveModel {
             id: Set(created.id),
