@@ -471,9 +471,14 @@ async fn answer(response: poem::test::TestResponse) -> Answer {
     }
 }
 
-/// A form page's anti-forgery token (its cookie and its field agree).
-async fn form_token<E: Endpoint>(client: &TestClient<E>, path: &str) -> String {
-    let page = answer(client.get(path).send().await).await;
+/// A form page's anti-forgery token (its cookie and its field agree), as
+/// a browser holding `session` (the cookie it will post with) loads it.
+async fn form_token<E: Endpoint>(client: &TestClient<E>, path: &str, session: Option<&str>) -> String {
+    let mut request = client.get(path);
+    if let Some(session) = session {
+        request = request.header(poem::http::header::COOKIE, format!("muster_session={session}"));
+    }
+    let page = answer(request.send().await).await;
     assert_eq!(page.status, 200, "{path}: {}", page.body);
     page.cookie("muster_csrf").expect("an anti-forgery cookie")
 }
@@ -526,7 +531,7 @@ async fn signing_in_on_the_web_makes_a_fresh_server_side_session() {
     let client = db.app();
     let email = net.member.email.as_str();
 
-    let csrf = form_token(&client, "/signin?next=/groups").await;
+    let csrf = form_token(&client, "/signin?next=/groups", Some("planted")).await;
     let wrong = post(
         &client,
         "/signin",
@@ -543,7 +548,7 @@ async fn signing_in_on_the_web_makes_a_fresh_server_side_session() {
     );
     assert!(wrong.cookie("muster_session").is_none());
 
-    let csrf = form_token(&client, "/signin").await;
+    let csrf = form_token(&client, "/signin", Some("planted")).await;
     let right = post(
         &client,
         "/signin",
@@ -570,7 +575,7 @@ async fn signing_in_on_the_web_makes_a_fresh_server_side_session() {
     assert_ne!(hash, first, "the database holds only the id's hash");
 
     // Again from the same browser: a new id, and the old one ends.
-    let csrf = form_token(&client, "/signin").await;
+    let csrf = form_token(&client, "/signin", Some(&first)).await;
     let again = post(
         &client,
         "/signin",
@@ -588,7 +593,7 @@ async fn signing_in_on_the_web_makes_a_fresh_server_side_session() {
     // Without the token, or sent from another site: refused, still signed in.
     let forged = post(&client, "/signout", "forged", Some(&second), &[]).await;
     assert_eq!(forged.status, 403);
-    let csrf = form_token(&client, "/signout").await;
+    let csrf = form_token(&client, "/signout", Some(&second)).await;
     let cross_site = answer(
         client
             .post("/signout")
@@ -733,7 +738,7 @@ async fn web_and_api_sign_in_share_one_budget() {
         let body = login(&client, &net.member.email, "not the password").await;
         assert_eq!(code(&body), Some("UNAUTHENTICATED"), "{body}");
     }
-    let csrf = form_token(&client, "/signin").await;
+    let csrf = form_token(&client, "/signin", None).await;
     let refused = post(
         &client,
         "/signin",
@@ -753,7 +758,7 @@ async fn registering_on_the_web() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     let net = network::build(&db.conn).await;
     let client = db.app();
-    let csrf = form_token(&client, "/register").await;
+    let csrf = form_token(&client, "/register", None).await;
     let short = post(
         &client,
         "/register",
@@ -770,7 +775,7 @@ async fn registering_on_the_web() {
     assert!(short.body.contains("The password"), "{}", short.body);
     assert!(short.body.contains("value=\"jo@people.example.org\""));
 
-    let csrf = form_token(&client, "/register").await;
+    let csrf = form_token(&client, "/register", None).await;
     let fresh = post(
         &client,
         "/register",
@@ -783,7 +788,7 @@ async fn registering_on_the_web() {
         ],
     )
     .await;
-    let csrf = form_token(&client, "/register").await;
+    let csrf = form_token(&client, "/register", None).await;
     let taken = post(
         &client,
         "/register",
@@ -808,7 +813,7 @@ async fn registering_on_the_web() {
 
 /// A browser signs in through the page; its session id.
 async fn web_session<E: Endpoint>(client: &TestClient<E>, email: &str) -> String {
-    let csrf = form_token(client, "/signin").await;
+    let csrf = form_token(client, "/signin", None).await;
     let signed_in = post(
         client,
         "/signin",
@@ -876,7 +881,52 @@ async fn a_signed_in_member_takes_a_place_on_the_event_page() {
     let public = format!("/events/{}", net.alpha_public_event);
     let open = get_as(&client, &public, None).await;
     assert!(open.body.contains(&format!("/signin?next={public}")), "{}", open.body);
-    let csrf = form_token(&client, "/signin").await;
+    let csrf = form_token(&client, "/signin", None).await;
     let anonymous = post(&client, &format!("{public}/rsvp"), &csrf, None, &[("action", "going")]).await;
     assert_eq!(anonymous.location(), Some(format!("/signin?next={public}").as_str()));
+}
+
+/// A form's anti-forgery token holds only for the session it was issued
+/// in: replayed with another person's session, or after signing out and
+/// in again, it is refused and nothing changes.
+#[tokio::test]
+async fn a_form_token_replayed_in_another_session_is_refused() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let member = web_session(&client, &net.member.email).await;
+    let supporter = web_session(&client, &net.supporter.email).await;
+    let public = format!("/events/{}", net.alpha_public_event);
+
+    // The supporter's own token for the sign-out form, posted with the
+    // member's session (as if planted beside it): refused, still signed in.
+    let theirs = form_token(&client, "/signout", Some(&supporter)).await;
+    let replayed = post(&client, "/signout", &theirs, Some(&member), &[]).await;
+    assert_eq!(replayed.status, 403, "{}", replayed.body);
+    assert_eq!(signed_in_as(&db, &member).await, Some(net.member.id));
+
+    // A token from before signing in again is worth nothing after it.
+    let before = form_token(&client, &public, Some(&member)).await;
+    let member_again = web_session(&client, &net.member.email).await;
+    let stale = post(
+        &client,
+        &format!("{public}/rsvp"),
+        &before,
+        Some(&member_again),
+        &[("action", "cancel")],
+    )
+    .await;
+    assert_eq!(stale.status, 403, "{}", stale.body);
+
+    // Loaded in this session, the same form works.
+    let fresh = form_token(&client, &public, Some(&member_again)).await;
+    let done = post(
+        &client,
+        &format!("{public}/rsvp"),
+        &fresh,
+        Some(&member_again),
+        &[("action", "cancel")],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
 }

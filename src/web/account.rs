@@ -94,7 +94,7 @@ pub(super) async fn read_form(
         return Err(message(
             StatusCode::FORBIDDEN,
             "The form could not be accepted",
-            "It was open for too long, or was sent from another site. Please follow the link in the message again; nothing was changed.",
+            "It was open for too long, was opened before you signed in or out, or was sent from another site. Nothing was changed: go back, reload the page and try again.",
         ));
     }
     Ok(fields)

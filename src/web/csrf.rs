@@ -9,14 +9,19 @@
 //! the request's `Sec-Fetch-Site` and `Origin` are checked, refusing what a
 //! browser declares came from elsewhere.
 //!
-//! No session is kept: the form has no login, the token binds nothing but
-//! the browser's own cookie.
+//! For a signed-in browser the token is also bound to its session: the
+//! signature covers a digest of the session cookie the page was answered
+//! for, and a POST is checked against the session cookie it carries. A
+//! token taken from one session (an attacker's own, say, or a page saved
+//! before signing out) is refused with any other, even if a cookie could
+//! be planted beside it. Signing in or out therefore asks forms opened
+//! before to be reloaded, which they say.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use hmac::{KeyInit, Mac};
 use poem::{Request, http::header};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::{
     config::JwtSecret,
@@ -34,6 +39,38 @@ pub const FIELD: &str = "csrf";
 const MAX_AGE_SECS: i64 = 2 * 60 * 60;
 /// Separates the key of this use from any other use of the secret.
 const PURPOSE: &[u8] = b"muster web form anti-forgery v1";
+
+tokio::task_local! {
+    /// The digest of the session cookie the page being answered was asked
+    /// with, set once per request by [`SessionBinding::scope`], so that every
+    /// form that page issues is bound to that session without each
+    /// handler passing it along.
+    static BINDING: Option<[u8; 32]>;
+}
+
+/// The session a request's forms are bound to (none for a browser that is
+/// not signed in), read before the request is handed on.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionBinding(Option<[u8; 32]>);
+
+impl SessionBinding {
+    pub fn of(req: &Request) -> Self {
+        Self(binding_of(req))
+    }
+
+    /// Runs `answer` with this session as the binding of every token it
+    /// issues.
+    pub async fn scope<F: std::future::Future>(self, answer: F) -> F::Output {
+        BINDING.scope(self.0, answer).await
+    }
+}
+
+/// The digest of the session cookie a request carries.
+fn binding_of(req: &Request) -> Option<[u8; 32]> {
+    cookie(req, crate::domain::sessions::COOKIE)
+        .filter(|secret| !secret.is_empty())
+        .map(|secret| Sha256::digest(secret.as_bytes()).into())
+}
 
 /// The key that signs anti-forgery tokens: 32 derived bytes, zero-padded
 /// to SHA-256's block as HMAC itself would pad them.
@@ -56,23 +93,37 @@ impl CsrfKey {
         Self(key)
     }
 
-    fn mac(&self) -> HmacSha256 {
-        <HmacSha256 as KeyInit>::new(&self.0.into())
+    /// The MAC over a token's payload and the session it is bound to.
+    fn mac(&self, payload: &str, binding: Option<[u8; 32]>) -> HmacSha256 {
+        let mut mac = <HmacSha256 as KeyInit>::new(&self.0.into());
+        mac.update(payload.as_bytes());
+        match binding {
+            Some(session) => {
+                mac.update(b"|session|");
+                mac.update(&session);
+            }
+            None => mac.update(b"|none|"),
+        }
+        mac
     }
 
-    /// A fresh token: `nonce.issued.signature`.
+    /// A fresh token, `nonce.issued.signature`, bound to the session of the
+    /// request being answered (see [`SessionBinding::scope`]).
     pub fn issue(&self, now: DateTime<Utc>) -> Result<String> {
+        self.issue_bound(BINDING.try_with(|binding| *binding).ok().flatten(), now)
+    }
+
+    fn issue_bound(&self, binding: Option<[u8; 32]>, now: DateTime<Utc>) -> Result<String> {
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce).map_err(|e| Error::Internal(anyhow::anyhow!("no randomness: {e}")))?;
         let payload = format!("{}.{}", URL_SAFE_NO_PAD.encode(nonce), now.timestamp());
-        let mut mac = self.mac();
-        mac.update(payload.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(self.mac(&payload, binding).finalize().into_bytes());
         Ok(format!("{payload}.{signature}"))
     }
 
-    /// Whether `token` was signed with this key and is still fresh.
-    fn is_valid(&self, token: &str, now: DateTime<Utc>) -> bool {
+    /// Whether `token` was signed with this key for this session and is
+    /// still fresh.
+    fn is_valid(&self, token: &str, binding: Option<[u8; 32]>, now: DateTime<Utc>) -> bool {
         let Some((payload, signature)) = token.rsplit_once('.') else {
             return false;
         };
@@ -85,10 +136,8 @@ impl CsrfKey {
         let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
             return false;
         };
-        let mut mac = self.mac();
-        mac.update(payload.as_bytes());
         let age = now.timestamp() - issued;
-        mac.verify_slice(&signature).is_ok() && (0..=MAX_AGE_SECS).contains(&age)
+        self.mac(payload, binding).verify_slice(&signature).is_ok() && (0..=MAX_AGE_SECS).contains(&age)
     }
 
     /// Checks a form POST: where the browser says it came from, then the
@@ -101,7 +150,7 @@ impl CsrfKey {
         match (cookie.as_deref(), field) {
             // Equal strings are compared after both are verified, so the
             // comparison reveals nothing about the key.
-            (Some(cookie), Some(field)) if self.is_valid(field, now) && cookie == field => Ok(()),
+            (Some(cookie), Some(field)) if self.is_valid(field, binding_of(req), now) && cookie == field => Ok(()),
             _ => Err(Error::Forbidden),
         }
     }
@@ -168,16 +217,29 @@ mod tests {
     fn tokens_are_signed_and_expire() {
         let now = Utc::now();
         let token = key().issue(now).unwrap();
-        assert!(key().is_valid(&token, now));
-        assert!(key().is_valid(&token, now + chrono::Duration::minutes(90)));
-        assert!(!key().is_valid(&token, now + chrono::Duration::hours(3)));
-        assert!(!key().is_valid(&token, now - chrono::Duration::minutes(5)));
+        assert!(key().is_valid(&token, None, now));
+        assert!(key().is_valid(&token, None, now + chrono::Duration::minutes(90)));
+        assert!(!key().is_valid(&token, None, now + chrono::Duration::hours(3)));
+        assert!(!key().is_valid(&token, None, now - chrono::Duration::minutes(5)));
         let other = CsrfKey::derive(&JwtSecret::from_bytes(b"another secret of thirty-two bytes!".to_vec()));
-        assert!(!other.is_valid(&token, now));
+        assert!(!other.is_valid(&token, None, now));
         let (payload, _) = token.rsplit_once('.').unwrap();
-        assert!(!key().is_valid(&format!("{payload}.AAAA"), now));
-        assert!(!key().is_valid("", now));
-        assert!(!key().is_valid("a.b.c", now));
+        assert!(!key().is_valid(&format!("{payload}.AAAA"), None, now));
+        assert!(!key().is_valid("", None, now));
+        assert!(!key().is_valid("a.b.c", None, now));
+    }
+
+    #[test]
+    fn a_token_holds_only_for_the_session_it_was_issued_in() {
+        let now = Utc::now();
+        let (mine, theirs) = ([1u8; 32], [2u8; 32]);
+        let token = key().issue_bound(Some(mine), now).unwrap();
+        assert!(key().is_valid(&token, Some(mine), now));
+        assert!(!key().is_valid(&token, Some(theirs), now), "another session's");
+        assert!(!key().is_valid(&token, None, now), "after signing out");
+        let anonymous = key().issue_bound(None, now).unwrap();
+        assert!(key().is_valid(&anonymous, None, now));
+        assert!(!key().is_valid(&anonymous, Some(mine), now), "after signing in");
     }
 
     #[test]

@@ -191,7 +191,8 @@ pub async fn pages<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respo
         signed_in = viewer.user_id().is_some();
         req.extensions_mut().insert(PageViewer(viewer));
     }
-    SIGNED_IN.scope(signed_in, html_errors(next, req)).await
+    let binding = csrf::SessionBinding::of(&req);
+    SIGNED_IN.scope(signed_in, binding.scope(html_errors(next, req))).await
 }
 
 async fn html_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
