@@ -493,7 +493,9 @@ fn profile_refusal(err: Error, form: ProfileForm) -> std::result::Result<(Profil
     let words = match &err {
         Error::Validation(fields) => fields.first().map(|f| {
             let what = match f.field.as_str() {
-                "currentPassword" | "password" => "Your current password",
+                // The domain's words ("is not your current password")
+                // would repeat the field's name.
+                "currentPassword" | "password" => return "That is not your current password.".to_owned(),
                 "newPassword" => "The new password",
                 "newEmail" => "The new address",
                 "name" | "displayName" => "Your name",
