@@ -53,7 +53,17 @@ impl PublicUrls {
 
     /// One event's page.
     pub fn event_page(&self, id: Uuid) -> String {
-        format!("{}/events/{}", self.base, id.hyphenated())
+        let mut link = String::new();
+        self.write_event_page(&mut link, id);
+        link
+    }
+
+    /// [`Self::event_page`] into a buffer a feed reuses for every event.
+    pub fn write_event_page(&self, out: &mut String, id: Uuid) {
+        out.clear();
+        out.push_str(&self.base);
+        out.push_str("/events/");
+        out.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
     }
 
     /// One public event as a calendar file ("add to calendar").

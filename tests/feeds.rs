@@ -135,7 +135,8 @@ async fn the_seeded_public_feed_holds_exactly_the_public_events_and_no_personal_
             "{}",
             parsed["SUMMARY"]
         );
-        assert!(parsed["URL"].ends_with(&format!("/events/{id}.ics")));
+        // The event's own page, not its calendar file.
+        assert!(parsed["URL"].ends_with(&format!("/events/{id}")), "{}", parsed["URL"]);
     }
 
     // A second, independent parser reads the same feed the same way.

@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 27] = [
+const ROUTES: [&str; 39] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -45,6 +45,18 @@ const ROUTES: [&str; 27] = [
     "/signin",
     "/signout",
     "/register",
+    "/me",
+    "/me/groups/leave",
+    "/me/feeds",
+    "/me/feeds/revoke",
+    "/me/profile",
+    "/me/profile/name",
+    "/me/profile/password",
+    "/me/profile/email",
+    "/me/data",
+    "/me/data/download",
+    "/me/delete",
+    "/groups/{slug}/join",
     "/static/style.css",
     "/static/icon.svg",
     "/static/graphiql/{file}",

@@ -28,7 +28,7 @@ use crate::{
     error::{Error, Result},
 };
 
-const LAST_ORGANISER: &str = "a group must keep at least one organiser: make another member organiser first";
+pub const LAST_ORGANISER: &str = "a group must keep at least one organiser: make another member organiser first";
 
 async fn find_membership(
     db: &impl ConnectionTrait,

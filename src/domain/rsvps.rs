@@ -223,6 +223,41 @@ pub async fn rsvps_of(
     Ok(rows.into_iter().map(|r| (r.event_id, r)).collect())
 }
 
+/// Where `user_id` stands on the waiting list of each of `event_ids`
+/// (1 is next to get a place), in one query; an event where they are not
+/// waiting is absent. Only positions leave here, never who is ahead.
+pub async fn waiting_positions(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    event_ids: &[Uuid],
+) -> Result<HashMap<Uuid, u64>> {
+    if event_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let waiting: Vec<(Uuid, Uuid)> = rsvp::Entity::find()
+        .select_only()
+        .column(rsvp::Column::EventId)
+        .column(rsvp::Column::UserId)
+        .filter(rsvp::Column::EventId.is_in(event_ids.iter().copied()))
+        .filter(rsvp::Column::Status.eq(RsvpStatus::Waitlisted))
+        // The order the waiting list moves up in (`fill_free_places`).
+        .order_by_asc(rsvp::Column::CreatedAt)
+        .order_by_asc(rsvp::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut ahead: HashMap<Uuid, u64> = HashMap::new();
+    let mut positions = HashMap::new();
+    for (event_id, waiting_user) in waiting {
+        let count = ahead.entry(event_id).or_default();
+        *count += 1;
+        if waiting_user == user_id {
+            positions.insert(event_id, *count);
+        }
+    }
+    Ok(positions)
+}
+
 /// The viewer's RSVPs with their events, by start time; past events only
 /// when `include_past`.
 pub async fn my_events(

@@ -93,15 +93,11 @@ impl<'a> FeedRenderer<'a> {
         describe(event, group, &mut self.description);
         place(event, &mut self.location);
         self.urls.write_event_uid(&mut self.uid, event.id);
-        let public = event.visibility == EventVisibility::Public;
-        if public {
-            self.urls.write_event_ics(&mut self.link, event.id);
-        }
-        let url = if public {
-            Some(self.link.as_str())
-        } else {
-            event.online_url.as_deref()
-        };
+        // The event's page: everything about it, and a signed-in person's
+        // place. A members-only event's page answers only those who may
+        // see it, as the feed does; the online link is in the description.
+        self.urls.write_event_page(&mut self.link, event.id);
+        let url = Some(self.link.as_str());
         self.calendar.event(&EventEntry {
             uid: &self.uid,
             dtstamp: event.updated_at,

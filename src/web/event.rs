@@ -23,7 +23,7 @@ use super::{
     csrf::CsrfKey,
     internal, not_found_page, page, refusal,
     signin::{see_other, viewer_of},
-    view::{EventView, paragraphs, summary},
+    view::{EventView, local_when, paragraphs, summary},
 };
 use crate::{AppState, auth::Viewer, domain, error::Error, error::Result};
 
@@ -38,6 +38,11 @@ struct EventPage {
     /// What a signed-in person sees of their own place; `None` when
     /// anonymous.
     mine: Option<MyPlace>,
+    /// Places still free, when the event has a capacity.
+    places_left: Option<u64>,
+    /// The times on the event's own clocks and the zone's name, when they
+    /// differ from UK time.
+    local_when: Option<(String, String)>,
     /// A refusal of the last step, in plain words.
     error: Option<String>,
     /// Where signing in returns to.
@@ -47,6 +52,8 @@ struct EventPage {
 struct MyPlace {
     /// "going", "waiting" or "none".
     status: &'static str,
+    /// Where they stand on the waiting list (1 is next).
+    position: Option<u64>,
     csrf_token: String,
     action: String,
 }
@@ -123,13 +130,17 @@ async fn render(
         None => None,
         Some(user_id) => {
             let held = domain::rsvps::rsvps_of(&state.db, user_id, &[id]).await?;
-            let status = match held.get(&id).map(|r| r.status) {
-                Some(RsvpStatus::Going) => "going",
-                Some(RsvpStatus::Waitlisted) => "waiting",
-                _ => "none",
+            let (status, position) = match held.get(&id).map(|r| r.status) {
+                Some(RsvpStatus::Going) => ("going", None),
+                Some(RsvpStatus::Waitlisted) => {
+                    let positions = domain::rsvps::waiting_positions(&state.db, user_id, &[id]).await?;
+                    ("waiting", positions.get(&id).copied())
+                }
+                _ => ("none", None),
             };
             Some(MyPlace {
                 status,
+                position,
                 csrf_token: state.csrf.issue(state.clock.now())?,
                 action: format!("/events/{id}/rsvp"),
             })
@@ -137,6 +148,14 @@ async fn render(
     };
     let group = match event.group_id {
         Some(group_id) => domain::groups::find_by_id(&state.db, group_id).await?,
+        None => None,
+    };
+    let places_left = match event.capacity {
+        Some(capacity) => {
+            let live = domain::rsvps::going_counts(&state.db, &[id]).await?;
+            let going = domain::rsvps::going(&event, live.get(&id).copied().unwrap_or(0));
+            Some((capacity.max(0) as u64).saturating_sub(going))
+        }
         None => None,
     };
     let groups: HashMap<_, _> = group.into_iter().map(|g| (g.id, g)).collect();
@@ -159,6 +178,8 @@ async fn render(
             cancelled: event.status == entity::EventStatus::Cancelled,
             event: view,
             mine,
+            places_left,
+            local_when: local_when(event.starts_at, event.ends_at, &event.timezone),
             error,
             signin_url: format!("/signin?next=/events/{id}"),
         },

@@ -6,15 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use chrono::Duration;
 use poem::{
-    Response, handler,
-    http::StatusCode,
+    Request, Response, handler,
+    http::{StatusCode, header},
     web::{Data, Path},
 };
 
 use super::{
     Nav, Place,
     events::all_groups,
-    internal, not_found, page,
+    internal,
+    me::{Joining, joining},
+    not_found, page,
+    signin::viewer_of,
     view::{EventView, Subscribe, paragraphs, summary},
 };
 use crate::{
@@ -63,6 +66,8 @@ struct GroupPage {
     contact_email: Option<String>,
     events: Vec<EventView>,
     subscribe: Subscribe,
+    /// Joining the group, as the reader may.
+    joining: Joining,
 }
 
 #[handler]
@@ -95,18 +100,23 @@ pub async fn directory(Data(state): Data<&AppState>) -> Response {
 }
 
 #[handler]
-pub async fn group_page(Path(slug): Path<String>, Data(state): Data<&AppState>) -> Response {
-    match render(&slug, state).await {
+pub async fn group_page(req: &Request, Path(slug): Path<String>, Data(state): Data<&AppState>) -> Response {
+    let viewer = match viewer_of(req, state).await {
+        Ok(viewer) => viewer,
+        Err(err) => return internal(err),
+    };
+    match render(&slug, state, &viewer).await {
         Ok(Some(page)) => page,
         Ok(None) => not_found("There is no local group at this address. The list of groups has every one."),
         Err(err) => internal(err),
     }
 }
 
-async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
+async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<Response>> {
     let Some(group) = groups::find_by_slug(&state.db, slug).await? else {
         return Ok(None);
     };
+    let (joining, csrf_cookie) = joining(state, viewer, &group.slug).await?;
     let now = state.clock.now();
     let filter = EventFilter {
         from: Some(now),
@@ -139,6 +149,17 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
         contact_email: group.contact_email,
         region: group.region,
         name: group.name,
+        joining,
     };
-    Ok(Some(page(StatusCode::OK, &view)))
+    let mut response = page(StatusCode::OK, &view);
+    // What a signed-in reader sees of their own membership is theirs alone.
+    if viewer.user_id().is_some() {
+        if let Some(value) = csrf_cookie.and_then(|c| c.parse().ok()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+        if let Ok(value) = "private, no-store".parse() {
+            response.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
+    }
+    Ok(Some(response))
 }

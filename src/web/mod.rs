@@ -15,6 +15,7 @@ mod event;
 mod events;
 mod groups;
 mod icon;
+mod me;
 mod refusal;
 mod requests;
 mod signin;
@@ -37,6 +38,10 @@ pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
 pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
+pub use me::{
+    change_email, change_name, change_password, create_feed, data_page, delete_account, delete_page, download_data,
+    feeds_page, join_group, leave_group, overview, profile_page, revoke_feed,
+};
 pub use requests::{request_form, request_status, submit_request};
 pub use signin::{register, register_page, sign_in, sign_in_page, sign_out, sign_out_page};
 pub use sitemap::sitemap_xml;

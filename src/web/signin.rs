@@ -73,7 +73,7 @@ pub(super) async fn resolve_session(req: &Request, state: &AppState) -> Result<V
     }
 }
 
-fn session_cookie(secret: &str, secure: bool, max_age_secs: i64) -> String {
+pub(super) fn session_cookie(secret: &str, secure: bool, max_age_secs: i64) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!(
         "{}={secret}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}",

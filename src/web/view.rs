@@ -78,13 +78,28 @@ pub fn uk_time(at: DateTime<Utc>) -> String {
 
 /// "Tue 14 Jul 2026, 18:30–20:30", or both dates when it spans days.
 pub fn when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> String {
-    let start = starts_at.with_timezone(&London);
-    let end = ends_at.with_timezone(&London);
+    when_in(starts_at, ends_at, London)
+}
+
+/// [`when`] on the clocks of `zone`.
+pub fn when_in(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    const DAY_AND_TIME: &str = "%a %-d %b %Y, %H:%M";
+    let start = starts_at.with_timezone(&zone);
+    let end = ends_at.with_timezone(&zone);
     if start.date_naive() == end.date_naive() {
-        format!("{}–{}", start.format("%a %-d %b %Y, %H:%M"), end.format("%H:%M"))
+        format!("{}–{}", start.format(DAY_AND_TIME), end.format("%H:%M"))
     } else {
-        format!("{} – {}", uk_time(starts_at), uk_time(ends_at))
+        format!("{} – {}", start.format(DAY_AND_TIME), end.format(DAY_AND_TIME))
     }
+}
+
+/// The event's times on its own zone's clocks, with the zone's name, when
+/// those clocks differ from the UK's (an event in Madrid, or online from
+/// New York); `None` when they read the same, or the zone is unknown.
+pub fn local_when(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, timezone: &str) -> Option<(String, String)> {
+    let zone: chrono_tz::Tz = timezone.parse().ok()?;
+    let local = when_in(starts_at, ends_at, zone);
+    (local != when(starts_at, ends_at)).then(|| (local, zone.name().replace('_', " ")))
 }
 
 fn excerpt(text: &str) -> String {
@@ -158,6 +173,20 @@ mod tests {
             when(winter, winter + chrono::Duration::days(1)),
             "Sat 9 Jan 2027, 10:00 – Sun 10 Jan 2027, 10:00"
         );
+    }
+
+    #[test]
+    fn an_event_elsewhere_also_shows_its_own_clock() {
+        let start = Utc.with_ymd_and_hms(2026, 7, 14, 17, 30, 0).unwrap();
+        let end = start + chrono::Duration::hours(2);
+        assert_eq!(
+            local_when(start, end, "America/New_York"),
+            Some(("Tue 14 Jul 2026, 13:30–15:30".to_owned(), "America/New York".to_owned()))
+        );
+        // Same clocks as the UK's: nothing more to say.
+        assert_eq!(local_when(start, end, "Europe/London"), None);
+        assert_eq!(local_when(start, end, "Europe/Dublin"), None);
+        assert_eq!(local_when(start, end, "Not/A_Zone"), None);
     }
 
     #[test]
