@@ -15,6 +15,7 @@ mod event;
 mod events;
 mod groups;
 mod icon;
+mod manage;
 mod refusal;
 mod requests;
 mod signin;
@@ -37,6 +38,12 @@ pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
 pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
+pub use manage::{
+    cancel_event as cancel_group_event, create_event as create_group_event, edit_event as edit_group_event,
+    edit_event_page as edit_group_event_page, events_page as group_events_page, member_action, members_page,
+    new_event_page as new_group_event_page, new_request_page as new_group_request_page, profile_page,
+    requests_page as group_requests_page, save_profile, submit_request as submit_group_request,
+};
 pub use requests::{request_form, request_status, submit_request};
 pub use signin::{register, register_page, sign_in, sign_in_page, sign_out, sign_out_page};
 pub use sitemap::sitemap_xml;
