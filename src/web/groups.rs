@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use chrono::Duration;
 use poem::{
-    Response, handler,
+    Request, Response, handler,
     http::StatusCode,
     web::{Data, Path},
 };
@@ -15,6 +15,7 @@ use super::{
     Nav, Place,
     events::all_groups,
     internal, not_found, page,
+    signin::viewer_of,
     view::{EventView, Subscribe, paragraphs, summary},
 };
 use crate::{
@@ -63,6 +64,8 @@ struct GroupPage {
     contact_email: Option<String>,
     events: Vec<EventView>,
     subscribe: Subscribe,
+    /// The group's organisers' pages, for those who may use them.
+    manage_path: Option<String>,
 }
 
 #[handler]
@@ -95,15 +98,19 @@ pub async fn directory(Data(state): Data<&AppState>) -> Response {
 }
 
 #[handler]
-pub async fn group_page(Path(slug): Path<String>, Data(state): Data<&AppState>) -> Response {
-    match render(&slug, state).await {
+pub async fn group_page(req: &Request, Path(slug): Path<String>, Data(state): Data<&AppState>) -> Response {
+    let viewer = match viewer_of(req, state).await {
+        Ok(viewer) => viewer,
+        Err(err) => return internal(err),
+    };
+    match render(&slug, state, &viewer).await {
         Ok(Some(page)) => page,
         Ok(None) => not_found("There is no local group at this address. The list of groups has every one."),
         Err(err) => internal(err),
     }
 }
 
-async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
+async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<Response>> {
     let Some(group) = groups::find_by_slug(&state.db, slug).await? else {
         return Ok(None);
     };
@@ -136,6 +143,7 @@ async fn render(slug: &str, state: &AppState) -> Result<Option<Response>> {
             .collect(),
         description,
         summary,
+        manage_path: groups::may_manage(viewer, group.id).then(|| format!("/groups/{}/manage", group.slug)),
         contact_email: group.contact_email,
         region: group.region,
         name: group.name,
