@@ -251,3 +251,97 @@ async fn signing_in_and_registering(client: &Client, base: &str) {
     assert_eq!(value_of(client, "#email").await, "nobody@example.org");
     shoot_and_check(client, "signin-error").await;
 }
+
+/// The group organisers' pages in Chromium, each checked with axe-core at
+/// both widths, empty, filled and with errors: a coordinator (made with
+/// `create-user`; coordinators may use every group's pages) signs in,
+/// follows "Organise this group" from a seeded group's page, and goes
+/// through members, events (a new one sent empty, then an existing one),
+/// the public profile, and the group's requests with the request form sent
+/// empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organiser_uses_the_group_pages_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    browser.create_user(
+        "coordinator@browser.example.org",
+        "Browser Coordinator",
+        password,
+        &["--role", "coordinator"],
+    );
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser.run(organising_a_group(&client, &base, password)).await;
+}
+
+async fn organising_a_group(client: &Client, base: &str, password: &str) {
+    client.goto(&format!("{base}/signin?next=/groups")).await.unwrap();
+    element(client, "#email")
+        .await
+        .send_keys("coordinator@browser.example.org")
+        .await
+        .unwrap();
+    element(client, "#password").await.send_keys(password).await.unwrap();
+    click(client, "button[type=submit]").await;
+    wait_for_url(client, "/groups").await;
+    let group = element(client, ".groups a").await.attr("href").await.unwrap().unwrap();
+    client.goto(&format!("{base}{group}")).await.unwrap();
+    click(client, &format!("a[href=\"{group}/manage\"]")).await;
+    wait_for_url(client, "/manage").await;
+    let heading = element(client, "h1").await.text().await.unwrap();
+    assert!(heading.starts_with("Members of"), "{heading}");
+    shoot_and_check(client, "manage-members").await;
+
+    client.goto(&format!("{base}{group}/manage/events")).await.unwrap();
+    shoot_and_check(client, "manage-events").await;
+    let existing = client
+        .find(Locator::Css(".managed-events a[href*=\"/manage/events/\"]"))
+        .await
+        .ok();
+    let existing = match existing {
+        Some(link) => link.attr("href").await.unwrap(),
+        None => None,
+    };
+
+    client.goto(&format!("{base}{group}/manage/events/new")).await.unwrap();
+    shoot_and_check(client, "manage-event-new").await;
+    element(client, "#venue")
+        .await
+        .send_keys("Friends Meeting House")
+        .await
+        .unwrap();
+    click(client, "form button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("Title"), "{summary}");
+    assert_eq!(value_of(client, "#venue").await, "Friends Meeting House");
+    shoot_and_check(client, "manage-event-errors").await;
+
+    if let Some(edit) = existing {
+        client.goto(&format!("{base}{edit}")).await.unwrap();
+        shoot_and_check(client, "manage-event-edit").await;
+    }
+
+    client.goto(&format!("{base}{group}/manage/profile")).await.unwrap();
+    shoot_and_check(client, "manage-profile").await;
+    element(client, "#contactEmail").await.clear().await.unwrap();
+    element(client, "#contactEmail")
+        .await
+        .send_keys("not an address")
+        .await
+        .unwrap();
+    click(client, "form button[type=submit]").await;
+    element(client, "#contactEmail-error").await;
+    shoot_and_check(client, "manage-profile-errors").await;
+
+    client.goto(&format!("{base}{group}/manage/requests")).await.unwrap();
+    shoot_and_check(client, "manage-requests").await;
+    client
+        .goto(&format!("{base}{group}/manage/requests/new"))
+        .await
+        .unwrap();
+    shoot_and_check(client, "manage-request-new").await;
+    click(client, "form button[type=submit]").await;
+    element(client, ".error-summary").await;
+    shoot_and_check(client, "manage-request-errors").await;
+}

@@ -31,10 +31,19 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 39] = [
+const ROUTES: [&str; 48] = [
     "/",
     "/groups",
     "/groups/{slug}",
+    "/groups/{slug}/manage",
+    "/groups/{slug}/manage/members",
+    "/groups/{slug}/manage/events",
+    "/groups/{slug}/manage/events/new",
+    "/groups/{slug}/manage/events/{id}",
+    "/groups/{slug}/manage/events/{id}/cancel",
+    "/groups/{slug}/manage/profile",
+    "/groups/{slug}/manage/requests",
+    "/groups/{slug}/manage/requests/new",
     "/request",
     "/request/{reference}",
     "/events/{id}",

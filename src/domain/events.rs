@@ -106,6 +106,44 @@ async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Resu
     Ok(())
 }
 
+/// A new event's fields as checked, ready to store.
+pub struct CheckedEvent {
+    title: SingleLine,
+    description: MultiLine,
+    timezone: String,
+    venue: Option<SingleLine>,
+    address: Option<MultiLine>,
+    online_url: Option<WebAddress>,
+    capacity: Option<i32>,
+}
+
+/// Checks everything typed into a new event, every field at once and
+/// without the database (the topic is checked on creation), so that a form
+/// can show each problem beside its field before anything is written.
+pub fn check_new(new: &NewEvent, group_id: Option<Uuid>) -> Result<CheckedEvent> {
+    let (title, description, (), timezone, venue, address, online_url, (), capacity) = (
+        SingleLine::required("title", &new.title, MAX_TITLE_CHARS),
+        MultiLine::or_empty("description", &new.description, MAX_DESCRIPTION_CHARS),
+        validate_times(new.starts_at, new.ends_at),
+        validate_timezone(new.timezone.as_deref()),
+        SingleLine::optional("venue", new.venue.as_deref(), MAX_PLACE_CHARS),
+        MultiLine::optional("address", new.address.as_deref(), MAX_PLACE_CHARS),
+        WebAddress::optional("onlineUrl", new.online_url.as_deref()),
+        members_only_needs_group(Some(new.visibility), group_id),
+        validate_capacity(new.capacity),
+    )
+        .all_valid()?;
+    Ok(CheckedEvent {
+        title,
+        description,
+        timezone,
+        venue,
+        address,
+        online_url,
+        capacity,
+    })
+}
+
 /// Group organisers create events for their group; coordinators and admins
 /// for any group or for the network as a whole.
 pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTime<Utc>) -> Result<event::Model> {
@@ -116,20 +154,16 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
     let group_id = group.as_ref().map(|g| g.id);
     authorize(viewer, Action::CreateEvent { group_id })?;
 
-    let topic = ensure_topic(db, new.topic_id).await;
-    let (title, description, (), timezone, venue, address, online_url, (), (), capacity) = (
-        SingleLine::required("title", &new.title, MAX_TITLE_CHARS),
-        MultiLine::or_empty("description", &new.description, MAX_DESCRIPTION_CHARS),
-        validate_times(new.starts_at, new.ends_at),
-        validate_timezone(new.timezone.as_deref()),
-        SingleLine::optional("venue", new.venue.as_deref(), MAX_PLACE_CHARS),
-        MultiLine::optional("address", new.address.as_deref(), MAX_PLACE_CHARS),
-        WebAddress::optional("onlineUrl", new.online_url.as_deref()),
-        members_only_needs_group(Some(new.visibility), group_id),
-        topic,
-        validate_capacity(new.capacity),
-    )
-        .all_valid()?;
+    let (checked, ()) = (check_new(&new, group_id), ensure_topic(db, new.topic_id).await).all_valid()?;
+    let CheckedEvent {
+        title,
+        description,
+        timezone,
+        venue,
+        address,
+        online_url,
+        capacity,
+    } = checked;
     let model = event::ActiveModel {
         id: Set(Uuid::new_v4()),
         title: Set(title.into()),

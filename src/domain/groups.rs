@@ -117,6 +117,36 @@ pub async fn get_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<group:
     find_by_slug(db, slug).await?.ok_or(Error::NotFound)
 }
 
+/// The group behind its organisers' pages, for someone who may use them:
+/// the group's organisers, coordinators and admins. Anyone else signed in
+/// is `FORBIDDEN` (the group itself is public, so there is nothing to hide
+/// by answering "not found"), anonymous `UNAUTHENTICATED`, and an unknown
+/// or archived group `NOT_FOUND`. Each step on those pages then asks the
+/// policy again for itself.
+pub async fn get_managed(db: &impl ConnectionTrait, viewer: &Viewer, slug: &str) -> Result<group::Model> {
+    let group = get_by_slug(db, slug).await?;
+    authorize(viewer, Action::ManageMembers { group_id: group.id })?;
+    Ok(group)
+}
+
+/// Whether `viewer` may use the organisers' pages of the group, for the
+/// link to them on the group's page.
+pub fn may_manage(viewer: &Viewer, group_id: Uuid) -> bool {
+    authorize(viewer, Action::ManageMembers { group_id }).is_ok()
+}
+
+/// Whether `viewer` may change the group's region (the network's field).
+pub fn may_change_region(viewer: &Viewer, group_id: Uuid) -> bool {
+    authorize(
+        viewer,
+        Action::UpdateGroup {
+            group_id,
+            network_fields: true,
+        },
+    )
+    .is_ok()
+}
+
 /// Serialises changes to one group's memberships across concurrent
 /// requests: on PostgreSQL this takes the group row's lock, on SQLite it
 /// makes the transaction a writer from its first statement. A rule that

@@ -26,6 +26,30 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/", get(web::index))
         .at("/groups", get(web::directory))
         .at("/groups/:slug", get(web::group_page))
+        .at("/groups/:slug/manage", get(web::members_page))
+        .at("/groups/:slug/manage/members", poem::post(web::member_action))
+        .at("/groups/:slug/manage/events", get(web::group_events_page))
+        .at(
+            "/groups/:slug/manage/events/new",
+            get(web::new_group_event_page).post(web::create_group_event),
+        )
+        .at(
+            "/groups/:slug/manage/events/:id",
+            get(web::edit_group_event_page).post(web::edit_group_event),
+        )
+        .at(
+            "/groups/:slug/manage/events/:id/cancel",
+            poem::post(web::cancel_group_event),
+        )
+        .at(
+            "/groups/:slug/manage/profile",
+            get(web::group_profile_page).post(web::save_profile),
+        )
+        .at("/groups/:slug/manage/requests", get(web::group_requests_page))
+        .at(
+            "/groups/:slug/manage/requests/new",
+            get(web::new_group_request_page).post(web::submit_group_request),
+        )
         .at("/request", get(web::request_form).post(web::submit_request))
         .at("/request/:reference", get(web::request_status))
         .at("/events/:id", get(web::event_page))

@@ -68,6 +68,8 @@ struct GroupPage {
     subscribe: Subscribe,
     /// Joining the group, as the reader may.
     joining: Joining,
+    /// The group's organisers' pages, for those who may use them.
+    manage_path: Option<String>,
 }
 
 #[handler]
@@ -146,6 +148,7 @@ async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<
             .collect(),
         description,
         summary,
+        manage_path: groups::may_manage(viewer, group.id).then(|| format!("/groups/{}/manage", group.slug)),
         contact_email: group.contact_email,
         region: group.region,
         name: group.name,

@@ -15,6 +15,7 @@ mod event;
 mod events;
 mod groups;
 mod icon;
+mod manage;
 mod me;
 mod refusal;
 mod requests;
@@ -38,6 +39,13 @@ pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
 pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
+pub use manage::{
+    cancel_event as cancel_group_event, create_event as create_group_event, edit_event as edit_group_event,
+    edit_event_page as edit_group_event_page, events_page as group_events_page, member_action, members_page,
+    new_event_page as new_group_event_page, new_request_page as new_group_request_page,
+    profile_page as group_profile_page, requests_page as group_requests_page, save_profile,
+    submit_request as submit_group_request,
+};
 pub use me::{
     change_email, change_name, change_password, create_feed, data_page, delete_account, delete_page, download_data,
     feeds_page, join_group, leave_group, overview, profile_page, revoke_feed,

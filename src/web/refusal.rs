@@ -3,6 +3,8 @@
 //! turns the domain's errors into sentences here, so one rule reads the
 //! same wherever it refuses.
 
+use std::collections::HashMap;
+
 use crate::error::Error;
 
 /// The sentence for a refusal the person can act on, or `None` for what a
@@ -24,6 +26,43 @@ pub fn in_words(err: &Error) -> Option<String> {
         Error::NotFound | Error::Unauthenticated | Error::Internal(_) => return None,
     };
     Some(words)
+}
+
+/// The status a page answers a refusal with.
+pub fn status(err: &Error) -> poem::http::StatusCode {
+    use poem::http::StatusCode;
+    match err {
+        Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Forbidden => StatusCode::FORBIDDEN,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        Error::Conflict(_) | Error::InvalidTransition(_) | Error::TrainerUnavailable { .. } => StatusCode::CONFLICT,
+    }
+}
+
+/// A validation refusal's field errors keyed by the form field they belong
+/// to (forms name their fields as the API does), so that a page shows each
+/// one beside its field, all at once. Two errors on one field are joined.
+/// Any other error has no field errors.
+pub fn by_field(err: &Error) -> HashMap<String, String> {
+    let mut keyed: HashMap<String, String> = HashMap::new();
+    if let Error::Validation(fields) = err {
+        for field in fields {
+            let message = trimmed(&field.message);
+            keyed
+                .entry(field.field.clone())
+                .and_modify(|words| {
+                    if !words.contains(message) {
+                        words.push_str("; ");
+                        words.push_str(message);
+                    }
+                })
+                .or_insert_with(|| message.to_owned());
+        }
+    }
+    keyed
 }
 
 fn trimmed(words: &str) -> &str {
@@ -59,5 +98,29 @@ mod tests {
         assert!(in_words(&Error::Forbidden).is_some_and(|w| !w.contains("FORBIDDEN")));
         assert_eq!(in_words(&Error::NotFound), None);
         assert_eq!(in_words(&Error::Internal(anyhow::anyhow!("db text"))), None);
+    }
+
+    #[test]
+    fn field_errors_are_keyed_by_their_field_and_joined() {
+        let err = Error::Validation(vec![
+            crate::error::FieldError {
+                field: "title".into(),
+                message: "must not be empty".into(),
+            },
+            crate::error::FieldError {
+                field: "capacity".into(),
+                message: "must be between 1 and 100000.".into(),
+            },
+            crate::error::FieldError {
+                field: "title".into(),
+                message: "is too long".into(),
+            },
+        ]);
+        let keyed = by_field(&err);
+        assert_eq!(keyed.len(), 2);
+        assert_eq!(keyed["title"], "must not be empty; is too long");
+        assert_eq!(keyed["capacity"], "must be between 1 and 100000");
+        assert!(by_field(&Error::Forbidden).is_empty());
+        assert!(by_field(&Error::Conflict("full".into())).is_empty());
     }
 }

@@ -2,9 +2,11 @@
 //! speaker or a workshop, and `/request/{reference}`, where it follows the
 //! request afterwards.
 //!
-//! The form has no login, so it is for outside organisations only; a
-//! group's organisers ask for their group through the API, signed in. It
-//! goes through the same `domain::requests::submit` as `submitRequest`,
+//! The form has no login, so at `/request` it is for outside organisations
+//! only. A group's organisers ask for their group with the same form on
+//! the group's organisers' pages ([`group_form`], [`submit_for_group`]),
+//! signed in, without the organisation and contact fields: the group's
+//! request is followed by its organisers' accounts. Both go through the same `domain::requests::submit` as `submitRequest`,
 //! under the same per-address limit (the very same limiter), and the
 //! status page shows what `requestStatus` shows: no one's personal data.
 
@@ -13,7 +15,7 @@ use std::collections::HashMap;
 use askama::Template;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
-use entity::{RequestKind, RequestState};
+use entity::{RequestKind, RequestState, group};
 use poem::{
     Body, Request, Response, handler,
     http::{StatusCode, header},
@@ -24,7 +26,7 @@ use super::{
     Nav, Place,
     csrf::{self, CsrfKey},
     events::all_groups,
-    internal, message, not_found, page,
+    internal, message, not_found, page, refusal,
     view::{uk_time, when},
 };
 use crate::{
@@ -38,6 +40,39 @@ use crate::{
     error::{Error, Result},
     rate_limit::ClientAddress,
 };
+
+/// Who the form asks for.
+#[derive(Clone, Copy)]
+pub(super) enum Asker<'a> {
+    /// An outside organisation, at `/request`, without signing in.
+    Outside,
+    /// A local group, by one of its organisers (or staff), signed in.
+    Group(&'a group::Model),
+}
+
+impl Asker<'_> {
+    fn action(self) -> String {
+        match self {
+            Self::Outside => "/request".to_owned(),
+            Self::Group(group) => format!("/groups/{}/manage/requests/new", group.slug),
+        }
+    }
+
+    /// The path the anti-forgery cookie is scoped to.
+    fn cookie_path(self) -> String {
+        match self {
+            Self::Outside => "/request".to_owned(),
+            Self::Group(group) => format!("/groups/{}/manage", group.slug),
+        }
+    }
+}
+
+/// The group a group's form is for, as the form shows it.
+pub struct GroupAsking {
+    pub name: String,
+    pub region: String,
+    pub requests_path: String,
+}
 
 /// Preferred windows the form offers; the first is required.
 const WINDOWS: usize = 3;
@@ -145,7 +180,7 @@ impl Entered {
     /// The request the form describes, or what is wrong with it, by field:
     /// what the form itself cannot read (a kind, a date), then whatever the
     /// domain finds in the rest, so a person sees every problem at once.
-    fn to_request(&self, now: DateTime<Utc>) -> Result<NewRequest, Vec<(String, String)>> {
+    fn to_request(&self, asker: Asker<'_>, now: DateTime<Utc>) -> Result<NewRequest, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let kind = match self.kind.as_str() {
             "SPEAKER" => Some(RequestKind::Speaker),
@@ -193,18 +228,24 @@ impl Entered {
             },
         };
         let optional = |s: &str| Some(s.to_owned()).filter(|s| !s.trim().is_empty());
+        let group = match asker {
+            Asker::Outside => None,
+            Asker::Group(group) => Some(group),
+        };
+        // A group's request has no organisation or contact of its own.
+        let outside = |value: &str| group.is_none().then(|| value.to_owned());
         let new = NewRequest {
             kind: kind.unwrap_or(RequestKind::Workshop),
             topic_id: topic_id.unwrap_or_default(),
-            group_slug: None,
-            organisation_name: Some(self.organisation_name.clone()),
-            contact_name: Some(self.contact_name.clone()),
-            contact_email: Some(self.contact_email.clone()),
+            group_slug: group.map(|g| g.slug.clone()),
+            organisation_name: outside(&self.organisation_name),
+            contact_name: outside(&self.contact_name),
+            contact_email: outside(&self.contact_email),
             windows,
             online: self.online,
             town: optional(&self.town),
             postcode_area: optional(&self.postcode_area),
-            region: optional(&self.region),
+            region: outside(&self.region).and_then(|r| optional(&r)),
             expected_audience,
             notes: self.notes.clone(),
             public_event: self.public_event,
@@ -212,7 +253,7 @@ impl Entered {
         if errors.is_empty() {
             return Ok(new);
         }
-        if let Err(Error::Validation(found)) = requests::check_details(&new, None, now) {
+        if let Err(Error::Validation(found)) = requests::check_details(&new, group, now) {
             for found in found {
                 if !errors.iter().any(|(field, _)| *field == found.field) {
                     errors.push((found.field, found.message));
@@ -241,6 +282,10 @@ fn uk_instant(raw: &str) -> Option<DateTime<Utc>> {
 #[template(path = "request_form.html")]
 struct FormPage {
     nav: Nav,
+    /// Where the form is sent.
+    action: String,
+    /// The group asking, on its organisers' pages; `None` at `/request`.
+    group: Option<GroupAsking>,
     csrf_token: String,
     /// Errors in the order of the form, each with the id of its input.
     summary: Vec<(String, String)>,
@@ -282,6 +327,7 @@ const FIELD_ORDER: [(&str, &str); 11] = [
 
 async fn form_page(
     state: &AppState,
+    asker: Asker<'_>,
     entered: &Entered,
     errors: &[(String, String)],
     notice: Option<String>,
@@ -345,7 +391,19 @@ async fn form_page(
     })
     .collect();
     Ok(FormPage {
-        nav: Nav::at(Place::Request),
+        nav: Nav::at(match asker {
+            Asker::Outside => Place::Request,
+            Asker::Group(_) => Place::Groups,
+        }),
+        action: asker.action(),
+        group: match asker {
+            Asker::Outside => None,
+            Asker::Group(group) => Some(GroupAsking {
+                name: group.name.clone(),
+                region: group.region.clone(),
+                requests_path: format!("/groups/{}/manage/requests", group.slug),
+            }),
+        },
         csrf_token,
         summary,
         notice,
@@ -392,17 +450,78 @@ async fn respond_with_form(
     errors: &[(String, String)],
     notice: Option<String>,
 ) -> Result<Response> {
+    respond_for(state, Asker::Outside, status, entered, errors, notice).await
+}
+
+async fn respond_for(
+    state: &AppState,
+    asker: Asker<'_>,
+    status: StatusCode,
+    entered: &Entered,
+    errors: &[(String, String)],
+    notice: Option<String>,
+) -> Result<Response> {
     let token = state.csrf.issue(state.clock.now())?;
-    let view = form_page(state, entered, errors, notice, token.clone()).await?;
+    let view = form_page(state, asker, entered, errors, notice, token.clone()).await?;
     let mut response = page(status, &view);
-    if let Ok(value) = CsrfKey::cookie_header(&token, state.urls.is_secure()).parse() {
+    let cookie = CsrfKey::cookie_header_at(&token, state.urls.is_secure(), &asker.cookie_path());
+    if let Ok(value) = cookie.parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
-    // A form with a token in it is never stored by a shared cache.
-    if let Ok(value) = "no-store".parse() {
+    // A form with a token in it is never stored by a shared cache; a
+    // group's form is for its organisers alone.
+    let cache = match asker {
+        Asker::Outside => "no-store",
+        Asker::Group(_) => "private, no-store",
+    };
+    if let Ok(value) = cache.parse() {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
     Ok(response)
+}
+
+/// The request form for `group`, for one of its organisers: the page's
+/// caller has already let the viewer in (see `manage`).
+pub(super) async fn group_form(state: &AppState, group: &group::Model) -> Response {
+    respond_for(
+        state,
+        Asker::Group(group),
+        StatusCode::OK,
+        &Entered::default(),
+        &[],
+        None,
+    )
+    .await
+    .unwrap_or_else(internal)
+}
+
+/// Submits the group's form as `viewer`, through the same
+/// `requests::submit` as the API, then on to the group's requests; or the
+/// form again with every problem beside its field, or the refusal in words.
+pub(super) async fn submit_for_group(state: &AppState, viewer: &Viewer, group: &group::Model, body: &[u8]) -> Response {
+    let asker = Asker::Group(group);
+    let entered = Entered::parse(body);
+    let again = async |status: StatusCode, errors: &[(String, String)], notice: Option<String>| {
+        respond_for(state, asker, status, &entered, errors, notice)
+            .await
+            .unwrap_or_else(internal)
+    };
+    let now = state.clock.now();
+    let new = match entered.to_request(asker, now) {
+        Ok(new) => new,
+        Err(errors) => return again(StatusCode::UNPROCESSABLE_ENTITY, &errors, None).await,
+    };
+    match in_work(&state.db, async |work| requests::submit(work, viewer, new, now).await).await {
+        Ok(_) => super::signin::see_other(&format!("/groups/{}/manage/requests", group.slug), None),
+        Err(Error::Validation(found)) => {
+            let errors: Vec<(String, String)> = found.into_iter().map(|f| (f.field, f.message)).collect();
+            again(StatusCode::UNPROCESSABLE_ENTITY, &errors, None).await
+        }
+        Err(err) => match refusal::in_words(&err) {
+            Some(words) => again(refusal::status(&err), &[], Some(words)).await,
+            None => internal(err),
+        },
+    }
 }
 
 /// `GET /request`
@@ -453,7 +572,7 @@ pub async fn submit_request(req: &Request, Data(state): Data<&AppState>, body: B
             Err(err) => internal(err),
         };
     }
-    let new = match entered.to_request(state.clock.now()) {
+    let new = match entered.to_request(Asker::Outside, state.clock.now()) {
         Ok(new) => new,
         Err(errors) => return invalid(state, &entered, &errors).await,
     };
@@ -501,7 +620,7 @@ struct StatusPage {
     ics_url: Option<String>,
 }
 
-fn state_label(state: RequestState) -> &'static str {
+pub(super) fn state_label(state: RequestState) -> &'static str {
     match state {
         RequestState::Submitted => "Submitted",
         RequestState::Assigned => "Trainer asked",
@@ -609,7 +728,7 @@ mod tests {
         assert!(!entered.public_event, "an unticked box is not sent");
         assert_eq!(entered.csrf.as_deref(), Some("t"));
         let errors = entered
-            .to_request(Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap())
+            .to_request(Asker::Outside, Utc.with_ymd_and_hms(2026, 9, 1, 0, 0, 0).unwrap())
             .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(

@@ -496,6 +496,24 @@ pub async fn mine(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<Vec<requ
         .await?)
 }
 
+/// A group's own requests, newest first, for its organisers and staff.
+pub async fn of_group(db: &impl ConnectionTrait, viewer: &Viewer, group_id: Uuid) -> Result<Vec<request::Model>> {
+    authorize(
+        viewer,
+        Action::ViewRequest {
+            requester: viewer.is_organiser_of(group_id),
+            trainer: false,
+        },
+    )?;
+    Ok(request::Entity::find()
+        .filter(request::Column::GroupId.eq(group_id))
+        .order_by_desc(request::Column::CreatedAt)
+        .order_by_desc(request::Column::Id)
+        .limit(MY_REQUESTS_LIMIT)
+        .all(db)
+        .await?)
+}
+
 /// The viewer's assignments as a trainer: open and accepted ones whose
 /// slot has not ended, or with `include_past` every one, by start.
 pub async fn my_assignments(
