@@ -345,3 +345,114 @@ async fn organising_a_group(client: &Client, base: &str, password: &str) {
     element(client, ".error-summary").await;
     shoot_and_check(client, "manage-request-errors").await;
 }
+
+/// Types `text` into the field `css`, replacing what it held.
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = element(client, css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// My muster in Chromium against the real binary on the demo network: a
+/// new supporter registers, signs in and lands on `/me`, asks to join a
+/// group from its page, makes a calendar feed (the QR code is drawn at a
+/// size a camera can read) and visits every part, each page in its empty,
+/// filled and error states checked by axe-core and saved as screenshots
+/// at 412 and 1280 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_muster_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser.run(my_muster_pages(&client, &base)).await;
+}
+
+async fn my_muster_pages(client: &Client, base: &str) {
+    let password = "a long enough password for the browser";
+    client.goto(&format!("{base}/register")).await.unwrap();
+    type_into(client, "#displayName", "Robin").await;
+    type_into(client, "#email", "robin@browser.example.org").await;
+    type_into(client, "#password", password).await;
+    click(client, "button[type=submit]").await;
+    client.goto(&format!("{base}/me")).await.unwrap();
+    wait_for_url(client, "/signin").await;
+    type_into(client, "#email", "robin@browser.example.org").await;
+    type_into(client, "#password", password).await;
+    click(client, "button[type=submit]").await;
+    let at = wait_for_url(client, "/me").await;
+    assert_eq!(at.path(), "/me");
+    shoot_and_check(client, "me-empty").await;
+
+    // Ask to join the first group of the directory.
+    client.goto(&format!("{base}/groups")).await.unwrap();
+    let group = element(client, ".groups a").await.attr("href").await.unwrap().unwrap();
+    client.goto(&format!("{base}{group}")).await.unwrap();
+    shoot_on_phone_and_check(client, "group-join", "a group's page with its join button").await;
+    click(client, ".join button[type=submit]").await;
+    wait_for_url(client, &group).await;
+    let joined = element(client, ".join").await.text().await.unwrap();
+    assert!(joined.contains("requested"), "{joined}");
+    client.goto(&format!("{base}/me")).await.unwrap();
+    let page = element(client, "main").await.text().await.unwrap();
+    assert!(page.contains("Withdraw my request"), "{page}");
+    shoot_and_check(client, "me-filled").await;
+
+    // Feeds: empty, refused, made (with its QR code), listed.
+    client.goto(&format!("{base}/me/feeds")).await.unwrap();
+    shoot_and_check(client, "me-feeds-empty").await;
+    click(client, "form[action='/me/feeds'] button[type=submit]").await;
+    element(client, ".error-summary").await;
+    shoot_and_check(client, "me-feeds-error").await;
+    type_into(client, "#label", "phone").await;
+    click(client, "form[action='/me/feeds'] button[type=submit]").await;
+    let qr = element(client, "svg.qr").await;
+    let size = client
+        .execute(
+            "const r = arguments[0].getBoundingClientRect(); return [r.width, r.height];",
+            vec![serde_json::to_value(&qr).unwrap()],
+        )
+        .await
+        .unwrap();
+    let (width, height) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
+    assert!(
+        width >= 150.0 && (width - height).abs() < 1.0,
+        "the QR code is drawn square and large: {size}"
+    );
+    let webcal = element(client, ".subscribe a.button")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(webcal.starts_with("webcal://127.0.0.1:"), "{webcal}");
+    shoot_and_check(client, "me-feed-created").await;
+    client.goto(&format!("{base}/me/feeds")).await.unwrap();
+    shoot_and_check(client, "me-feeds").await;
+
+    // Profile, with a refused password change.
+    client.goto(&format!("{base}/me/profile")).await.unwrap();
+    shoot_and_check(client, "me-profile").await;
+    type_into(client, "#currentPassword", "not my password").await;
+    type_into(client, "#newPassword", "another long enough password").await;
+    click(client, "form[action='/me/profile/password'] button[type=submit]").await;
+    let error = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(error.contains("not your current password"), "{error}");
+    shoot_and_check(client, "me-profile-error").await;
+
+    // My data, and the deletion page with a wrong password.
+    client.goto(&format!("{base}/me/data")).await.unwrap();
+    shoot_and_check(client, "me-data").await;
+    client.goto(&format!("{base}/me/delete")).await.unwrap();
+    shoot_and_check(client, "me-delete").await;
+    type_into(client, "#password", "not my password").await;
+    click(client, "form[action='/me/delete'] button[type=submit]").await;
+    let error = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(error.contains("Nothing was deleted"), "{error}");
+    shoot_and_check(client, "me-delete-error").await;
+    type_into(client, "#password", password).await;
+    click(client, "form[action='/me/delete'] button[type=submit]").await;
+    let done = element(client, "h1").await.text().await.unwrap();
+    assert_eq!(done, "Your account is deleted");
+    shoot_on_phone_and_check(client, "me-deleted", "the page after deleting an account").await;
+}

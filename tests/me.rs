@@ -595,6 +595,20 @@ async fn a_new_password_keeps_this_browser_and_ends_the_others(db: TestDb) {
     .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
     assert_eq!(moved.location(), "/me/profile?done=email");
+    let mails = common::sql_rows(&db.conn, "SELECT COUNT(*) AS n FROM outbox").await[0]
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(mails, 2, "a link to the new address and a notice to the current one");
+    let stored = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.email.as_deref(),
+        Some(net.member.email.as_str()),
+        "moved only once confirmed"
+    );
 }
 
 /// The access log names who read the member's data; the download is the

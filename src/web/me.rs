@@ -426,6 +426,15 @@ struct ProfilePage {
 }
 
 impl ProfilePage {
+    /// The field an error summary's link leads to.
+    fn error_field(&self) -> &'static str {
+        match &self.error {
+            Some((ProfileForm::Password, _)) => "currentPassword",
+            Some((ProfileForm::Email, _)) => "newEmail",
+            _ => "displayName",
+        }
+    }
+
     fn error_for(&self, form: ProfileForm) -> Option<&str> {
         match &self.error {
             Some((at, words)) if *at == form => Some(words),
