@@ -330,6 +330,16 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{driver_port}"))
             .await
             .expect("a Chromium session");
+        // axe-core on a long page takes seconds on a busy two-core machine;
+        // WebDriver's default 30 s for a script is too tight beside a build.
+        client
+            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+                Some(Duration::from_secs(120)),
+                Some(Duration::from_secs(120)),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .unwrap();
         Some(Self {
             client,
             base,
