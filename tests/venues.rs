@@ -257,7 +257,16 @@ async fn lists_decide_in_a_constant_number_of_statements(db: TestDb) {
     let (six, body) = common::count_statements(&db, going.as_deref(), EVENTS, json!({})).await;
     let shown = body.to_string().matches(ADDRESS).count();
     assert_eq!(shown, 6, "the going person sees all six: {body}");
+    let plain = "{ events(filter: { groups: [\"alpha\"] }, first: 50) { edges { node { id town postcodeArea } } } }";
+    let (without, _) = common::count_statements(&db, going.as_deref(), plain, json!({})).await;
+    eprintln!(
+        "events list as a going person: {one} statements for one kept-venue event, {six} for six, {without} without the venue fields"
+    );
     assert_eq!(one, six, "statements for one kept-venue event and for six");
+    assert!(
+        six <= without + 2,
+        "the decision costs at most two queries: {six} against {without}"
+    );
     let trainer = token(&db, fx.net.trainer.id);
     let (_, body) = common::count_statements(&db, trainer.as_deref(), EVENTS, json!({})).await;
     assert_eq!(
