@@ -203,6 +203,7 @@ on_both_databases!(
     pages_show_the_address_to_those_going_only,
     a_kept_venue_needs_a_town_and_changes_are_checked,
     mail_about_a_moved_event_carries_no_venue,
+    erasure_scrubs_an_address_quoted_in_the_town,
 );
 
 /// `event` and `events` as every role and every relation to the event,
@@ -597,4 +598,37 @@ async fn mail_about_a_moved_event_carries_no_venue(db: TestDb) {
             assert!(!told[0].raw.contains(exact), "{exact} in the mail: {}", told[0].raw);
         }
     }
+}
+
+/// The town is free text like the venue, so erasing a person scrubs their
+/// address from it too (and calendars get the new version).
+async fn erasure_scrubs_an_address_quoted_in_the_town(db: TestDb) {
+    let fx = fixture(&db).await;
+    let quoted = kept_event(&db, fx.net.alpha, fx.request, "Ask at the door")
+        .town(Some(format!("Cardiff (ask {})", fx.going.email.to_uppercase())))
+        .insert(&db.conn)
+        .await
+        .unwrap();
+    let admin = token(&db, fx.net.admin.id);
+    let (_, body) = graphql_as(
+        &db.app(),
+        admin.as_deref(),
+        "mutation($id: ID!) { eraseUser(userId: $id) }",
+        json!({ "id": fx.going.id }),
+    )
+    .await;
+    assert_eq!(body["data"]["eraseUser"], true, "{body}");
+    let (_, body) = graphql_as(
+        &db.app(),
+        admin.as_deref(),
+        "query($id: ID!) { event(id: $id) { town sequence } }",
+        json!({ "id": quoted.id }),
+    )
+    .await;
+    let town = body["data"]["event"]["town"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(!town.to_lowercase().contains(&fx.going.email), "{body}");
+    assert!(town.starts_with("Cardiff (ask "), "{body}");
+    assert_eq!(body["data"]["event"]["sequence"], 1, "{body}");
 }
