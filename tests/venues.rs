@@ -204,6 +204,7 @@ on_both_databases!(
     a_kept_venue_needs_a_town_and_changes_are_checked,
     mail_about_a_moved_event_carries_no_venue,
     erasure_scrubs_an_address_quoted_in_the_town,
+    a_private_feed_decides_in_a_constant_number_of_statements,
 );
 
 /// `event` and `events` as every role and every relation to the event,
@@ -631,4 +632,47 @@ async fn erasure_scrubs_an_address_quoted_in_the_town(db: TestDb) {
     assert!(!town.to_lowercase().contains(&fx.going.email), "{body}");
     assert!(town.starts_with("Cardiff (ask "), "{body}");
     assert_eq!(body["data"]["event"]["sequence"], 1, "{body}");
+}
+
+/// Fetches `path` through an app whose connection counts its statements.
+async fn statements_for(db: &TestDb, path: &str) -> (usize, String) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut conn = db.conn.clone();
+    let counting = counter.clone();
+    conn.set_metric_callback(move |_| {
+        counting.fetch_add(1, Ordering::SeqCst);
+    });
+    let state = muster::AppState::with_clock(conn, &db.config(), &common::test_secret(), db.clock.clone());
+    let client = TestClient::new(muster::app(state));
+    let (status, body, _) = get(&client, path, None).await;
+    assert_eq!(status, 200, "{path}");
+    (counter.load(Ordering::SeqCst), body)
+}
+
+/// A private feed asks the same number of statements whether it holds one
+/// kept venue or six (the viewer's places and engagements are loaded
+/// once), and shows the going person all six.
+async fn a_private_feed_decides_in_a_constant_number_of_statements(db: TestDb) {
+    let fx = fixture(&db).await;
+    let path = format!("/feeds/{}/calendar.ics", feed_secret(&db, fx.going.id).await);
+    // The first fetch also notes when the token was used (hourly at most).
+    statements_for(&db, &path).await;
+    let (one, body) = statements_for(&db, &path).await;
+    assert_eq!(unfolded(&body).matches(ADDRESS).count(), 1, "{body}");
+    for i in 0..5 {
+        let event = kept_event(&db, fx.net.alpha, fx.request, &format!("Kept venue meeting {i}"))
+            .insert(&db.conn)
+            .await
+            .unwrap();
+        let rsvp = RsvpBuilder::new(event.id, fx.going.id, db.now());
+        rsvp.insert(&db.conn).await.unwrap();
+    }
+    let (six, body) = statements_for(&db, &path).await;
+    assert_eq!(unfolded(&body).matches(ADDRESS).count(), 6, "{body}");
+    eprintln!("private feed of a going person: {one} statements with one kept venue, {six} with six");
+    assert_eq!(one, six, "statements for one kept venue and for six");
 }
