@@ -311,6 +311,14 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
         &["going_count_kept", "waitlisted_count_kept", "attendance_forgotten_at"],
         Nothing("how many came, kept once who came is deleted"),
     ),
+    (
+        "events",
+        &["venue_visibility", "town", "postcode_area"],
+        Nothing(
+            "where a meeting is and who is told: the network's own information, not a person's; \
+             erasure scrubs an address quoted in the town as in the venue",
+        ),
+    ),
     ("seaql_migrations", &["version", "applied_at"], IDS),
 ];
 

@@ -47,5 +47,11 @@ text_enum!(EventKind {
     Other = "OTHER",
 });
 text_enum!(EventVisibility { Public = "PUBLIC", Members = "MEMBERS" });
+text_enum!(
+    /// Who is told an event's exact venue and address: everyone who sees
+    /// the event, or only those going (and those who run it); the others
+    /// see the town and postcode area.
+    VenueVisibility { Public = "PUBLIC", Going = "GOING" }
+);
 text_enum!(EventStatus { Scheduled = "SCHEDULED", Cancelled = "CANCELLED" });
 text_enum!(RsvpStatus { Going = "GOING", Waitlisted = "WAITLISTED" });

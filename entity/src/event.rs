@@ -1,4 +1,4 @@
-use crate::enums::{EventKind, EventStatus, EventVisibility};
+use crate::enums::{EventKind, EventStatus, EventVisibility, VenueVisibility};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -33,6 +33,15 @@ pub struct Model {
     pub going_count_kept: Option<i32>,
     pub waitlisted_count_kept: Option<i32>,
     pub attendance_forgotten_at: Option<DateTimeUtc>,
+    /// `GOING`: `venue` and `address` are shown only to those entitled
+    /// (see `domain::venues`); everyone else sees `town` and
+    /// `postcode_area`.
+    pub venue_visibility: VenueVisibility,
+    /// The town or city, public even when the venue is kept.
+    pub town: Option<String>,
+    /// The outward part of the postcode (`LS6`), public even when the
+    /// venue is kept.
+    pub postcode_area: Option<String>,
 }
 
 belongs_to!(Group => group by GroupId);

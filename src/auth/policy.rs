@@ -102,6 +102,15 @@ pub enum Action<'a> {
         group_id: Option<Uuid>,
         delivered_by_viewer: bool,
     },
+    /// See the exact venue and address of an event that keeps them for
+    /// those going: `going` when the viewer has a place (a place on the
+    /// waiting list is not one), `delivered_by_viewer` when they are the
+    /// trainer delivering it.
+    ReadExactVenue {
+        group_id: Option<Uuid>,
+        going: bool,
+        delivered_by_viewer: bool,
+    },
 }
 
 /// Which events a viewer may see, as a filter the database applies.
@@ -201,6 +210,11 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
             group_id,
             delivered_by_viewer,
         } => viewer.is_staff() || delivered_by_viewer || group_id.is_some_and(|g| viewer.is_organiser_of(g)),
+        ReadExactVenue {
+            group_id,
+            going,
+            delivered_by_viewer,
+        } => viewer.is_staff() || going || delivered_by_viewer || group_id.is_some_and(|g| viewer.is_organiser_of(g)),
     };
     if allowed {
         Ok(Grant::Allowed)
@@ -465,6 +479,42 @@ mod tests {
                     delivered_by_viewer: true,
                 },
                 "N A A A A A A A A A",
+            ),
+            (
+                "exact venue, not going",
+                Action::ReadExactVenue {
+                    group_id: Some(GROUP_A),
+                    going: false,
+                    delivered_by_viewer: false,
+                },
+                "N F F F A F F F A A",
+            ),
+            (
+                "exact venue, going",
+                Action::ReadExactVenue {
+                    group_id: Some(GROUP_A),
+                    going: true,
+                    delivered_by_viewer: false,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "exact venue of one's engagement",
+                Action::ReadExactVenue {
+                    group_id: Some(GROUP_B),
+                    going: false,
+                    delivered_by_viewer: true,
+                },
+                "N A A A A A A A A A",
+            ),
+            (
+                "exact venue of a network event, not going",
+                Action::ReadExactVenue {
+                    group_id: None,
+                    going: false,
+                    delivered_by_viewer: false,
+                },
+                "N F F F F F F F A A",
             ),
         ];
         for (name, action, expected) in rows {

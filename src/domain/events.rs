@@ -8,7 +8,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{EventKind, EventStatus, EventVisibility, event, group, topic};
+use entity::{EventKind, EventStatus, EventVisibility, VenueVisibility, event, group, topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QuerySelect, QueryTrait, Set,
@@ -23,7 +23,7 @@ use crate::{
         groups::{escape_like, get_by_slug},
         journal::{self, DomainEvent},
         pagination::{Page, keyset_page, two_column_position},
-        values::{AllValid, MultiLine, SingleLine, WebAddress, in_range},
+        values::{AllValid, MultiLine, PostcodeArea, SingleLine, WebAddress, in_range},
     },
     error::{Error, Result},
 };
@@ -31,6 +31,7 @@ use crate::{
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 const MAX_PLACE_CHARS: usize = 300;
+const MAX_TOWN_CHARS: usize = 100;
 const MAX_CAPACITY: i32 = 100_000;
 /// Longer than any day of action; catches a mistyped year.
 const MAX_DURATION_DAYS: i64 = 31;
@@ -79,6 +80,30 @@ fn members_only_needs_group(visibility: Option<EventVisibility>, group_id: Optio
     Ok(())
 }
 
+/// An event kept for those going must say where it is in general: the
+/// town is what everyone else sees.
+fn kept_venue_needs_town(visibility: VenueVisibility, town: Option<&str>) -> Result<()> {
+    if visibility == VenueVisibility::Going && town.is_none() {
+        return Err(Error::validation(
+            "town",
+            "is required when the address is kept for those going: it is what everyone else sees",
+        ));
+    }
+    Ok(())
+}
+
+/// A checked change of a public place field: `None` leaves it, `Some(None)`
+/// clears it.
+type PlaceChange<T> = Option<Option<T>>;
+
+fn check_town(raw: Option<&str>) -> Result<Option<SingleLine>> {
+    SingleLine::optional("town", raw, MAX_TOWN_CHARS)
+}
+
+fn check_postcode_area(raw: Option<&str>) -> Result<Option<PostcodeArea>> {
+    PostcodeArea::optional("postcodeArea", raw)
+}
+
 /// What a new event consists of, as the API received it.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -90,6 +115,11 @@ pub struct NewEvent {
     pub venue: Option<String>,
     pub address: Option<String>,
     pub online_url: Option<String>,
+    /// `Going`: the venue and address only for those going; everyone
+    /// else sees the town and postcode area.
+    pub venue_visibility: VenueVisibility,
+    pub town: Option<String>,
+    pub postcode_area: Option<String>,
     pub kind: EventKind,
     pub group_slug: Option<String>,
     pub topic_id: Option<Uuid>,
@@ -114,6 +144,8 @@ pub struct CheckedEvent {
     venue: Option<SingleLine>,
     address: Option<MultiLine>,
     online_url: Option<WebAddress>,
+    town: Option<SingleLine>,
+    postcode_area: Option<PostcodeArea>,
     capacity: Option<i32>,
 }
 
@@ -121,18 +153,31 @@ pub struct CheckedEvent {
 /// without the database (the topic is checked on creation), so that a form
 /// can show each problem beside its field before anything is written.
 pub fn check_new(new: &NewEvent, group_id: Option<Uuid>) -> Result<CheckedEvent> {
-    let (title, description, (), timezone, venue, address, online_url, (), capacity) = (
+    let town = check_town(new.town.as_deref());
+    let kept_needs_town = match &town {
+        Ok(town) => kept_venue_needs_town(new.venue_visibility, town.as_ref().map(SingleLine::as_str)),
+        Err(_) => Ok(()),
+    };
+    let place = (
+        SingleLine::optional("venue", new.venue.as_deref(), MAX_PLACE_CHARS),
+        MultiLine::optional("address", new.address.as_deref(), MAX_PLACE_CHARS),
+        WebAddress::optional("onlineUrl", new.online_url.as_deref()),
+        town,
+        check_postcode_area(new.postcode_area.as_deref()),
+        kept_needs_town,
+    )
+        .all_valid();
+    let (title, description, (), timezone, place, (), capacity) = (
         SingleLine::required("title", &new.title, MAX_TITLE_CHARS),
         MultiLine::or_empty("description", &new.description, MAX_DESCRIPTION_CHARS),
         validate_times(new.starts_at, new.ends_at),
         validate_timezone(new.timezone.as_deref()),
-        SingleLine::optional("venue", new.venue.as_deref(), MAX_PLACE_CHARS),
-        MultiLine::optional("address", new.address.as_deref(), MAX_PLACE_CHARS),
-        WebAddress::optional("onlineUrl", new.online_url.as_deref()),
+        place,
         members_only_needs_group(Some(new.visibility), group_id),
         validate_capacity(new.capacity),
     )
         .all_valid()?;
+    let (venue, address, online_url, town, postcode_area, ()) = place;
     Ok(CheckedEvent {
         title,
         description,
@@ -140,6 +185,8 @@ pub fn check_new(new: &NewEvent, group_id: Option<Uuid>) -> Result<CheckedEvent>
         venue,
         address,
         online_url,
+        town,
+        postcode_area,
         capacity,
     })
 }
@@ -162,6 +209,8 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
         venue,
         address,
         online_url,
+        town,
+        postcode_area,
         capacity,
     } = checked;
     let model = event::ActiveModel {
@@ -189,6 +238,9 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
         going_count_kept: Set(None),
         waitlisted_count_kept: Set(None),
         attendance_forgotten_at: Set(None),
+        venue_visibility: Set(new.venue_visibility),
+        town: Set(town.map(String::from)),
+        postcode_area: Set(postcode_area.map(String::from)),
     };
     let created = model.insert(db).await?;
     journal::record(
@@ -213,6 +265,9 @@ pub struct EventChanges {
     pub venue: Option<Option<String>>,
     pub address: Option<Option<String>>,
     pub online_url: Option<Option<String>>,
+    pub venue_visibility: Option<VenueVisibility>,
+    pub town: Option<Option<String>>,
+    pub postcode_area: Option<Option<String>>,
     pub kind: Option<EventKind>,
     pub topic_id: Option<Option<Uuid>>,
     pub visibility: Option<EventVisibility>,
@@ -266,7 +321,44 @@ pub async fn update_event(
         Some(topic_id) => ensure_topic(txn, topic_id).await,
         None => Ok(()),
     };
-    let (title, description, (), timezone, venue, address, online_url, (), (), capacity) = (
+    let town: Result<PlaceChange<SingleLine>> = changes.town.as_ref().map(|t| check_town(t.as_deref())).transpose();
+    let kept_needs_town = match &town {
+        Ok(change) => {
+            let visibility = changes.venue_visibility.unwrap_or(event.venue_visibility);
+            let town = match change {
+                Some(new) => new.as_ref().map(SingleLine::as_str),
+                None => event.town.as_deref(),
+            };
+            kept_venue_needs_town(visibility, town)
+        }
+        Err(_) => Ok(()),
+    };
+    let place = (
+        changes
+            .venue
+            .as_ref()
+            .map(|v| SingleLine::optional("venue", v.as_deref(), MAX_PLACE_CHARS))
+            .transpose(),
+        changes
+            .address
+            .as_ref()
+            .map(|a| MultiLine::optional("address", a.as_deref(), MAX_PLACE_CHARS))
+            .transpose(),
+        changes
+            .online_url
+            .as_ref()
+            .map(|u| WebAddress::optional("onlineUrl", u.as_deref()))
+            .transpose(),
+        town,
+        changes
+            .postcode_area
+            .as_ref()
+            .map(|p| check_postcode_area(p.as_deref()))
+            .transpose(),
+        kept_needs_town,
+    )
+        .all_valid();
+    let (title, description, (), timezone, place, (), (), capacity) = (
         changes
             .title
             .as_deref()
@@ -283,26 +375,13 @@ pub async fn update_event(
             .as_deref()
             .map(|z| validate_timezone(Some(z)))
             .transpose(),
-        changes
-            .venue
-            .as_ref()
-            .map(|v| SingleLine::optional("venue", v.as_deref(), MAX_PLACE_CHARS))
-            .transpose(),
-        changes
-            .address
-            .as_ref()
-            .map(|a| MultiLine::optional("address", a.as_deref(), MAX_PLACE_CHARS))
-            .transpose(),
-        changes
-            .online_url
-            .as_ref()
-            .map(|u| WebAddress::optional("onlineUrl", u.as_deref()))
-            .transpose(),
+        place,
         members_only_needs_group(changes.visibility, event.group_id),
         topic,
         changes.capacity.map(validate_capacity).transpose(),
     )
         .all_valid()?;
+    let (venue, address, online_url, town, postcode_area, ()) = place;
     let old = event.clone();
     let mut active = event.into_active_model();
     if let Some(title) = title {
@@ -324,6 +403,15 @@ pub async fn update_event(
     }
     if let Some(online_url) = online_url {
         active.online_url = Set(online_url.map(String::from));
+    }
+    if let Some(visibility) = changes.venue_visibility {
+        active.venue_visibility = Set(visibility);
+    }
+    if let Some(town) = town {
+        active.town = Set(town.map(String::from));
+    }
+    if let Some(postcode_area) = postcode_area {
+        active.postcode_area = Set(postcode_area.map(String::from));
     }
     if let Some(kind) = changes.kind {
         active.kind = Set(kind);
@@ -369,8 +457,9 @@ pub async fn mark_cancelled(
 }
 
 /// Whether `changed` shows differently from `old` in a calendar or on a
-/// page: anything a feed writes, the visibility that decides who gets it,
-/// and the status.
+/// page: anything a feed writes, the visibilities that decide who gets it
+/// (the event's, and its venue's: keeping a venue for those going changes
+/// every public render), and the status.
 fn shows_differently(changed: &event::ActiveModel, old: &event::Model) -> bool {
     fn differs<V: PartialEq + Into<sea_orm::Value>>(value: &sea_orm::ActiveValue<V>, old: &V) -> bool {
         match value {
@@ -386,6 +475,9 @@ fn shows_differently(changed: &event::ActiveModel, old: &event::Model) -> bool {
         || differs(&changed.venue, &old.venue)
         || differs(&changed.address, &old.address)
         || differs(&changed.online_url, &old.online_url)
+        || differs(&changed.venue_visibility, &old.venue_visibility)
+        || differs(&changed.town, &old.town)
+        || differs(&changed.postcode_area, &old.postcode_area)
         || differs(&changed.kind, &old.kind)
         || differs(&changed.visibility, &old.visibility)
         || differs(&changed.status, &old.status)
@@ -420,7 +512,9 @@ pub async fn write_change(
             || updated.ends_at != old.ends_at
             || updated.venue != old.venue
             || updated.address != old.address
-            || updated.online_url != old.online_url;
+            || updated.online_url != old.online_url
+            || updated.town != old.town
+            || updated.postcode_area != old.postcode_area;
         if moved && updated.status == EventStatus::Scheduled {
             journal::record(db, actor, DomainEvent::EventMoved { event_id: updated.id }, now).await?;
         }

@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod topics;
 pub mod trainers;
 pub mod values;
+pub mod venues;
 pub mod workflow;
 
 /// A unit of work: one database transaction, opened and committed by the

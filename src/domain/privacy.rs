@@ -480,7 +480,7 @@ const FREE_TEXT: &[(&str, &str, bool)] = &[
 ];
 
 /// The columns of an event that might quote an address.
-const EVENT_TEXT: &[&str] = &["title", "description", "venue", "address", "online_url"];
+const EVENT_TEXT: &[&str] = &["title", "description", "venue", "address", "online_url", "town"];
 
 /// Erases one account inside the caller's transaction: personal fields
 /// cleared, sign-in and feed tokens dead, memberships and RSVPs gone (each
@@ -673,6 +673,7 @@ async fn scrub_free_text(
         changed.venue = Set(old.venue.as_deref().map(scrub));
         changed.address = Set(old.address.as_deref().map(scrub));
         changed.online_url = Set(old.online_url.as_deref().map(scrub));
+        changed.town = Set(old.town.as_deref().map(scrub));
         events::write_change(db, actor_id, &old, changed, now).await?;
     }
     Ok(())

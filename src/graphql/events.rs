@@ -16,7 +16,7 @@ use crate::{
         loaders::EventById,
         pagination::{PageArgs, PagedConnection, connection},
         parse_id, prime,
-        types::{Event, GqlEventKind, GqlEventVisibility, Rsvp},
+        types::{Event, GqlEventKind, GqlEventVisibility, GqlVenueVisibility, Rsvp},
     },
 };
 
@@ -70,6 +70,17 @@ pub struct CreateEventInput {
     pub address: Option<String>,
     /// http(s) only.
     pub online_url: Option<String>,
+    /// Who is told the venue and address: everyone who sees the event (the
+    /// default), or only those going (then `town` is required, and everyone
+    /// else sees the town and postcode area).
+    #[graphql(default_with = "GqlVenueVisibility::Public")]
+    pub venue_visibility: GqlVenueVisibility,
+    /// The town or city, shown to everyone who sees the event; one line, at
+    /// most 100 characters.
+    pub town: Option<String>,
+    /// The first part of the postcode (e.g. `LS6`), never the whole postcode;
+    /// shown to everyone who sees the event.
+    pub postcode_area: Option<String>,
     /// What sort of event it is.
     pub kind: GqlEventKind,
     /// The group holding it; omitted for a network-wide event (staff only).
@@ -103,6 +114,13 @@ pub struct UpdateEventInput {
     pub address: MaybeUndefined<String>,
     /// A new link to join online, http(s) only; `null` removes it.
     pub online_url: MaybeUndefined<String>,
+    /// Everyone who sees the event, or only those going, told the venue and
+    /// address (only those going needs a town).
+    pub venue_visibility: Option<GqlVenueVisibility>,
+    /// A new town (at most 100 characters); `null` removes it.
+    pub town: MaybeUndefined<String>,
+    /// A new postcode area (e.g. `LS6`); `null` removes it.
+    pub postcode_area: MaybeUndefined<String>,
     /// A new kind.
     pub kind: Option<GqlEventKind>,
     /// A new catalogue topic; `null` removes it.
@@ -215,6 +233,9 @@ impl EventMutation {
             venue: input.venue,
             address: input.address,
             online_url: input.online_url,
+            venue_visibility: input.venue_visibility.into(),
+            town: input.town,
+            postcode_area: input.postcode_area,
             kind: input.kind.into(),
             group_slug: input.group_slug,
             topic_id: parse_optional_id("topicId", input.topic_id)?,
@@ -245,6 +266,9 @@ impl EventMutation {
             venue: change(input.venue),
             address: change(input.address),
             online_url: change(input.online_url),
+            venue_visibility: input.venue_visibility.map(Into::into),
+            town: change(input.town),
+            postcode_area: change(input.postcode_area),
             kind: input.kind.map(Into::into),
             topic_id: change(input.topic_id)
                 .map(|id| parse_optional_id("topicId", id))

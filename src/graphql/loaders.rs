@@ -17,6 +17,7 @@ use crate::{
         requests::{self, Span},
         reveal::{self, Contact, Person, Reveal},
         rsvps, trainers,
+        venues::{EventRef, VenueAccess},
     },
     graphql::error::ApiError,
 };
@@ -187,6 +188,21 @@ impl Loader<ViewerRsvp> for AppLoader {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let mut rsvps = rsvps::rsvps_of(&self.db, viewer_id, &ids).await?;
         Ok(keys.iter().map(|k| (*k, rsvps.remove(&k.0))).collect())
+    }
+}
+
+/// Whether the viewer may see an event's exact venue: the domain decides
+/// for the whole page at once, in at most two queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExactVenue(pub EventRef);
+
+impl Loader<ExactVenue> for AppLoader {
+    type Value = bool;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[ExactVenue]) -> Result<HashMap<ExactVenue, bool>, ApiError> {
+        let access = VenueAccess::for_events(&self.db, &self.viewer, keys.iter().map(|k| k.0)).await?;
+        Ok(keys.iter().map(|k| (*k, access.may_see(k.0))).collect())
     }
 }
 

@@ -17,12 +17,14 @@ use async_graphql::{Context, Lookahead, dataloader::Loader};
 use entity::{event, group, request};
 use uuid::Uuid;
 
+use crate::domain::venues::{self, EventRef};
 use crate::graphql::{
     context::{loader, viewer},
     error::{ApiError, ApiResult},
     loaders::{
-        ActiveMemberCount, AppLoader, AssignmentsOfRequest, EventOfRequest, GoingCount, GroupById, HistoryOfRequest,
-        RequestLoader, TopicById, TrainerAway, TrainerCoverage, UserById, ViewerRsvp, WindowsOfRequest,
+        ActiveMemberCount, AppLoader, AssignmentsOfRequest, EventOfRequest, ExactVenue, GoingCount, GroupById,
+        HistoryOfRequest, RequestLoader, TopicById, TrainerAway, TrainerCoverage, UserById, ViewerRsvp,
+        WindowsOfRequest,
     },
 };
 
@@ -83,7 +85,8 @@ pub async fn groups(ctx: &Context<'_>, groups: &[group::Model]) -> ApiResult<()>
 }
 
 /// For a page of events: groups (and their member counts), topics, places
-/// taken and the viewer's own RSVPs, as far as the query asks for them.
+/// taken, the viewer's own RSVPs and whether they see each kept venue, as
+/// far as the query asks for them.
 pub async fn events(ctx: &Context<'_>, events: &[event::Model]) -> ApiResult<()> {
     let nodes = node_selections(ctx);
     let loader = loader(ctx)?;
@@ -108,6 +111,13 @@ pub async fn events(ctx: &Context<'_>, events: &[event::Model]) -> ApiResult<()>
     }
     if selects(&nodes, &["myRsvp"]) && viewer(ctx).user_id().is_some() {
         load_now(loader, events.iter().map(|e| ViewerRsvp(e.id))).await?;
+    }
+    if ["venue", "address", "venueShown"]
+        .iter()
+        .any(|field| selects(&nodes, &[field]))
+    {
+        let kept = events.iter().filter(|e| venues::keeps_venue(e));
+        load_now(loader, kept.map(|e| ExactVenue(EventRef::from(e)))).await?;
     }
     Ok(())
 }

@@ -13,7 +13,10 @@
 //! come from the query string, so anyone can make new keys: the cache is
 //! bounded in entries and bytes and drops the least recently used.
 //! Private feeds are not kept here (one per person would crowd out the
-//! shared ones, and each is fetched by one calendar).
+//! shared ones, and each is fetched by one calendar), and neither is any
+//! render made for one person: what is kept is rendered for everyone
+//! (`feeds::render_selection`, with `VenueAccess::nobody()`), so it never
+//! holds a venue kept for those going.
 
 use std::{
     collections::HashMap,

@@ -38,6 +38,7 @@ use crate::{
     domain::{
         feeds::{self, FeedEvents, FeedFilter, FeedSelection, FeedVersion},
         groups,
+        venues::{ShownPlace, VenueAccess},
     },
     error::{Error, Result},
     http::{compress::accepts_gzip, feed_cache},
@@ -55,6 +56,8 @@ const REFRESH: StdDuration = StdDuration::from_secs(60 * 60);
 pub struct FeedRenderer<'a> {
     calendar: CalendarWriter,
     urls: &'a PublicUrls,
+    /// Whose calendar it is, for the venues kept for those going.
+    access: VenueAccess<'a>,
     summary: String,
     description: String,
     location: String,
@@ -63,8 +66,16 @@ pub struct FeedRenderer<'a> {
 }
 
 impl<'a> FeedRenderer<'a> {
-    /// A calendar called `name`, with room for about `events` events.
+    /// A calendar for everyone, called `name`, with room for about `events`
+    /// events: a venue kept for those going is never in it, so it may be
+    /// shared and cached.
     pub fn new(name: &str, urls: &'a PublicUrls, events: usize) -> Self {
+        Self::for_viewer(name, urls, events, VenueAccess::nobody())
+    }
+
+    /// A calendar for one person, showing the venues `access` entitles
+    /// them to: never cached or shared.
+    pub fn for_viewer(name: &str, urls: &'a PublicUrls, events: usize, access: VenueAccess<'a>) -> Self {
         let meta = CalendarMeta {
             name,
             prodid: PRODID,
@@ -73,6 +84,7 @@ impl<'a> FeedRenderer<'a> {
         Self {
             calendar: CalendarWriter::with_capacity(&meta, events),
             urls,
+            access,
             summary: String::new(),
             description: String::new(),
             location: String::new(),
@@ -90,8 +102,9 @@ impl<'a> FeedRenderer<'a> {
             self.summary.push_str("Cancelled: ");
         }
         self.summary.push_str(&event.title);
-        describe(event, group, &mut self.description);
-        place(event, &mut self.location);
+        let shown = self.access.shown(event);
+        describe(event, &shown, group, &mut self.description);
+        place(event, &shown, &mut self.location);
         self.urls.write_event_uid(&mut self.uid, event.id);
         // The event's page: everything about it, and a signed-in person's
         // place. A members-only event's page answers only those who may
@@ -125,7 +138,7 @@ impl<'a> FeedRenderer<'a> {
     }
 }
 
-/// Renders events already in memory as one calendar.
+/// Renders events already in memory as one calendar for everyone.
 pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
     let mut renderer = FeedRenderer::new(name, urls, events.len());
     for (event, group) in events {
@@ -134,7 +147,8 @@ pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
     renderer.finish()
 }
 
-/// Renders the events of `selection`, streamed from the database.
+/// Renders the events of `selection` for everyone (no venue kept for
+/// those going), streamed from the database: what the feed cache keeps.
 pub async fn render_selection(
     db: &DatabaseConnection,
     selection: &FeedSelection,
@@ -142,8 +156,20 @@ pub async fn render_selection(
     urls: &PublicUrls,
     expected_events: usize,
 ) -> Result<String> {
+    render_selection_for(db, selection, name, urls, expected_events, VenueAccess::nobody()).await
+}
+
+/// Renders the events of `selection` for the one person `access` is of.
+async fn render_selection_for(
+    db: &DatabaseConnection,
+    selection: &FeedSelection,
+    name: &str,
+    urls: &PublicUrls,
+    expected_events: usize,
+    access: VenueAccess<'_>,
+) -> Result<String> {
     let groups = feeds::groups_by_id(db).await?;
-    let mut renderer = FeedRenderer::new(name, urls, expected_events);
+    let mut renderer = FeedRenderer::for_viewer(name, urls, expected_events, access);
     let mut rows = selection.stream(db).await?;
     while let Some(event) = rows.try_next().await? {
         let group = event.group_id.and_then(|id| groups.get(&id));
@@ -154,9 +180,15 @@ pub async fn render_selection(
 
 use crate::domain::events::kind_label;
 
-fn describe(event: &event::Model, group: Option<&group::Model>, out: &mut String) {
+fn describe(event: &event::Model, shown: &ShownPlace<'_>, group: Option<&group::Model>, out: &mut String) {
     out.clear();
     out.push_str(&event.description);
+    if shown.withheld {
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str("The exact address is given to those going: take a place on the event's page to see it.");
+    }
     if let Some(link) = &event.online_url {
         if !out.is_empty() {
             out.push_str("\n\n");
@@ -176,14 +208,8 @@ fn describe(event: &event::Model, group: Option<&group::Model>, out: &mut String
     }
 }
 
-fn place(event: &event::Model, out: &mut String) {
-    out.clear();
-    for part in [&event.venue, &event.address].into_iter().flatten() {
-        if !out.is_empty() {
-            out.push_str(", ");
-        }
-        out.push_str(part);
-    }
+fn place(event: &event::Model, shown: &ShownPlace<'_>, out: &mut String) {
+    shown.write_line(out);
     if out.is_empty() && event.online_url.is_some() {
         out.push_str("Online");
     }
@@ -425,8 +451,12 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
     };
     let result: Result<Response> = async {
         let owner = feeds::resolve_token(&state.db, &token, state.clock.now()).await?;
-        let selection = feeds::private_feed(&owner, since(state))?;
-        let body = render_selection(&state.db, &selection, "My muster calendar", &state.urls, 0).await?;
+        let since = since(state);
+        let selection = feeds::private_feed(&owner, since)?;
+        // Its ETag hashes the body, so a place taken or given up (the
+        // venue shown or not) is a new version to the calendar.
+        let access = VenueAccess::for_feed(&state.db, &owner, since).await?;
+        let body = render_selection_for(&state.db, &selection, "My muster calendar", &state.urls, 0, access).await?;
         rendered_response(req, body, true).await
     }
     .await;
@@ -437,7 +467,8 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
     }
 }
 
-/// `GET /events/{id}.ics`: one public event, to add to a calendar.
+/// `GET /events/{id}.ics`: one public event, to add to a calendar; shared
+/// by anyone with the link, so a venue kept for those going is not in it.
 #[handler]
 pub async fn event_file(req: &Request, Path(file): Path<String>, Data(state): Data<&AppState>) -> Response {
     let Some(id) = file.strip_suffix(".ics").and_then(|id| Uuid::parse_str(id).ok()) else {

@@ -8,8 +8,8 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{Context, anyhow};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
 use entity::{
-    EventVisibility, MembershipRole, RequestState, UserRole, assignment, event, group, membership, request,
-    request_transition, request_window, rsvp, topic, trainer_profile, trainer_region, trainer_topic,
+    EventVisibility, MembershipRole, RequestState, UserRole, VenueVisibility, assignment, event, group, membership,
+    request, request_transition, request_window, rsvp, topic, trainer_profile, trainer_region, trainer_topic,
     trainer_unavailability, user,
 };
 use uuid::Uuid;
@@ -388,14 +388,25 @@ impl Builder {
                 if date < earliest || date > latest {
                     continue;
                 }
-                let (id, slug, organiser) = {
+                let (id, slug, organiser, town, postcode_area) = {
                     let info = &self.groups[g];
-                    (info.id, info.spec.slug, info.organisers.first().copied())
+                    let spec = &info.spec;
+                    (
+                        info.id,
+                        spec.slug,
+                        info.organisers.first().copied(),
+                        spec.town,
+                        spec.postcode_area,
+                    )
                 };
-                let place = if month % 2 == 0 {
-                    Place::Home
+                let in_person = month % 2 == 0;
+                let place = if in_person { Place::Home } else { Place::Online(slug) };
+                // Members' meetings in person keep the address for those
+                // going; everyone else sees the town and postcode area.
+                let venue_visibility = if in_person {
+                    VenueVisibility::Going
                 } else {
-                    Place::Online(slug)
+                    VenueVisibility::Public
                 };
                 let (venue, address, online_url) = self.place(Some(g), place);
                 let online_url = online_url.map(|url| format!("{url}-monthly"));
@@ -410,6 +421,9 @@ impl Builder {
                     .starting(starts_at)
                     .lasting(TimeDelta::minutes(90))
                     .place((venue, address, online_url))
+                    .venue_visibility(venue_visibility)
+                    .town(in_person.then(|| town.to_owned()))
+                    .postcode_area(in_person.then(|| postcode_area.to_owned()))
                     .group(id)
                     .members_only()
                     .created_by(organiser)

@@ -159,7 +159,10 @@ async fn render(
         None => None,
     };
     let groups: HashMap<_, _> = group.into_iter().map(|g| (g.id, g)).collect();
-    let view = EventView::new(&event, &groups, &state.urls);
+    // The page is the reader's own when signed in (never stored by a
+    // cache, below), so it may show them the venue kept for those going.
+    let access = domain::venues::VenueAccess::for_events(&state.db, viewer, [(&event).into()]).await?;
+    let view = EventView::showing(&event, access.shown(&event), &groups, &state.urls);
     let description = summary(&event.description).unwrap_or_else(|| {
         let by = view
             .group_name

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use askama::Template;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
-use entity::{EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, group};
+use entity::{EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, VenueVisibility, group};
 use poem::{
     Body, Request, Response, handler,
     http::{StatusCode, header},
@@ -427,6 +427,10 @@ struct EventEntered {
     venue: String,
     address: String,
     online_url: String,
+    town: String,
+    postcode_area: String,
+    /// The exact venue and address only for those going.
+    venue_for_going: bool,
     members_only: bool,
     capacity: String,
 }
@@ -443,6 +447,9 @@ impl EventEntered {
             venue: field("venue"),
             address: field("address"),
             online_url: field("onlineUrl"),
+            town: field("town"),
+            postcode_area: field("postcodeArea"),
+            venue_for_going: field("venueVisibility") == "GOING",
             members_only: field("visibility") == "MEMBERS",
             capacity: field("capacity"),
         }
@@ -463,6 +470,9 @@ impl EventEntered {
             venue: event.venue.clone().unwrap_or_default(),
             address: event.address.clone().unwrap_or_default(),
             online_url: event.online_url.clone().unwrap_or_default(),
+            town: event.town.clone().unwrap_or_default(),
+            postcode_area: event.postcode_area.clone().unwrap_or_default(),
+            venue_for_going: event.venue_visibility == VenueVisibility::Going,
             members_only: event.visibility == EventVisibility::Members,
             capacity: event.capacity.map(|c| c.to_string()).unwrap_or_default(),
         }
@@ -518,6 +528,13 @@ impl EventEntered {
             venue: optional(&self.venue),
             address: optional(&self.address),
             online_url: optional(&self.online_url),
+            venue_visibility: if self.venue_for_going {
+                VenueVisibility::Going
+            } else {
+                VenueVisibility::Public
+            },
+            town: optional(&self.town),
+            postcode_area: optional(&self.postcode_area),
             kind: kind.unwrap_or(EventKind::Other),
             group_slug: Some(group.slug.clone()),
             topic_id: None,
@@ -553,13 +570,16 @@ fn uk_time_entered(raw: &str) -> std::result::Result<DateTime<Utc>, &'static str
 }
 
 /// The fields of the form in the order it shows them: (name, label).
-const EVENT_FIELDS: [(&str, &str); 10] = [
+const EVENT_FIELDS: [(&str, &str); 13] = [
     ("title", "Title"),
     ("kind", "Kind of event"),
     ("startsAt", "Start"),
     ("endsAt", "End"),
     ("venue", "Venue"),
     ("address", "Address"),
+    ("town", "Town"),
+    ("postcodeArea", "Postcode area"),
+    ("venueVisibility", "Who sees the exact place"),
     ("onlineUrl", "Online link"),
     ("visibility", "Who may see it"),
     ("capacity", "Places"),
@@ -615,6 +635,10 @@ struct EventFormPage {
     venue: Field,
     address: Field,
     online_url: Field,
+    town: Field,
+    postcode_area: Field,
+    venue_for_going: bool,
+    venue_visibility_error: Option<String>,
     members_only: bool,
     visibility_error: Option<String>,
     capacity: Field,
@@ -685,6 +709,10 @@ fn event_form(
         venue: field("venue", &entered.venue),
         address: field("address", &entered.address),
         online_url: field("onlineUrl", &entered.online_url),
+        town: field("town", &entered.town),
+        postcode_area: field("postcodeArea", &entered.postcode_area),
+        venue_for_going: entered.venue_for_going,
+        venue_visibility_error: keyed.get("venueVisibility").cloned(),
         members_only: entered.members_only,
         visibility_error: keyed.get("visibility").cloned(),
         capacity: field("capacity", &entered.capacity),
@@ -866,6 +894,9 @@ pub async fn edit_event(
         venue: Some(new.venue),
         address: Some(new.address),
         online_url: Some(new.online_url),
+        venue_visibility: Some(new.venue_visibility),
+        town: Some(new.town),
+        postcode_area: Some(new.postcode_area),
         kind: Some(new.kind),
         topic_id: None,
         visibility: Some(new.visibility),

@@ -9,7 +9,10 @@ use chrono_tz::Europe::London;
 use entity::{EventKind, event, group};
 use uuid::Uuid;
 
-use crate::urls::PublicUrls;
+use crate::{
+    domain::venues::{ShownPlace, VenueAccess},
+    urls::PublicUrls,
+};
 
 /// Descriptions on a list are cut to about this many characters.
 const EXCERPT_CHARS: usize = 400;
@@ -25,7 +28,11 @@ pub struct EventView {
     pub when: String,
     /// RFC 3339, for `<time datetime>`.
     pub starts_at: String,
+    /// The place on one line, as far as the reader is told it.
     pub venue: Option<String>,
+    /// The event keeps its exact venue for those going and this reader is
+    /// not told it (the town and postcode area are in `venue`).
+    pub venue_withheld: bool,
     pub online_url: Option<String>,
     pub group_name: Option<String>,
     pub group_slug: Option<String>,
@@ -35,21 +42,30 @@ pub struct EventView {
 }
 
 impl EventView {
+    /// The event as everyone is shown it: a venue kept for those going is
+    /// left out (its town and postcode area stay).
     pub fn new(event: &event::Model, groups: &HashMap<Uuid, group::Model>, urls: &PublicUrls) -> Self {
+        Self::showing(event, VenueAccess::nobody().shown(event), groups, urls)
+    }
+
+    /// The event with as much of its place as `shown` (the domain's answer
+    /// for this reader) tells.
+    pub fn showing(
+        event: &event::Model,
+        shown: ShownPlace<'_>,
+        groups: &HashMap<Uuid, group::Model>,
+        urls: &PublicUrls,
+    ) -> Self {
         let group = event.group_id.and_then(|id| groups.get(&id));
-        let venue = [event.venue.as_deref(), event.address.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|part| !part.trim().is_empty())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let venue = shown.line().unwrap_or_default();
         Self {
             path: format!("/events/{}", event.id.hyphenated()),
             title: event.title.clone(),
             kind: kind_label(event.kind),
             when: when(event.starts_at, event.ends_at),
             starts_at: event.starts_at.to_rfc3339(),
-            venue: (!venue.is_empty()).then_some(venue),
+            venue: (!venue.trim().is_empty()).then_some(venue),
+            venue_withheld: shown.withheld,
             online_url: event.online_url.clone(),
             group_name: group.map(|g| g.name.clone()),
             group_slug: group.map(|g| g.slug.clone()),

@@ -15,8 +15,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, assignment, event, group,
-    request, request_transition, trainer_profile, trainer_topic, user,
+    AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, VenueVisibility, assignment,
+    event, group, request, request_transition, trainer_profile, trainer_topic, user,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -383,6 +383,9 @@ async fn create_event(
         going_count_kept: Set(None),
         waitlisted_count_kept: Set(None),
         attendance_forgotten_at: Set(None),
+        venue_visibility: Set(VenueVisibility::Public),
+        town: Set(request.town.clone()),
+        postcode_area: Set(request.postcode_area.clone()),
     }
     .insert(db)
     .await?)

@@ -4,7 +4,7 @@
 use async_graphql::Enum;
 use entity::{
     AssignmentStatus, EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, RequestKind,
-    RequestState, RsvpStatus, UserRole,
+    RequestState, RsvpStatus, UserRole, VenueVisibility,
 };
 
 macro_rules! mirror_enum {
@@ -90,6 +90,18 @@ mirror_enum!(
         /// Only the members of its group, coordinators and admins (and, by
         /// its id, the trainer delivering it).
         Members,
+    }
+);
+mirror_enum!(
+    /// Who is told an event's exact venue and address.
+    GqlVenueVisibility as "VenueVisibility" <=> VenueVisibility {
+        /// Everyone who may see the event.
+        Public,
+        /// Those going (a place on the waiting list is not one), the group's
+        /// organisers, the trainer delivering it, coordinators and admins;
+        /// everyone else, the public feeds and pages included, sees the town
+        /// and postcode area.
+        Going,
     }
 );
 mirror_enum!(

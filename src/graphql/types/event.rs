@@ -3,17 +3,34 @@ use chrono::{DateTime, Utc};
 use entity::{EventVisibility, event};
 
 use crate::{
-    domain::rsvps,
+    domain::{
+        rsvps,
+        venues::{self, EventRef},
+    },
     graphql::{
         context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
-        loaders::{GoingCount, GroupById, TopicById, ViewerRsvp},
-        types::{GqlEventKind, GqlEventStatus, GqlEventVisibility, Group, Rsvp, Topic},
+        loaders::{ExactVenue, GoingCount, GroupById, TopicById, ViewerRsvp},
+        types::{GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlVenueVisibility, Group, Rsvp, Topic},
     },
     urls::PublicUrls,
 };
 
 pub struct Event(pub event::Model);
+
+impl Event {
+    /// Whether the viewer is shown the exact venue: asked of the domain
+    /// only for events that keep it, batched over the page.
+    async fn exact_venue_shown(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if !venues::keeps_venue(&self.0) {
+            return Ok(true);
+        }
+        Ok(loader(ctx)?
+            .load_one(ExactVenue(EventRef::from(&self.0)))
+            .await?
+            .unwrap_or(false))
+    }
+}
 
 /// Something happening: a workshop, talk, training, action or meeting.
 #[Object]
@@ -51,14 +68,52 @@ impl Event {
     }
 
     /// The name of the place, e.g. a hall or a library; null when not given (an
-    /// online event, say).
-    async fn venue(&self) -> Option<&str> {
-        self.0.venue.as_deref()
+    /// online event, say), and when the event keeps it for those going and the
+    /// viewer is not one of them (see `venueVisibility`).
+    async fn venue(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Ok(if self.exact_venue_shown(ctx).await? {
+            self.0.venue.as_deref()
+        } else {
+            None
+        })
     }
 
-    /// Where the place is, possibly over several lines; null when not given.
-    async fn address(&self) -> Option<&str> {
-        self.0.address.as_deref()
+    /// Where the place is, possibly over several lines; null when not given, and
+    /// when the event keeps it for those going and the viewer is not one of
+    /// them (see `venueVisibility`).
+    async fn address(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Ok(if self.exact_venue_shown(ctx).await? {
+            self.0.address.as_deref()
+        } else {
+            None
+        })
+    }
+
+    /// Who is told `venue` and `address`: everyone who sees the event, or only
+    /// those going, the group's organisers, the trainer delivering it,
+    /// coordinators and admins.
+    async fn venue_visibility(&self) -> GqlVenueVisibility {
+        self.0.venue_visibility.into()
+    }
+
+    /// Whether this viewer is told `venue` and `address` (true when the event
+    /// keeps them for those going and the viewer is entitled, or when they are
+    /// public); false means they are kept from this viewer: take a place to see
+    /// them.
+    async fn venue_shown(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        self.exact_venue_shown(ctx).await
+    }
+
+    /// The town or city, shown to everyone who sees the event; null when not
+    /// given.
+    async fn town(&self) -> Option<&str> {
+        self.0.town.as_deref()
+    }
+
+    /// The first part of the postcode (e.g. `LS6`), shown to everyone who sees
+    /// the event; null when not given.
+    async fn postcode_area(&self) -> Option<&str> {
+        self.0.postcode_area.as_deref()
     }
 
     /// Where to join online, if the event is online.

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 pub use audit::AuditEntry;
 pub use enums::{
     GqlAssignmentStatus, GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlMembershipRole, GqlMembershipStatus,
-    GqlRequestKind, GqlRequestState, GqlRsvpStatus, GqlUserRole,
+    GqlRequestKind, GqlRequestState, GqlRsvpStatus, GqlUserRole, GqlVenueVisibility,
 };
 pub use event::Event;
 pub use feed_token::{CreatedFeedToken, FeedToken};
