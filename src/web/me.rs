@@ -761,6 +761,7 @@ pub async fn delete_account(req: &Request, Data(state): Data<&AppState>, body: B
                     nav: Nav {
                         at: Place::None,
                         signed_in: false,
+                        roles: super::NavRoles::default(),
                     },
                     title: "Your account is deleted",
                     message: "Your name, email address and password are gone, with your memberships, RSVPs and calendar feeds. Requests you made stay, showing \"former member\". This browser is signed out.",

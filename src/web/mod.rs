@@ -77,15 +77,40 @@ pub enum Place {
 pub struct Nav {
     pub at: Place,
     pub signed_in: bool,
+    /// What the reader's roles open: the coordinators' desk, a trainer's
+    /// offers, the admins' tools.
+    pub roles: NavRoles,
+}
+
+/// The signed-in reader's roles, as the navigation shows them. Every page
+/// behind these links still asks the domain; the links only spare people
+/// a door they may not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NavRoles {
+    pub staff: bool,
+    pub trainer: bool,
+    pub admin: bool,
+}
+
+impl NavRoles {
+    fn of(viewer: &crate::auth::Viewer) -> Self {
+        Self {
+            staff: viewer.is_staff(),
+            trainer: viewer.is_trainer(),
+            admin: viewer.is_admin(),
+        }
+    }
 }
 
 impl Nav {
     /// The navigation of a page at `at`, for whoever the request's session
     /// belongs to (see [`pages`]).
     pub fn at(at: Place) -> Self {
+        let reader = READER.try_with(|reader| *reader).unwrap_or_default();
         Self {
             at,
-            signed_in: SIGNED_IN.try_with(|signed_in| *signed_in).unwrap_or(false),
+            signed_in: reader.signed_in,
+            roles: reader.roles,
         }
     }
 
@@ -95,12 +120,19 @@ impl Nav {
     }
 }
 
+/// Who the page being answered is for, as the navigation needs it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reader {
+    signed_in: bool,
+    roles: NavRoles,
+}
+
 tokio::task_local! {
-    /// Whether the page being answered is for a signed-in person: set once
-    /// per request by [`pages`], read by [`Nav::at`], so that every page,
-    /// the error pages too, shows the same navigation without each handler
-    /// passing it along.
-    static SIGNED_IN: bool;
+    /// The reader of the page being answered: set once per request by
+    /// [`pages`], read by [`Nav::at`], so that every page, the error pages
+    /// too, shows the same navigation without each handler passing it
+    /// along.
+    static READER: Reader;
 }
 
 /// Who a page request is from, resolved once from its session cookie by
@@ -192,7 +224,7 @@ fn method_not_allowed_page() -> Response {
 /// without the cookie, and the API and feeds, cost nothing here.
 pub async fn pages<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     let page_path = is_page_path(req.uri().path());
-    let mut signed_in = false;
+    let mut reader = Reader::default();
     if page_path
         && signin::session_secret(&req).is_some()
         && let Some(state) = req.data::<crate::AppState>()
@@ -201,11 +233,14 @@ pub async fn pages<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respo
             tracing::warn!(error = %err, "a session could not be read for a page");
             crate::auth::Viewer::Anonymous
         });
-        signed_in = viewer.user_id().is_some();
+        reader = Reader {
+            signed_in: viewer.user_id().is_some(),
+            roles: NavRoles::of(&viewer),
+        };
         req.extensions_mut().insert(PageViewer(viewer));
     }
     let binding = csrf::SessionBinding::of(&req);
-    SIGNED_IN.scope(signed_in, binding.scope(html_errors(next, req))).await
+    READER.scope(reader, binding.scope(html_errors(next, req))).await
 }
 
 async fn html_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
