@@ -11,6 +11,7 @@ mod m20261202_000001_domain_events;
 mod m20261203_000001_attendance_counts;
 mod m20261204_000001_notifications;
 mod m20261205_000001_web_sessions;
+mod m20261207_000001_sealed_fields;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_attendance_counts::Migration),
             Box::new(m20261204_000001_notifications::Migration),
             Box::new(m20261205_000001_web_sessions::Migration),
+            Box::new(m20261207_000001_sealed_fields::Migration),
         ]
     }
 }
