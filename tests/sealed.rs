@@ -38,6 +38,14 @@ async fn run(mut command: Command) -> Output {
         .unwrap()
 }
 
+/// The one line a refused command ends with (log lines may come before).
+fn error_line(output: &Output) -> String {
+    let stderr = binary::stderr(output);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    errors[0].to_owned()
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -394,8 +402,7 @@ async fn rotation_reseals_every_row_and_resumes_after_an_interruption(db: TestDb
     // The old key alone opens nothing: start-up refuses, in one line.
     let refused = run(export(TEST_DATA_KEY)).await;
     assert!(!refused.status.success());
-    let line = binary::stderr(&refused);
-    assert_eq!(line.trim().lines().count(), 1, "{line}");
+    let line = error_line(&refused);
     assert!(line.contains(&new_id) && line.contains("does not hold"), "{line}");
     let old_ring = Keyring::new(old, None);
     assert!(
@@ -500,8 +507,7 @@ async fn a_database_without_its_key_opens_no_one() {
         .arg("migrate");
     let refused = run(command).await;
     assert!(!refused.status.success());
-    let line = binary::stderr(&refused);
-    assert_eq!(line.trim().lines().count(), 1, "{line}");
+    let line = error_line(&refused);
     assert!(line.contains("no data key"), "{line}");
     assert!(
         !dir.path().join("muster.data-key").exists(),
@@ -513,7 +519,7 @@ async fn a_database_without_its_key_opens_no_one() {
     command.env("MUSTER_DATA_KEY", NEW_KEY).arg("migrate");
     let refused = run(command).await;
     assert!(!refused.status.success());
-    let line = binary::stderr(&refused);
+    let line = error_line(&refused);
     assert!(
         line.contains("sealed under data key") && line.contains("nothing is served"),
         "{line}"

@@ -440,6 +440,37 @@ mod tests {
         assert_eq!(DataKey::generate().unwrap().len(), 64);
     }
 
+    /// What opening costs against what finding costs, per value: `cargo
+    /// test --release --lib sealing -- --ignored --nocapture`. Prints; no
+    /// timed assertion.
+    #[test]
+    #[ignore = "a measurement"]
+    fn measure_open_and_lookup() {
+        let ring = Keyring::new(key(7), None);
+        let rows: Vec<(Uuid, String)> = (0..10_000)
+            .map(|i| {
+                let id = Uuid::new_v4();
+                (
+                    id,
+                    ring.seal(Field::UserEmail, id, &format!("person.{i}@example.org"))
+                        .unwrap(),
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let opened: usize = rows
+            .iter()
+            .map(|(id, s)| ring.open(Field::UserEmail, *id, s).unwrap().len())
+            .sum();
+        let open = started.elapsed().as_nanos() / rows.len() as u128;
+        let started = std::time::Instant::now();
+        let hashed: usize = (0..rows.len())
+            .map(|i| ring.lookup(&format!("person.{i}@example.org")).len())
+            .sum();
+        let lookup = started.elapsed().as_nanos() / rows.len() as u128;
+        println!("open {open} ns per value, lookup hash {lookup} ns per address ({opened} {hashed})");
+    }
+
     #[test]
     fn only_the_sealed_layout_counts_as_sealed() {
         assert!(!is_sealed("sam@example.org"));
