@@ -18,7 +18,7 @@ use common::{
 };
 use entity::{account_token, request, user};
 use muster::domain::sealing::{self, DataKey, Field, Keyring};
-use sea_orm::{ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, sea_query::Expr};
 use serde_json::{Value, json};
 
 const NEW_KEY: &str = "7f0e1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100";
@@ -431,15 +431,12 @@ async fn a_sealed_value_moved_to_another_row_or_column_does_not_open(db: TestDb)
     // Someone with write access to the file copies the supporter's sealed
     // address into the member's row: the member's address is not shown as
     // the supporter's, it is refused as an internal error.
-    let placeholder = if db.backend == Backend::Sqlite { "?" } else { "$1" };
-    db.conn
-        .execute_raw(Statement::from_sql_and_values(
-            db.conn.get_database_backend(),
-            format!("UPDATE users SET email = {placeholder} WHERE id = '{}'", net.member.id),
-            [sealed.clone().into()],
-        ))
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(sealed.clone()))
+        .filter(user::Column::Id.eq(net.member.id))
+        .exec(&db.conn)
         .await
-        .unwrap_or_else(|_| panic!("the update"));
+        .unwrap();
     let (_, body) = graphql_as(
         &db.app(),
         net.token(Persona::Member).as_deref(),
@@ -455,17 +452,21 @@ async fn plain_rows_left_by_an_older_release_are_sealed_at_start(db: TestDb) {
     let net = network::build(&db.conn).await;
     // As an older release wrote them: plain text, no hashes.
     let member = net.member.id;
-    for sql in [
-        format!(
-            "UPDATE users SET email = '{}', email_hash = NULL WHERE id = '{member}'",
-            net.member.email
-        ),
-        "UPDATE requests SET contact_name = 'Outside Contact', contact_email = 'outside-contact@union.example.org', \
-         contact_email_hash = NULL WHERE contact_email IS NOT NULL"
-            .to_owned(),
-    ] {
-        common::sql_rows(&db.conn, sql).await;
-    }
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(net.member.email.clone()))
+        .col_expr(user::Column::EmailHash, Expr::value(Option::<String>::None))
+        .filter(user::Column::Id.eq(member))
+        .exec(&db.conn)
+        .await
+        .unwrap();
+    request::Entity::update_many()
+        .col_expr(request::Column::ContactName, Expr::value("Outside Contact"))
+        .col_expr(request::Column::ContactEmail, Expr::value(OUTSIDE_CONTACT_EMAIL))
+        .col_expr(request::Column::ContactEmailHash, Expr::value(Option::<String>::None))
+        .filter(request::Column::ContactEmail.is_not_null())
+        .exec(&db.conn)
+        .await
+        .unwrap();
     assert!(!in_any_column(&db, &net.member.email).await.is_empty());
 
     let config = db.config_with(&[("MUSTER_DATA_KEY", TEST_DATA_KEY)]);
