@@ -5,7 +5,7 @@
 //! the process. Never logs a key, only key ids.
 
 use anyhow::{Context, bail};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::{
     config::{self, Config, DataKeyOrigin},
@@ -20,8 +20,14 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result
         .map_err(|e| anyhow::anyhow!("sealing personal fields: {e}"))?;
     let total: u64 = sealed.iter().map(|(_, n)| n).sum();
     if total > 0 {
-        // The plain values were overwritten in place (secure_delete); the
-        // write-ahead log still holds the old pages until a checkpoint.
+        // secure_delete zeroes what a change frees, but a page rebuilt when
+        // a grown row moved can keep fragments of the old cells (measured on
+        // a scaled demo: one plain contact left of 3,775 rows). Sealing is
+        // done once, before serving: VACUUM rewrites the file from the live
+        // rows alone, and the checkpoint then empties the write-ahead log.
+        if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            db.execute_unprepared("VACUUM").await.context("VACUUM after sealing")?;
+        }
         crate::db::wipe_freed(db).await.context("checkpoint after sealing")?;
         tracing::info!(
             users = sealed[0].1,
@@ -35,7 +41,7 @@ pub async fn prepare(config: &Config, db: &DatabaseConnection) -> anyhow::Result
 }
 
 fn install(ring: Keyring) -> anyhow::Result<()> {
-    sealing::install(ring).map_err(|_| anyhow::anyhow!("this process already holds another data key"))
+    Ok(sealing::install(ring)?)
 }
 
 /// The ring the configuration names, checked against what `db` holds.

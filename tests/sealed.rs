@@ -356,7 +356,7 @@ async fn rotation_reseals_every_row_and_resumes_after_an_interruption(db: TestDb
     assert!(stdout(&stopped).contains("run it again"), "{}", stdout(&stopped));
     let halfway = key_ids(&db).await;
     assert_eq!(halfway.iter().filter(|id| **id == new_id).count(), 6, "{halfway:?}");
-    assert!(halfway.iter().any(|id| *id == old_id));
+    assert!(halfway.contains(&old_id));
 
     // Resumed: every value under the new key.
     let resumed = run(rotate(None)).await;

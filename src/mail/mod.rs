@@ -187,7 +187,7 @@ pub async fn address_of(
         _ => return Ok(None),
     };
     let account_message = MessageKind::parse(&row.kind).is_none_or(|k| k.topic().is_none());
-    Ok(match recipient {
+    let sealed = match recipient {
         Recipient::User(id) => user::Entity::find_by_id(id)
             .one(db)
             .await?
@@ -203,10 +203,11 @@ pub async fn address_of(
             .await?
             .filter(|t| t.used_at.is_none() && t.expires_at > now)
             .and_then(|t| t.new_email.map(|e| (Field::TokenNewEmail, t.id, e))),
-    }
+    };
     // The address is opened only here, at sending.
-    .map(|(field, row, sealed)| sealing::open(field, row, &sealed))
-    .transpose()?)
+    sealed
+        .map(|(field, row, sealed)| sealing::open(field, row, &sealed))
+        .transpose()
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): no out-of-office replies.

@@ -313,17 +313,22 @@ static KEYRING: OnceLock<Keyring> = OnceLock::new();
 /// Makes `keyring` the process's. A process holds one ring for its life;
 /// installing a ring with the same keys again is a no-op, and a different
 /// one is refused (the first stays).
-pub fn install(keyring: Keyring) -> std::result::Result<(), Keyring> {
+pub fn install(keyring: Keyring) -> std::result::Result<(), AnotherKeyring> {
     match KEYRING.set(keyring) {
         Ok(()) => Ok(()),
         Err(keyring) => match KEYRING.get() {
             Some(held) if held.current_id() == keyring.current_id() && held.previous_id() == keyring.previous_id() => {
                 Ok(())
             }
-            _ => Err(keyring),
+            _ => Err(AnotherKeyring),
         },
     }
 }
+
+/// [`install`] refused: the process already holds other keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("this process already holds another data key")]
+pub struct AnotherKeyring;
 
 /// The process's keyring; `INTERNAL` when none was installed (a
 /// programming error: start-up installs it before anything is served).
@@ -445,6 +450,7 @@ mod tests {
     /// timed assertion.
     #[test]
     #[ignore = "a measurement"]
+    #[allow(clippy::print_stdout)]
     fn measure_open_and_lookup() {
         let ring = Keyring::new(key(7), None);
         let rows: Vec<(Uuid, String)> = (0..10_000)
