@@ -110,6 +110,25 @@ impl fmt::Debug for JwtSecretSource {
     }
 }
 
+/// Where a data key comes from.
+#[derive(Clone)]
+pub enum DataKeySource {
+    /// Given in the environment (64 hex digits or base64 of 32 bytes).
+    Value(String),
+    /// Read from (or, for the current key on a database that has none,
+    /// generated into) this file.
+    File(PathBuf),
+}
+
+impl fmt::Debug for DataKeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("Value(<redacted>)"),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
 /// An SMTP server's address, with any password; never printed whole.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SmtpUrl(String);
@@ -205,6 +224,13 @@ pub struct Config {
     pub metrics: Option<MetricsListener>,
     pub public_url: url::Url,
     pub jwt_secret: JwtSecretSource,
+    /// The key that seals personal fields (`MUSTER_DATA_KEY`, or the key
+    /// file `MUSTER_DATA_KEY_FILE`, by default `muster.data-key` in the
+    /// data directory).
+    pub data_key: DataKeySource,
+    /// During a rotation, the key being replaced (`MUSTER_DATA_KEY_PREVIOUS`
+    /// or `MUSTER_DATA_KEY_PREVIOUS_FILE`): it still opens what it sealed.
+    pub data_key_previous: Option<DataKeySource>,
     /// Days after a request ends before its contact details are purged.
     pub retention_days: u32,
     /// Days an audit entry is kept.
@@ -306,6 +332,7 @@ pub const DEFAULT_METRICS_PORT: u16 = 9464;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 pub const DEFAULT_RSVP_RETENTION_DAYS: u32 = 30;
 const JWT_SECRET_FILE: &str = "muster-jwt-secret";
+pub const DATA_KEY_FILE: &str = "muster.data-key";
 const MIN_SECRET_BYTES: usize = 32;
 
 impl Config {
@@ -386,6 +413,25 @@ impl Config {
             Some(value) => JwtSecretSource::Value(value.into_bytes()),
             None => JwtSecretSource::File(data_dir.join(JWT_SECRET_FILE)),
         };
+
+        let data_key_source = |value: &'static str, file: &'static str| -> Result<Option<DataKeySource>, ConfigError> {
+            match (get(value), get(file)) {
+                (Some(_), Some(_)) => Err(ConfigError::new(
+                    value,
+                    format!("set either {value} or {file}, not both"),
+                )),
+                (Some(key), None) if crate::domain::sealing::DataKey::parse(&key).is_none() => Err(ConfigError::new(
+                    value,
+                    "not a key: use 32 random bytes as 64 hex digits or in base64 (`openssl rand -hex 32`)",
+                )),
+                (Some(key), None) => Ok(Some(DataKeySource::Value(key))),
+                (None, Some(path)) => Ok(Some(DataKeySource::File(PathBuf::from(path)))),
+                (None, None) => Ok(None),
+            }
+        };
+        let data_key = data_key_source("MUSTER_DATA_KEY", "MUSTER_DATA_KEY_FILE")?
+            .unwrap_or_else(|| DataKeySource::File(data_dir.join(DATA_KEY_FILE)));
+        let data_key_previous = data_key_source("MUSTER_DATA_KEY_PREVIOUS", "MUSTER_DATA_KEY_PREVIOUS_FILE")?;
 
         let retention_days = positive_days(&get, "MUSTER_RETENTION_DAYS", 180)?;
 
@@ -533,6 +579,8 @@ impl Config {
             metrics,
             public_url,
             jwt_secret,
+            data_key,
+            data_key_previous,
             retention_days,
             audit_retention_days,
             rsvp_retention_days,
@@ -628,6 +676,58 @@ pub fn load_jwt_secret(source: &JwtSecretSource) -> Result<(JwtSecret, SecretOri
             Ok((JwtSecret(secret.into_bytes()), SecretOrigin::FileCreated))
         }
         Err(e) => Err(ConfigError::new(VAR, format!("cannot read key file {shown}: {e}"))),
+    }
+}
+
+/// Whether the data key was given, read from its file, or made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DataKeyOrigin {
+    Environment,
+    FileRead,
+    /// Generated into its file: the database held nothing sealed.
+    FileCreated,
+}
+
+/// Loads a data key. A missing key file is generated (mode 0600, created
+/// atomically) only when `may_create` says the database holds nothing
+/// sealed: a database whose key is lost must not get a new one silently.
+pub fn load_data_key(
+    source: &DataKeySource,
+    variable: &'static str,
+    may_create: bool,
+) -> Result<(crate::domain::sealing::DataKey, DataKeyOrigin), ConfigError> {
+    use crate::domain::sealing::DataKey;
+    let path = match source {
+        DataKeySource::Value(value) => {
+            let key = DataKey::parse(value).ok_or_else(|| ConfigError::new(variable, "not a 32-byte key"))?;
+            return Ok((key, DataKeyOrigin::Environment));
+        }
+        DataKeySource::File(path) => path,
+    };
+    let shown = path.display();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8(bytes).unwrap_or_default();
+            let key = DataKey::parse(&text)
+                .ok_or_else(|| ConfigError::new(variable, format!("key file {shown} does not hold a 32-byte key")))?;
+            Ok((key, DataKeyOrigin::FileRead))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => {
+            let text =
+                DataKey::generate().map_err(|e| ConfigError::new(variable, format!("no randomness available: {e}")))?;
+            write_private_file(path, text.as_bytes())
+                .map_err(|e| ConfigError::new(variable, format!("cannot create key file {shown}: {e}")))?;
+            let key = DataKey::parse(&text).ok_or_else(|| ConfigError::new(variable, "generated an unreadable key"))?;
+            Ok((key, DataKeyOrigin::FileCreated))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ConfigError::new(
+            variable,
+            format!(
+                "no data key: key file {shown} is missing and the database holds sealed personal fields; \
+                 restore the key file (or set {variable}); without it they cannot be read"
+            ),
+        )),
+        Err(e) => Err(ConfigError::new(variable, format!("cannot read key file {shown}: {e}"))),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backup;
 pub mod clock;
 pub mod config;
+pub mod data_key;
 pub mod db;
 pub mod domain;
 pub mod error;

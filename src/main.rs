@@ -89,6 +89,18 @@ enum Command {
         #[command(subcommand)]
         action: Option<OutboxAction>,
     },
+    /// Re-seal every personal field under the key in MUSTER_DATA_KEY (or
+    /// its file), from the one in MUSTER_DATA_KEY_PREVIOUS, in committed
+    /// batches while the server runs (give the server both keys first).
+    /// Prints its progress; run it again to resume.
+    RotateDataKey {
+        /// Rows per batch (each batch is one transaction).
+        #[arg(long, value_name = "ROWS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+        batch_size: u64,
+        /// Stop after N batches (the rest on a later run).
+        #[arg(long, value_name = "N")]
+        max_batches: Option<u64>,
+    },
     /// Remove what has outlived its retention period: ended requests'
     /// contact details, old audit entries and journal entries, ended events'
     /// RSVPs (counts stay). Prints counts only.
@@ -183,6 +195,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("MUSTER_DATABASE_URL: cannot open {}", config.database_url.redacted()))?;
     db::migrate(&database).await.context("database migration failed")?;
+    // Before anything reads or writes a personal field: the key that opens
+    // them, checked against what the database holds (stops with one line
+    // when it does not), and any plain values left by an older release
+    // sealed.
+    muster::data_key::prepare(&config, &database).await?;
 
     match command {
         Command::Serve => serve(config, database).await,
@@ -263,6 +280,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.account_links_removed,
                 report.sessions_removed
             );
+            Ok(())
+        }
+        Command::RotateDataKey {
+            batch_size,
+            max_batches,
+        } => {
+            let ring = muster::domain::sealing::keyring()?;
+            if ring.previous_id().is_none() {
+                eprintln!("MUSTER_DATA_KEY_PREVIOUS is not set: re-sealing only what is not under the current key");
+            }
+            let rotated = muster::data_key::rotate(&database, ring, batch_size, max_batches, |table, done, total| {
+                println!(
+                    "{table}: {done} of {total} rows re-sealed under key {}",
+                    ring.current_id()
+                );
+            })
+            .await?;
+            let left: u64 = muster::domain::sealing::store::left_to_rotate(&database, ring)
+                .await
+                .map_err(|e| anyhow::anyhow!("rotate-data-key: {e}"))?
+                .iter()
+                .map(|(_, n)| n)
+                .sum();
+            if left == 0 {
+                println!(
+                    "every personal field is sealed under key {} ({} rows re-sealed); the previous key can go",
+                    ring.current_id(),
+                    rotated.rows
+                );
+            } else {
+                println!(
+                    "stopped after {} batches ({} rows re-sealed); {left} rows left: run it again to go on",
+                    rotated.batches, rotated.rows
+                );
+            }
             Ok(())
         }
         Command::Outbox { action } => {

@@ -32,6 +32,7 @@ const NETWORK: Holds = Nothing("public text about the network's groups, topics a
 /// Every table's columns, as the migrations make them.
 const COLUMNS: &[(&str, &[&str], Holds)] = &[
     ("users", &["email"], Personal("`users.email`")),
+    ("users", &["email_hash"], Personal("`users.email_hash`")),
     ("users", &["display_name"], Personal("`users.display_name`")),
     ("users", &["password_hash"], Personal("`users.password_hash`")),
     (
@@ -95,7 +96,7 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
     ),
     (
         "requests",
-        &["contact_name", "contact_email", "notes"],
+        &["contact_name", "contact_email", "contact_email_hash", "notes"],
         Personal("`requests`"),
     ),
     (

@@ -991,12 +991,12 @@ async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
     .await;
 
     let purged = ["Old Contact", "old-contact@union.example.org", "07700 900456"];
-    for needle in purged {
-        assert!(
-            on_disk(&db, needle).is_none_or(|n| n > 0),
-            "{needle} on disk beforehand"
-        );
-    }
+    // The contact's name and address are sealed, never on disk in plain
+    // text; the notes are, until the purge.
+    assert!(
+        on_disk(&db, "07700 900456").is_none_or(|n| n > 0),
+        "the notes on disk beforehand"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut command = muster(&db, dir.path());
@@ -1034,9 +1034,11 @@ async fn muster_purge_keeps_179_days_and_purges_181(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
+    // Kept, sealed as every contact is.
+    let kept = recent.contact_email.as_deref().unwrap();
     assert_eq!(
-        recent.contact_email.as_deref(),
-        Some("recent-contact@union.example.org")
+        muster::domain::sealing::open(muster::domain::sealing::Field::RequestContactEmail, recent.id, kept).unwrap(),
+        "recent-contact@union.example.org"
     );
     assert!(recent.contact_purged_at.is_none());
 

@@ -17,8 +17,16 @@ pub struct BenchDb {
     postgres: Option<(String, String)>,
 }
 
+/// A data key for the benchmarks' own databases (thrown away with them).
+fn install_data_key() -> anyhow::Result<()> {
+    use muster::domain::sealing::{DataKey, Keyring, install};
+    let key = DataKey::parse(&"b3".repeat(32)).context("the benchmarks' data key")?;
+    install(Keyring::new(key, None)).map_err(|_| anyhow::anyhow!("this process holds another data key"))
+}
+
 impl BenchDb {
     pub async fn sqlite() -> anyhow::Result<Self> {
+        install_data_key()?;
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("muster.db").display());
         let conn = db::connect(&DatabaseUrl::parse(&url)?).await?;
@@ -37,6 +45,7 @@ impl BenchDb {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
             return Ok(None);
         };
+        install_data_key()?;
         let name = format!("muster_bench_{}", uuid::Uuid::new_v4().simple());
         let admin = Database::connect(&admin_url)
             .await

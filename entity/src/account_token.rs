@@ -12,7 +12,7 @@ pub struct Model {
     pub purpose: String,
     /// SHA-256 of the link's secret, hex.
     pub token_hash: String,
-    /// For `CHANGE_EMAIL`: the address to move to, once verified.
+    /// For `CHANGE_EMAIL`: the address to move to, once verified (sealed).
     pub new_email: Option<String>,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,

@@ -13,9 +13,12 @@ pub struct Model {
     pub topic_id: Uuid,
     pub group_id: Option<Uuid>,
     pub organisation_name: Option<String>,
-    /// Private contact details; purged after retention.
+    /// Private contact details, sealed (`domain::sealing`); purged after
+    /// retention.
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    /// The keyed hash of the contact's address (their own requests).
+    pub contact_email_hash: Option<String>,
     pub online: bool,
     pub town: Option<String>,
     pub postcode_area: Option<String>,

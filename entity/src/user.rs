@@ -6,8 +6,11 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Private: stored lowercased; `None` once the account is erased.
+    /// Private: the lower-cased address, sealed (`domain::sealing`);
+    /// `None` once the account is erased.
     pub email: Option<String>,
+    /// The keyed hash of the address that finds the account (unique).
+    pub email_hash: Option<String>,
     pub display_name: Option<String>,
     pub password_hash: Option<String>,
     pub role: UserRole,

@@ -12,6 +12,7 @@ mod m20261203_000001_attendance_counts;
 mod m20261204_000001_notifications;
 mod m20261205_000001_web_sessions;
 mod m20261207_000001_venues_for_going;
+mod m20261207_000002_sealed_fields;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_notifications::Migration),
             Box::new(m20261205_000001_web_sessions::Migration),
             Box::new(m20261207_000001_venues_for_going::Migration),
+            Box::new(m20261207_000002_sealed_fields::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ use crate::{
             outbox::{self, Outgoing, Recipient},
         },
         password,
+        sealing::{self, Field},
         values::Email,
     },
     error::{Error, Result},
@@ -138,7 +139,10 @@ pub async fn verify_email(work: &Work, secret: &str, now: DateTime<Utc>) -> Resu
         .ok_or_else(|| Error::validation("token", "this link is not valid; check that it was copied whole"))?;
     let mut active = account.into_active_model();
     if let Some(new_email) = link.new_email {
-        active.email = Set(Some(new_email));
+        // Opened from the link's row and sealed again for the account's.
+        let address = sealing::open(Field::TokenNewEmail, link.id, &new_email)?;
+        active.email = Set(Some(sealing::seal(Field::UserEmail, link.user_id, &address)?));
+        active.email_hash = Set(Some(sealing::lookup(&address)?));
     }
     active.email_verified_at = Set(Some(now));
     active.updated_at = Set(now);

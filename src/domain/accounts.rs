@@ -5,7 +5,7 @@ use entity::{MembershipRole, MembershipStatus, UserRole, group, membership, trai
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, Set, SqlErr, TransactionTrait,
-    sea_query::{Expr, ExprTrait, Func},
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use crate::{
         Work,
         audit::{self, AuditAction, NewAuditEntry},
         password,
+        sealing::{self, Field},
         values::{AllValid, Email, SingleLine},
     },
     error::{Error, Result},
@@ -37,14 +38,13 @@ pub struct NewUser<'a> {
     pub organiser_of: Option<&'a str>,
 }
 
-/// Finds a live (not erased) user by email, case-insensitively.
+/// Finds a user by email, case-insensitively: one indexed look-up by the
+/// address's keyed hash (two during a key rotation), never a scan that
+/// opens sealed values.
 pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
     let email = Email::parse("email", email)?;
     Ok(user::Entity::find()
-        .filter(ExprTrait::eq(
-            Func::lower(Expr::col(user::Column::Email)),
-            email.as_str(),
-        ))
+        .filter(user::Column::EmailHash.is_in(sealing::lookups(email.as_str())?))
         .one(db)
         .await?)
 }
@@ -79,13 +79,25 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
     let password_hash = hash_password(new.password.to_owned()).await?;
 
     // The insert is the transaction's first statement and the unique index
-    // on `lower(email)` refuses a taken address: on SQLite a read first
+    // on the address's keyed hash refuses a taken address: on SQLite a read first
     // would take a snapshot that a concurrent registration invalidates,
     // failing the write with "database is locked" instead of waiting.
+    // During a key rotation an account not yet re-sealed carries the
+    // previous key's hash, which the unique index cannot compare with the
+    // new one: look for it first.
+    if sealing::keyring()?.previous_id().is_some() && find_by_email(db, email.as_str()).await?.is_some() {
+        return Err(Error::Conflict(TAKEN.to_owned()));
+    }
+    let id = Uuid::new_v4();
+    let (sealed_email, email_hash) = (
+        sealing::seal(Field::UserEmail, id, email.as_str())?,
+        sealing::lookup(email.as_str())?,
+    );
     let txn = db.begin().await?;
-    let created = user::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        email: Set(Some(email.into())),
+    let mut created = user::ActiveModel {
+        id: Set(id),
+        email: Set(Some(sealed_email)),
+        email_hash: Set(Some(email_hash)),
         display_name: Set(Some(display_name.into())),
         password_hash: Set(Some(password_hash)),
         role: Set(new.role),
@@ -116,6 +128,8 @@ pub async fn create_user(db: &DatabaseConnection, new: NewUser<'_>, now: DateTim
         .insert(&txn)
         .await?;
     }
+    // The caller holds the address it gave; the row as stored holds it sealed.
+    created.email = Some(email.into());
     if new.trainer {
         trainer_profile::ActiveModel {
             id: Set(created.id),

@@ -7,10 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{audit_entry, request, user};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait, Func},
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -123,7 +120,8 @@ pub async fn record_all(db: &impl ConnectionTrait, entries: Vec<NewAuditEntry>, 
 pub struct ContactRead {
     pub request_id: Uuid,
     pub submitted_by: Option<Uuid>,
-    pub contact_email: Option<String>,
+    /// The keyed hash of the contact's address, which finds their account.
+    pub contact_email_hash: Option<String>,
     /// The API operation (or command) that read them.
     pub operation: String,
 }
@@ -133,7 +131,7 @@ impl ContactRead {
         Self {
             request_id: request.id,
             submitted_by: request.submitted_by,
-            contact_email: request.contact_email.clone(),
+            contact_email_hash: request.contact_email_hash.clone(),
             operation: operation.to_owned(),
         }
     }
@@ -160,35 +158,27 @@ pub async fn record_contact_reads(
     reads: &[ContactRead],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let emails: Vec<String> = reads
-        .iter()
-        .filter_map(|r| r.contact_email.as_deref())
-        .map(|e| e.trim().to_lowercase())
-        .collect();
-    let owners: std::collections::HashMap<String, Uuid> = if emails.is_empty() {
+    let hashes: Vec<String> = reads.iter().filter_map(|r| r.contact_email_hash.clone()).collect();
+    let owners: std::collections::HashMap<String, Uuid> = if hashes.is_empty() {
         Default::default()
     } else {
         user::Entity::find()
             .select_only()
-            .column(user::Column::Email)
+            .column(user::Column::EmailHash)
             .column(user::Column::Id)
-            .filter(Func::lower(Expr::col(user::Column::Email)).is_in(emails))
+            .filter(user::Column::EmailHash.is_in(hashes))
             .filter(user::Column::ErasedAt.is_null())
             .into_tuple::<(Option<String>, Uuid)>()
             .all(db)
             .await?
             .into_iter()
-            .filter_map(|(email, id)| email.map(|e| (e.to_lowercase(), id)))
+            .filter_map(|(hash, id)| hash.map(|h| (h, id)))
             .collect()
     };
     let mut entries = Vec::new();
     for read in reads {
         let mut subjects: Vec<Uuid> = Vec::new();
-        if let Some(owner) = read
-            .contact_email
-            .as_deref()
-            .and_then(|e| owners.get(&e.trim().to_lowercase()))
-        {
+        if let Some(owner) = read.contact_email_hash.as_ref().and_then(|h| owners.get(h)) {
             subjects.push(*owner);
         }
         if let Some(submitter) = read.submitted_by

@@ -26,6 +26,7 @@ pub mod requests;
 pub mod retention;
 pub mod reveal;
 pub mod rsvps;
+pub mod sealing;
 pub mod sessions;
 pub mod topics;
 pub mod trainers;

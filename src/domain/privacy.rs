@@ -35,6 +35,7 @@ use crate::{
         notifications,
         retention::{JOURNAL_RETENTION_DAYS, RetentionPolicy},
         rsvps,
+        sealing::{self, Field},
     },
     error::{Error, Result},
 };
@@ -136,6 +137,14 @@ pub async fn export_user_data(
         .one(db)
         .await?
         .ok_or(Error::NotFound)?;
+    // The owner's copy: every sealed value in it opened.
+    let email = sealing::open_optional(Field::UserEmail, person.id, person.email.as_deref())?;
+    let contact_of = |r: &request::Model| -> Result<(Option<String>, Option<String>)> {
+        Ok((
+            sealing::open_optional(Field::RequestContactName, r.id, r.contact_name.as_deref())?,
+            sealing::open_optional(Field::RequestContactEmail, r.id, r.contact_email.as_deref())?,
+        ))
+    };
 
     let memberships = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
@@ -200,14 +209,15 @@ pub async fn export_user_data(
     let requests_made = requests_made
         .into_iter()
         .map(|r| {
-            json!({
+            let (contact_name, contact_email) = contact_of(&r)?;
+            Ok(json!({
                 "reference": r.reference,
                 "kind": r.kind.as_str(),
                 "topic": topic_names.get(&r.topic_id),
                 "state": r.state.as_str(),
                 "organisationName": r.organisation_name,
-                "contactName": r.contact_name,
-                "contactEmail": r.contact_email,
+                "contactName": contact_name,
+                "contactEmail": contact_email,
                 "online": r.online,
                 "town": r.town,
                 "postcodeArea": r.postcode_area,
@@ -218,18 +228,15 @@ pub async fn export_user_data(
                 "endedAt": maybe_instant(r.ended_at),
                 "contactPurgedAt": maybe_instant(r.contact_purged_at),
                 "history": transitions.remove(&r.id).unwrap_or_default(),
-            })
+            }))
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>>>()?;
 
     // Requests someone else submitted that give this person as the contact.
-    let as_contact = match person.email.as_deref() {
+    let as_contact = match email.as_deref() {
         None => Vec::new(),
         Some(email) => request::Entity::find()
-            .filter(ExprTrait::eq(
-                Func::lower(Expr::col(request::Column::ContactEmail)),
-                email,
-            ))
+            .filter(request::Column::ContactEmailHash.is_in(sealing::lookups(email)?))
             .filter(
                 Condition::any()
                     .add(request::Column::SubmittedBy.is_null())
@@ -240,17 +247,18 @@ pub async fn export_user_data(
             .await?
             .into_iter()
             .map(|r| {
-                json!({
+                let (contact_name, contact_email) = contact_of(&r)?;
+                Ok(json!({
                     "reference": r.reference,
                     "state": r.state.as_str(),
                     "organisationName": r.organisation_name,
-                    "contactName": r.contact_name,
-                    "contactEmail": r.contact_email,
+                    "contactName": contact_name,
+                    "contactEmail": contact_email,
                     "createdAt": instant(r.created_at),
                     "endedAt": maybe_instant(r.ended_at),
-                })
+                }))
             })
-            .collect::<Vec<_>>(),
+            .collect::<Result<Vec<_>>>()?,
     };
 
     let assignments = assignment::Entity::find()
@@ -369,7 +377,7 @@ pub async fn export_user_data(
         "exportedAt": instant(now),
         "profile": {
             "id": person.id,
-            "email": person.email,
+            "email": email,
             "displayName": person.display_name,
             "role": person.role.as_str(),
             "createdAt": instant(person.created_at),
@@ -561,21 +569,20 @@ pub async fn erase(
         trainer_profile::Entity::delete_by_id(subject_id).exec(db).await?;
     }
 
-    if let Some(email) = subject.email.as_deref() {
+    let email = sealing::open_optional(Field::UserEmail, subject.id, subject.email.as_deref())?;
+    if let Some(email) = email.as_deref() {
         // Contact details on requests that are this person's: submitted by
         // them, or giving their address. `contact_purged_at` stays unset so
         // that retention still clears the notes when the request has ended.
         request::Entity::update_many()
             .col_expr(request::Column::ContactName, Expr::value(Option::<String>::None))
             .col_expr(request::Column::ContactEmail, Expr::value(Option::<String>::None))
+            .col_expr(request::Column::ContactEmailHash, Expr::value(Option::<String>::None))
             .col_expr(request::Column::UpdatedAt, Expr::value(now))
             .filter(
                 Condition::any()
                     .add(request::Column::SubmittedBy.eq(subject_id))
-                    .add(ExprTrait::eq(
-                        Func::lower(Expr::col(request::Column::ContactEmail)),
-                        email,
-                    )),
+                    .add(request::Column::ContactEmailHash.is_in(sealing::lookups(email)?)),
             )
             .exec(db)
             .await?;
@@ -594,6 +601,7 @@ pub async fn erase(
     let version = subject.token_version;
     let mut erased = subject.into_active_model();
     erased.email = Set(None);
+    erased.email_hash = Set(None);
     erased.display_name = Set(None);
     erased.password_hash = Set(None);
     // An erased account holds no rights, and no token of it works again.

@@ -115,6 +115,7 @@ async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>,
     let result = request::Entity::update_many()
         .col_expr(request::Column::ContactName, Expr::value(Option::<String>::None))
         .col_expr(request::Column::ContactEmail, Expr::value(Option::<String>::None))
+        .col_expr(request::Column::ContactEmailHash, Expr::value(Option::<String>::None))
         .col_expr(request::Column::Notes, Expr::value(""))
         .col_expr(request::Column::ContactPurgedAt, Expr::value(now))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))

@@ -19,6 +19,7 @@ use crate::{
         audit::{self, AuditAction, ContactRead, NewAuditEntry},
         memberships,
         requests::relation,
+        sealing::{self, Field},
     },
     error::{Error, Result},
 };
@@ -97,7 +98,12 @@ pub async fn emails(
                         operation: operation.to_owned(),
                     });
                 }
-                Reveal::Shown(subject.email)
+                // Opened only here, for a value shown.
+                Reveal::Shown(sealing::open_optional(
+                    Field::UserEmail,
+                    subject.id,
+                    subject.email.as_deref(),
+                )?)
             }
             Err(Error::Forbidden) => Reveal::Refused,
             Err(other) => return Err(other),
@@ -149,10 +155,23 @@ pub async fn contacts(
                 if held && grant == Grant::Audited {
                     reads.push(ContactRead::of(&request, operation));
                 }
-                Reveal::Shown(held.then(|| Contact {
-                    name: request.contact_name.clone(),
-                    email: request.contact_email.clone(),
-                }))
+                let contact = if held {
+                    Some(Contact {
+                        name: sealing::open_optional(
+                            Field::RequestContactName,
+                            request.id,
+                            request.contact_name.as_deref(),
+                        )?,
+                        email: sealing::open_optional(
+                            Field::RequestContactEmail,
+                            request.id,
+                            request.contact_email.as_deref(),
+                        )?,
+                    })
+                } else {
+                    None
+                };
+                Reveal::Shown(contact)
             }
             Err(Error::Forbidden) => Reveal::Refused,
             Err(other) => return Err(other),

@@ -23,7 +23,10 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::{
     config::{ConfigError, MailConfig},
-    domain::notifications::{MessageKind, outbox::Recipient},
+    domain::{
+        notifications::{MessageKind, outbox::Recipient},
+        sealing::{self, Field},
+    },
     error::Result,
 };
 
@@ -184,23 +187,27 @@ pub async fn address_of(
         _ => return Ok(None),
     };
     let account_message = MessageKind::parse(&row.kind).is_none_or(|k| k.topic().is_none());
-    Ok(match recipient {
+    let sealed = match recipient {
         Recipient::User(id) => user::Entity::find_by_id(id)
             .one(db)
             .await?
             .filter(|u| u.erased_at.is_none())
             .filter(|u| account_message || u.email_verified_at.is_some())
-            .and_then(|u| u.email),
+            .and_then(|u| u.email.map(|e| (Field::UserEmail, u.id, e))),
         Recipient::RequestContact(id) => request::Entity::find_by_id(id)
             .one(db)
             .await?
-            .and_then(|r| r.contact_email),
+            .and_then(|r| r.contact_email.map(|e| (Field::RequestContactEmail, r.id, e))),
         Recipient::NewAddress(id) => account_token::Entity::find_by_id(id)
             .one(db)
             .await?
             .filter(|t| t.used_at.is_none() && t.expires_at > now)
-            .and_then(|t| t.new_email),
-    })
+            .and_then(|t| t.new_email.map(|e| (Field::TokenNewEmail, t.id, e))),
+    };
+    // The address is opened only here, at sending.
+    sealed
+        .map(|(field, row, sealed)| sealing::open(field, row, &sealed))
+        .transpose()
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): no out-of-office replies.

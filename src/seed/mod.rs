@@ -58,6 +58,7 @@ use sea_orm::{
 use self::build::{Plan, build};
 use self::catalogue::GROUPS;
 use crate::{
+    domain::sealing,
     error::Error,
     progress::{Progress, Unit},
 };
@@ -215,10 +216,16 @@ async fn clash(db: &impl ConnectionTrait, plan: &Plan) -> Result<Option<&'static
     }
     // In batches: a scaled network has more addresses than a statement may
     // carry parameters.
-    let emails: Vec<&str> = plan.users.iter().filter_map(|u| u.email.as_deref()).collect();
-    for batch in emails.chunks(1000) {
+    let hashes = plan
+        .users
+        .iter()
+        .filter_map(|u| u.email.as_deref())
+        .map(sealing::lookup)
+        .collect::<crate::error::Result<Vec<String>>>()
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    for batch in hashes.chunks(1000) {
         if user::Entity::find()
-            .filter(user::Column::Email.is_in(batch.iter().copied()))
+            .filter(user::Column::EmailHash.is_in(batch.iter().cloned()))
             .count(db)
             .await?
             > 0
@@ -269,7 +276,15 @@ impl Plan {
 
     /// Inserts every row, parents before children.
     async fn write(self, db: &impl ConnectionTrait, progress: &Progress) -> Result<(), DbErr> {
-        insert_all(db, self.users, progress).await?;
+        // Stored as every account and request is: addresses and contact
+        // names sealed, addresses hashed.
+        let sealed = |e: crate::error::Error| DbErr::Custom(e.to_string());
+        let users = self
+            .users
+            .into_iter()
+            .map(sealing::stored_user)
+            .collect::<Result<Vec<_>, _>>();
+        insert_all(db, users.map_err(sealed)?, progress).await?;
         insert_all(db, self.groups, progress).await?;
         insert_all(db, self.memberships, progress).await?;
         insert_all(db, self.topics, progress).await?;
@@ -277,7 +292,12 @@ impl Plan {
         insert_all(db, self.trainer_topics, progress).await?;
         insert_all(db, self.trainer_regions, progress).await?;
         insert_all(db, self.unavailability, progress).await?;
-        insert_all(db, self.requests, progress).await?;
+        let requests = self
+            .requests
+            .into_iter()
+            .map(sealing::stored_request)
+            .collect::<Result<Vec<_>, _>>();
+        insert_all(db, requests.map_err(sealed)?, progress).await?;
         insert_all(db, self.windows, progress).await?;
         insert_all(db, self.transitions, progress).await?;
         insert_all(db, self.assignments, progress).await?;

@@ -44,7 +44,11 @@ use super::{
 use crate::{
     AppState,
     auth::Viewer,
-    domain::{account_links, accounts, audit, feeds, in_work, memberships, privacy, rsvps, sessions},
+    domain::{
+        account_links, accounts, audit, feeds, in_work, memberships, privacy,
+        reveal::{self, Reveal},
+        rsvps, sessions,
+    },
     error::{Error, Result},
     urls::PublicUrls,
 };
@@ -484,10 +488,19 @@ async fn render_profile(state: &AppState, viewer: &Viewer, status: StatusCode, s
         Ok(None) => return see_other("/signin?next=/me/profile", None),
         Err(err) => return internal(err),
     };
+    // The address is stored sealed: it is opened, as everywhere, by the
+    // domain's reveal (the person's own, so not an audited read).
+    let email = match reveal::emails(&state.db, viewer, &[me.id], "profilePage", state.clock.now()).await {
+        Ok(mut shown) => match shown.remove(&me.id) {
+            Some(Reveal::Shown(email)) => email.unwrap_or_default(),
+            _ => String::new(),
+        },
+        Err(err) => return internal(err),
+    };
     personal(state, status, |csrf_token| ProfilePage {
         nav: Nav::at(Place::Me),
         sub: SubNav(Part::Profile),
-        email: me.email.unwrap_or_default(),
+        email,
         display_name: shown.display_name.or(me.display_name).unwrap_or_default(),
         new_email: shown.new_email,
         csrf_token,

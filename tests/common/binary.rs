@@ -24,6 +24,7 @@ pub fn muster(dir: &Path) -> Command {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("RUST_LOG", "info")
+        .env("MUSTER_DATA_KEY", super::TEST_DATA_KEY)
         .stdin(Stdio::null());
     command
 }

@@ -252,6 +252,7 @@ pub struct Browser {
     pub database: String,
     _server: Running,
     _driver: Running,
+    /// The data directory (the data key file lives here).
     _dir: tempfile::TempDir,
     _profile: tempfile::TempDir,
 }
@@ -370,6 +371,7 @@ impl Browser {
             .args(["create-user", "--email", email, "--name", name])
             .args(flags)
             .env("MUSTER_DATABASE_URL", &self.database)
+            .env("MUSTER_DATA_DIR", self._dir.path())
             .env("RUST_LOG", "warn");
         let output = super::run_with_input(command, &format!("{password}\n"));
         assert!(

@@ -182,6 +182,7 @@ fn drop_postgres_database(admin_url: String, name: String) {
 const SQLITE_FILE: &str = "muster.db";
 
 async fn connect(url: &str) -> DatabaseConnection {
+    install_test_data_key();
     db::connect(&muster::config::DatabaseUrl::parse(url).unwrap())
         .await
         .unwrap_or_else(|e| panic!("open {url}: {e}"))
@@ -334,6 +335,19 @@ pub fn run_with_input(mut command: std::process::Command, input: &str) -> std::p
         .unwrap();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The data key of every test process and of the binary the tests run
+/// (`binary::muster` passes it), so both open what the other sealed.
+pub const TEST_DATA_KEY: &str = "5e41ed0000000000000000000000000000000000000000000000000000d47a01";
+
+/// Installs [`TEST_DATA_KEY`] as the process's keyring (once; again is a no-op).
+pub fn install_test_data_key() {
+    let key = muster::domain::sealing::DataKey::parse(TEST_DATA_KEY).unwrap();
+    assert!(
+        muster::domain::sealing::install(muster::domain::sealing::Keyring::new(key, None)).is_ok(),
+        "the test process holds another data key"
+    );
 }
 
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789";

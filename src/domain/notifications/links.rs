@@ -121,8 +121,11 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> Result<(String, account_token::Model)> {
     let secret = new_secret()?;
+    let id = Uuid::new_v4();
+    let new_email =
+        crate::domain::sealing::seal_optional(crate::domain::sealing::Field::TokenNewEmail, id, new_email.as_deref())?;
     let row = account_token::ActiveModel {
-        id: Set(Uuid::new_v4()),
+        id: Set(id),
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
         token_hash: Set(digest(&secret)),

@@ -29,6 +29,7 @@ use crate::{
         Work, batch, groups,
         journal::{self, DomainEvent},
         pagination::{Page, keyset_page, two_column_position},
+        sealing::{self, Field},
         values::{AllValid, Email, MultiLine, PostcodeArea, SingleLine, in_range},
         workflow::Actor,
     },
@@ -261,8 +262,21 @@ pub async fn submit(work: &Work, viewer: &Viewer, new: NewRequest, now: DateTime
         topic_id: Set(topic.id),
         group_id: Set(group.as_ref().map(|g| g.id)),
         organisation_name: Set(checked.organisation_name.map(String::from)),
-        contact_name: Set(checked.contact_name.map(String::from)),
-        contact_email: Set(checked.contact_email.map(String::from)),
+        contact_name: Set(sealing::seal_optional(
+            Field::RequestContactName,
+            id,
+            checked.contact_name.as_ref().map(SingleLine::as_str),
+        )?),
+        contact_email: Set(sealing::seal_optional(
+            Field::RequestContactEmail,
+            id,
+            checked.contact_email.as_ref().map(Email::as_str),
+        )?),
+        contact_email_hash: Set(checked
+            .contact_email
+            .as_ref()
+            .map(|e| sealing::lookup(e.as_str()))
+            .transpose()?),
         online: Set(new.online),
         town: Set(checked.town.map(String::from)),
         postcode_area: Set(checked.postcode_area.map(String::from)),
