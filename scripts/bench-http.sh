@@ -198,6 +198,28 @@ ANSWER=$(graphql "$PORT" '{"query":"mutation { createFeedToken(label: \"bench\")
 check_graphql createFeedToken "$ANSWER" '.data.createFeedToken.url'
 FEED_PATH=$(echo "$ANSWER" | jq -r .data.createFeedToken.url | sed -E 's#^[a-z]+://[^/]+##')
 
+# A public upcoming event for its page, with the bench account going.
+ANSWER=$(graphql "$PORT" '{"query":"{ events(first: 1) { edges { node { id } } } }"}')
+check_graphql events "$ANSWER" '.data.events.edges[0].node.id'
+EVENT_ID=$(echo "$ANSWER" | jq -r '.data.events.edges[0].node.id')
+ANSWER=$(graphql "$PORT" "{\"query\":\"mutation { rsvp(eventId: \\\"$EVENT_ID\\\") { status } }\"}" "$TOKEN")
+check_graphql rsvp "$ANSWER" '.data.rsvp.status'
+
+# A web session, signed in through the sign-in page as a browser is: its
+# form's anti-forgery token, then the POST; the session cookie is kept for
+# the signed-in pages' runs.
+JAR=$WORK/cookies
+curl -sS -c "$JAR" -o "$WORK/signin.html" "$URL/signin"
+CSRF=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/signin.html" | head -n 1 | sed -E 's/.*value="([^"]*)"/\1/')
+[ -n "$CSRF" ] || die "/signin has no anti-forgery token"
+STATUS=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' "$URL/signin" \
+    --data-urlencode "csrf=$CSRF" --data-urlencode "email=bench@example.org" \
+    --data-urlencode "password=$PASSWORD" --data-urlencode "next=/me")
+[ "$STATUS" = 303 ] || die "signing in on /signin answered $STATUS, not 303"
+SESSION=$(awk '$6 == "muster_session" { print $7 }' "$JAR")
+[ -n "$SESSION" ] || die "signing in set no session cookie"
+SESSION_COOKIE="Cookie: muster_session=$SESSION"
+
 ANSWER=$(graphql "$PORT" '{"query":"{ groups(first: 1) { edges { node { slug } } } }"}')
 check_graphql groups "$ANSWER" '.data.groups.edges[0].node.slug'
 SLUG=$(echo "$ANSWER" | jq -r '.data.groups.edges[0].node.slug')
@@ -260,6 +282,19 @@ curl -sS -D "$H" -o "$WORK/private.ics" "$URL$FEED_PATH"
 grep -q '^HTTP/1.1 200' "$H" || die "private feed: $(head -n 1 "$H")"
 head -c 15 "$WORK/private.ics" | grep -q 'BEGIN:VCALENDAR' || die "the private feed is not a calendar"
 
+# The pages: each answers 200 with HTML, the signed-in ones for the
+# session (the event page shows the bench account's place).
+for page in "/" "/events/$EVENT_ID"; do
+    curl -sS -D "$H" -o "$WORK/page.html" "$URL$page"
+    grep -q '^HTTP/1.1 200' "$H" || die "$page: $(head -n 1 "$H")"
+    grep -q '<main' "$WORK/page.html" || die "$page is not a page"
+done
+curl -sS -D "$H" -o "$WORK/page.html" -H "$SESSION_COOKIE" "$URL/events/$EVENT_ID"
+grep -q '^HTTP/1.1 200' "$H" || die "the event page, signed in: $(head -n 1 "$H")"
+grep -q 'You are going' "$WORK/page.html" || die "the event page, signed in, does not show the place taken"
+curl -sS -D "$H" -o "$WORK/page.html" -H "$SESSION_COOKIE" "$URL/me"
+grep -q '^HTTP/1.1 200' "$H" || die "/me, signed in: $(head -n 1 "$H")"
+
 ANSWER=$(graphql "$PORT" "$EVENTS_BODY")
 check_graphql 'events(first: 50)' "$ANSWER" '.data.events.edges | length == ([50, '"$(echo "$ANSWER" | jq .data.events.totalCount)"'] | min)'
 OURS=$(echo "$ANSWER" | jq -S .)
@@ -318,6 +353,11 @@ run "private feed" muster "$URL$FEED_PATH"
 run "events(first: 50) + relations" muster "$URL/graphql" -s "$WORK/events.lua"
 run "events(first: 50) hand-written" baseline "$BASE_URL/graphql" -s "$WORK/events.lua"
 run "group(slug) + next 10 events" muster "$URL/graphql" -s "$WORK/group.lua"
+run "page / (public events, 60 days)" muster "$URL/"
+run "page /events/{id}, anonymous" muster "$URL/events/$EVENT_ID"
+run "page /events/{id}, signed in" muster "$URL/events/$EVENT_ID" -H "$SESSION_COOKIE"
+run "page /me, signed in" muster "$URL/me" -H "$SESSION_COOKIE"
+run "page /, Accept-Encoding: gzip" muster "$URL/" -H 'Accept-Encoding: gzip'
 
 sleep 1
 AFTER_RSS=$(memory_kb "$MUSTER_PID" VmRSS)
@@ -336,6 +376,7 @@ rps_of() {
 TRIVIAL_RPS=$(rps_of "trivial handler" baseline)
 HANDWRITTEN_RPS=$(rps_of "events(first: 50) hand-written" baseline)
 FULL_RPS=$(rps_of "/calendar.ics ($FEED_EVENTS events)" muster)
+EVENTS_PAGE_RPS=$(rps_of "page / (public events, 60 days)" muster)
 
 echo
 echo "muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), $(nproc) cores (load average" \
@@ -347,6 +388,7 @@ for row in "${ROWS[@]}"; do
     case "$name" in
         "events(first: 50) + relations") against=$HANDWRITTEN_RPS; label="hand-written events" ;;
         "/calendar.ics, If-None-Match (304)") against=$FULL_RPS; label="full /calendar.ics" ;;
+        "page /events/{id}"*|"page /me"*|"page /, Accept"*) against=$EVENTS_PAGE_RPS; label="page /" ;;
         *) against=$TRIVIAL_RPS; label="trivial" ;;
     esac
     ratio=$(awk -v a="$rps" -v b="$against" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
