@@ -456,3 +456,182 @@ async fn my_muster_pages(client: &Client, base: &str) {
     assert_eq!(done, "Your account is deleted");
     shoot_on_phone_and_check(client, "me-deleted", "the page after deleting an account").await;
 }
+
+/// Issue 16's whole story in Chromium against the real binary on the demo
+/// network: a newcomer registers, signs in, takes a place at an event and
+/// finds it in My muster, makes a calendar feed whose address a calendar
+/// app can fetch, and asks to join a group; that group's organiser (made
+/// with `create-user --organiser-of`) approves them and adds a
+/// members-only event; the member sees it, a stranger gets "not found";
+/// the member downloads their data, deletes the account and can no longer
+/// sign in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_and_their_organiser_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    let organiser_password = "the organiser's long password";
+    let slug = "sheffield";
+    browser.create_user(
+        "organiser@story.example.org",
+        "Oakley Organiser",
+        organiser_password,
+        &["--organiser-of", slug],
+    );
+    browser
+        .run(newcomer_and_organiser(&client, &base, slug, organiser_password))
+        .await;
+}
+
+async fn sign_out(client: &Client, base: &str) {
+    client.goto(&format!("{base}/signout")).await.unwrap();
+    click(client, "main form button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Css("header nav a[href='/signin']"))
+        .await
+        .unwrap();
+}
+
+async fn newcomer_and_organiser(client: &Client, base: &str, slug: &str, organiser_password: &str) {
+    let (email, password) = ("sam@story.example.org", "sam's long enough password");
+    client.goto(&format!("{base}/register")).await.unwrap();
+    fill(
+        client,
+        &[
+            ("displayName", "Sam Newcomer"),
+            ("email", email),
+            ("password", password),
+        ],
+    )
+    .await;
+    click(client, "main form button[type=submit]").await;
+    client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    sign_in(client, base, email, password, "/").await;
+
+    // A place at the first public event.
+    let link = element(client, "article.event h3 a").await;
+    let title = link.text().await.unwrap();
+    link.click().await.unwrap();
+    wait_for_url(client, "/events/").await;
+    click(client, "form[action$='/rsvp'] button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Css("form[action$='/rsvp'] input[value='cancel']"))
+        .await
+        .unwrap();
+    let place = element(client, "main").await.text().await.unwrap();
+    assert!(
+        place.contains("You are going") || place.contains("waiting list"),
+        "{place}"
+    );
+    shoot_and_check(client, "story-01-event-going").await;
+
+    client.goto(&format!("{base}/me")).await.unwrap();
+    let mine = element(client, "main").await.text().await.unwrap();
+    assert!(mine.contains(&title), "My muster lists {title}: {mine}");
+
+    // A private feed, fetched as a calendar app fetches it.
+    client.goto(&format!("{base}/me/feeds")).await.unwrap();
+    fill(client, &[("label", "phone")]).await;
+    click(client, "form[action='/me/feeds'] button[type=submit]").await;
+    let address = value_of(client, "#feed-url").await;
+    let (head, calendar) = fetch(&address).await;
+    assert!(head.contains(" 200"), "{head}");
+    assert!(calendar.starts_with("BEGIN:VCALENDAR\r\n") && calendar.contains("BEGIN:VEVENT\r\n"));
+
+    // Ask to join the group.
+    client.goto(&format!("{base}/groups/{slug}")).await.unwrap();
+    click(client, ".join button[type=submit]").await;
+    wait_for_url(client, &format!("/groups/{slug}")).await;
+    assert!(
+        element(client, ".join")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("requested")
+    );
+    sign_out(client, base).await;
+
+    // The organiser approves Sam and adds a members-only event.
+    let manage = format!("/groups/{slug}/manage");
+    sign_in(client, base, "organiser@story.example.org", organiser_password, &manage).await;
+    client
+        .find(Locator::XPath(
+            "//li[contains(., 'Sam Newcomer')]//button[@value='approve']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client.wait().for_element(Locator::Css("main h1")).await.unwrap();
+    let members = element(client, "main").await.text().await.unwrap();
+    assert!(
+        !members.contains("Approve Sam Newcomer"),
+        "no longer waiting: {members}"
+    );
+    client.goto(&format!("{base}{manage}/events/new")).await.unwrap();
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(10);
+    fill(client, &[("title", "Members' planning evening")]).await;
+    client
+        .execute(
+            "document.getElementById('startsAt').value = arguments[0];
+             document.getElementById('endsAt').value = arguments[1];",
+            vec![json!(format!("{day}T18:30")), json!(format!("{day}T20:30"))],
+        )
+        .await
+        .unwrap();
+    click(client, "#visibility-members").await;
+    click(client, "main form button[type=submit]").await;
+    wait_for_url(client, &format!("{manage}/events")).await;
+    let event_path = client
+        .find(Locator::XPath(
+            "//a[contains(., \"Members' planning evening\") and starts-with(@href, '/events/')]",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    sign_out(client, base).await;
+
+    // The member sees it; a stranger gets the same page as for no event.
+    sign_in(client, base, email, password, &event_path).await;
+    assert_eq!(client.title().await.unwrap(), "Members' planning evening · muster");
+    shoot_and_check(client, "story-02-members-event").await;
+    sign_out(client, base).await;
+    client.goto(&format!("{base}{event_path}")).await.unwrap();
+    assert_eq!(client.title().await.unwrap(), "Page not found · muster");
+
+    // The member takes their data, then deletes the account.
+    sign_in(client, base, email, password, "/me/data").await;
+    let export = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/me/data/download').then(r => r.text()).then(done, e => done('failed: ' + e));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let export: serde_json::Value = serde_json::from_str(export.as_str().unwrap()).unwrap();
+    assert!(
+        export.to_string().contains(email),
+        "the export holds the account: {export}"
+    );
+    client.goto(&format!("{base}/me/delete")).await.unwrap();
+    fill(client, &[("password", password)]).await;
+    click(client, "form[action='/me/delete'] button[type=submit]").await;
+    assert_eq!(
+        element(client, "h1").await.text().await.unwrap(),
+        "Your account is deleted"
+    );
+    client.goto(&format!("{base}/signin")).await.unwrap();
+    fill(client, &[("email", email), ("password", password)]).await;
+    click(client, "main form button[type=submit]").await;
+    let refused = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(refused.contains("do not match"), "{refused}");
+}

@@ -1,4 +1,5 @@
-//! The role × page table: every signed-in page fetched as each persona of
+//! The role × page table: every page, public and signed in (My muster, a
+//! group's organisers' pages), fetched as each persona of
 //! DESIGN.md's "Who sees what" table, through a real session cookie. The
 //! answer (the page, a redirect to sign in, or the same "not found" or
 //! "forbidden" page the API's answer matches) must be the table's, and no
@@ -60,7 +61,18 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
     let alpha_members_event = format!("/events/{}", network.alpha_members_event);
     let beta_members_event = format!("/events/{}", network.beta_members_event);
 
+    let alpha_edit = format!("/groups/alpha/manage/events/{}", network.alpha_public_event);
+
     let everyone = row(&[], Page);
+    let signed_in = row(&[(Anonymous, SignIn)], Page);
+    let alpha_organisers = row(
+        &[(Anonymous, SignIn), (Organiser, Page), (Coordinator, Page), (Admin, Page)],
+        Forbidden,
+    );
+    let beta_organisers = row(
+        &[(Anonymous, SignIn), (OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)],
+        Forbidden,
+    );
     let alpha_members = row(
         &[(Member, Page), (Organiser, Page), (Coordinator, Page), (Admin, Page)],
         NotFound,
@@ -76,6 +88,20 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         (&public_event, &everyone),
         (&alpha_members_event, &alpha_members),
         (&beta_members_event, &beta_members),
+        ("/me", &signed_in),
+        ("/me/feeds", &signed_in),
+        ("/me/profile", &signed_in),
+        ("/me/data", &signed_in),
+        ("/me/data/download", &signed_in),
+        ("/me/delete", &signed_in),
+        ("/groups/alpha/manage", &alpha_organisers),
+        ("/groups/alpha/manage/events", &alpha_organisers),
+        ("/groups/alpha/manage/events/new", &alpha_organisers),
+        (&alpha_edit, &alpha_organisers),
+        ("/groups/alpha/manage/profile", &alpha_organisers),
+        ("/groups/alpha/manage/requests", &alpha_organisers),
+        ("/groups/alpha/manage/requests/new", &alpha_organisers),
+        ("/groups/beta/manage", &beta_organisers),
     ];
 
     let mut checked = 0;
@@ -111,11 +137,16 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
                 other => panic!("{path} as {persona:?}: {other} {location:?}"),
             };
             assert_eq!(answer, expected(persona), "{path} as {persona:?}");
+            let is_html = response
+                .0
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t.to_str().unwrap().starts_with("text/html"));
             let body = response.0.into_body().into_string().await.unwrap();
             for email in &hidden {
                 assert!(!body.contains(email), "{path} as {persona:?} shows {email}");
             }
-            if answer == Page && persona != Anonymous {
+            if answer == Page && persona != Anonymous && is_html {
                 assert!(
                     body.contains("Sign out"),
                     "{path} as {persona:?}: the navigation is signed in"
