@@ -66,11 +66,21 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
     let everyone = row(&[], Page);
     let signed_in = row(&[(Anonymous, SignIn)], Page);
     let alpha_organisers = row(
-        &[(Anonymous, SignIn), (Organiser, Page), (Coordinator, Page), (Admin, Page)],
+        &[
+            (Anonymous, SignIn),
+            (Organiser, Page),
+            (Coordinator, Page),
+            (Admin, Page),
+        ],
         Forbidden,
     );
     let beta_organisers = row(
-        &[(Anonymous, SignIn), (OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)],
+        &[
+            (Anonymous, SignIn),
+            (OtherOrganiser, Page),
+            (Coordinator, Page),
+            (Admin, Page),
+        ],
         Forbidden,
     );
     let alpha_members = row(
@@ -144,7 +154,7 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
                 .is_some_and(|t| t.to_str().unwrap().starts_with("text/html"));
             let body = response.0.into_body().into_string().await.unwrap();
             for email in &hidden {
-                assert!(!body.contains(email), "{path} as {persona:?} shows {email}");
+                assert!(!shows_address(&body, email), "{path} as {persona:?} shows {email}");
             }
             if answer == Page && persona != Anonymous && is_html {
                 assert!(
@@ -156,4 +166,22 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         }
     }
     assert_eq!(checked, table.len() * Persona::ALL.len());
+}
+
+/// Whether `body` holds `email` as a whole address, not as the tail of a
+/// longer one (`other-organiser@…` holds `organiser@…`).
+fn shows_address(body: &str, email: &str) -> bool {
+    body.match_indices(email).any(|(at, _)| {
+        !body[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
+    })
+}
+
+#[test]
+fn an_address_is_found_whole() {
+    assert!(shows_address("write to organiser@x.org today", "organiser@x.org"));
+    assert!(shows_address("organiser@x.org", "organiser@x.org"));
+    assert!(!shows_address("other-organiser@x.org", "organiser@x.org"));
 }

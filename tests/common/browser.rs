@@ -71,6 +71,11 @@ pub async fn wait_for_port(port: u16, what: &str) {
 /// A plain GET, as a calendar app would fetch a feed: the status line and
 /// headers, and the body.
 pub async fn fetch(address: &str) -> (String, String) {
+    fetch_with(address, &[]).await
+}
+
+/// [`fetch`] with extra request headers (a session's cookie, say).
+pub async fn fetch_with(address: &str, headers: &[(&str, &str)]) -> (String, String) {
     let url = url::Url::parse(address).unwrap();
     let host = url.host_str().unwrap().to_owned();
     let port = url.port_or_known_default().unwrap();
@@ -80,7 +85,16 @@ pub async fn fetch(address: &str) -> (String, String) {
     };
     let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.unwrap();
     stream
-        .write_all(format!("GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n").as_bytes())
+        .write_all(
+            format!(
+                "GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n{}\r\n",
+                headers
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {value}\r\n"))
+                    .collect::<String>()
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let mut raw = String::new();
