@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 48] = [
+const ROUTES: [&str; 52] = [
     "/",
     "/groups",
     "/groups/{slug}",
