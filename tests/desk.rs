@@ -35,6 +35,7 @@ on_both_databases!(
     a_stale_assign_is_refused_in_words_with_nothing_written,
     the_queue_costs_the_same_statements_for_5_and_50_requests,
     the_request_page_costs_the_same_statements_for_2_and_200_trainers,
+    delivery_is_recorded_and_the_queue_filters_by_who_assigned,
 );
 
 struct Answer {
@@ -188,6 +189,24 @@ async fn each_desk_page_answers_each_reader_as_the_table_says(db: TestDb) {
     assert_eq!(reads, 2, "the table's visit and this one, each recorded");
     let home = get_as(&client, "/desk", Some(&coordinator)).await;
     assert!(home.body.contains("/desk/requests?state=SUBMITTED"), "{}", home.body);
+    assert!(
+        home.body
+            .contains("<span class=\"count\">1</span> <span class=\"label\">New, no trainer asked yet"),
+        "the alpha request is the one new request: {}",
+        home.body
+    );
+    assert!(
+        home.body
+            .contains("<span class=\"count\">1</span> <span class=\"label\">Offers waiting"),
+        "the outside request's proposal"
+    );
+    let beta = get_as(
+        &client,
+        &format!("/desk/requests/{}", r.beta_request),
+        Some(&coordinator),
+    )
+    .await;
+    assert!(beta.body.contains("Mark delivered"), "the engagement has ended");
     assert!(home.body.contains("REQ-ALPH2A"), "recent activity names the request");
     // The alpha request is new; the tile says so and links to the queue it counts.
     let queue = get_as(&client, "/desk/requests?state=SUBMITTED", Some(&coordinator)).await;
@@ -461,4 +480,48 @@ async fn the_request_page_costs_the_same_statements_for_2_and_200_trainers(db: T
     let assignments = assignment::Entity::find().count(&db.conn).await.unwrap();
     assert_eq!(assignments, 2, "reading the page assigns nobody");
     eprintln!("request page: {few} statements with 2 trainers, {many} with 200");
+}
+
+async fn delivery_is_recorded_and_the_queue_filters_by_who_assigned(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let coordinator = session_of(&db, net.coordinator.id).await;
+    let admin = session_of(&db, net.admin.id).await;
+    // The coordinator proposed the outside request's trainer; the admin nobody.
+    let mine = get_as(&client, "/desk/requests?mine=1", Some(&coordinator)).await;
+    assert!(mine.body.contains("REQ-QTS2DE"), "{}", mine.body);
+    assert!(!mine.body.contains("REQ-ALPH2A"), "nobody has asked a trainer for it");
+    let theirs = get_as(&client, "/desk/requests?mine=1", Some(&admin)).await;
+    assert!(theirs.body.contains("Requests (0)"), "{}", theirs.body);
+
+    let id = net.requests.beta_request;
+    let page = format!("/desk/requests/{id}?state=CONFIRMED");
+    let csrf = csrf_of(&client, &page, &coordinator).await;
+    let version = state_of(&db, id).await.version.to_string();
+    let done = post(
+        &client,
+        &page,
+        &csrf,
+        &coordinator,
+        &[
+            ("action", "deliver"),
+            ("version", version.as_str()),
+            ("attendance", "23"),
+            ("feedback", "A full room"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), Some(page.as_str()));
+    let delivered = state_of(&db, id).await;
+    assert_eq!(delivered.state, RequestState::Delivered);
+    assert_eq!(delivered.attendance, Some(23));
+    assert_eq!(delivered.feedback.as_deref(), Some("A full room"));
+    let missing = get_as(
+        &client,
+        "/desk/requests?state=DELIVERED&attendance=missing",
+        Some(&coordinator),
+    )
+    .await;
+    assert!(missing.body.contains("Requests (0)"), "{}", missing.body);
 }

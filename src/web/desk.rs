@@ -837,7 +837,11 @@ async fn render_request(
         may_assign: request.state == RequestState::Submitted,
         may_decline: request.state == RequestState::Submitted,
         may_cancel: request.state == RequestState::Confirmed,
-        may_deliver: request.state == RequestState::Confirmed && request.updated_at <= now,
+        // Offered once the engagement has ended, as the workflow allows.
+        may_deliver: request.state == RequestState::Confirmed
+            && assignments
+                .iter()
+                .any(|a| a.status == entity::AssignmentStatus::Accepted && a.ends_at <= now),
     };
     Ok(private_page(state, status, &view, &csrf_token))
 }
