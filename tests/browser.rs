@@ -633,3 +633,54 @@ async fn newcomer_and_organiser(client: &Client, base: &str, slug: &str, organis
     let refused = element(client, ".error-summary").await.text().await.unwrap();
     assert!(refused.contains("do not match"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_uses_the_desk_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    browser.create_user(
+        "desk@browser.example.org",
+        "Desk Coordinator",
+        password,
+        &["--role", "coordinator"],
+    );
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser.run(the_desk(&client, &base, password)).await;
+}
+
+async fn the_desk(client: &Client, base: &str, password: &str) {
+    client.goto(&format!("{base}/signin?next=/desk")).await.unwrap();
+    type_into(client, "#email", "desk@browser.example.org").await;
+    type_into(client, "#password", password).await;
+    click(client, "button[type=submit]").await;
+    wait_for_url(client, "/desk").await;
+    let heading = element(client, "h1").await.text().await.unwrap();
+    assert_eq!(heading, "Coordinators' desk");
+    shoot_and_check(client, "desk-home").await;
+
+    click(client, ".tile a").await;
+    wait_for_url(client, "/desk/requests").await;
+    shoot_and_check(client, "desk-queue").await;
+    // Declining with nothing chosen is refused in words, filters kept.
+    click(client, "button[value=decline]").await;
+    let refusal = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(refusal.contains("choose at least one request"), "{refusal}");
+    shoot_and_check(client, "desk-queue-error").await;
+
+    let request = element(client, "table.queue a")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.goto(&format!("{base}{request}")).await.unwrap();
+    shoot_and_check(client, "desk-request").await;
+
+    client
+        .goto(&format!("{base}/desk/requests?q=no-such-request"))
+        .await
+        .unwrap();
+    shoot_and_check(client, "desk-queue-empty").await;
+}

@@ -32,7 +32,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 48] = [
+const ROUTES: [&str; 52] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -67,6 +67,10 @@ const ROUTES: [&str; 48] = [
     "/me/data/download",
     "/me/delete",
     "/groups/{slug}/join",
+    "/desk",
+    "/desk/requests",
+    "/desk/requests/bulk",
+    "/desk/requests/{id}",
     "/static/style.css",
     "/static/icon.svg",
     "/static/graphiql/{file}",

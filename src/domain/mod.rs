@@ -13,6 +13,7 @@ pub mod account_links;
 pub mod accounts;
 pub mod audit;
 pub mod batch;
+pub mod desk;
 pub mod events;
 pub mod feeds;
 pub mod groups;

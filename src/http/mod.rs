@@ -75,6 +75,13 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/me/data/download", get(web::download_data))
         .at("/me/delete", get(web::delete_page).post(web::delete_account))
         .at("/groups/:slug/join", poem::post(web::join_group))
+        .at("/desk", get(web::desk_home))
+        .at("/desk/requests", get(web::desk_queue))
+        .at("/desk/requests/bulk", poem::post(web::desk_bulk))
+        .at(
+            "/desk/requests/:id",
+            get(web::desk_request).post(web::desk_request_action),
+        )
         .at("/static/style.css", get(web::stylesheet))
         .at("/static/icon.svg", get(web::icon_svg))
         .at("/static/graphiql/:file", get(web::graphiql_file))

@@ -11,6 +11,7 @@
 mod account;
 mod assets;
 pub mod csrf;
+mod desk;
 mod event;
 mod events;
 mod groups;
@@ -36,6 +37,10 @@ pub use account::{
     reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
 };
 pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
+pub use desk::{
+    bulk as desk_bulk, home as desk_home, queue_page as desk_queue, request_action as desk_request_action,
+    request_page as desk_request,
+};
 pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
@@ -66,6 +71,7 @@ pub enum Place {
     Groups,
     Request,
     Me,
+    Desk,
     SignIn,
     None,
 }

@@ -387,6 +387,18 @@ pub async fn suggest(
     request_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<Suggestion>> {
+    Ok(suggest_with_clashes(db, viewer, request_id, now).await?.0)
+}
+
+/// [`suggest`]'s ranking, and beside it the trainers who cover the topic
+/// but are ruled out, by name, each with the refusal assigning them would
+/// meet (`TRAINER_UNAVAILABLE` and its reason). The same statements.
+pub async fn suggest_with_clashes(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    request_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Suggestion>, Vec<(Uuid, Error)>)> {
     authorize(viewer, Action::TriageRequests)?;
     let request = request::Entity::find_by_id(request_id)
         .one(db)
@@ -395,7 +407,7 @@ pub async fn suggest(
     let topic = topic_of(db, &request).await?;
     let windows = remaining_windows(db, request_id, now).await?;
     let Some(span) = envelope(&windows) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let candidates: Vec<(trainer_profile::Model, Option<user::Model>)> = trainer_profile::Entity::find()
         .filter(
@@ -420,10 +432,16 @@ pub async fn suggest(
     let length = typical_length(&topic);
 
     let mut suggestions: Vec<(String, Suggestion)> = Vec::new();
+    let mut ruled_out: Vec<(String, Uuid, Error)> = Vec::new();
     for (profile, user) in candidates {
         let calendar = calendars.remove(&profile.id).unwrap_or_default();
-        let Ok(free_windows) = calendar.free_windows(&windows, length) else {
-            continue;
+        let free_windows = match calendar.free_windows(&windows, length) {
+            Ok(free) => free,
+            Err(clash) => {
+                let name = user.and_then(|u| u.display_name).unwrap_or_default().to_lowercase();
+                ruled_out.push((name, profile.id, clash));
+                continue;
+            }
         };
         let same_region = region.as_deref().is_some_and(|wanted| {
             coverage
@@ -447,7 +465,11 @@ pub async fn suggest(
             .then(a.recent_load.cmp(&b.recent_load))
             .then_with(|| name_a.cmp(name_b))
     });
-    Ok(suggestions.into_iter().map(|(_, s)| s).collect())
+    ruled_out.sort_by(|(a, ..), (b, ..)| a.cmp(b));
+    Ok((
+        suggestions.into_iter().map(|(_, s)| s).collect(),
+        ruled_out.into_iter().map(|(_, id, clash)| (id, clash)).collect(),
+    ))
 }
 
 #[cfg(test)]

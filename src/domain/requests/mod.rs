@@ -434,7 +434,7 @@ two_column_position!(
     RequestPosition in request { created_at: DateTime<Utc> = CreatedAt Ascending, id: Uuid = Id Ascending }
 );
 
-fn filter_condition(filter: &RequestFilter) -> Condition {
+pub(crate) fn filter_condition(filter: &RequestFilter) -> Condition {
     let states = if filter.states.is_empty() {
         vec![RequestState::Submitted, RequestState::Assigned]
     } else {
