@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 48] = [
+const ROUTES: [&str; 57] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -65,6 +65,15 @@ const ROUTES: [&str; 48] = [
     "/me/data",
     "/me/data/download",
     "/me/delete",
+    "/offers",
+    "/offers/{id}/accept",
+    "/offers/{id}/decline",
+    "/offers/away",
+    "/offers/away/remove",
+    "/admin",
+    "/admin/account",
+    "/admin/account/role",
+    "/admin/account/erase",
     "/groups/{slug}/join",
     "/static/style.css",
     "/static/icon.svg",
