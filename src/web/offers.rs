@@ -260,7 +260,14 @@ fn render(state: &AppState, area: TrainerArea, outcome: Outcome, status: StatusC
                 let fields = refusal::by_field(err);
                 view.slot_error = fields.get("slot").cloned();
                 view.reason_error = fields.get("reason").or_else(|| fields.get("note")).cloned();
-                view.error = refusal::in_words(err);
+                view.error = match err {
+                    // Said to the trainer themself, not about them.
+                    Error::TrainerUnavailable { message, .. } => Some(format!(
+                        "That time does not work: {}.",
+                        message.trim().trim_end_matches('.')
+                    )),
+                    err => refusal::in_words(err),
+                };
             }
             view
         })
