@@ -66,6 +66,8 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         NotFound,
     );
     let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let trainers = row(&[(Anonymous, SignIn), (Trainer, Page)], Forbidden);
+    let admins = row(&[(Anonymous, SignIn), (Admin, Page)], Forbidden);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
         ("/", &everyone),
         ("/groups", &everyone),
@@ -76,6 +78,8 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         (&public_event, &everyone),
         (&alpha_members_event, &alpha_members),
         (&beta_members_event, &beta_members),
+        ("/offers", &trainers),
+        ("/admin", &admins),
     ];
 
     let mut checked = 0;
