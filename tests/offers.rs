@@ -20,7 +20,10 @@ use common::{
 use entity::{
     AssignmentStatus, RequestState, UserRole, assignment, audit_entry, event, request, trainer_unavailability, user,
 };
-use muster::fixtures::{TrainerBuilder, UserBuilder};
+use muster::{
+    AppState,
+    fixtures::{RequestBuilder, TrainerBuilder, UserBuilder},
+};
 use poem::{
     Endpoint,
     http::{HeaderMap, StatusCode, header},
@@ -36,6 +39,7 @@ on_both_databases!(
     an_offer_is_declined_with_a_reason_and_another_trainer_cannot_answer_it,
     away_periods_are_added_and_removed,
     an_admin_finds_changes_and_erases_accounts_and_filters_the_trail,
+    the_offers_page_costs_the_same_statements_for_1_and_21_offers,
 );
 
 struct Answer {
@@ -576,4 +580,79 @@ async fn an_admin_finds_changes_and_erases_accounts_and_filters_the_trail(db: Te
     let bad = get_as(&client, "/admin?action=PARTY", Some(&admin)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The trail could not be filtered"));
+}
+
+async fn count_page_statements(db: &TestDb, path: &str, session: &str) -> (usize, Answer) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut conn = db.conn.clone();
+    let counting = counter.clone();
+    conn.set_metric_callback(move |info| {
+        counting.fetch_add(1, Ordering::SeqCst);
+        if std::env::var_os("SHOW_SQL").is_some() {
+            eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
+        }
+    });
+    let client = TestClient::new(muster::app(AppState::with_clock(
+        conn,
+        &db.config(),
+        &common::test_secret(),
+        db.clock.clone(),
+    )));
+    let page = get_as(&client, path, Some(session)).await;
+    (counter.load(Ordering::SeqCst), page)
+}
+
+/// The offers page reads the same number of statements with one offer as
+/// with 21 offers, 20 engagements ahead and 10 periods away: no query per
+/// offer, window, topic or engagement.
+async fn the_offers_page_costs_the_same_statements_for_1_and_21_offers(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let trainer = session_of(&db, net.trainer.id).await;
+    let (few, small) = count_page_statements(&db, "/offers", &trainer).await;
+    assert_eq!(small.status, 200, "{}", small.body);
+    assert_eq!(small.body.matches("class=\"event offer\"").count(), 1);
+
+    for i in 0..20 {
+        let (from, to) = (day(60 + i, 0), day(62 + i, 0));
+        RequestBuilder::new(net.topic, db.now())
+            .window(from, to)
+            .assigned(net.coordinator.id, net.trainer.id)
+            .slot(from, to)
+            .insert(&db.conn)
+            .await
+            .unwrap();
+        let at = day(100 + 2 * i, 10);
+        RequestBuilder::new(net.topic, db.now())
+            .window(at, at + chrono::Duration::hours(4))
+            .assigned(net.coordinator.id, net.trainer.id)
+            .slot(at, at + chrono::Duration::hours(2))
+            .accepted()
+            .insert(&db.conn)
+            .await
+            .unwrap();
+    }
+    for i in 0..10 {
+        trainer_unavailability::Entity::insert(trainer_unavailability::ActiveModel {
+            id: sea_orm::Set(Uuid::new_v4()),
+            trainer_id: sea_orm::Set(net.trainer.id),
+            starts_at: sea_orm::Set(day(61 + i, 8)),
+            ends_at: sea_orm::Set(day(61 + i, 20)),
+            note: sea_orm::Set(None),
+            created_at: sea_orm::Set(db.now()),
+        })
+        .exec(&db.conn)
+        .await
+        .unwrap();
+    }
+    let (many, large) = count_page_statements(&db, "/offers", &trainer).await;
+    assert_eq!(large.status, 200, "{}", large.body);
+    assert_eq!(large.body.matches("class=\"event offer\"").count(), 21);
+    assert!(large.body.matches("<strong>Away</strong>").count() >= 10);
+    assert!(few > 0);
+    assert_eq!(few, many, "1 offer: {few} statements; 21 offers: {many}");
+    eprintln!("offers page: {few} statements with 1 offer, {many} with 21 offers and 20 engagements");
 }
