@@ -31,7 +31,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 57] = [
+const ROUTES: [&str; 58] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -70,6 +70,7 @@ const ROUTES: [&str; 57] = [
     "/offers/{id}/decline",
     "/offers/away",
     "/offers/away/remove",
+    "/offers/profile",
     "/admin",
     "/admin/account",
     "/admin/account/role",

@@ -40,6 +40,7 @@ on_both_databases!(
     away_periods_are_added_and_removed,
     an_admin_finds_changes_and_erases_accounts_and_filters_the_trail,
     the_offers_page_costs_the_same_statements_for_1_and_21_offers,
+    the_trainer_changes_their_topics_regions_and_cap,
 );
 
 struct Answer {
@@ -655,4 +656,65 @@ async fn the_offers_page_costs_the_same_statements_for_1_and_21_offers(db: TestD
     assert!(few > 0);
     assert_eq!(few, many, "1 offer: {few} statements; 21 offers: {many}");
     eprintln!("offers page: {few} statements with 1 offer, {many} with 21 offers and 20 engagements");
+}
+
+/// The trainer's own profile: a cap that is not a number, or out of range,
+/// is refused beside its field with what was typed kept and nothing
+/// saved; then topics, regions and cap are saved together.
+async fn the_trainer_changes_their_topics_regions_and_cap(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let trainer = session_of(&db, net.trainer.id).await;
+    let second = network::add_topic(&db.conn, "housing-rights", "Housing rights").await;
+    let cap = || entity::trainer_profile::Entity::find_by_id(net.trainer.id).one(&db.conn);
+    let before = cap().await.unwrap().unwrap().monthly_cap;
+    let topic_field = format!("topic-{second}");
+    for (typed, words) in [("many", "must be a whole number"), ("50", "must be between 0 and 31")] {
+        let refused = post_from(
+            &client,
+            "/offers",
+            "/offers/profile",
+            &trainer,
+            &[
+                (topic_field.as_str(), "on"),
+                ("regions", "Wales"),
+                ("monthlyCap", typed),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert!(refused.body.contains("Your profile was not saved"), "{}", refused.body);
+        assert!(refused.body.contains(&format!("value=\"{typed}\"")));
+        assert!(refused.body.contains(words), "{words}: {}", refused.body);
+        assert!(refused.body.contains("id=\"monthlyCap-error\""), "beside its field");
+        assert_eq!(cap().await.unwrap().unwrap().monthly_cap, before, "nothing saved");
+    }
+    let saved = post_from(
+        &client,
+        "/offers",
+        "/offers/profile",
+        &trainer,
+        &[
+            (topic_field.as_str(), "on"),
+            ("regions", "Wales, South West"),
+            ("monthlyCap", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(cap().await.unwrap().unwrap().monthly_cap, 2);
+    let page = get_as(&client, "/offers", Some(&trainer)).await;
+    assert!(
+        page.body.contains("Housing rights</dd>"),
+        "only the topic chosen: {}",
+        page.body
+    );
+    assert!(page.body.contains("South West, Wales") || page.body.contains("Wales, South West"));
+    let covered = entity::trainer_topic::Entity::find()
+        .filter(entity::trainer_topic::Column::TrainerId.eq(net.trainer.id))
+        .all(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(covered.len(), 1);
+    assert_eq!(covered[0].topic_id, second);
 }

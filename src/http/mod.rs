@@ -79,6 +79,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/offers/:id/decline", poem::post(web::decline_offer))
         .at("/offers/away", poem::post(web::add_away))
         .at("/offers/away/remove", poem::post(web::remove_away))
+        .at("/offers/profile", poem::post(web::save_trainer_profile))
         .at("/admin", get(web::admin_page))
         .at("/admin/account", get(web::account_page).post(web::find_account))
         .at("/admin/account/role", poem::post(web::set_role))

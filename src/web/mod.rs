@@ -53,7 +53,10 @@ pub use me::{
     change_email, change_name, change_password, create_feed, data_page, delete_account, delete_page, download_data,
     feeds_page, join_group, leave_group, overview, profile_page, revoke_feed,
 };
-pub use offers::{accept as accept_offer, add_away, decline as decline_offer, offers_page, remove_away};
+pub use offers::{
+    accept as accept_offer, add_away, decline as decline_offer, offers_page, remove_away,
+    save_profile as save_trainer_profile,
+};
 pub use requests::{request_form, request_status, submit_request};
 pub use signin::{register, register_page, sign_in, sign_in_page, sign_out, sign_out_page};
 pub use sitemap::sitemap_xml;

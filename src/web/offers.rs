@@ -159,6 +159,25 @@ struct OffersPage {
     monthly_cap: i32,
     away: Vec<AwayView>,
     away_form: AwayForm,
+    profile_form: ProfileForm,
+}
+
+pub struct TopicChoice {
+    pub id: String,
+    pub name: String,
+    pub checked: bool,
+}
+
+/// The profile form: as stored, or as typed when refused.
+#[derive(Default)]
+struct ProfileForm {
+    topics: Vec<TopicChoice>,
+    regions: String,
+    monthly_cap: String,
+    error: Option<String>,
+    regions_error: Option<String>,
+    cap_error: Option<String>,
+    topics_error: Option<String>,
 }
 
 /// What a failed step leaves on the page.
@@ -168,6 +187,9 @@ struct Outcome {
     /// The offer a refusal belongs to, with what was typed.
     offer: Option<(Uuid, OfferEntered, Error)>,
     away: Option<AwayForm>,
+    /// The profile form as typed (topics chosen, regions, cap) and why it
+    /// was refused.
+    profile: Option<(Vec<Uuid>, String, String, Error)>,
 }
 
 #[derive(Default)]
@@ -220,7 +242,48 @@ fn state_word(state: entity::RequestState) -> &'static str {
 }
 
 fn render(state: &AppState, area: TrainerArea, outcome: Outcome, status: StatusCode) -> Result<Response> {
-    let Outcome { notice, offer, away } = outcome;
+    let Outcome {
+        notice,
+        offer,
+        away,
+        profile,
+    } = outcome;
+    let profile_form = match profile {
+        None => ProfileForm {
+            topics: area
+                .catalogue
+                .iter()
+                .map(|t| TopicChoice {
+                    id: t.id.to_string(),
+                    name: t.name.clone(),
+                    checked: area.topics.iter().any(|c| c.id == t.id),
+                })
+                .collect(),
+            regions: area.regions.join(", "),
+            monthly_cap: area.profile.monthly_cap.to_string(),
+            ..ProfileForm::default()
+        },
+        Some((chosen, regions, monthly_cap, err)) => {
+            let fields = refusal::by_field(&err);
+            ProfileForm {
+                topics: area
+                    .catalogue
+                    .iter()
+                    .map(|t| TopicChoice {
+                        id: t.id.to_string(),
+                        name: t.name.clone(),
+                        checked: chosen.contains(&t.id),
+                    })
+                    .collect(),
+                regions,
+                monthly_cap,
+                error: refusal::in_words(&err),
+                regions_error: fields.get("regions").cloned(),
+                cap_error: fields.get("monthlyCap").cloned(),
+                topics_error: fields.get("topicIds").cloned(),
+            }
+        }
+    };
     let offers = area
         .offers
         .iter()
@@ -316,6 +379,7 @@ fn render(state: &AppState, area: TrainerArea, outcome: Outcome, status: StatusC
             })
             .collect(),
         away_form: away.unwrap_or_default(),
+        profile_form,
     };
     let mut response = page(status, &view);
     let cookie = CsrfKey::cookie_header_at(&csrf_token, state.urls.is_secure(), BASE);
@@ -346,6 +410,7 @@ pub async fn offers_page(req: &Request, Data(state): Data<&AppState>) -> Respons
         Some("done=accepted") => Some("Accepted: the engagement is in your calendar."),
         Some("done=declined") => Some("Declined: the coordinators will ask someone else."),
         Some("done=away") => Some("Saved."),
+        Some("done=profile") => Some("Your profile is saved."),
         _ => None,
     };
     show(
@@ -538,5 +603,57 @@ pub async fn remove_away(req: &Request, Data(state): Data<&AppState>, body: Body
         // Someone else's period is not theirs to know of.
         Err(Error::Forbidden) => not_found_page(),
         Err(err) => failed(err),
+    }
+}
+
+/// `POST /offers/profile` with `topic-{id}` for each topic covered,
+/// `regions` (separated by commas) and `monthlyCap`.
+#[handler]
+pub async fn save_profile(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
+    let (fields, viewer) = match form_and_viewer(req, state, body).await {
+        Ok(got) => got,
+        Err(answer) => return answer,
+    };
+    let chosen: Vec<Uuid> = fields
+        .keys()
+        .filter_map(|name| name.strip_prefix("topic-"))
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    let regions_typed = fields.get("regions").cloned().unwrap_or_default();
+    let cap_typed = fields.get("monthlyCap").cloned().unwrap_or_default();
+    let regions: Vec<String> = regions_typed
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let now = state.clock.now();
+    let done = match cap_typed.trim().parse::<i32>() {
+        Ok(monthly_cap) => {
+            let input = trainers::ProfileInput {
+                topic_ids: chosen.clone(),
+                regions,
+                monthly_cap,
+            };
+            in_work(&state.db, async |work| {
+                trainers::set_profile(work, &viewer, None, input, OPERATION, now).await
+            })
+            .await
+            .map(drop)
+        }
+        Err(_) => Err(Error::validation("monthlyCap", "must be a whole number, such as 4")),
+    };
+    match done {
+        Ok(()) => see_other(&format!("{BASE}?done=profile#profile-heading"), None),
+        Err(err) => match refusal_status(&err) {
+            Some(status) => {
+                let outcome = Outcome {
+                    profile: Some((chosen, regions_typed, cap_typed, err)),
+                    ..Outcome::default()
+                };
+                show(state, &viewer, outcome, status).await
+            }
+            None => failed(err),
+        },
     }
 }

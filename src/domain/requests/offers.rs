@@ -64,6 +64,8 @@ pub struct TrainerArea {
     pub profile: trainer_profile::Model,
     pub topics: Vec<topic::Model>,
     pub regions: Vec<String>,
+    /// The catalogue's live topics, for choosing which to cover.
+    pub catalogue: Vec<topic::Model>,
     /// Open offers, oldest first.
     pub offers: Vec<Offer>,
     /// The weeks (Monday to Monday, UTC) the offers' windows touch, and
@@ -146,6 +148,7 @@ pub async fn trainer_area(db: &impl ConnectionTrait, viewer: &Viewer, now: DateT
         .await?
         .remove(&me)
         .unwrap_or_default();
+    let catalogue = crate::domain::topics::list(db, false).await?;
 
     let engagement = |a: &assignment::Model| {
         let request = requests.get(&a.request_id)?;
@@ -202,6 +205,7 @@ pub async fn trainer_area(db: &impl ConnectionTrait, viewer: &Viewer, now: DateT
         profile,
         topics: covered,
         regions,
+        catalogue,
         offers,
         calendar_weeks,
         calendar,
