@@ -41,6 +41,7 @@ on_both_databases!(
     an_admin_finds_changes_and_erases_accounts_and_filters_the_trail,
     the_offers_page_costs_the_same_statements_for_1_and_21_offers,
     the_trainer_changes_their_topics_regions_and_cap,
+    forms_without_their_token_are_refused_and_change_nothing,
 );
 
 struct Answer {
@@ -717,4 +718,80 @@ async fn the_trainer_changes_their_topics_regions_and_cap(db: TestDb) {
         .unwrap();
     assert_eq!(covered.len(), 1);
     assert_eq!(covered[0].topic_id, second);
+}
+
+/// Every form of these pages posted with a forged anti-forgery token, or
+/// from another site, is refused (403) and changes nothing; posted by
+/// someone not signed in, it leads to sign in.
+async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let trainer = session_of(&db, net.trainer.id).await;
+    let admin = session_of(&db, net.admin.id).await;
+    let opened = get_as(&client, "/offers", Some(&trainer)).await;
+    let token = opened.cookie("muster_csrf").unwrap();
+    // A token of a browser not signed in, as the sign-in page gives it.
+    let signed_out = get_as(&client, "/signin", None).await.cookie("muster_csrf").unwrap();
+    let accept = format!("/offers/{}/accept", net.requests.proposal);
+    let decline = format!("/offers/{}/decline", net.requests.proposal);
+    let (starts, ends) = (uk(day(41, 10)), uk(day(41, 12)));
+    let member = net.member.id.to_string();
+    let forms: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+        (&accept, &trainer, vec![("startsAt", &starts), ("endsAt", &ends)]),
+        (&decline, &trainer, vec![("reason", "no")]),
+        ("/offers/away", &trainer, vec![("startsAt", &starts), ("endsAt", &ends)]),
+        ("/offers/profile", &trainer, vec![("monthlyCap", "9")]),
+        ("/admin/account/role", &admin, vec![("id", &member), ("role", "ADMIN")]),
+        (
+            "/admin/account/erase",
+            &admin,
+            vec![("id", &member), ("confirm", "ERASE")],
+        ),
+    ];
+    for (path, session, fields) in &forms {
+        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
+                .finish();
+            let refused = answer(
+                client
+                    .post(*path)
+                    .header(header::COOKIE, format!("muster_csrf={token}; muster_session={session}"))
+                    .header("sec-fetch-site", site)
+                    .header(header::ACCEPT, "text/html")
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
+        }
+        let anonymous = answer(
+            client
+                .post(*path)
+                .header(header::COOKIE, format!("muster_csrf={signed_out}"))
+                .header(header::ACCEPT, "text/html")
+                .content_type("application/x-www-form-urlencoded")
+                .body(format!("csrf={signed_out}"))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            anonymous.location().is_some_and(|l| l.starts_with("/signin?next=")),
+            "{path}"
+        );
+    }
+    assert_eq!(proposal(&db, &net).await.status, AssignmentStatus::Proposed);
+    let away = trainer_unavailability::Entity::find().count(&db.conn).await.unwrap();
+    assert_eq!(away, 0);
+    let member = user::Entity::find_by_id(net.member.id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(member.role, UserRole::Supporter);
+    assert!(member.erased_at.is_none());
 }
