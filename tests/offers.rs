@@ -44,6 +44,9 @@ on_both_databases!(
     forms_without_their_token_are_refused_and_change_nothing,
 );
 
+/// A form's fields, as posted.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 struct Answer {
     status: StatusCode,
     headers: HeaderMap,
@@ -736,7 +739,7 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
     let decline = format!("/offers/{}/decline", net.requests.proposal);
     let (starts, ends) = (uk(day(41, 10)), uk(day(41, 12)));
     let member = net.member.id.to_string();
-    let forms: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let forms: Vec<(&str, &str, Fields)> = vec![
         (&accept, &trainer, vec![("startsAt", &starts), ("endsAt", &ends)]),
         (&decline, &trainer, vec![("reason", "no")]),
         ("/offers/away", &trainer, vec![("startsAt", &starts), ("endsAt", &ends)]),
