@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use chrono_tz::Europe::London;
 use poem::{
     Body, Request, Response, handler,
@@ -284,11 +284,19 @@ fn render(state: &AppState, area: TrainerArea, outcome: Outcome, status: StatusC
             }
         }
     };
+    let now = state.clock.now();
+    let next_hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now) + Duration::hours(1);
     let offers = area
         .offers
         .iter()
         .map(|o| {
-            let first = o.windows.first().map(|w| w.starts_at);
+            // The first time still ahead in a window: a window may have
+            // begun already, and a slot must start in the future.
+            let first = o
+                .windows
+                .iter()
+                .find(|w| w.ends_at > next_hour)
+                .map(|w| Ord::max(w.starts_at, next_hour));
             let typical = o.typical_length;
             let mut view = OfferView {
                 id: o.assignment.id.to_string(),
