@@ -229,6 +229,13 @@ async fn each_page_answers_each_reader_as_the_table_says(db: TestDb) {
         !mine.body.contains(common::requests::OUTSIDE_CONTACT_EMAIL),
         "contact details are not on the offers page"
     );
+    // The slot is pre-filled: the window's start, and the topic's length.
+    assert!(
+        mine.body.contains(&format!("value=\"{}\"", uk(day(40, 0)))),
+        "{}",
+        mine.body
+    );
+    assert!(mine.body.contains("It usually takes"));
     assert!(
         mine.body.contains("href=\"/offers\""),
         "the trainer's navigation links the offers"
