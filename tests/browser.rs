@@ -684,3 +684,64 @@ async fn the_desk(client: &Client, base: &str, password: &str) {
         .unwrap();
     shoot_and_check(client, "desk-queue-empty").await;
 }
+
+/// The trainers' and admins' pages in Chromium, checked with axe-core at
+/// both widths: a new trainer's `/offers` (nothing offered yet), then with
+/// the time-away form sent empty; an admin's `/admin` with the seeded
+/// audit trail, a lookup that finds nothing, the trainer's account found
+/// by email, and the erase confirmation sent without confirming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainer_and_an_admin_use_their_pages_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    browser.create_user(
+        "trainer@browser.example.org",
+        "Browser Trainer",
+        password,
+        &["--trainer"],
+    );
+    browser.create_user(
+        "admin@browser.example.org",
+        "Browser Admin",
+        password,
+        &["--role", "admin"],
+    );
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser.run(trainer_and_admin_pages(&client, &base, password)).await;
+}
+
+async fn trainer_and_admin_pages(client: &Client, base: &str, password: &str) {
+    sign_in(client, base, "trainer@browser.example.org", password, "/offers").await;
+    let page = element(client, "main").await.text().await.unwrap();
+    assert!(page.contains("No offers are waiting for you."), "{page}");
+    shoot_on_phone_and_check(client, "offers-empty", "a trainer's offers, none yet").await;
+    shoot_and_check(client, "offers-empty").await;
+    click(client, "form[action=\"/offers/away\"] button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("not saved"), "{summary}");
+    shoot_and_check(client, "offers-away-errors").await;
+
+    client.goto(&format!("{base}/signout")).await.unwrap();
+    click(client, "main form button[type=submit]").await;
+    sign_in(client, base, "admin@browser.example.org", password, "/admin").await;
+    shoot_and_check(client, "admin").await;
+    fill(client, &[("email", "nobody@browser.example.org")]).await;
+    click(client, "form[action=\"/admin/account\"] button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("No account has this email address"), "{summary}");
+    shoot_and_check(client, "admin-find-error").await;
+    fill(client, &[("email", "trainer@browser.example.org")]).await;
+    click(client, "form[action=\"/admin/account\"] button[type=submit]").await;
+    let heading = element(client, "h1").await.text().await.unwrap();
+    assert_eq!(heading, "Browser Trainer");
+    shoot_and_check(client, "admin-account").await;
+    click(client, "a[href^=\"/admin/account/erase\"]").await;
+    wait_for_url(client, "/admin/account/erase").await;
+    shoot_and_check(client, "admin-erase").await;
+    click(client, "main form button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("Nothing was erased"), "{summary}");
+    shoot_and_check(client, "admin-erase-error").await;
+}

@@ -32,7 +32,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 52] = [
+const ROUTES: [&str; 62] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -66,6 +66,16 @@ const ROUTES: [&str; 52] = [
     "/me/data",
     "/me/data/download",
     "/me/delete",
+    "/offers",
+    "/offers/{id}/accept",
+    "/offers/{id}/decline",
+    "/offers/away",
+    "/offers/away/remove",
+    "/offers/profile",
+    "/admin",
+    "/admin/account",
+    "/admin/account/role",
+    "/admin/account/erase",
     "/groups/{slug}/join",
     "/desk",
     "/desk/requests",

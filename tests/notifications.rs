@@ -116,6 +116,11 @@ async fn a_request_mails_each_person_once(db: TestDb) {
     let offers = subjects(&sink, &net.trainer.email, &reference);
     assert_eq!(offers.len(), 1, "{offers:?}");
     assert!(offers[0].starts_with("Action needed:"), "{offers:?}");
+    let offer_mail = sink.to(&net.trainer.email);
+    assert!(
+        offer_mail.iter().any(|m| m.text.contains("/offers")),
+        "the offer's link leads to the trainer's offers: {offer_mail:?}"
+    );
 
     // Nothing answered for three days: one chaser, however often the
     // worker runs.

@@ -88,6 +88,8 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         NotFound,
     );
     let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let trainers = row(&[(Anonymous, SignIn), (Trainer, Page)], Forbidden);
+    let admins = row(&[(Anonymous, SignIn), (Admin, Page)], Forbidden);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
         ("/", &everyone),
         ("/groups", &everyone),
@@ -112,6 +114,8 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         ("/groups/alpha/manage/requests", &alpha_organisers),
         ("/groups/alpha/manage/requests/new", &alpha_organisers),
         ("/groups/beta/manage", &beta_organisers),
+        ("/offers", &trainers),
+        ("/admin", &admins),
     ];
 
     let mut checked = 0;

@@ -303,6 +303,48 @@ pub async fn set_user_role(
     Ok(updated)
 }
 
+/// An admin looks an account up, by email or by id: the account is shown
+/// with its email, so each lookup that finds one is an audited read of it
+/// (`READ_EMAIL`, in the subject's access log). A lookup that finds
+/// nothing reads nothing and records nothing. Erased accounts are not
+/// found.
+pub async fn look_up(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    by: AccountKey<'_>,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>> {
+    authorize(viewer, Action::SetUserRole)?;
+    let found = match by {
+        AccountKey::Email(email) => find_by_email(db, email).await?,
+        AccountKey::Id(id) => user::Entity::find_by_id(id).one(db).await?,
+    }
+    .filter(|u| u.erased_at.is_none());
+    if let Some(account) = &found {
+        audit::record(
+            db,
+            NewAuditEntry {
+                actor_id: viewer.user_id(),
+                subject_id: Some(account.id),
+                request_id: None,
+                action: AuditAction::ReadEmail,
+                operation: operation.to_owned(),
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(found)
+}
+
+/// How an admin names the account they look for.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountKey<'a> {
+    Email(&'a str),
+    Id(Uuid),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

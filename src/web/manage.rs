@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
 use entity::{EventKind, EventStatus, EventVisibility, MembershipRole, MembershipStatus, VenueVisibility, group};
 use poem::{
@@ -35,7 +35,7 @@ use super::{
     internal, message, not_found_page, page, refusal,
     requests::{Choice, Field, HistoryRow, group_form, state_label, submit_for_group},
     signin::{see_other, viewer_of},
-    view::{KINDS, kind_label, uk_time, when},
+    view::{KINDS, kind_label, uk_time, uk_time_entered, when},
 };
 use crate::{
     AppState,
@@ -547,26 +547,6 @@ impl EventEntered {
         };
         (new, problems)
     }
-}
-
-/// A `datetime-local` value (or one typed by hand) read as UK time. In the
-/// hour the clocks skip in March there is no such time, which is said; in
-/// the hour they repeat in October, the first (still summer time) is taken,
-/// as the form's hint says.
-fn uk_time_entered(raw: &str) -> std::result::Result<DateTime<Utc>, &'static str> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err("is needed");
-    }
-    let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
-        .ok_or("must be a date and a time, such as 2027-03-14 18:30")?;
-    London
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or("does not exist in UK time: that night the clocks go forward from 1:00 to 2:00; choose a time from 2:00")
 }
 
 /// The fields of the form in the order it shows them: (name, label).
@@ -1259,32 +1239,6 @@ pub async fn submit_request(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_read_as_uk_time_with_the_clock_changes_explained() {
-        // Summer: BST, an hour ahead of UTC; winter: GMT.
-        assert_eq!(
-            uk_time_entered("2027-07-01T18:30").unwrap().to_rfc3339(),
-            "2027-07-01T17:30:00+00:00"
-        );
-        assert_eq!(
-            uk_time_entered("2027-01-10 09:00").unwrap().to_rfc3339(),
-            "2027-01-10T09:00:00+00:00"
-        );
-        // 28 March 2027: 01:30 never happens in London.
-        assert!(
-            uk_time_entered("2027-03-28T01:30")
-                .unwrap_err()
-                .contains("clocks go forward")
-        );
-        // 31 October 2027: 01:30 happens twice; the first is in BST.
-        assert_eq!(
-            uk_time_entered("2027-10-31T01:30").unwrap().to_rfc3339(),
-            "2027-10-31T00:30:00+00:00"
-        );
-        assert_eq!(uk_time_entered(""), Err("is needed"));
-        assert!(uk_time_entered("14/03/2027").is_err());
-    }
 
     #[test]
     fn member_cursors_round_trip() {

@@ -9,6 +9,7 @@
 //! and turn the result into a view; the rules live in `domain`.
 
 mod account;
+mod admin;
 mod assets;
 pub mod csrf;
 mod desk;
@@ -18,6 +19,7 @@ mod groups;
 mod icon;
 mod manage;
 mod me;
+mod offers;
 mod refusal;
 mod requests;
 mod signin;
@@ -36,6 +38,7 @@ use crate::error::Error;
 pub use account::{
     reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
 };
+pub use admin::{account_page, admin_page, erase_account, erase_page, find_account, set_role};
 pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
 pub use desk::{
     bulk as desk_bulk, home as desk_home, queue_page as desk_queue, request_action as desk_request_action,
@@ -55,6 +58,10 @@ pub use me::{
     change_email, change_name, change_password, create_feed, data_page, delete_account, delete_page, download_data,
     feeds_page, join_group, leave_group, overview, profile_page, revoke_feed,
 };
+pub use offers::{
+    accept as accept_offer, add_away, decline as decline_offer, offers_page, remove_away,
+    save_profile as save_trainer_profile,
+};
 pub use requests::{request_form, request_status, submit_request};
 pub use signin::{register, register_page, sign_in, sign_in_page, sign_out, sign_out_page};
 pub use sitemap::sitemap_xml;
@@ -72,6 +79,8 @@ pub enum Place {
     Request,
     Me,
     Desk,
+    Offers,
+    Admin,
     SignIn,
     None,
 }

@@ -61,6 +61,10 @@ mod paths {
     pub fn group(slug: &str) -> String {
         format!("/groups/{slug}")
     }
+    /// A trainer's open offers, where they accept or decline.
+    pub fn offers() -> String {
+        "/offers".to_owned()
+    }
 }
 
 /// What one run did.
@@ -423,7 +427,7 @@ async fn messages_for(
                 .order_by_asc(request_window::Column::StartsAt)
                 .all(db)
                 .await?;
-            let offer = letters::trainer_offer(&summary, &windows_text(&windows), summary.status_url.clone());
+            let offer = letters::trainer_offer(&summary, &windows_text(&windows), mailroom.urls.page(&paths::offers()));
             let trigger = format!("assignment:{assignment_id}");
             out.extend(to_people(db, M::TrainerOffer, &trigger, vec![trainer], actor, &offer).await?);
         }
@@ -605,7 +609,7 @@ async fn due_by_the_clock(
         }
         let days = (now - offer.created_at).num_days().max(1);
         let trigger = format!("assignment:{}", offer.id);
-        let chaser = letters::offer_chaser(&summary, days, summary.status_url.clone());
+        let chaser = letters::offer_chaser(&summary, days, mailroom.urls.page(&paths::offers()));
         out.extend(
             to_people(
                 db,

@@ -7,6 +7,7 @@
 //! see and the state machine what it may do.
 
 pub mod matching;
+pub mod offers;
 pub mod transitions;
 
 use std::collections::HashMap;
