@@ -9,22 +9,16 @@
 
 mod common;
 
+use common::pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of};
+
 use chrono::Duration;
 use common::{
     TestDb, day,
     network::{self, Network, Persona},
-    test_secret,
 };
 use entity::{RequestState, assignment, audit_entry, request, request_transition};
-use muster::{
-    AppState,
-    fixtures::{RequestBuilder, TrainerBuilder, UserBuilder},
-};
-use poem::{
-    Endpoint,
-    http::{HeaderMap, StatusCode, header},
-    test::TestClient,
-};
+use muster::fixtures::{RequestBuilder, TrainerBuilder, UserBuilder};
+use poem::{Endpoint, http::header, test::TestClient};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -37,55 +31,6 @@ on_both_databases!(
     the_request_page_costs_the_same_statements_for_2_and_200_trainers,
     delivery_is_recorded_and_the_queue_filters_by_who_assigned,
 );
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-    }
-}
-
-async fn answer(response: poem::test::TestResponse) -> Answer {
-    let response = response.0;
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.into_body().into_string().await.unwrap(),
-    }
-}
-
-async fn session_of(db: &TestDb, user_id: Uuid) -> String {
-    let user = entity::user::Entity::find_by_id(user_id)
-        .one(&db.conn)
-        .await
-        .unwrap()
-        .unwrap();
-    muster::domain::sessions::start(&db.conn, &user, None, db.config().sessions, db.now())
-        .await
-        .unwrap()
-}
-
-async fn get_as<E: Endpoint>(client: &TestClient<E>, path: &str, session: Option<&str>) -> Answer {
-    let mut request = client.get(path).header(header::ACCEPT, "text/html");
-    if let Some(session) = session {
-        request = request.header(header::COOKIE, format!("muster_session={session}"));
-    }
-    answer(request.send().await).await
-}
 
 /// The anti-forgery token of a page the session opened.
 async fn csrf_of<E: Endpoint>(client: &TestClient<E>, page: &str, session: &str) -> String {
@@ -112,15 +57,6 @@ async fn post<E: Endpoint>(
         .header(header::ACCEPT, "text/html")
         .content_type("application/x-www-form-urlencoded");
     answer(request.body(body).send().await).await
-}
-
-fn assert_no_foreign_email(net: &Network, persona: Persona, page: &str, body: &str) {
-    let allowed = net.emails_visible_to(persona);
-    for email in net.emails() {
-        if !allowed.contains(&email) {
-            assert!(!body.contains(email), "{persona:?} sees {email} at {page}");
-        }
-    }
 }
 
 async fn state_of(db: &TestDb, id: Uuid) -> request::Model {
@@ -395,31 +331,6 @@ async fn a_stale_assign_is_refused_in_words_with_nothing_written(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(note.note.as_deref(), Some("Asked by phone too"));
-}
-
-/// Counts the SQL statements of one page request (`SHOW_SQL=1` prints them).
-async fn count_page_statements(db: &TestDb, path: &str, session: &str) -> (usize, Answer) {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
-        }
-    });
-    let client = TestClient::new(muster::app(AppState::with_clock(
-        conn,
-        &db.config(),
-        &test_secret(),
-        db.clock.clone(),
-    )));
-    let page = get_as(&client, path, Some(session)).await;
-    (counter.load(Ordering::SeqCst), page)
 }
 
 async fn the_queue_costs_the_same_statements_for_5_and_50_requests(db: TestDb) {

@@ -8,21 +8,19 @@
 
 mod common;
 
+use common::pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of};
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use common::{
     TestDb, day,
     network::{self, Network, Persona},
-    test_secret,
 };
 use entity::{EventStatus, EventVisibility, MembershipRole, MembershipStatus, audit_entry, event, membership, request};
-use muster::{
-    AppState,
-    fixtures::{MembershipBuilder, UserBuilder},
-};
+use muster::fixtures::{MembershipBuilder, UserBuilder};
 use poem::{
     Endpoint,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     test::TestClient,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -35,57 +33,6 @@ on_both_databases!(
     the_profile_is_edited_and_a_request_for_the_group_is_followed,
     the_members_page_costs_the_same_statements_for_5_and_200_members,
 );
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    /// The value of a cookie the answer sets.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-    }
-}
-
-async fn answer(response: poem::test::TestResponse) -> Answer {
-    let response = response.0;
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.into_body().into_string().await.unwrap(),
-    }
-}
-
-/// A live web session for `user_id`, as signing in makes one.
-async fn session_of(db: &TestDb, user_id: Uuid) -> String {
-    let user = entity::user::Entity::find_by_id(user_id)
-        .one(&db.conn)
-        .await
-        .unwrap()
-        .unwrap();
-    muster::domain::sessions::start(&db.conn, &user, None, db.config().sessions, db.now())
-        .await
-        .unwrap()
-}
-
-async fn get_as<E: Endpoint>(client: &TestClient<E>, path: &str, session: Option<&str>) -> Answer {
-    let mut request = client.get(path).header(header::ACCEPT, "text/html");
-    if let Some(session) = session {
-        request = request.header(header::COOKIE, format!("muster_session={session}"));
-    }
-    answer(request.send().await).await
-}
 
 /// Opens `page` and posts its form to `path` as the browser that loaded it.
 async fn post_from<E: Endpoint>(
@@ -122,16 +69,6 @@ async fn post<E: Endpoint>(
         request = request.header(header::ORIGIN, origin);
     }
     answer(request.body(body).send().await).await
-}
-
-/// No email its reader may not see is anywhere on the page.
-fn assert_no_foreign_email(net: &Network, persona: Persona, page: &str, body: &str) {
-    let allowed = net.emails_visible_to(persona);
-    for email in net.emails() {
-        if !allowed.contains(&email) {
-            assert!(!body.contains(email), "{persona:?} sees {email} at {page}");
-        }
-    }
 }
 
 /// Every organisers' page of group Alpha that answers a GET.
@@ -661,32 +598,6 @@ async fn the_profile_is_edited_and_a_request_for_the_group_is_followed(db: TestD
     assert!(followed.body.contains("Submitted"));
     assert!(followed.body.contains("<ol class=\"history\">"));
     assert_no_foreign_email(&net, Persona::Organiser, "requests", &followed.body);
-}
-
-/// Counts the SQL statements of one page request, on a connection of its
-/// own that counts them (`SHOW_SQL=1` prints them).
-async fn count_page_statements(db: &TestDb, path: &str, session: &str) -> (usize, Answer) {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
-        }
-    });
-    let client = TestClient::new(muster::app(AppState::with_clock(
-        conn,
-        &db.config(),
-        &test_secret(),
-        db.clock.clone(),
-    )));
-    let page = get_as(&client, path, Some(session)).await;
-    (counter.load(Ordering::SeqCst), page)
 }
 
 async fn add_members(db: &TestDb, group: Uuid, how_many: usize) {

@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of};
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use common::{
@@ -20,13 +22,10 @@ use common::{
 use entity::{
     AssignmentStatus, RequestState, UserRole, assignment, audit_entry, event, request, trainer_unavailability, user,
 };
-use muster::{
-    AppState,
-    fixtures::{RequestBuilder, TrainerBuilder, UserBuilder},
-};
+use muster::fixtures::{RequestBuilder, TrainerBuilder, UserBuilder};
 use poem::{
     Endpoint,
-    http::{HeaderMap, StatusCode, header},
+    http::{StatusCode, header},
     test::TestClient,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -46,51 +45,6 @@ on_both_databases!(
 
 /// A form's fields, as posted.
 type Fields<'a> = Vec<(&'a str, &'a str)>;
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> Option<&str> {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix(&format!("{name}=")))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-    }
-}
-
-async fn answer(response: poem::test::TestResponse) -> Answer {
-    let response = response.0;
-    Answer {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.into_body().into_string().await.unwrap(),
-    }
-}
-
-async fn session_of(db: &TestDb, user_id: Uuid) -> String {
-    let user = user::Entity::find_by_id(user_id).one(&db.conn).await.unwrap().unwrap();
-    muster::domain::sessions::start(&db.conn, &user, None, db.config().sessions, db.now())
-        .await
-        .unwrap()
-}
-
-async fn get_as<E: Endpoint>(client: &TestClient<E>, path: &str, session: Option<&str>) -> Answer {
-    let mut request = client.get(path).header(header::ACCEPT, "text/html");
-    if let Some(session) = session {
-        request = request.header(header::COOKIE, format!("muster_session={session}"));
-    }
-    answer(request.send().await).await
-}
 
 /// Opens `page` and posts its form to `path` as the browser that loaded it.
 async fn post_from<E: Endpoint>(
@@ -112,15 +66,6 @@ async fn post_from<E: Endpoint>(
         .header(header::ACCEPT, "text/html")
         .content_type("application/x-www-form-urlencoded");
     answer(request.body(body).send().await).await
-}
-
-fn assert_no_foreign_email(net: &Network, persona: Persona, page: &str, body: &str) {
-    let allowed = net.emails_visible_to(persona);
-    for email in net.emails() {
-        if !allowed.contains(&email) {
-            assert!(!body.contains(email), "{persona:?} sees {email} at {page}");
-        }
-    }
 }
 
 /// A time as the form takes it: UK time, `datetime-local`.
@@ -592,30 +537,6 @@ async fn an_admin_finds_changes_and_erases_accounts_and_filters_the_trail(db: Te
     let bad = get_as(&client, "/admin?action=PARTY", Some(&admin)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("The trail could not be filtered"));
-}
-
-async fn count_page_statements(db: &TestDb, path: &str, session: &str) -> (usize, Answer) {
-    use std::sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    };
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut conn = db.conn.clone();
-    let counting = counter.clone();
-    conn.set_metric_callback(move |info| {
-        counting.fetch_add(1, Ordering::SeqCst);
-        if std::env::var_os("SHOW_SQL").is_some() {
-            eprintln!("SQL: {}", info.statement.sql.chars().take(150).collect::<String>());
-        }
-    });
-    let client = TestClient::new(muster::app(AppState::with_clock(
-        conn,
-        &db.config(),
-        &common::test_secret(),
-        db.clock.clone(),
-    )));
-    let page = get_as(&client, path, Some(session)).await;
-    (counter.load(Ordering::SeqCst), page)
 }
 
 /// The offers page reads the same number of statements with one offer as

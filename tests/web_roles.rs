@@ -11,6 +11,7 @@ mod common;
 use common::{
     TestDb,
     network::{self, Network, Persona},
+    pages::shows_address,
 };
 use entity::user;
 use muster::domain::sessions;
@@ -170,22 +171,4 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         }
     }
     assert_eq!(checked, table.len() * Persona::ALL.len());
-}
-
-/// Whether `body` holds `email` as a whole address, not as the tail of a
-/// longer one (`other-organiser@…` holds `organiser@…`).
-fn shows_address(body: &str, email: &str) -> bool {
-    body.match_indices(email).any(|(at, _)| {
-        !body[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || "._%+-".contains(c))
-    })
-}
-
-#[test]
-fn an_address_is_found_whole() {
-    assert!(shows_address("write to organiser@x.org today", "organiser@x.org"));
-    assert!(shows_address("organiser@x.org", "organiser@x.org"));
-    assert!(!shows_address("other-organiser@x.org", "organiser@x.org"));
 }

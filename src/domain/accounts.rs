@@ -321,21 +321,25 @@ pub async fn look_up(
         AccountKey::Id(id) => user::Entity::find_by_id(id).one(db).await?,
     }
     .filter(|u| u.erased_at.is_none());
-    if let Some(account) = &found {
-        audit::record(
-            db,
-            NewAuditEntry {
-                actor_id: viewer.user_id(),
-                subject_id: Some(account.id),
-                request_id: None,
-                action: AuditAction::ReadEmail,
-                operation: operation.to_owned(),
-            },
-            now,
-        )
-        .await?;
-    }
-    Ok(found)
+    let Some(mut account) = found else {
+        return Ok(None);
+    };
+    // The admin is shown the address (and the read is recorded): opened
+    // here, as `reveal` opens what it shows.
+    account.email = sealing::open_optional(Field::UserEmail, account.id, account.email.as_deref())?;
+    audit::record(
+        db,
+        NewAuditEntry {
+            actor_id: viewer.user_id(),
+            subject_id: Some(account.id),
+            request_id: None,
+            action: AuditAction::ReadEmail,
+            operation: operation.to_owned(),
+        },
+        now,
+    )
+    .await?;
+    Ok(Some(account))
 }
 
 /// How an admin names the account they look for.

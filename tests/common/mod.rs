@@ -7,6 +7,7 @@ pub mod binary;
 pub mod browser;
 pub mod calendar;
 pub mod network;
+pub mod pages;
 pub mod python;
 pub mod requests;
 pub mod smtp;
