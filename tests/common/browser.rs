@@ -126,10 +126,13 @@ pub async fn shoot(client: &Client, name: &str, width: u32) {
 }
 
 /// Waits until the browser is on a page whose address contains `part`.
+/// The sign-in page is never the page waited for unless asked: its own
+/// address holds the page it returns to (`?next=`).
 pub async fn wait_for_url(client: &Client, part: &str) -> url::Url {
-    for _ in 0..100 {
+    for _ in 0..300 {
         let url = client.current_url().await.unwrap();
-        if url.as_str().contains(part) {
+        let signing_in = url.path() == "/signin" && !part.contains("/signin");
+        if url.as_str().contains(part) && !signing_in {
             return url;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -137,9 +140,31 @@ pub async fn wait_for_url(client: &Client, part: &str) -> url::Url {
     panic!("never reached a page with {part} in its address");
 }
 
-/// The element `css` finds on the page the browser shows.
+/// Waits (up to 30 s) until the element `css` says `words`: for a form
+/// that answers with the page it was sent from.
+pub async fn wait_for_text(client: &Client, css: &str, words: &str) -> String {
+    let mut seen = String::new();
+    for _ in 0..300 {
+        if let Ok(found) = client.find(Locator::Css(css)).await {
+            seen = found.text().await.unwrap_or_default();
+            if seen.contains(words) {
+                return seen;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never said {words:?}; it said {seen:?}");
+}
+
+/// The element `css` finds on the page the browser shows, waiting (up to
+/// 30 s) for a page that a click is still loading.
 pub async fn element(client: &Client, css: &str) -> Element {
-    client.find(Locator::Css(css)).await.unwrap()
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
 }
 
 pub async fn click(client: &Client, css: &str) {
