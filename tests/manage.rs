@@ -719,5 +719,5 @@ async fn the_members_page_costs_the_same_statements_for_5_and_200_members(db: Te
     assert!(large.body.matches("class=\"person\"").count() > 100);
     assert!(few > 0);
     assert_eq!(few, many, "5 members: {few} statements; 200 members: {many}");
-    println!("members page: {few} statements with 5 members, {many} with 200");
+    eprintln!("members page: {few} statements with 5 members, {many} with 200");
 }

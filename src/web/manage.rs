@@ -572,11 +572,13 @@ fn field_problems(err: &Error, fields: &[(&str, &str)]) -> (HashMap<String, Stri
     let keyed: HashMap<String, String> = refusal::by_field(err)
         .into_iter()
         .map(|(field, message)| {
-            let label = fields
-                .iter()
-                .find(|(name, _)| *name == field)
-                .map_or("This", |(_, l)| *l);
-            let words = format!("{label} {}", message.replace("startsAt", "the start"));
+            let message = message.replace("startsAt", "the start");
+            // A field the form does not show (a cancelled event's `id`) is
+            // said in its own words, at the top.
+            let words = match fields.iter().find(|(name, _)| *name == field) {
+                Some((_, label)) => format!("{label} {message}"),
+                None => upper_first(&message),
+            };
             (field, words)
         })
         .collect();
@@ -590,6 +592,14 @@ fn field_problems(err: &Error, fields: &[(&str, &str)]) -> (HashMap<String, Stri
         }
     }
     (keyed, summary)
+}
+
+fn upper_first(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -1253,6 +1263,30 @@ mod tests {
         );
         assert_eq!(uk_time_entered(""), Err("is needed"));
         assert!(uk_time_entered("14/03/2027").is_err());
+    }
+
+    #[test]
+    fn every_problem_is_worded_beside_its_field_and_summarised_in_form_order() {
+        let err = Error::Validation(vec![
+            FieldError {
+                field: "capacity".into(),
+                message: "must be between 1 and 100000".into(),
+            },
+            FieldError {
+                field: "endsAt".into(),
+                message: "must be after startsAt".into(),
+            },
+            FieldError {
+                field: "id".into(),
+                message: "a cancelled event cannot be changed".into(),
+            },
+        ]);
+        let (keyed, summary) = field_problems(&err, &EVENT_FIELDS);
+        assert_eq!(keyed["endsAt"], "End must be after the start");
+        assert_eq!(keyed["capacity"], "Places must be between 1 and 100000");
+        let order: Vec<&str> = summary.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["endsAt", "capacity", "title"]);
+        assert_eq!(summary[2].1, "A cancelled event cannot be changed");
     }
 
     #[test]
