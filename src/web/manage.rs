@@ -327,6 +327,10 @@ pub async fn member_action(
     })
     .await;
     let (status, words) = match done {
+        // Stepping down or leaving ends one's own use of these pages.
+        Ok(()) if viewer.user_id() == Some(user_id) && matches!(action, "step-down" | "remove") => {
+            return see_other(&format!("/groups/{slug}"), None);
+        }
         Ok(()) => return see_other(&base(&slug), None),
         Err(Error::NotFound) => (
             StatusCode::NOT_FOUND,
