@@ -310,6 +310,30 @@ async fn organisers_answer_requests_to_join_and_change_roles_within_the_rule(db:
     assert_eq!(removed.status, 303, "{}", removed.body);
     assert!(membership_of(&db, net.member.id, net.alpha).await.is_none());
 
+    // With another organiser, the organiser may step down, and is taken
+    // to the group's page: these pages are no longer theirs.
+    let promoted = post(
+        &client,
+        action,
+        &csrf,
+        &organiser,
+        &[("userId", &net.pending.id.to_string()), ("action", "promote")],
+        None,
+    )
+    .await;
+    assert_eq!(promoted.status, 303, "{}", promoted.body);
+    let stepped_down = post(
+        &client,
+        action,
+        &csrf,
+        &organiser,
+        &[("userId", &net.organiser.id.to_string()), ("action", "step-down")],
+        None,
+    )
+    .await;
+    assert_eq!(stepped_down.location(), Some("/groups/alpha"), "{}", stepped_down.body);
+    assert_eq!(get_as(&client, page, Some(&organiser)).await.status, 403);
+
     // Someone without the right gets the 403 page for a post too.
     let supporter = session_of(&db, net.supporter.id).await;
     let refused = post(&client, action, &csrf, &supporter, &remove, None).await;

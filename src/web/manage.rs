@@ -327,6 +327,10 @@ pub async fn member_action(
     })
     .await;
     let (status, words) = match done {
+        // Stepping down or leaving ends one's own use of these pages.
+        Ok(()) if viewer.user_id() == Some(user_id) && matches!(action, "step-down" | "remove") => {
+            return see_other(&format!("/groups/{slug}"), None);
+        }
         Ok(()) => return see_other(&base(&slug), None),
         Err(Error::NotFound) => (
             StatusCode::NOT_FOUND,
@@ -572,11 +576,13 @@ fn field_problems(err: &Error, fields: &[(&str, &str)]) -> (HashMap<String, Stri
     let keyed: HashMap<String, String> = refusal::by_field(err)
         .into_iter()
         .map(|(field, message)| {
-            let label = fields
-                .iter()
-                .find(|(name, _)| *name == field)
-                .map_or("This", |(_, l)| *l);
-            let words = format!("{label} {}", message.replace("startsAt", "the start"));
+            let message = message.replace("startsAt", "the start");
+            // A field the form does not show (a cancelled event's `id`) is
+            // said in its own words, at the top.
+            let words = match fields.iter().find(|(name, _)| *name == field) {
+                Some((_, label)) => format!("{label} {message}"),
+                None => upper_first(&message),
+            };
             (field, words)
         })
         .collect();
@@ -590,6 +596,14 @@ fn field_problems(err: &Error, fields: &[(&str, &str)]) -> (HashMap<String, Stri
         }
     }
     (keyed, summary)
+}
+
+fn upper_first(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[derive(Template)]
@@ -1239,6 +1253,30 @@ pub async fn submit_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_problem_is_worded_beside_its_field_and_summarised_in_form_order() {
+        let err = Error::Validation(vec![
+            FieldError {
+                field: "capacity".into(),
+                message: "must be between 1 and 100000".into(),
+            },
+            FieldError {
+                field: "endsAt".into(),
+                message: "must be after startsAt".into(),
+            },
+            FieldError {
+                field: "id".into(),
+                message: "a cancelled event cannot be changed".into(),
+            },
+        ]);
+        let (keyed, summary) = field_problems(&err, &EVENT_FIELDS);
+        assert_eq!(keyed["endsAt"], "End must be after the start");
+        assert_eq!(keyed["capacity"], "Places must be between 1 and 100000");
+        let order: Vec<&str> = summary.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["endsAt", "capacity", "title"]);
+        assert_eq!(summary[2].1, "A cancelled event cannot be changed");
+    }
 
     #[test]
     fn member_cursors_round_trip() {
