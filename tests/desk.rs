@@ -226,6 +226,11 @@ async fn bulk_decline_keeps_the_filters_writes_a_step_each_and_needs_a_reason(db
     .await;
     assert_eq!(mixed.status, 409, "{}", mixed.body);
     assert!(mixed.body.contains("Nothing was declined"));
+    assert!(
+        mixed.body.contains("REQ-QTS2DE: a assigned request cannot be declined"),
+        "{}",
+        mixed.body
+    );
     assert_eq!(state_of(&db, one).await.state, RequestState::Submitted, "rolled back");
 
     let done = post(

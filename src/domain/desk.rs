@@ -449,9 +449,25 @@ pub async fn decline_all(
         (false, false) => return Err(Error::validation("reason", "say why, for the requesters")),
         (false, true) => {}
     }
+    let references: HashMap<Uuid, String> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .column(request::Column::Reference)
+        .filter(request::Column::Id.is_in(request_ids.iter().copied()))
+        .into_tuple::<(Uuid, String)>()
+        .all(work)
+        .await?
+        .into_iter()
+        .collect();
     let mut declined = Vec::with_capacity(request_ids.len());
     for id in request_ids {
-        declined.push(transitions::decline(work, viewer, *id, reason, None, now).await?);
+        let reference = references.get(id).ok_or(Error::NotFound)?;
+        // A refusal names the request it is about, among the chosen.
+        match transitions::decline(work, viewer, *id, reason, None, now).await {
+            Ok(done) => declined.push(done),
+            Err(Error::InvalidTransition(why)) => return Err(Error::InvalidTransition(format!("{reference}: {why}"))),
+            Err(other) => return Err(other),
+        }
     }
     Ok(declined)
 }
