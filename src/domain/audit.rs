@@ -38,6 +38,51 @@ pub enum AuditAction {
     ReadAttendance,
 }
 
+/// The action names a trail can be filtered by, in the order pages list
+/// them.
+pub fn action_names() -> impl Iterator<Item = &'static str> {
+    AuditAction::ALL.iter().map(|action| action.as_str())
+}
+
+/// Who reads an entry of the trail: an admin looking at anyone's, or the
+/// person the entry is about, looking at their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrailReader {
+    Admin,
+    Subject,
+}
+
+/// What an entry of the trail says was done, in words for its reader; an
+/// action name no longer in use still reads as something.
+pub fn in_words(action: &str, reader: TrailReader) -> &'static str {
+    use AuditAction as A;
+    use TrailReader::{Admin, Subject};
+    match (AuditAction::parse(action), reader) {
+        (Some(A::ReadEmail), Admin) => "read the email address",
+        (Some(A::ReadEmail), Subject) => "saw your email address",
+        (Some(A::ChangeRole), Admin) => "changed the role",
+        (Some(A::ChangeRole), Subject) => "changed your role in the network",
+        (Some(A::ApproveMembership), Admin) => "approved a membership",
+        (Some(A::ApproveMembership), Subject) => "approved your request to join a group",
+        (Some(A::RemoveMembership), Admin) => "removed a membership",
+        (Some(A::RemoveMembership), Subject) => "removed you from a group, or turned down your request",
+        (Some(A::ChangeMemberRole), Admin) => "changed a member's role",
+        (Some(A::ChangeMemberRole), Subject) => "changed your role in a group",
+        (Some(A::ChangeTrainerProfile), Admin) => "changed the trainer profile",
+        (Some(A::ChangeTrainerProfile), Subject) => "changed your trainer profile",
+        (Some(A::ReadContactDetails), Admin) => "read a request's contact details",
+        (Some(A::ReadContactDetails), Subject) => "saw your contact details on a request",
+        (Some(A::ExportData), Admin) => "exported the data",
+        (Some(A::ExportData), Subject) => "exported a copy of your data",
+        (Some(A::EraseAccount), Admin) => "erased the account",
+        (Some(A::EraseAccount), Subject) => "erased your account",
+        (Some(A::ReadAttendance), Admin) => "read an attendance",
+        (Some(A::ReadAttendance), Subject) => "saw that you answered an event",
+        (None, Admin) => "did something no longer listed",
+        (None, Subject) => "read or changed your data",
+    }
+}
+
 impl AuditAction {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -286,7 +331,16 @@ async fn page(
 
 #[cfg(test)]
 mod tests {
-    use super::AuditAction;
+    use super::{AuditAction, TrailReader, action_names, in_words};
+
+    #[test]
+    fn every_action_reads_as_words_for_both_readers() {
+        for name in action_names() {
+            assert_ne!(in_words(name, TrailReader::Subject), "read or changed your data");
+            assert_ne!(in_words(name, TrailReader::Admin), "did something no longer listed");
+        }
+        assert_eq!(in_words("GONE", TrailReader::Subject), "read or changed your data");
+    }
 
     #[test]
     fn actions_round_trip_through_their_stored_spelling() {

@@ -32,7 +32,7 @@ use crate::{
     auth::Viewer,
     domain::{
         accounts::{self, AccountKey},
-        audit::{self, AuditAction, AuditFilter},
+        audit::{self, AuditFilter},
         in_work, privacy,
     },
     error::{Error, Result},
@@ -93,22 +93,6 @@ fn private_page(state: &AppState, status: StatusCode, view: &impl Template, toke
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
     response
-}
-
-fn action_words(action: &str) -> &'static str {
-    match AuditAction::parse(action) {
-        Some(AuditAction::ReadEmail) => "read the email address",
-        Some(AuditAction::ChangeRole) => "changed the role",
-        Some(AuditAction::ApproveMembership) => "approved a membership",
-        Some(AuditAction::RemoveMembership) => "removed a membership",
-        Some(AuditAction::ChangeMemberRole) => "changed a member's role",
-        Some(AuditAction::ChangeTrainerProfile) => "changed the trainer profile",
-        Some(AuditAction::ReadContactDetails) => "read a request's contact details",
-        Some(AuditAction::ExportData) => "exported the data",
-        Some(AuditAction::EraseAccount) => "erased the account",
-        Some(AuditAction::ReadAttendance) => "read an attendance",
-        None => "did something no longer listed",
-    }
 }
 
 pub struct EntryView {
@@ -217,11 +201,10 @@ async fn render_admin(
         notice,
         find_error,
         email,
-        actions: AuditAction::ALL
-            .iter()
-            .map(|a| ActionChoice {
-                value: a.as_str(),
-                selected: a.as_str() == chosen,
+        actions: audit::action_names()
+            .map(|name| ActionChoice {
+                value: name,
+                selected: name == chosen,
             })
             .collect(),
         actor: text(&query.actor),
@@ -234,7 +217,7 @@ async fn render_admin(
             .map(|e| EntryView {
                 at: uk_time(e.created_at),
                 actor: who(e.actor_id),
-                action: action_words(&e.action),
+                action: audit::in_words(&e.action, audit::TrailReader::Admin),
                 subject: e.subject_id.map(|id| who(Some(id))).unwrap_or_default(),
                 operation: e.operation.clone(),
             })
