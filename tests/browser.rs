@@ -736,3 +736,253 @@ async fn trainer_and_admin_pages(client: &Client, base: &str, password: &str) {
     assert!(summary.contains("Nothing was erased"), "{summary}");
     shoot_and_check(client, "admin-erase-error").await;
 }
+
+const FIRST_COORDINATOR: &str = "first.coordinator@walk.example.org";
+const SECOND_COORDINATOR: &str = "second.coordinator@walk.example.org";
+const WALK_TRAINER: &str = "walking.trainer@walk.example.org";
+const WALK_ORGANISATION: &str = "Eastside Walk Tenants' Association";
+
+/// A request from the form to delivered, end to end in Chromium against
+/// the real binary on the demo network: an outside organisation asks; the
+/// first coordinator sees the "new" tile count it, finds it in the queue
+/// and asks a trainer from the suggestions; a second coordinator, whose
+/// page still shows it unassigned, is told it changed; the trainer, on a
+/// phone-wide window, sees the offer beside their own calendar, is refused
+/// a slot that clashes with their time away and accepts a free one; the
+/// event is on the public events page and in the trainer's own feed; and
+/// once it has taken place (the server restarted with its clock weeks
+/// ahead) the coordinator marks it delivered. Every page is checked with
+/// axe-core and saved at 412 and 1280 px.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_goes_from_the_form_to_delivered_in_chromium() {
+    use futures_util::FutureExt;
+    let Some(mut browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    for (email, name, flags) in [
+        (FIRST_COORDINATOR, "First Coordinator", &["--role", "coordinator"][..]),
+        (SECOND_COORDINATOR, "Second Coordinator", &["--role", "coordinator"][..]),
+        (WALK_TRAINER, "Walking Trainer", &["--trainer"][..]),
+    ] {
+        browser.create_user(email, name, password, flags);
+    }
+    let second = browser.another_window().await;
+    let trainer = browser.another_window().await;
+    let outcome = std::panic::AssertUnwindSafe(the_walk(&mut browser, &second, &trainer, password))
+        .catch_unwind()
+        .await;
+    for window in [second, trainer] {
+        let _ = window.close().await;
+    }
+    browser
+        .run(async move {
+            if let Err(panic) = outcome {
+                std::panic::resume_unwind(panic);
+            }
+        })
+        .await;
+}
+
+/// The count on the desk's "new" tile.
+async fn new_tile_count(client: &Client) -> u32 {
+    let tile = element(client, ".tile a[href*='state=SUBMITTED']").await;
+    let count = tile.find(Locator::Css(".count")).await.unwrap().text().await.unwrap();
+    count.trim().parse().unwrap()
+}
+
+/// A `datetime-local` value (UK time, as the forms take it) `days` from
+/// today at `hour`.
+fn local_at(days: i64, hour: u32) -> String {
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    format!("{day}T{hour:02}:00")
+}
+
+async fn set_value(client: &Client, id: &str, value: &str) {
+    client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn the_walk(browser: &mut Browser, second: &Client, trainer: &Client, password: &str) {
+    let first = browser.client.clone();
+    let base = browser.base.clone();
+
+    // The first coordinator's desk, before anyone asks.
+    sign_in(&first, &base, FIRST_COORDINATOR, password, "/desk").await;
+    let new_before = new_tile_count(&first).await;
+
+    // An outside organisation asks, in what will be the trainer's window.
+    trainer.goto(&format!("{base}/request")).await.unwrap();
+    click(trainer, "#kind-workshop").await;
+    let topic_select = element(trainer, "select#topicId").await;
+    topic_select.clone().select_by_index(1).await.unwrap();
+    let topic_id = value_of(trainer, "select#topicId").await;
+    let topic_name = topic_select
+        .find(Locator::Css("option:checked"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fill(
+        trainer,
+        &[
+            ("organisationName", WALK_ORGANISATION),
+            ("contactName", "Tenants' Secretary"),
+            ("contactEmail", "secretary@eastside-walk.example.org"),
+            ("town", "Swansea"),
+            ("postcodeArea", "SA1"),
+            ("expectedAudience", "25"),
+        ],
+    )
+    .await;
+    // One long window: a morning that the trainer will be away for, and
+    // an afternoon and evening that are free.
+    set_value(trainer, "window1From", &local_at(21, 10)).await;
+    set_value(trainer, "window1To", &local_at(21, 21)).await;
+    assert!(
+        element(trainer, "#publicEvent").await.is_selected().await.unwrap(),
+        "listing the session publicly is the form's default"
+    );
+    click(trainer, "form button[type=submit]").await;
+    let status = wait_for_url(trainer, "/request/REQ-").await;
+    let reference = status.path().trim_start_matches("/request/").to_owned();
+
+    // The trainer signs in and says what they cover and when they are away.
+    sign_in(trainer, &base, WALK_TRAINER, password, "/offers").await;
+    click(trainer, &format!("#topic-{topic_id}")).await;
+    fill(trainer, &[("regions", "Wales"), ("monthlyCap", "3")]).await;
+    click(trainer, "form[action='/offers/profile'] button[type=submit]").await;
+    wait_for_url(trainer, "/offers").await;
+    set_value(trainer, "away-startsAt", &local_at(21, 9)).await;
+    set_value(trainer, "away-endsAt", &local_at(21, 13)).await;
+    fill(trainer, &[("away-note", "hospital shift")]).await;
+    click(trainer, "form[action='/offers/away'] button[type=submit]").await;
+    wait_for_text(trainer, "main", "hospital shift").await;
+
+    // The desk counts it; the queue finds it by the organisation's name.
+    first.goto(&format!("{base}/desk")).await.unwrap();
+    assert_eq!(new_tile_count(&first).await, new_before + 1, "the new tile counts it");
+    shoot_and_check(&first, "walk-01-desk").await;
+    click(&first, ".tile a[href*='state=SUBMITTED']").await;
+    wait_for_url(&first, "state=SUBMITTED").await;
+    fill(&first, &[("q", "Eastside Walk")]).await;
+    click(&first, "form.filters button[type=submit]").await;
+    wait_for_url(&first, "q=Eastside").await;
+    let rows = first.find_all(Locator::Css("table.queue tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1, "exactly the new request");
+    shoot_and_check(&first, "walk-02-queue").await;
+    click(&first, "table.queue a").await;
+    let request_page = wait_for_url(&first, "/desk/requests/").await;
+    wait_for_text(&first, "h1", &reference).await;
+    let page = element(&first, "main").await.text().await.unwrap();
+    assert!(
+        page.contains("secretary@eastside-walk.example.org"),
+        "contact shown to the coordinator"
+    );
+    shoot_and_check(&first, "walk-03-request").await;
+
+    // The second coordinator opens the same request before it changes.
+    sign_in(second, &base, SECOND_COORDINATOR, password, request_page.path()).await;
+    wait_for_text(second, "h1", &reference).await;
+
+    // The first asks the walking trainer, from the suggestions.
+    element(&first, ".suggestion label").await;
+    let mut chosen = None;
+    for label in first.find_all(Locator::Css(".suggestion label")).await.unwrap() {
+        if label.text().await.unwrap().contains("Walking Trainer") {
+            chosen = label.attr("for").await.unwrap();
+        }
+    }
+    let chosen = chosen.expect("the walking trainer is suggested");
+    click(&first, &format!("#{chosen}")).await;
+    fill(&first, &[("assign-note", "Close to Swansea")]).await;
+    click(&first, "button[value=assign]").await;
+    wait_for_text(&first, "ol.history", "Close to Swansea").await;
+    shoot_and_check(&first, "walk-04-request-assigned").await;
+
+    // The second, on the old page, asks someone too: told in words.
+    click(second, "button[value=assign]").await;
+    let refusal = element(second, ".error-summary").await.text().await.unwrap();
+    assert!(
+        refusal.contains("Someone changed this request while you were looking"),
+        "{refusal}"
+    );
+    assert!(
+        refusal.contains("First Coordinator"),
+        "it says who changed it: {refusal}"
+    );
+    shoot_and_check(second, "walk-05-request-stale").await;
+
+    // The trainer, on a phone, sees the offer beside their calendar.
+    trainer.set_window_size(PHONE, 900).await.unwrap();
+    trainer.goto(&format!("{base}/offers")).await.unwrap();
+    let offers = element(trainer, "main").await.text().await.unwrap();
+    assert!(offers.contains(&topic_name), "{offers}");
+    assert!(offers.contains("Your calendar in those weeks"), "{offers}");
+    assert!(offers.contains("hospital shift"), "the time away is beside the offer");
+    shoot_and_check(trainer, "walk-06-offer").await;
+    // A slot in the morning clashes with the time away: refused, with why.
+    let start_id = element(trainer, "input[id^='start-']")
+        .await
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+    let end_id = start_id.replacen("start-", "end-", 1);
+    set_value(trainer, &start_id, &local_at(21, 11)).await;
+    set_value(trainer, &end_id, &local_at(21, 13)).await;
+    click(trainer, "form[action$='/accept'] button[type=submit]").await;
+    let refusal = element(trainer, ".error-summary").await.text().await.unwrap();
+    assert!(refusal.contains("Nothing was changed"), "{refusal}");
+    assert!(
+        refusal.to_lowercase().contains("away"),
+        "the reason is given: {refusal}"
+    );
+    shoot_and_check(trainer, "walk-07-offer-clash").await;
+    // The evening is free.
+    set_value(trainer, &start_id, &local_at(21, 18)).await;
+    set_value(trainer, &end_id, &local_at(21, 20)).await;
+    click(trainer, "form[action$='/accept'] button[type=submit]").await;
+    wait_for_text(trainer, "main", "No offers are waiting for you.").await;
+    shoot_and_check(trainer, "walk-08-offer-accepted").await;
+
+    // The event is public, and in the trainer's own calendar feed.
+    first.goto(&format!("{base}/?kind=WORKSHOP")).await.unwrap();
+    let events = element(&first, "main").await.text().await.unwrap();
+    assert!(events.contains(WALK_ORGANISATION), "on the public events page");
+    trainer.goto(&format!("{base}/me/feeds")).await.unwrap();
+    fill(trainer, &[("label", "phone")]).await;
+    click(trainer, "form[action='/me/feeds'] button[type=submit]").await;
+    let feed = value_of(trainer, "#feed-url").await;
+    let (head, calendar) = fetch(&feed).await;
+    assert!(head.contains(" 200 "), "{head}");
+    assert!(
+        calendar.contains("Eastside Walk Tenants"),
+        "the engagement is in the trainer's feed"
+    );
+
+    // Weeks later, after it took place, the coordinator marks it delivered.
+    browser.restart_days_ahead(23).await;
+    sign_in(&first, &base, FIRST_COORDINATOR, password, request_page.path()).await;
+    fill(
+        &first,
+        &[("attendance", "23"), ("feedback", "Good questions on charging")],
+    )
+    .await;
+    click(&first, "button[value=deliver]").await;
+    let history = wait_for_text(&first, "ol.history", "Delivered").await;
+    let weeks_later = (chrono::Utc::now() + chrono::Duration::days(23))
+        .format("%-d %b %Y")
+        .to_string();
+    assert!(
+        history.contains(&weeks_later),
+        "delivered on the server's day, {weeks_later}: {history}"
+    );
+    shoot_and_check(&first, "walk-09-request-delivered").await;
+}

@@ -289,11 +289,16 @@ pub struct Browser {
     pub base: String,
     /// The server's database, for `create-user` and other commands.
     pub database: String,
-    _server: Running,
+    port: u16,
+    env: Vec<(String, String)>,
+    chromium: PathBuf,
+    driver_port: u16,
+    server: Running,
     _driver: Running,
     /// The data directory (the data key file lives here).
-    _dir: tempfile::TempDir,
-    _profile: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    /// Each window's own Chromium profile (its own cookies).
+    profiles: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
 impl Browser {
@@ -317,19 +322,8 @@ impl Browser {
 
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let server = Running(
-            Command::new(muster)
-                .arg("serve")
-                .env("MUSTER_DATABASE_URL", &database)
-                .env("MUSTER_DATA_DIR", dir.path())
-                .env("MUSTER_BIND", format!("127.0.0.1:{port}"))
-                .env("MUSTER_PUBLIC_URL", &base)
-                .env("RUST_LOG", "warn")
-                .envs(env.iter().copied())
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let server = serve(&database, dir.path(), port, &env, None);
         wait_for_port(port, "muster").await;
 
         let driver_port = free_port();
@@ -343,52 +337,54 @@ impl Browser {
         );
         wait_for_port(driver_port, "chromedriver").await;
 
-        let profile = tempfile::tempdir().unwrap();
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": chromium,
-                "args": [
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                    "--hide-scrollbars",
-                    "--lang=en-GB",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }),
-        );
-        capabilities.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("a Chromium session");
-        // axe-core on a long page takes seconds on a busy two-core machine;
-        // WebDriver's default 30 s for a script is too tight beside a build.
-        client
-            .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-                Some(Duration::from_secs(120)),
-                Some(Duration::from_secs(120)),
-                Some(Duration::ZERO),
-            ))
-            .await
-            .unwrap();
+        let (client, profile) = open_window(&chromium, driver_port).await;
         Some(Self {
             client,
             base,
             database,
-            _server: server,
+            port,
+            env,
+            chromium,
+            driver_port,
+            server,
             _driver: driver,
-            _dir: dir,
-            _profile: profile,
+            dir,
+            profiles: std::sync::Mutex::new(vec![profile]),
         })
+    }
+
+    /// Another Chromium window with a profile of its own, so a second
+    /// person can be signed in beside the first. Close it with
+    /// `client.close()` when done (`run` closes only the first).
+    pub async fn another_window(&self) -> Client {
+        let (client, profile) = open_window(&self.chromium, self.driver_port).await;
+        self.profiles.lock().unwrap().push(profile);
+        client
+    }
+
+    /// Stops the server and starts it again on the same address and
+    /// database with its clock `days` ahead of the machine's, as libfaketime
+    /// (Debian's `faketime`, installed by `.ci/run`) makes it: the real
+    /// binary, unchanged, living a few weeks later. Pages already open
+    /// carry on against it.
+    pub async fn restart_days_ahead(&mut self, days: u32) {
+        let faketime = libfaketime();
+        let _ = self.server.0.kill();
+        let _ = self.server.0.wait();
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.server = serve(
+            &self.database,
+            self.dir.path(),
+            self.port,
+            &self.env,
+            Some((&faketime, format!("+{days}d"))),
+        );
+        wait_for_port(self.port, "muster, restarted").await;
     }
 
     /// Runs `steps`, then ends the Chromium session whatever happened, and
@@ -410,7 +406,7 @@ impl Browser {
             .args(["create-user", "--email", email, "--name", name])
             .args(flags)
             .env("MUSTER_DATABASE_URL", &self.database)
-            .env("MUSTER_DATA_DIR", self._dir.path())
+            .env("MUSTER_DATA_DIR", self.dir.path())
             .env("RUST_LOG", "warn");
         let output = super::run_with_input(command, &format!("{password}\n"));
         assert!(
@@ -419,6 +415,89 @@ impl Browser {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// libfaketime's library, from Debian's `faketime` package.
+fn libfaketime() -> PathBuf {
+    std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|dir| dir.path().join("faketime/libfaketime.so.1"))
+        .find(|library| library.is_file())
+        .expect("libfaketime must be installed (apt-get install faketime)")
+}
+
+/// `muster serve` on `port`; with `faketime`, its clock moved by the
+/// offset. The library is preloaded into muster itself (not through the
+/// `faketime` wrapper), so the process this ends is the server.
+fn serve(
+    database: &str,
+    dir: &Path,
+    port: u16,
+    env: &[(String, String)],
+    faketime: Option<(&Path, String)>,
+) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_muster"));
+    if let Some((library, offset)) = &faketime {
+        command
+            .env("LD_PRELOAD", library)
+            .env("FAKETIME", offset)
+            .env("DONT_FAKE_MONOTONIC", "1");
+    }
+    command
+        .arg("serve")
+        .env("MUSTER_DATABASE_URL", database)
+        .env("MUSTER_DATA_DIR", dir)
+        .env("MUSTER_BIND", format!("127.0.0.1:{port}"))
+        .env("MUSTER_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null());
+    Running(command.spawn().unwrap())
+}
+
+/// A Chromium session through chromedriver on `driver_port`, with a fresh
+/// profile (kept as long as the window is).
+async fn open_window(chromium: &Path, driver_port: u16) -> (Client, tempfile::TempDir) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                "--lang=en-GB",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    capabilities.insert("goog:loggingPrefs".into(), json!({ "performance": "ALL" }));
+    let client = ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("a Chromium session");
+    // axe-core on a long page takes seconds on a busy two-core machine;
+    // WebDriver's default 30 s for a script is too tight beside a build.
+    client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(120)),
+            Some(Duration::from_secs(120)),
+            Some(Duration::ZERO),
+        ))
+        .await
+        .unwrap();
+    (client, profile)
 }
 
 /// Fills in the inputs found by id with the given text.
