@@ -170,6 +170,10 @@ printf '%s\n' "$PASSWORD" | MUSTER_DATABASE_URL=$DB_URL MUSTER_DATA_DIR=$WORK \
     "$MUSTER" create-user --email bench@example.org --name "Bench Runner" >"$WORK/create-user.log" 2>&1 \
     || { cat "$WORK/create-user.log" >&2; die "create-user failed"; }
 
+printf '%s\n' "$PASSWORD" | MUSTER_DATABASE_URL=$DB_URL MUSTER_DATA_DIR=$WORK \
+    "$MUSTER" create-user --email desk@example.org --name "Bench Coordinator" --role coordinator \
+    >>"$WORK/create-user.log" 2>&1 || { cat "$WORK/create-user.log" >&2; die "create-user (coordinator) failed"; }
+
 PORT=$(free_port)
 log "starting muster on 127.0.0.1:$PORT"
 # Private feeds are limited per hour; the runs must stay under it.
@@ -206,19 +210,44 @@ ANSWER=$(graphql "$PORT" "{\"query\":\"mutation { rsvp(eventId: \\\"$EVENT_ID\\\
 check_graphql rsvp "$ANSWER" '.data.rsvp.status'
 
 # A web session, signed in through the sign-in page as a browser is: its
-# form's anti-forgery token, then the POST; the session cookie is kept for
-# the signed-in pages' runs.
-JAR=$WORK/cookies
-curl -sS -c "$JAR" -o "$WORK/signin.html" "$URL/signin"
-CSRF=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/signin.html" | head -n 1 | sed -E 's/.*value="([^"]*)"/\1/')
-[ -n "$CSRF" ] || die "/signin has no anti-forgery token"
-STATUS=$(curl -sS -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' "$URL/signin" \
-    --data-urlencode "csrf=$CSRF" --data-urlencode "email=bench@example.org" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "next=/me")
-[ "$STATUS" = 303 ] || die "signing in on /signin answered $STATUS, not 303"
-SESSION=$(awk '$6 == "muster_session" { print $7 }' "$JAR")
-[ -n "$SESSION" ] || die "signing in set no session cookie"
-SESSION_COOKIE="Cookie: muster_session=$SESSION"
+# form's anti-forgery token, then the POST; prints the session's cookie
+# header, for the signed-in pages' runs.
+web_session() {
+    local jar=$WORK/cookies-$1 csrf status session
+    curl -sS -c "$jar" -o "$WORK/signin.html" "$URL/signin"
+    csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/signin.html" | head -n 1 | sed -E 's/.*value="([^"]*)"/\1/')
+    [ -n "$csrf" ] || die "/signin has no anti-forgery token"
+    status=$(curl -sS -b "$jar" -c "$jar" -o /dev/null -w '%{http_code}' "$URL/signin" \
+        --data-urlencode "csrf=$csrf" --data-urlencode "email=$1" \
+        --data-urlencode "password=$PASSWORD" --data-urlencode "next=/me")
+    [ "$status" = 303 ] || die "signing in on /signin as $1 answered $status, not 303"
+    session=$(awk '$6 == "muster_session" { print $7 }' "$jar")
+    [ -n "$session" ] || die "signing in as $1 set no session cookie"
+    echo "Cookie: muster_session=$session"
+}
+SESSION_COOKIE=$(web_session bench@example.org)
+DESK_COOKIE=$(web_session desk@example.org)
+
+# The coordinator's queue over GraphQL, with what the queue page shows,
+# and a request waiting for a trainer for its page (with the seeded
+# network's trainers as candidates).
+LOGIN=$(jq -cn --arg p "$PASSWORD" '{query: "mutation($p: String!) { login(email: \"desk@example.org\", password: $p) { token } }", variables: {p: $p}}')
+ANSWER=$(graphql "$PORT" "$LOGIN")
+check_graphql 'login (coordinator)' "$ANSWER" '.data.login.token'
+DESK_TOKEN=$(echo "$ANSWER" | jq -r .data.login.token)
+QUEUE_QUERY='query Queue { requests(first: 50) { totalCount
+  edges { node { id reference state kind organisationName submittedAt topic { name } group { name region }
+    preferredWindows { startsAt endsAt } currentAssignment { status trainer { displayName } } } }
+  pageInfo { hasNextPage endCursor } } }'
+QUEUE_BODY=$(jq -cn --arg q "$QUEUE_QUERY" '{query: $q}')
+ANSWER=$(graphql "$PORT" "$QUEUE_BODY" "$DESK_TOKEN")
+check_graphql 'requests(first: 50)' "$ANSWER" '.data.requests.edges | length > 0'
+QUEUE_ROWS=$(echo "$ANSWER" | jq '.data.requests.edges | length')
+ANSWER=$(graphql "$PORT" '{"query":"{ requests(first: 1, filter: { states: [SUBMITTED] }) { edges { node { id } } } }"}' "$DESK_TOKEN")
+check_graphql 'a submitted request' "$ANSWER" '.data.requests.edges[0].node.id'
+REQUEST_ID=$(echo "$ANSWER" | jq -r '.data.requests.edges[0].node.id')
+ANSWER=$(graphql "$PORT" '{"query":"{ trainers { monthlyCap } }"}' "$DESK_TOKEN")
+TRAINERS=$(echo "$ANSWER" | jq -r '.data.trainers | length')
 
 ANSWER=$(graphql "$PORT" '{"query":"{ groups(first: 1) { edges { node { slug } } } }"}')
 check_graphql groups "$ANSWER" '.data.groups.edges[0].node.slug'
@@ -235,15 +264,21 @@ GROUP_QUERY='query Group($slug: String!) {
   }
 }'
 GROUP_BODY=$(jq -cn --arg q "$GROUP_QUERY" --arg s "$SLUG" '{query: $q, variables: {slug: $s}}')
+# lua_post NAME BODY [TOKEN]: a wrk script POSTing BODY, signed in with
+# TOKEN when given.
 lua_post() {
     cat >"$WORK/$1.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [==[$2]==]
 LUA
+    if [ -n "${3:-}" ]; then
+        echo "wrk.headers[\"Authorization\"] = \"Bearer $3\"" >>"$WORK/$1.lua"
+    fi
 }
 lua_post events "$EVENTS_BODY"
 lua_post group "$GROUP_BODY"
+lua_post queue "$QUEUE_BODY" "$DESK_TOKEN"
 
 # --- check every endpoint answers rightly before loading it -------------------
 
@@ -294,6 +329,12 @@ grep -q '^HTTP/1.1 200' "$H" || die "the event page, signed in: $(head -n 1 "$H"
 grep -q 'You are going' "$WORK/page.html" || die "the event page, signed in, does not show the place taken"
 curl -sS -D "$H" -o "$WORK/page.html" -H "$SESSION_COOKIE" "$URL/me"
 grep -q '^HTTP/1.1 200' "$H" || die "/me, signed in: $(head -n 1 "$H")"
+curl -sS -D "$H" -o "$WORK/page.html" -H "$DESK_COOKIE" "$URL/desk/requests"
+grep -q '^HTTP/1.1 200' "$H" || die "/desk/requests: $(head -n 1 "$H")"
+grep -q 'table class="queue"' "$WORK/page.html" || die "/desk/requests shows no queue"
+curl -sS -D "$H" -o "$WORK/page.html" -H "$DESK_COOKIE" "$URL/desk/requests/$REQUEST_ID"
+grep -q '^HTTP/1.1 200' "$H" || die "/desk/requests/{id}: $(head -n 1 "$H")"
+grep -q 'class="choice suggestion"' "$WORK/page.html" || die "the request's page suggests no trainer"
 
 ANSWER=$(graphql "$PORT" "$EVENTS_BODY")
 check_graphql 'events(first: 50)' "$ANSWER" '.data.events.edges | length == ([50, '"$(echo "$ANSWER" | jq .data.events.totalCount)"'] | min)'
@@ -358,6 +399,9 @@ run "page /events/{id}, anonymous" muster "$URL/events/$EVENT_ID"
 run "page /events/{id}, signed in" muster "$URL/events/$EVENT_ID" -H "$SESSION_COOKIE"
 run "page /me, signed in" muster "$URL/me" -H "$SESSION_COOKIE"
 run "page /, Accept-Encoding: gzip" muster "$URL/" -H 'Accept-Encoding: gzip'
+run "requests(first: 50), coordinator's queue" muster "$URL/graphql" -s "$WORK/queue.lua"
+run "page /desk/requests ($QUEUE_ROWS a page)" muster "$URL/desk/requests" -H "$DESK_COOKIE"
+run "page /desk/requests/{id} ($TRAINERS trainers)" muster "$URL/desk/requests/$REQUEST_ID" -H "$DESK_COOKIE"
 
 sleep 1
 AFTER_RSS=$(memory_kb "$MUSTER_PID" VmRSS)
@@ -377,6 +421,7 @@ TRIVIAL_RPS=$(rps_of "trivial handler" baseline)
 HANDWRITTEN_RPS=$(rps_of "events(first: 50) hand-written" baseline)
 FULL_RPS=$(rps_of "/calendar.ics ($FEED_EVENTS events)" muster)
 EVENTS_PAGE_RPS=$(rps_of "page / (public events, 60 days)" muster)
+QUEUE_RPS=$(rps_of "requests(first: 50), coordinator's queue" muster)
 
 echo
 echo "muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), $(nproc) cores (load average" \
@@ -389,6 +434,7 @@ for row in "${ROWS[@]}"; do
         "events(first: 50) + relations") against=$HANDWRITTEN_RPS; label="hand-written events" ;;
         "/calendar.ics, If-None-Match (304)") against=$FULL_RPS; label="full /calendar.ics" ;;
         "page /events/{id}"*|"page /me"*|"page /, Accept"*) against=$EVENTS_PAGE_RPS; label="page /" ;;
+        "page /desk/"*) against=$QUEUE_RPS; label="GraphQL queue" ;;
         *) against=$TRIVIAL_RPS; label="trivial" ;;
     esac
     ratio=$(awk -v a="$rps" -v b="$against" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
