@@ -1,5 +1,6 @@
 //! The role × page table: every page, public and signed in (My muster, a
-//! group's organisers' pages), fetched as each persona of
+//! group's organisers' pages, the coordinators' desk, the trainers' offers,
+//! the admins' tools), fetched as each persona of
 //! DESIGN.md's "Who sees what" table, through a real session cookie. The
 //! answer (the page, a redirect to sign in, or the same "not found" or
 //! "forbidden" page the API's answer matches) must be the table's, and no
@@ -89,6 +90,10 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         NotFound,
     );
     let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
+    let desk_request = format!("/desk/requests/{}", network.requests.outside_request);
+    let account = format!("/admin/account?id={}", network.trainer.id);
+    let erase = format!("/admin/account/erase?id={}", network.trainer.id);
+    let staff = row(&[(Anonymous, SignIn), (Coordinator, Page), (Admin, Page)], Forbidden);
     let trainers = row(&[(Anonymous, SignIn), (Trainer, Page)], Forbidden);
     let admins = row(&[(Anonymous, SignIn), (Admin, Page)], Forbidden);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
@@ -115,8 +120,14 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         ("/groups/alpha/manage/requests", &alpha_organisers),
         ("/groups/alpha/manage/requests/new", &alpha_organisers),
         ("/groups/beta/manage", &beta_organisers),
+        ("/desk", &staff),
+        ("/desk/requests", &staff),
+        ("/desk/requests?state=CONFIRMED&urgency=week", &staff),
+        (&desk_request, &staff),
         ("/offers", &trainers),
         ("/admin", &admins),
+        (&account, &admins),
+        (&erase, &admins),
     ];
 
     let mut checked = 0;
