@@ -952,7 +952,7 @@ async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {
         .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
         .unwrap_or_else(|| panic!("{removed}"));
     assert!(
-        before > now - Duration::days(31) && before <= Utc::now() - Duration::days(30),
+        before > now - Duration::days(31) && before <= db.now() - Duration::days(30),
         "{removed}"
     );
     assert!(
