@@ -511,7 +511,7 @@ pub async fn erase_account(req: &Request, Data(state): Data<&AppState>, body: Bo
 }
 
 /// `POST /admin/outbox/retry`: puts every message the outbox gave up on
-/// back in the queue, as `muster outbox --retry` does.
+/// back in the queue, as `muster outbox retry` does.
 #[handler]
 pub async fn retry_messages(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
     if let Err(refused) = read_form(req, state, body).await {

@@ -36,9 +36,9 @@ fn short_month(month: &Span) -> String {
     month.starts_at.with_timezone(&London).format("%b").to_string()
 }
 
-/// "March 2027" for a table.
+/// "Mar 2027" for a table.
 fn long_month(month: &Span) -> String {
-    month.starts_at.with_timezone(&London).format("%B %Y").to_string()
+    month.starts_at.with_timezone(&London).format("%b %Y").to_string()
 }
 
 pub struct OutcomeRow {
@@ -135,7 +135,12 @@ impl NumbersView {
                     confirmed: w.confirmed,
                 })
                 .collect(),
-            load_month: long_month(&numbers.load_month),
+            load_month: numbers
+                .load_month
+                .starts_at
+                .with_timezone(&London)
+                .format("%B %Y")
+                .to_string(),
             loads: numbers
                 .loads
                 .iter()
