@@ -756,13 +756,61 @@ async fn a_coordinator_keeps_the_catalogue_in_chromium() {
         &["--role", "coordinator"],
     );
     browser.create_user("newcomer@browser.example.org", "Browser Newcomer", password, &[]);
+    browser.create_user(
+        "retry@browser.example.org",
+        "Retrying Admin",
+        password,
+        &["--role", "admin"],
+    );
+    add_failed_message(&browser.database, "Browser Newcomer").await;
     let (client, base) = (browser.client.clone(), browser.base.clone());
     browser.run(catalogue_pages(&client, &base, password)).await;
+}
+
+/// A message the outbox gave up on, for the person named `to`.
+async fn add_failed_message(database: &str, to: &str) {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let db = sea_orm::Database::connect(database).await.unwrap();
+    let person = entity::user::Entity::find()
+        .filter(entity::user::Column::DisplayName.eq(to))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = uuid::Uuid::new_v4();
+    let now = common::system_now();
+    entity::outbox_message::ActiveModel {
+        id: Set(id),
+        dedupe_key: Set(format!("browser:{id}")),
+        kind: Set("OFFER".to_owned()),
+        recipient_user_id: Set(Some(person.id)),
+        recipient_request_id: Set(None),
+        recipient_token_id: Set(None),
+        digest: Set(false),
+        subject: Set(Some("An offer".to_owned())),
+        body_text: Set(Some("text".to_owned())),
+        body_html: Set(Some("<p>text</p>".to_owned())),
+        unsubscribe_url: Set(None),
+        status: Set("FAILED".to_owned()),
+        attempts: Set(8),
+        next_attempt_at: Set(now),
+        claimed_at: Set(None),
+        last_error: Set(Some("connection refused".to_owned())),
+        created_at: Set(now),
+        sent_at: Set(None),
+        body_removed_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    db.close().await.unwrap();
 }
 
 async fn catalogue_pages(client: &Client, base: &str, password: &str) {
     sign_in(client, base, "catalogue@browser.example.org", password, "/desk").await;
     wait_for_text(client, "#numbers-heading", "Numbers at a glance").await;
+    let failed = element(client, ".tiles").await.text().await.unwrap();
+    assert!(failed.contains("An admin can retry them"), "{failed}");
     assert_eq!(
         client
             .execute("return document.querySelectorAll('svg.chart[role=img]').length", vec![])
@@ -815,4 +863,12 @@ async fn catalogue_pages(client: &Client, base: &str, password: &str) {
     let summary = element(client, ".error-summary").await.text().await.unwrap();
     assert!(summary.contains("whole number"), "{summary}");
     shoot_and_check(client, "desk-trainer-error").await;
+
+    client.goto(&format!("{base}/signout")).await.unwrap();
+    click(client, "main form button[type=submit]").await;
+    sign_in(client, base, "retry@browser.example.org", password, "/admin").await;
+    wait_for_text(client, "#outbox-heading + p", "Failed messages: 1").await;
+    shoot_and_check(client, "admin-failed-messages").await;
+    click(client, "form[action='/admin/outbox/retry'] button[type=submit]").await;
+    wait_for_text(client, ".notice", "back in the queue").await;
 }
