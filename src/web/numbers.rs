@@ -177,3 +177,95 @@ pub fn failed_tile(failed: u64, admin: bool) -> Tile {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        desk_numbers::{MonthOutcomes, MonthWait, TrainerLoad, last_months},
+        requests::matching::month_of,
+    };
+    use chrono::{TimeZone, Utc};
+    use uuid::Uuid;
+
+    fn numbers(trainers: usize) -> DeskNumbers {
+        let now = Utc.with_ymd_and_hms(2027, 3, 15, 12, 0, 0).unwrap();
+        let months = last_months(now);
+        DeskNumbers {
+            outcomes: months
+                .iter()
+                .map(|m| MonthOutcomes {
+                    month: *m,
+                    counts: [1, 0, 2, 0, 0, 3],
+                })
+                .collect(),
+            waits: months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MonthWait {
+                    month: *m,
+                    median_days: (i == 11).then_some(2.5),
+                    confirmed: u64::from(i == 11),
+                })
+                .collect(),
+            load_month: month_of(now),
+            loads: (0..trainers)
+                .map(|i| TrainerLoad {
+                    trainer_id: Uuid::nil(),
+                    name: format!("Trainer {i:02}"),
+                    load: if i == 0 { 5 } else { 1 },
+                    monthly_cap: 4,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_tables_hold_what_the_charts_draw() {
+        let view = NumbersView::new(&numbers(3));
+        assert_eq!(view.outcomes.len(), 12);
+        assert_eq!(view.outcomes[0].month, "Apr 2026");
+        assert_eq!(view.outcomes[11].month, "Mar 2027");
+        assert_eq!(
+            (view.outcomes[3].counts.clone(), view.outcomes[3].total),
+            (vec![1, 0, 2, 0, 0, 3], 6)
+        );
+        assert_eq!(
+            view.outcome_names,
+            ["Delivered", "Confirmed", "Declined", "Withdrawn", "Cancelled", "Open"]
+        );
+        assert_eq!(view.waits[0].median, "none confirmed");
+        assert_eq!(view.waits[11].median, "2.5");
+        assert_eq!(view.load_month, "March 2027");
+        assert!(view.loads[0].over, "5 engagements against a cap of 4");
+        assert!(!view.loads[1].over);
+        assert!(view.outcomes_chart.contains(">Open</text>") && view.outcomes_chart.contains(">Mar</text>"));
+        assert!(view.waits_chart.contains(">2.5</text>"));
+        assert!(view.load_chart.contains(">5 of 4</text>"));
+        assert!(!view.load_chart_cut);
+    }
+
+    #[test]
+    fn the_load_chart_draws_the_busiest_and_the_table_everyone() {
+        let view = NumbersView::new(&numbers(30));
+        assert_eq!(view.loads.len(), 30);
+        assert!(view.load_chart_cut);
+        assert_eq!(view.load_chart.matches(" of 4</text>").count(), CHART_TRAINERS);
+        assert!(view.load_chart.contains(">Trainer 00</text>"), "the busiest first");
+    }
+
+    #[test]
+    fn the_failed_tile_is_red_only_with_failures_and_links_only_for_admins() {
+        let calm = failed_tile(0, false);
+        assert_eq!(
+            (calm.count.as_str(), calm.alarm.is_none(), calm.href.is_empty()),
+            ("0", true, true)
+        );
+        let coordinator = failed_tile(3, false);
+        assert_eq!(coordinator.alarm.as_deref(), Some("An admin can retry them"));
+        assert!(coordinator.href.is_empty(), "no link a coordinator cannot open");
+        let admin = failed_tile(3, true);
+        assert_eq!(admin.href, "/admin#outbox-heading");
+        assert!(admin.alarm.is_some());
+    }
+}
