@@ -66,22 +66,31 @@ pub async fn trainers(db: &impl ConnectionTrait) -> Result<Vec<Trainer>> {
 /// absent.
 pub async fn load_this_month(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(Span, HashMap<Uuid, u64>)> {
     let month = month_of(now);
-    let rows: Vec<(Uuid, i64)> = assignment::Entity::find()
+    Ok((month, loads_in(db, month, None).await?))
+}
+
+/// Engagements per trainer (or of one trainer) starting in `month`, as
+/// the monthly cap counts them: one statement.
+async fn loads_in(db: &impl ConnectionTrait, month: Span, only: Option<Uuid>) -> Result<HashMap<Uuid, u64>> {
+    let mut query = assignment::Entity::find()
         .select_only()
         .column(assignment::Column::TrainerId)
         .column_as(assignment::Column::Id.count(), "n")
         .filter(live_assignments())
         .filter(assignment::Column::StartsAt.gte(month.starts_at))
-        .filter(assignment::Column::StartsAt.lt(month.ends_at))
+        .filter(assignment::Column::StartsAt.lt(month.ends_at));
+    if let Some(trainer_id) = only {
+        query = query.filter(assignment::Column::TrainerId.eq(trainer_id));
+    }
+    let rows: Vec<(Uuid, i64)> = query
         .group_by(assignment::Column::TrainerId)
         .into_tuple()
         .all(db)
         .await?;
-    let load = rows
+    Ok(rows
         .into_iter()
         .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect();
-    Ok((month, load))
+        .collect())
 }
 
 /// A trainer as the desk's list shows them.
@@ -207,7 +216,8 @@ pub async fn profile_sheet(
         .map(|row| row.region)
         .collect();
     let catalogue = crate::domain::topics::list(db, false).await?;
-    let (month, load) = load_this_month(db, now).await?;
+    let month = month_of(now);
+    let load = loads_in(db, month, Some(person_id)).await?;
     let away = trainer_unavailability::Entity::find()
         .filter(trainer_unavailability::Column::TrainerId.eq(person_id))
         .filter(trainer_unavailability::Column::EndsAt.gt(now))
