@@ -864,8 +864,7 @@ async fn catalogue_pages(client: &Client, base: &str, password: &str) {
     assert!(summary.contains("whole number"), "{summary}");
     shoot_and_check(client, "desk-trainer-error").await;
 
-    client.goto(&format!("{base}/signout")).await.unwrap();
-    click(client, "main form button[type=submit]").await;
+    sign_out(client, base).await;
     sign_in(client, base, "retry@browser.example.org", password, "/admin").await;
     wait_for_text(client, "#outbox-heading + p", "Failed messages: 1").await;
     shoot_and_check(client, "admin-failed-messages").await;
