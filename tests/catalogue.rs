@@ -390,6 +390,21 @@ async fn topics_are_added_changed_and_archived_with_refusals_beside_their_fields
     let session = session_of(&db, staff.id).await;
     let empty = get_as(&client, "/desk/topics", Some(&session)).await;
     assert!(empty.body.contains("The catalogue is empty"), "{}", empty.body);
+    let no_trainers = get_as(&client, "/desk/trainers", Some(&session)).await;
+    assert!(
+        no_trainers.body.contains("No one has a trainer profile yet."),
+        "{}",
+        no_trainers.body
+    );
+    assert!(!no_trainers.body.contains("<table"));
+    let quiet_desk = get_as(&client, "/desk", Some(&session)).await;
+    assert!(quiet_desk.body.contains("No one has a trainer profile yet."));
+    assert!(!quiet_desk.body.contains("chart-load"), "no empty load chart");
+    assert_eq!(
+        quiet_desk.body.matches("<td>none confirmed</td>").count(),
+        12,
+        "a year with nothing confirmed"
+    );
     let csrf = csrf_of(&client, "/desk/topics", &session).await;
 
     let refused = post(
