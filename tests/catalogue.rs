@@ -41,6 +41,7 @@ on_both_databases!(
     a_coordinator_makes_someone_a_trainer_found_by_email,
     the_trainers_list_costs_the_same_statements_for_2_and_60_trainers,
     failed_messages_are_counted_on_the_desk_and_retried_by_an_admin,
+    forms_without_their_token_are_refused_and_change_nothing,
 );
 
 /// The anti-forgery token of a page the session opened.
@@ -804,4 +805,104 @@ async fn failed_messages_are_counted_on_the_desk_and_retried_by_an_admin(db: Tes
     let after = get_as(&client, "/admin?done=retried", Some(&admin)).await;
     assert!(after.body.contains("back in the queue"));
     assert!(after.body.contains("None: every message was sent"));
+}
+
+/// Every form of these pages posted with a forged anti-forgery token, or
+/// from another site, is refused (403) and changes nothing; posted by
+/// someone not signed in, it leads to sign in.
+async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let coordinator = session_of(&db, net.coordinator.id).await;
+    let admin = session_of(&db, net.admin.id).await;
+    let failed = add_failed_message(&db, net.member.id).await;
+    let token = csrf_of(&client, "/desk/topics", &coordinator).await;
+    let signed_out = get_as(&client, "/signin", None).await.cookie("muster_csrf").unwrap();
+    let topic_page = format!("/desk/topics/{}", net.topic);
+    let supporter_page = format!("/desk/trainers/{}", net.supporter.id);
+    let topic_field = format!("topic-{}", net.topic);
+    type Fields<'a> = Vec<(&'a str, &'a str)>;
+    let forms: Vec<(&str, &str, Fields)> = vec![
+        (
+            "/desk/topics",
+            &coordinator,
+            vec![("slug", "new-topic"), ("name", "New"), ("typicalDurationMinutes", "60")],
+        ),
+        (
+            &topic_page,
+            &coordinator,
+            vec![
+                ("action", "save"),
+                ("name", "Renamed"),
+                ("typicalDurationMinutes", "60"),
+            ],
+        ),
+        (&topic_page, &coordinator, vec![("action", "archive")]),
+        ("/desk/trainers", &coordinator, vec![("email", &net.supporter.email)]),
+        (
+            &supporter_page,
+            &coordinator,
+            vec![(&topic_field, "on"), ("regions", "Wales"), ("monthlyCap", "2")],
+        ),
+        ("/admin/outbox/retry", &admin, vec![]),
+    ];
+    for (path, session, fields) in &forms {
+        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
+                .finish();
+            let refused = answer(
+                client
+                    .post(*path)
+                    .header(header::COOKIE, format!("muster_csrf={token}; muster_session={session}"))
+                    .header("sec-fetch-site", site)
+                    .header(header::ACCEPT, "text/html")
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
+        }
+        let anonymous = answer(
+            client
+                .post(*path)
+                .header(header::COOKIE, format!("muster_csrf={signed_out}"))
+                .header(header::ACCEPT, "text/html")
+                .content_type("application/x-www-form-urlencoded")
+                .body(format!("csrf={signed_out}"))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(anonymous.status, 303, "{path}");
+        assert!(
+            anonymous.location().is_some_and(|l| l.starts_with("/signin?next=")),
+            "{path}"
+        );
+    }
+    let topics = topic::Entity::find().all(&db.conn).await.unwrap();
+    assert_eq!(topics.len(), 1, "no topic added");
+    assert_eq!(topics[0].name, "Introduction to NHS charging", "nor renamed");
+    assert!(topics[0].archived_at.is_none(), "nor archived");
+    assert!(
+        trainer_profile::Entity::find_by_id(net.supporter.id)
+            .one(&db.conn)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let looked_up = audit_entry::Entity::find()
+        .filter(audit_entry::Column::Operation.eq("deskTrainersPage"))
+        .count(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(looked_up, 0, "no look-up made");
+    let message = outbox_message::Entity::find_by_id(failed)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.status, "FAILED", "nothing retried");
 }
