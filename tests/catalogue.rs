@@ -701,8 +701,10 @@ async fn the_trainers_list_costs_the_same_statements_for_2_and_60_trainers(db: T
     let (home_many, home) = count_page_statements(&db, "/desk", &session).await;
     assert_eq!(
         home.body.matches("<th scope=\"row\"><a href=\"/desk/trainers/").count(),
-        80
+        20,
+        "the busiest 20; the trainers page has everyone"
     );
+    assert!(home.body.contains("The 20 busiest of 80 trainers"), "{}", home.body);
     assert_eq!(home_few, home_many, "the desk with its charts: 60 trainers, then 80");
     eprintln!("desk home: {home_few} statements with 60 trainers, {home_many} with 80");
 }

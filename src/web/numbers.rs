@@ -14,8 +14,9 @@ use crate::domain::{
     requests::Span,
 };
 
-/// How many trainers the load chart draws (the busiest); the table lists
-/// them all.
+/// How many trainers the load chart and its table show (the busiest);
+/// the trainers page lists everyone, so the desk stays light however
+/// many trainers the network has.
 const CHART_TRAINERS: usize = 20;
 
 fn series(outcome: Outcome) -> Series {
@@ -72,9 +73,10 @@ pub struct NumbersView {
     pub outcomes: Vec<OutcomeRow>,
     pub waits: Vec<WaitRow>,
     pub load_month: String,
+    /// The busiest trainers, as the chart draws them.
     pub loads: Vec<LoadRow>,
-    /// The load chart leaves some trainers out (the table has them all).
-    pub load_chart_cut: bool,
+    /// How many trainers there are in all, when the chart leaves some out.
+    pub load_chart_cut: Option<usize>,
 }
 
 impl NumbersView {
@@ -141,8 +143,7 @@ impl NumbersView {
                 .with_timezone(&London)
                 .format("%B %Y")
                 .to_string(),
-            loads: numbers
-                .loads
+            loads: busiest
                 .iter()
                 .map(|t| LoadRow {
                     name: t.name.clone(),
@@ -152,7 +153,7 @@ impl NumbersView {
                     over: i64::try_from(t.load).unwrap_or(i64::MAX) > i64::from(t.monthly_cap),
                 })
                 .collect(),
-            load_chart_cut: numbers.loads.len() > CHART_TRAINERS,
+            load_chart_cut: (numbers.loads.len() > CHART_TRAINERS).then_some(numbers.loads.len()),
         }
     }
 }
@@ -242,14 +243,15 @@ mod tests {
         assert!(view.outcomes_chart.contains(">Open</text>") && view.outcomes_chart.contains(">Mar</text>"));
         assert!(view.waits_chart.contains(">2.5</text>"));
         assert!(view.load_chart.contains(">5 of 4</text>"));
-        assert!(!view.load_chart_cut);
+        assert_eq!(view.load_chart_cut, None);
     }
 
     #[test]
-    fn the_load_chart_draws_the_busiest_and_the_table_everyone() {
+    fn the_load_chart_and_its_table_show_the_busiest() {
         let view = NumbersView::new(&numbers(30));
-        assert_eq!(view.loads.len(), 30);
-        assert!(view.load_chart_cut);
+        assert_eq!(view.loads.len(), CHART_TRAINERS);
+        assert_eq!(view.loads[0].name, "Trainer 00", "the busiest first");
+        assert_eq!(view.load_chart_cut, Some(30));
         assert_eq!(view.load_chart.matches(" of 4</text>").count(), CHART_TRAINERS);
         assert!(view.load_chart.contains(">Trainer 00</text>"), "the busiest first");
     }
