@@ -264,6 +264,7 @@ impl QueueQuery {
 pub struct Tile {
     pub label: &'static str,
     pub count: String,
+    /// Where it leads; empty for a count whose page the reader cannot open.
     pub href: String,
     /// Shown in red: something is overdue.
     pub alarm: Option<String>,
