@@ -986,3 +986,138 @@ async fn the_walk(browser: &mut Browser, second: &Client, trainer: &Client, pass
     );
     shoot_and_check(&first, "walk-09-request-delivered").await;
 }
+
+/// The coordinators' catalogue in Chromium on the demo network, each page
+/// checked with axe-core at both widths with the demo's numbers in it: the
+/// desk's charts with their tables open, the topics (then the add form
+/// sent empty), a topic's page, the trainers list, a trainer's profile, a
+/// person found by email who is not a trainer yet, and their profile form
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_keeps_the_catalogue_in_chromium() {
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    browser.create_user(
+        "catalogue@browser.example.org",
+        "Catalogue Coordinator",
+        password,
+        &["--role", "coordinator"],
+    );
+    browser.create_user("newcomer@browser.example.org", "Browser Newcomer", password, &[]);
+    browser.create_user(
+        "retry@browser.example.org",
+        "Retrying Admin",
+        password,
+        &["--role", "admin"],
+    );
+    add_failed_message(&browser.database, "Browser Newcomer").await;
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser.run(catalogue_pages(&client, &base, password)).await;
+}
+
+/// A message the outbox gave up on, for the person named `to`.
+async fn add_failed_message(database: &str, to: &str) {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let db = sea_orm::Database::connect(database).await.unwrap();
+    let person = entity::user::Entity::find()
+        .filter(entity::user::Column::DisplayName.eq(to))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = uuid::Uuid::new_v4();
+    let now = common::system_now();
+    entity::outbox_message::ActiveModel {
+        id: Set(id),
+        dedupe_key: Set(format!("browser:{id}")),
+        kind: Set("OFFER".to_owned()),
+        recipient_user_id: Set(Some(person.id)),
+        recipient_request_id: Set(None),
+        recipient_token_id: Set(None),
+        digest: Set(false),
+        subject: Set(Some("An offer".to_owned())),
+        body_text: Set(Some("text".to_owned())),
+        body_html: Set(Some("<p>text</p>".to_owned())),
+        unsubscribe_url: Set(None),
+        status: Set("FAILED".to_owned()),
+        attempts: Set(8),
+        next_attempt_at: Set(now),
+        claimed_at: Set(None),
+        last_error: Set(Some("connection refused".to_owned())),
+        created_at: Set(now),
+        sent_at: Set(None),
+        body_removed_at: Set(None),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+}
+
+async fn catalogue_pages(client: &Client, base: &str, password: &str) {
+    sign_in(client, base, "catalogue@browser.example.org", password, "/desk").await;
+    wait_for_text(client, "#numbers-heading", "Numbers at a glance").await;
+    let failed = element(client, ".tiles").await.text().await.unwrap();
+    assert!(failed.contains("An admin can retry them"), "{failed}");
+    assert_eq!(
+        client
+            .execute("return document.querySelectorAll('svg.chart[role=img]').length", vec![])
+            .await
+            .unwrap(),
+        json!(3)
+    );
+    client
+        .execute(
+            "document.querySelectorAll('details').forEach(d => { d.open = true; })",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shoot_and_check(client, "desk-numbers").await;
+
+    click(client, "main a[href='/desk/topics']").await;
+    wait_for_url(client, "/desk/topics").await;
+    assert!(
+        element(client, "tr.topic-row")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("minutes")
+    );
+    shoot_and_check(client, "desk-topics").await;
+    click(client, "form[action='/desk/topics'] button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("some answers need changing"), "{summary}");
+    shoot_and_check(client, "desk-topics-error").await;
+    click(client, "tr.topic-row a").await;
+    wait_for_url(client, "/desk/topics/").await;
+    shoot_and_check(client, "desk-topic").await;
+
+    client.goto(&format!("{base}/desk/trainers")).await.unwrap();
+    wait_for_text(client, "h1", "Trainers").await;
+    shoot_and_check(client, "desk-trainers").await;
+    click(client, "tr.trainer-row a").await;
+    wait_for_url(client, "/desk/trainers/").await;
+    shoot_and_check(client, "desk-trainer").await;
+
+    client.goto(&format!("{base}/desk/trainers")).await.unwrap();
+    fill(client, &[("email", "newcomer@browser.example.org")]).await;
+    click(client, "form[action='/desk/trainers'] button[type=submit]").await;
+    wait_for_text(client, "h1", "Browser Newcomer").await;
+    shoot_and_check(client, "desk-trainer-new").await;
+    fill(client, &[("monthlyCap", "lots")]).await;
+    click(client, "main form button[type=submit]").await;
+    let summary = element(client, ".error-summary").await.text().await.unwrap();
+    assert!(summary.contains("whole number"), "{summary}");
+    shoot_and_check(client, "desk-trainer-error").await;
+
+    sign_out(client, base).await;
+    sign_in(client, base, "retry@browser.example.org", password, "/admin").await;
+    wait_for_text(client, "#outbox-heading + p", "Failed messages: 1").await;
+    shoot_and_check(client, "admin-failed-messages").await;
+    click(client, "form[action='/admin/outbox/retry'] button[type=submit]").await;
+    wait_for_text(client, ".notice", "back in the queue").await;
+}

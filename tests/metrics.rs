@@ -32,7 +32,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 62] = [
+const ROUTES: [&str; 67] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -81,6 +81,11 @@ const ROUTES: [&str; 62] = [
     "/desk/requests",
     "/desk/requests/bulk",
     "/desk/requests/{id}",
+    "/desk/topics",
+    "/desk/topics/{id}",
+    "/desk/trainers",
+    "/desk/trainers/{id}",
+    "/admin/outbox/retry",
     "/static/style.css",
     "/static/icon.svg",
     "/static/graphiql/{file}",

@@ -96,6 +96,8 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
     let staff = row(&[(Anonymous, SignIn), (Coordinator, Page), (Admin, Page)], Forbidden);
     let trainers = row(&[(Anonymous, SignIn), (Trainer, Page)], Forbidden);
     let admins = row(&[(Anonymous, SignIn), (Admin, Page)], Forbidden);
+    let topic_page = format!("/desk/topics/{}", network.topic);
+    let trainer_page = format!("/desk/trainers/{}", network.trainer.id);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
         ("/", &everyone),
         ("/groups", &everyone),
@@ -128,6 +130,10 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         ("/admin", &admins),
         (&account, &admins),
         (&erase, &admins),
+        ("/desk/topics", &staff),
+        (&topic_page, &staff),
+        ("/desk/trainers", &staff),
+        (&trainer_page, &staff),
     ];
 
     let mut checked = 0;

@@ -316,6 +316,31 @@ pub async fn look_up(
     now: DateTime<Utc>,
 ) -> Result<Option<user::Model>> {
     authorize(viewer, Action::SetUserRole)?;
+    recorded_look_up(db, viewer, by, operation, now).await
+}
+
+/// A coordinator finds the person to make a trainer by their email, with
+/// the same recorded look-up as an admin's: the account found is a read of
+/// its address, in its owner's access log.
+pub async fn look_up_trainer(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    email: &str,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>> {
+    authorize(viewer, Action::ListTrainers)?;
+    recorded_look_up(db, viewer, AccountKey::Email(email), operation, now).await
+}
+
+/// [`look_up`] once the viewer is let in.
+async fn recorded_look_up(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    by: AccountKey<'_>,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<user::Model>> {
     let found = match by {
         AccountKey::Email(email) => find_by_email(db, email).await?,
         AccountKey::Id(id) => user::Entity::find_by_id(id).one(db).await?,

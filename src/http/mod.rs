@@ -92,6 +92,11 @@ pub fn app(state: AppState) -> impl Endpoint {
             "/desk/requests/:id",
             get(web::desk_request).post(web::desk_request_action),
         )
+        .at("/desk/topics", get(web::topics_page).post(web::create_topic))
+        .at("/desk/topics/:id", get(web::topic_page).post(web::topic_action))
+        .at("/desk/trainers", get(web::trainers_page).post(web::find_trainer))
+        .at("/desk/trainers/:id", get(web::trainer_page).post(web::save_trainer))
+        .at("/admin/outbox/retry", poem::post(web::retry_messages))
         .at("/static/style.css", get(web::stylesheet))
         .at("/static/icon.svg", get(web::icon_svg))
         .at("/static/graphiql/:file", get(web::graphiql_file))

@@ -33,7 +33,9 @@ use crate::{
     domain::{
         accounts::{self, AccountKey},
         audit::{self, AuditFilter},
-        in_work, privacy,
+        in_work,
+        notifications::outbox,
+        privacy,
     },
     error::{Error, Result},
 };
@@ -132,6 +134,8 @@ struct AdminPage {
     until: String,
     filter_error: Option<String>,
     entries: Vec<EntryView>,
+    /// Messages the outbox gave up on.
+    failed_messages: u64,
 }
 
 /// The filter as typed, read into the domain's, or the refusal in words.
@@ -191,6 +195,7 @@ async fn render_admin(
         Some(id) => format!("{} ({id})", privacy::actor_name(&names, Some(id))),
         None => "the system".to_owned(),
     };
+    let failed_messages = outbox::failed_count(&state.db, viewer).await?;
     let csrf_token = state.csrf.issue(state.clock.now())?;
     let chosen = query.action.as_deref().unwrap_or_default();
     let (email, find_error) = find.map_or((String::new(), None), |(email, error)| (email, Some(error)));
@@ -212,6 +217,7 @@ async fn render_admin(
         since: text(&query.since),
         until: text(&query.until),
         filter_error: filter_error.clone(),
+        failed_messages,
         entries: entries
             .iter()
             .map(|e| EntryView {
@@ -241,6 +247,7 @@ pub async fn admin_page(req: &Request, Query(query): Query<TrailQuery>, Data(sta
     };
     let notice = match req.uri().query() {
         Some("done=erased") => Some("The account was erased.".to_owned()),
+        Some("done=retried") => Some("The messages that could not be sent are back in the queue.".to_owned()),
         _ => None,
     };
     render_admin(state, &viewer, &query, notice, None, StatusCode::OK)
@@ -500,5 +507,27 @@ pub async fn erase_account(req: &Request, Data(state): Data<&AppState>, body: Bo
             Some(words) => render_erase(state, &viewer, id, Some(words)).await,
             None => failed(err),
         },
+    }
+}
+
+/// `POST /admin/outbox/retry`: puts every message the outbox gave up on
+/// back in the queue, as `muster outbox retry` does.
+#[handler]
+pub async fn retry_messages(req: &Request, Data(state): Data<&AppState>, body: Body) -> Response {
+    if let Err(refused) = read_form(req, state, body).await {
+        return refused;
+    }
+    let viewer = match enter(req, state).await {
+        Ok(viewer) => viewer,
+        Err(answer) => return answer,
+    };
+    let now = state.clock.now();
+    match in_work(&state.db, async |work| {
+        outbox::retry_failed_for(work, &viewer, now).await
+    })
+    .await
+    {
+        Ok(_) => see_other(&format!("{BASE}?done=retried#outbox-heading"), None),
+        Err(err) => failed(err),
     }
 }

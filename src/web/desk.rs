@@ -30,7 +30,9 @@ use uuid::Uuid;
 use super::{
     Nav, Place,
     csrf::CsrfKey,
-    internal, message, not_found_page, page, refusal,
+    internal, message, not_found_page,
+    numbers::{self, NumbersView},
+    page, refusal,
     requests::state_label,
     signin::{see_other, viewer_of},
     view::{uk_time, when},
@@ -40,7 +42,7 @@ use crate::{
     auth::Viewer,
     domain::{
         desk::{self, DeskFilter, QueueCursor, QueueRow, UrgencyFilter},
-        in_work,
+        desk_numbers, in_work,
         requests::{self, RequestFilter, transitions},
         reveal, topics,
     },
@@ -53,12 +55,12 @@ const PAGE: usize = 50;
 /// Recorded as the reason of the audited read of a request's contact.
 const REQUEST_PAGE: &str = "deskRequestPage";
 
-fn to_sign_in(back_to: &str) -> Response {
+pub(super) fn to_sign_in(back_to: &str) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(back_to.as_bytes()).collect();
     see_other(&format!("/signin?next={next}"), None)
 }
 
-fn forbidden() -> Response {
+pub(super) fn forbidden() -> Response {
     message(
         StatusCode::FORBIDDEN,
         "These pages are for the network's coordinators",
@@ -67,7 +69,7 @@ fn forbidden() -> Response {
 }
 
 /// Lets in staff; anyone else gets their answer (see the module's header).
-async fn enter(req: &Request, state: &AppState, back_to: &str) -> Result<Viewer, Response> {
+pub(super) async fn enter(req: &Request, state: &AppState, back_to: &str) -> Result<Viewer, Response> {
     let viewer = viewer_of(req, state).await.map_err(internal)?;
     if viewer.user_id().is_none() {
         return Err(to_sign_in(back_to));
@@ -80,7 +82,7 @@ async fn enter(req: &Request, state: &AppState, back_to: &str) -> Result<Viewer,
     }
 }
 
-fn failed(err: Error) -> Response {
+pub(super) fn failed(err: Error) -> Response {
     match err {
         Error::NotFound => not_found_page(),
         Error::Forbidden | Error::Unauthenticated => forbidden(),
@@ -90,7 +92,7 @@ fn failed(err: Error) -> Response {
 
 /// A desk page: its anti-forgery cookie scoped to the desk, and kept from
 /// every cache but the reader's.
-fn private_page(state: &AppState, status: StatusCode, view: &impl Template, token: &str) -> Response {
+pub(super) fn private_page(state: &AppState, status: StatusCode, view: &impl Template, token: &str) -> Response {
     let mut response = page(status, view);
     let cookie = CsrfKey::cookie_header_at(token, state.urls.is_secure(), BASE);
     if let Ok(value) = cookie.parse() {
@@ -102,13 +104,13 @@ fn private_page(state: &AppState, status: StatusCode, view: &impl Template, toke
     response
 }
 
-fn token(state: &AppState) -> Result<String> {
+pub(super) fn token(state: &AppState) -> Result<String> {
     state.csrf.issue(state.clock.now())
 }
 
 /// A form's fields, repeated names kept (the queue's ticked requests),
 /// after the anti-forgery check.
-async fn read_pairs(req: &Request, state: &AppState, body: Body) -> Result<Vec<(String, String)>, Response> {
+pub(super) async fn read_pairs(req: &Request, state: &AppState, body: Body) -> Result<Vec<(String, String)>, Response> {
     let Ok(bytes) = body.into_bytes_limit(64 * 1024).await else {
         return Err(message(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -128,7 +130,7 @@ async fn read_pairs(req: &Request, state: &AppState, body: Body) -> Result<Vec<(
     Ok(pairs)
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+pub(super) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -262,6 +264,7 @@ impl QueueQuery {
 pub struct Tile {
     pub label: &'static str,
     pub count: String,
+    /// Where it leads; empty for a count whose page the reader cannot open.
     pub href: String,
     /// Shown in red: something is overdue.
     pub alarm: Option<String>,
@@ -283,6 +286,7 @@ struct HomePage {
     nav: Nav,
     tiles: Vec<Tile>,
     activity: Vec<ActivityRow>,
+    numbers: NumbersView,
 }
 
 /// `GET /desk`
@@ -300,7 +304,7 @@ async fn render_home(state: &AppState, viewer: &Viewer) -> Result<Response> {
     let counts = desk::counts(&state.db, viewer, state.mailroom.chase_after, now).await?;
     let recent = desk::recent_activity(&state.db, viewer).await?;
     let link = |query: &str| format!("{BASE}/requests?{query}");
-    let tiles = vec![
+    let mut tiles = vec![
         Tile {
             label: "New, no trainer asked yet",
             count: counts.new.to_string(),
@@ -338,6 +342,9 @@ async fn render_home(state: &AppState, viewer: &Viewer) -> Result<Response> {
             alarm: None,
         },
     ];
+    let failed = crate::domain::notifications::outbox::failed_count(&state.db, viewer).await?;
+    tiles.push(numbers::failed_tile(failed, viewer.is_admin()));
+    let numbers = NumbersView::new(&desk_numbers::numbers(&state.db, viewer, now).await?);
     let activity = recent
         .into_iter()
         .map(|r| ActivityRow {
@@ -354,6 +361,7 @@ async fn render_home(state: &AppState, viewer: &Viewer) -> Result<Response> {
         nav: Nav::at(Place::Desk),
         tiles,
         activity,
+        numbers,
     };
     let token = token(state)?;
     Ok(private_page(state, StatusCode::OK, &view, &token))

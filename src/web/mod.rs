@@ -11,6 +11,8 @@
 mod account;
 mod admin;
 mod assets;
+mod catalogue;
+mod charts;
 pub mod csrf;
 mod desk;
 mod event;
@@ -19,6 +21,7 @@ mod groups;
 mod icon;
 mod manage;
 mod me;
+mod numbers;
 mod offers;
 mod refusal;
 mod requests;
@@ -38,8 +41,11 @@ use crate::error::Error;
 pub use account::{
     reset_password, reset_password_page, unsubscribe, unsubscribe_page, verify_email, verify_email_page,
 };
-pub use admin::{account_page, admin_page, erase_account, erase_page, find_account, set_role};
+pub use admin::{account_page, admin_page, erase_account, erase_page, find_account, retry_messages, set_role};
 pub use assets::{favicon, graphiql_file, icon_svg, robots, stylesheet};
+pub use catalogue::{
+    create_topic, find_trainer, save_trainer, topic_action, topic_page, topics_page, trainer_page, trainers_page,
+};
 pub use desk::{
     bulk as desk_bulk, home as desk_home, queue_page as desk_queue, request_action as desk_request_action,
     request_page as desk_request,

@@ -371,6 +371,18 @@ pub async fn retry_failed_for(db: &impl ConnectionTrait, viewer: &Viewer, now: D
     Ok(retried)
 }
 
+/// How many messages were given up on (`FAILED`): a count for the
+/// coordinators' desk, which says an admin can retry them; no recipient,
+/// subject or error. One statement.
+pub async fn failed_count(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    authorize(viewer, Action::TriageRequests)?;
+    Ok(outbox_message::Entity::find()
+        .filter(outbox_message::Column::Status.eq(Status::Failed.as_str()))
+        .count(db)
+        .await?)
+}
+
 /// Puts every failed message back in the queue; how many.
 pub async fn retry_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
     let done = outbox_message::Entity::update_many()
