@@ -649,10 +649,7 @@ fn comparable(mut document: Value) -> Value {
     object.remove("auditEntries");
     // The retention boundaries are "now minus the period", so two exports
     // either side of a second's turn differ in them and in nothing else.
-    if let Some(retention) = object
-        .get_mut("removedByRetention")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(retention) = object.get_mut("removedByRetention").and_then(Value::as_object_mut) {
         retention.retain(|name, _| !name.ends_with("Before"));
     }
     document
@@ -788,6 +785,7 @@ async fn purge_at(db: &TestDb, at: DateTime<Utc>) -> retention::PurgeReport {
         audit_retention_days: 365,
         rsvp_retention_days: 30,
         outbox_retention_days: 30,
+        signature_retention_days: 180,
     };
     muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
         .await

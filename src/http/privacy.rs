@@ -157,6 +157,7 @@ mod tests {
             audit_retention_days: 1,
             rsvp_retention_days: 14,
             outbox_retention_days: 30,
+            signature_retention_days: 180,
         });
         assert!(page.contains("90 days after the request ends"));
         assert!(page.contains("14 days after it ends"));
