@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod feeds;
 mod groups;
+mod letters;
 pub mod limits;
 pub mod loaders;
 mod memberships;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     requests::RequestQuery,
     privacy::PrivacyQuery,
     notifications::NotificationQuery,
+    letters::LetterQuery,
 );
 
 /// What can be changed. All but `register`, `login`, `submitRequest`,
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     requests::RequestMutation,
     privacy::PrivacyMutation,
     notifications::NotificationMutation,
+    letters::LetterMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

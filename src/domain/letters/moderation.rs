@@ -100,7 +100,8 @@ fn fingerprint(hash: &str) -> String {
     hash.chars().take(12).collect()
 }
 
-fn moderated(row: signature::Model) -> Result<ModeratedSignature> {
+/// A stored signature as coordinators see it.
+pub fn moderated(row: signature::Model) -> Result<ModeratedSignature> {
     let kind = SignatoryKind::parse(&row.kind).unwrap_or(SignatoryKind::Individual);
     let name = match kind {
         SignatoryKind::Organisation => row.organisation.clone(),
@@ -135,7 +136,7 @@ async fn letter_for(db: &impl ConnectionTrait, viewer: &Viewer, slug: &str) -> R
     super::find_by_slug(db, slug).await?.ok_or(Error::NotFound)
 }
 
-/// A page of a letter's signatures, oldest first.
+/// A page of a letter's signatures, oldest first (see [`moderated`]).
 pub async fn signatures(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -143,17 +144,12 @@ pub async fn signatures(
     filter: &SignatureFilter,
     after: Option<&SignaturePosition>,
     first: u64,
-) -> Result<Page<ModeratedSignature>> {
+) -> Result<Page<signature::Model>> {
     let letter = letter_for(db, viewer, slug).await?;
     let select = signature::Entity::find()
         .filter(signature::Column::LetterId.eq(letter.id))
         .filter(filter.condition());
-    let page = keyset_page::<SignaturePosition>(db, select, after, first).await?;
-    Ok(Page {
-        rows: page.rows.into_iter().map(moderated).collect::<Result<_>>()?,
-        has_next_page: page.has_next_page,
-        total_count: page.total_count,
-    })
+    keyset_page::<SignaturePosition>(db, select, after, first).await
 }
 
 /// Counts for the coordinators' overview of one letter.

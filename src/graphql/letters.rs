@@ -1,0 +1,735 @@
+//! Joint letters and pledges: reading and signing them (anyone, no
+//! account), and the coordinators' side (writing, moderating, exporting).
+//! Each resolver reads its arguments and hands over to `domain::letters`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{group, letter};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        in_work,
+        letters::{
+            self, LetterAction, LetterInput, LetterKind, LetterStatus, OrganisationKind, PublicSignatory,
+            SignatoryKind, SignaturePosition, SignatureStatus, Takes,
+            moderation::{self, Invalidation, ModeratedSignature, SignatureFilter},
+            signing::{self, SignatureInput},
+        },
+    },
+    graphql::{
+        context::{client_address, db, mailroom, now, operation_name, rate_limits, viewer},
+        error::ApiResult,
+        pagination::{PageArgs, PagedConnection, connection},
+        parse_id,
+        types::Group,
+    },
+    urls::PublicUrls,
+};
+
+macro_rules! api_enum {
+    ($(#[$meta:meta])* $gql:ident as $name:literal <=> $domain:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+        #[graphql(name = $name)]
+        pub enum $gql { $($(#[$vmeta])* $variant),+ }
+
+        impl From<$domain> for $gql {
+            fn from(value: $domain) -> Self {
+                match value { $($domain::$variant => Self::$variant),+ }
+            }
+        }
+
+        impl From<$gql> for $domain {
+            fn from(value: $gql) -> Self {
+                match value { $($gql::$variant => Self::$variant),+ }
+            }
+        }
+    };
+}
+
+api_enum!(
+    /// A joint letter, or a pledge (organisations only, with a public
+    /// directory such as the Safe Surgeries network).
+    GqlLetterKind as "LetterKind" <=> LetterKind { Letter, Pledge }
+);
+api_enum!(
+    /// Who may sign.
+    GqlTakes as "LetterSignatories" <=> Takes { Organisations, Individuals, Both }
+);
+api_enum!(
+    /// Where a letter is.
+    GqlLetterStatus as "LetterStatus" <=> LetterStatus {
+        /// Being written; seen by coordinators only.
+        Draft,
+        /// Taking signatures.
+        Open,
+        /// No longer taking signatures.
+        Closed,
+        /// Handed over to its addressee.
+        Delivered,
+    }
+);
+api_enum!(
+    /// Who signs: an organisation or a person.
+    GqlSignatoryKind as "SignatoryKind" <=> SignatoryKind { Organisation, Individual }
+);
+api_enum!(
+    /// What kind of organisation signs.
+    GqlOrganisationKind as "OrganisationKind" <=> OrganisationKind {
+        UnionBranch,
+        GpPractice,
+        Charity,
+        StudentSociety,
+        Other,
+    }
+);
+api_enum!(
+    /// A signature's state.
+    GqlSignatureStatus as "SignatureStatus" <=> SignatureStatus {
+        /// Waiting for its emailed link: not counted.
+        Pending,
+        /// Counted (an organisation once approved too).
+        Confirmed,
+        /// Struck out by a coordinator.
+        Invalidated,
+    }
+);
+
+/// A joint letter or a pledge.
+pub struct Letter {
+    model: letter::Model,
+    count: u64,
+    groups: Vec<group::Model>,
+}
+
+impl Letter {
+    /// The letters with their counts and groups, in two statements.
+    async fn all(ctx: &Context<'_>, models: Vec<letter::Model>) -> ApiResult<Vec<Self>> {
+        let ids: Vec<Uuid> = models.iter().map(|l| l.id).collect();
+        let counts = letters::counts(db(ctx), &ids).await?;
+        let mut groups = letters::groups_of(db(ctx), &ids).await?;
+        Ok(models
+            .into_iter()
+            .map(|model| Self {
+                count: counts.get(&model.id).copied().unwrap_or(0),
+                groups: groups.remove(&model.id).unwrap_or_default(),
+                model,
+            })
+            .collect())
+    }
+
+    async fn one(ctx: &Context<'_>, model: letter::Model) -> ApiResult<Self> {
+        let mut all = Self::all(ctx, vec![model]).await?;
+        all.pop()
+            .ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("a letter went missing")).into())
+    }
+}
+
+#[Object]
+impl Letter {
+    async fn id(&self) -> ID {
+        ID(self.model.id.to_string())
+    }
+    /// Short unique name in its address, `/letters/{slug}`.
+    async fn slug(&self) -> &str {
+        &self.model.slug
+    }
+    async fn kind(&self) -> GqlLetterKind {
+        letters::kind_of(&self.model).into()
+    }
+    async fn title(&self) -> &str {
+        &self.model.title
+    }
+    /// The text, as plain paragraphs.
+    async fn paragraphs(&self) -> Vec<&str> {
+        self.model
+            .body
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+    /// To whom it is addressed.
+    async fn addressee(&self) -> &str {
+        &self.model.addressee
+    }
+    /// Who may sign it.
+    async fn signatories(&self) -> GqlTakes {
+        letters::takes_of(&self.model).into()
+    }
+    async fn status(&self) -> GqlLetterStatus {
+        letters::status_of(&self.model).into()
+    }
+    /// Whether it takes signatures now.
+    async fn open_for_signatures(&self, ctx: &Context<'_>) -> bool {
+        letters::is_signable(&self.model, now(ctx))
+    }
+    async fn opens_at(&self) -> Option<DateTime<Utc>> {
+        self.model.opens_at
+    }
+    async fn closes_at(&self) -> Option<DateTime<Utc>> {
+        self.model.closes_at
+    }
+    /// The groups that organise it.
+    async fn organising_groups(&self) -> Vec<Group> {
+        self.groups.iter().cloned().map(Group).collect()
+    }
+    /// Signatures that count: confirmed by their emailed link, and an
+    /// organisation's approved by a coordinator.
+    async fn signature_count(&self) -> u64 {
+        self.count
+    }
+    /// The address to share.
+    async fn share_url(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let urls = ctx
+            .data::<PublicUrls>()
+            .map_err(|_| crate::error::Error::Internal(anyhow::anyhow!("no public urls in the schema data")))?;
+        Ok(urls.page(&format!("/letters/{}", self.model.slug)))
+    }
+    /// The organisations that signed, in the order they signed; for a
+    /// pledge, filter by region (the directory).
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only those in this region (case-insensitive).")] region: Option<String>,
+        #[graphql(desc = "At most this many: 1 to 1,000, 500 if omitted.")] first: Option<i32>,
+    ) -> ApiResult<Vec<Signatory>> {
+        let first = u64::try_from(first.unwrap_or(500).clamp(1, 1000)).unwrap_or(500);
+        let rows = letters::public_signatories(
+            db(ctx),
+            self.model.id,
+            SignatoryKind::Organisation,
+            region.as_deref(),
+            first,
+        )
+        .await?;
+        Ok(rows.into_iter().map(Signatory).collect())
+    }
+    /// The individuals who signed and chose to be listed by name.
+    async fn listed_individuals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many: 1 to 1,000, 100 if omitted.")] first: Option<i32>,
+    ) -> ApiResult<Vec<Signatory>> {
+        let first = u64::try_from(first.unwrap_or(100).clamp(1, 1000)).unwrap_or(100);
+        let rows = letters::public_signatories(db(ctx), self.model.id, SignatoryKind::Individual, None, first).await?;
+        Ok(rows.into_iter().map(Signatory).collect())
+    }
+    /// The regions of the organisations listed (a pledge's directory filter).
+    async fn regions(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(letters::directory_regions(db(ctx), self.model.id).await?)
+    }
+}
+
+/// A signatory as everyone sees them.
+pub struct Signatory(PublicSignatory);
+
+#[Object]
+impl Signatory {
+    /// The organisation's name, or the person's (who chose to be listed).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> GqlSignatoryKind {
+        self.0.kind.into()
+    }
+    async fn organisation_kind(&self) -> Option<GqlOrganisationKind> {
+        self.0.organisation_kind.map(Into::into)
+    }
+    async fn town(&self) -> Option<&str> {
+        self.0.town.as_deref()
+    }
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+    /// When it committed: confirmed, and for an organisation approved.
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+}
+
+/// A signature, for a letter's page or `signLetter`. No account needed.
+#[derive(InputObject)]
+pub struct SignLetterInput {
+    /// The letter's slug.
+    pub letter_slug: String,
+    /// As an organisation or as yourself; may be left out when the letter
+    /// takes only one kind.
+    pub kind: Option<GqlSignatoryKind>,
+    /// The organisation's name, or yours. Not a web address, and not
+    /// starting with `= + - @`.
+    pub name: String,
+    /// Organisations: what kind.
+    pub organisation_kind: Option<GqlOrganisationKind>,
+    /// Organisations: the town.
+    pub town: Option<String>,
+    /// Organisations signing a pledge: the region.
+    pub region: Option<String>,
+    /// Individuals: the first part of your postcode (`LS6`), optional.
+    pub postcode_area: Option<String>,
+    /// Organisations: who we write to. Private.
+    pub contact_name: Option<String>,
+    /// Where the confirmation link goes. Private: seen by coordinators and
+    /// admins only.
+    pub email: String,
+    /// Individuals: whether your name may be listed publicly (default no).
+    #[graphql(default)]
+    pub show_name: bool,
+}
+
+/// What signing did.
+#[derive(SimpleObject)]
+pub struct SignLetterResult {
+    /// This address had signed already: that signature was updated.
+    pub updated: bool,
+    /// What happens next, in words.
+    pub message: String,
+}
+
+/// A letter as coordinators write it.
+#[derive(InputObject)]
+pub struct LetterWriteInput {
+    pub slug: String,
+    pub kind: GqlLetterKind,
+    pub title: String,
+    /// Plain paragraphs separated by blank lines.
+    pub text: String,
+    pub addressee: String,
+    pub signatories: GqlTakes,
+    /// The organising groups' slugs.
+    #[graphql(default)]
+    pub group_slugs: Vec<String>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+impl From<LetterWriteInput> for LetterInput {
+    fn from(input: LetterWriteInput) -> Self {
+        Self {
+            slug: input.slug,
+            kind: input.kind.into(),
+            title: input.title,
+            body: input.text,
+            addressee: input.addressee,
+            takes: input.signatories.into(),
+            group_slugs: input.group_slugs,
+            opens_at: input.opens_at,
+            closes_at: input.closes_at,
+        }
+    }
+}
+
+/// Narrows a letter's signatures; every given field narrows.
+#[derive(InputObject, Default)]
+pub struct SignatureFilterInput {
+    pub status: Option<GqlSignatureStatus>,
+    pub kind: Option<GqlSignatoryKind>,
+    /// Organisations confirmed and waiting for approval.
+    #[graphql(default)]
+    pub awaiting_approval: bool,
+    /// The email's domain, e.g. `example.org`.
+    pub domain: Option<String>,
+    pub signed_after: Option<DateTime<Utc>>,
+    pub signed_before: Option<DateTime<Utc>>,
+}
+
+/// Which signatures to strike out: at least one field must be given.
+#[derive(InputObject, Default)]
+pub struct InvalidationInput {
+    #[graphql(default)]
+    pub ids: Vec<ID>,
+    /// An email address (compared in its canonical form).
+    pub email: Option<String>,
+    pub domain: Option<String>,
+    /// A client address's fingerprint, as `letterModeration` lists it.
+    pub source: Option<String>,
+    pub signed_after: Option<DateTime<Utc>>,
+    pub signed_before: Option<DateTime<Utc>>,
+}
+
+/// A signature as coordinators see it: the email masked, the individual's
+/// name only if they chose to be listed (`signatoryContact` reads the
+/// rest, recorded).
+pub struct LetterSignature(ModeratedSignature);
+
+#[Object]
+impl LetterSignature {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn kind(&self) -> GqlSignatoryKind {
+        self.0.kind.into()
+    }
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    async fn organisation_kind(&self) -> Option<GqlOrganisationKind> {
+        self.0.organisation_kind.map(Into::into)
+    }
+    async fn town(&self) -> Option<&str> {
+        self.0.town.as_deref()
+    }
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+    async fn postcode_area(&self) -> Option<&str> {
+        self.0.postcode_area.as_deref()
+    }
+    async fn show_name(&self) -> bool {
+        self.0.show_name
+    }
+    async fn status(&self) -> GqlSignatureStatus {
+        self.0.status.into()
+    }
+    async fn approved(&self) -> bool {
+        self.0.approved
+    }
+    /// The address masked, e.g. `s…@example.org`.
+    async fn email_masked(&self) -> Option<&str> {
+        self.0.email_masked.as_deref()
+    }
+    async fn email_domain(&self) -> Option<&str> {
+        self.0.email_domain.as_deref()
+    }
+    /// A fingerprint of the client address it was signed from.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+    async fn signed_at(&self) -> DateTime<Utc> {
+        self.0.signed_at
+    }
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.confirmed_at
+    }
+}
+
+/// A client address (fingerprint) or email domain and its signatures in
+/// the last hour.
+#[derive(SimpleObject)]
+pub struct SigningTrend {
+    pub key: String,
+    pub count: u64,
+}
+
+/// The coordinators' overview of one letter.
+#[derive(SimpleObject)]
+pub struct LetterModeration {
+    /// Signatures that count.
+    pub counted: u64,
+    /// Waiting for their emailed link.
+    pub pending: u64,
+    /// Organisations confirmed and waiting for approval.
+    pub awaiting_approval: u64,
+    pub invalidated: u64,
+    /// Client addresses signing fastest in the last hour.
+    pub trending_sources: Vec<SigningTrend>,
+    /// Email domains signing fastest in the last hour.
+    pub trending_domains: Vec<SigningTrend>,
+}
+
+/// One signatory's private details.
+#[derive(SimpleObject)]
+pub struct SignatoryContact {
+    pub name: Option<String>,
+    pub contact_name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An address or domain that may not sign.
+#[derive(SimpleObject)]
+pub struct LetterBlock {
+    pub id: ID,
+    /// `ADDRESS` or `DOMAIN`.
+    pub kind: String,
+    /// The domain, or the address masked.
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<moderation::Block> for LetterBlock {
+    fn from(b: moderation::Block) -> Self {
+        Self {
+            id: ID(b.id.to_string()),
+            kind: b.kind.to_owned(),
+            label: b.label,
+            created_at: b.created_at,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct LetterQuery;
+
+#[Object]
+impl LetterQuery {
+    /// Open letters and pledges, newest first; coordinators may ask for
+    /// every letter, drafts included.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    async fn letters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default, desc = "Coordinators: every letter, not only open ones.")] all: bool,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+    ) -> ApiResult<PagedConnection<Letter>> {
+        let args = PageArgs::<letters::LetterPosition>::parse(first, after)?;
+        let select = letters::listed(viewer(ctx), all);
+        let page = crate::domain::pagination::keyset_page(db(ctx), select, args.after.as_ref(), args.first).await?;
+        connection(&args, page, async |rows| Letter::all(ctx, rows).await).await
+    }
+
+    /// A letter or pledge by its slug: its text, count and listed
+    /// signatories.
+    async fn letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+        let model = letters::get(db(ctx), viewer(ctx), &slug).await?;
+        Letter::one(ctx, model).await
+    }
+
+    /// Coordinators: a letter's signatures, oldest first.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    async fn letter_signatures(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        filter: Option<SignatureFilterInput>,
+        #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+    ) -> ApiResult<PagedConnection<LetterSignature>> {
+        let args = PageArgs::<SignaturePosition>::parse(first, after)?;
+        let input = filter.unwrap_or_default();
+        let filter = SignatureFilter {
+            status: input.status.map(Into::into),
+            kind: input.kind.map(Into::into),
+            awaiting_approval: input.awaiting_approval,
+            domain: input.domain,
+            signed_after: input.signed_after,
+            signed_before: input.signed_before,
+        };
+        let page =
+            moderation::signatures(db(ctx), viewer(ctx), &slug, &filter, args.after.as_ref(), args.first).await?;
+        connection(&args, page, async |rows| {
+            Ok(rows
+                .into_iter()
+                .map(|row| moderation::moderated(row).map(LetterSignature))
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// Coordinators: the counts of a letter and who signs fastest.
+    async fn letter_moderation(&self, ctx: &Context<'_>, slug: String) -> ApiResult<LetterModeration> {
+        let tally = moderation::tally(db(ctx), viewer(ctx), &slug).await?;
+        let (sources, domains) = moderation::trending(db(ctx), viewer(ctx), &slug, now(ctx)).await?;
+        let trend = |t: moderation::Trend| SigningTrend {
+            key: t.key,
+            count: t.count,
+        };
+        Ok(LetterModeration {
+            counted: tally.counted,
+            pending: tally.pending,
+            awaiting_approval: tally.awaiting_approval,
+            invalidated: tally.invalidated,
+            trending_sources: sources.into_iter().map(trend).collect(),
+            trending_domains: domains.into_iter().map(trend).collect(),
+        })
+    }
+
+    /// Coordinators and admins: one signatory's name, contact name and
+    /// email. Every read is recorded in the audit trail.
+    async fn signatory_contact(&self, ctx: &Context<'_>, signature_id: ID) -> ApiResult<SignatoryContact> {
+        let id = parse_id("signatureId", &signature_id)?;
+        let operation = operation_name(ctx);
+        let found = in_work(db(ctx), async |work| {
+            moderation::contact(work, viewer(ctx), id, &operation, now(ctx)).await
+        })
+        .await?;
+        Ok(SignatoryContact {
+            name: found.name,
+            contact_name: found.contact_name,
+            email: found.email,
+        })
+    }
+
+    /// Coordinators: the block list.
+    async fn letter_blocks(&self, ctx: &Context<'_>) -> ApiResult<Vec<LetterBlock>> {
+        Ok(moderation::blocks(db(ctx), viewer(ctx))
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Coordinators: the signatures that count, as CSV for delivering the
+    /// letter (names, organisations, towns; cells formula-safe). With
+    /// `withEmails` (admins only) each row carries the email and contact
+    /// name, and the export is recorded in the audit trail.
+    async fn letter_export(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        #[graphql(default)] with_emails: bool,
+    ) -> ApiResult<String> {
+        let operation = operation_name(ctx);
+        Ok(in_work(db(ctx), async |work| {
+            moderation::export_csv(work, viewer(ctx), &slug, with_emails, &operation, now(ctx)).await
+        })
+        .await?)
+    }
+}
+
+#[derive(Default)]
+pub struct LetterMutation;
+
+fn signed_message(updated: bool) -> String {
+    if updated {
+        "This address had signed already: that signature was updated, not counted twice. We have sent a link to \
+         the address; the change shows once it is followed."
+            .to_owned()
+    } else {
+        "Thank you. We have sent a link to the address: the signature counts once it is followed.".to_owned()
+    }
+}
+
+#[Object]
+impl LetterMutation {
+    /// Signs an open letter or pledge; no account needed. The signature
+    /// counts once the link emailed to the address is followed (and an
+    /// organisation's once a coordinator approves it). Signing again from
+    /// the same address (in its canonical form: `First.Last+x@gmail.com`
+    /// is `firstlast@gmail.com`) updates the signature. Limited per client
+    /// address in bursts and per hour (`RATE_LIMITED`).
+    async fn sign_letter(&self, ctx: &Context<'_>, input: SignLetterInput) -> ApiResult<SignLetterResult> {
+        let limits = rate_limits(ctx)?.signing;
+        let mailroom = mailroom(ctx)?;
+        let client = client_address(ctx).key();
+        let slug = input.letter_slug.clone();
+        let signature = SignatureInput {
+            kind: input.kind.map(Into::into),
+            name: input.name,
+            organisation_kind: input.organisation_kind.map(Into::into),
+            town: input.town,
+            region: input.region,
+            postcode_area: input.postcode_area,
+            contact_name: input.contact_name,
+            email: input.email,
+            show_name: input.show_name,
+        };
+        let signed = in_work(db(ctx), async |work| {
+            signing::sign(work, mailroom, &slug, signature, &client, limits, now(ctx)).await
+        })
+        .await?;
+        Ok(SignLetterResult {
+            updated: signed.updated,
+            message: signed_message(signed.updated),
+        })
+    }
+
+    /// Confirms a signature with the secret from its emailed link; the
+    /// letter it signed.
+    async fn confirm_signature(&self, ctx: &Context<'_>, token: String) -> ApiResult<Letter> {
+        let done = in_work(db(ctx), async |work| signing::confirm(work, &token, now(ctx)).await).await?;
+        Letter::one(ctx, done.letter).await
+    }
+
+    /// Coordinators: writes a new letter or pledge, as a draft.
+    async fn create_letter(&self, ctx: &Context<'_>, input: LetterWriteInput) -> ApiResult<Letter> {
+        let model = in_work(db(ctx), async |work| {
+            letters::create(work, viewer(ctx), input.into(), now(ctx)).await
+        })
+        .await?;
+        Letter::one(ctx, model).await
+    }
+
+    /// Coordinators: rewrites a letter; `CONFLICT` once anyone has signed.
+    async fn update_letter(&self, ctx: &Context<'_>, slug: String, input: LetterWriteInput) -> ApiResult<Letter> {
+        let model = in_work(db(ctx), async |work| {
+            letters::update(work, viewer(ctx), &slug, input.into(), now(ctx)).await
+        })
+        .await?;
+        Letter::one(ctx, model).await
+    }
+
+    /// Coordinators: opens a draft for signatures.
+    async fn open_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+        step(ctx, &slug, LetterAction::Open).await
+    }
+
+    /// Coordinators: stops taking signatures.
+    async fn close_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+        step(ctx, &slug, LetterAction::Close).await
+    }
+
+    /// Coordinators: records that the letter was handed over (retention of
+    /// its signatories' names and emails counts from here).
+    async fn deliver_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+        step(ctx, &slug, LetterAction::Deliver).await
+    }
+
+    /// Coordinators: approves organisations' confirmed signatures, which
+    /// then count and are listed; how many were approved.
+    async fn approve_signatures(&self, ctx: &Context<'_>, slug: String, ids: Vec<ID>) -> ApiResult<u64> {
+        let ids = ids
+            .iter()
+            .map(|id| parse_id("ids", id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(in_work(db(ctx), async |work| {
+            moderation::approve(work, viewer(ctx), &slug, &ids, now(ctx)).await
+        })
+        .await?)
+    }
+
+    /// Coordinators: strikes out the signatures matching every condition
+    /// given; refused (`BAD_USER_INPUT` on `condition`) without one. How
+    /// many were struck out.
+    async fn invalidate_signatures(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        condition: InvalidationInput,
+    ) -> ApiResult<u64> {
+        let which = Invalidation {
+            ids: condition
+                .ids
+                .iter()
+                .map(|id| parse_id("ids", id))
+                .collect::<Result<Vec<_>, _>>()?,
+            email: condition.email,
+            domain: condition.domain,
+            source: condition.source,
+            signed_after: condition.signed_after,
+            signed_before: condition.signed_before,
+        };
+        Ok(in_work(db(ctx), async |work| {
+            moderation::invalidate(work, viewer(ctx), &slug, &which, now(ctx)).await
+        })
+        .await?)
+    }
+
+    /// Coordinators: blocks an email address (kept only as a keyed hash)
+    /// or a domain from signing any letter.
+    async fn add_letter_block(&self, ctx: &Context<'_>, value: String) -> ApiResult<LetterBlock> {
+        Ok(in_work(db(ctx), async |work| {
+            moderation::add_block(work, viewer(ctx), &value, now(ctx)).await
+        })
+        .await?
+        .into())
+    }
+
+    /// Coordinators: lifts a block; whether there was one.
+    async fn remove_letter_block(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let id = parse_id("id", &id)?;
+        Ok(in_work(db(ctx), async |work| {
+            moderation::remove_block(work, viewer(ctx), id).await
+        })
+        .await?)
+    }
+}
+
+async fn step(ctx: &Context<'_>, slug: &str, action: LetterAction) -> ApiResult<Letter> {
+    let model = in_work(db(ctx), async |work| {
+        letters::transition(work, viewer(ctx), slug, action, now(ctx)).await
+    })
+    .await?;
+    Letter::one(ctx, model).await
+}

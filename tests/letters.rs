@@ -1,0 +1,553 @@
+//! Joint letters and pledges, as a new signatory and a coordinator meet
+//! them: through the API and the pages, with mail through a real SMTP
+//! server on loopback and time moved on the test clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::Duration;
+use common::{
+    Backend, TestDb, error_code, graphql_as,
+    network::{self, Network, Persona},
+    smtp::SmtpSink,
+};
+use muster::{
+    config::MailConfig,
+    domain::{in_work, retention},
+    mail::{Mailer, worker::Worker},
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn worker_for(db: &TestDb, sink: &SmtpSink) -> Worker {
+    let state = db.state();
+    let config = MailConfig {
+        smtp: Some(muster::config::SmtpUrl::parse(&sink.url()).unwrap()),
+        from: "Campaign network <network@muster.example.org>".to_owned(),
+    };
+    let mailer = Mailer::new(&config, std::path::Path::new("."), "muster.example.org").unwrap();
+    Worker::new(db.conn.clone(), state.mailroom.clone(), mailer)
+}
+
+/// A token for `id` on the app's clock (which the tests move).
+fn token_at(db: &TestDb, id: Uuid) -> String {
+    let keys = muster::auth::jwt::TokenKeys::new(&common::test_secret(), Duration::hours(1));
+    keys.issue(id, 0, db.now()).unwrap().token
+}
+
+async fn ok(db: &TestDb, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let (_, body) = graphql_as(&db.app(), token, query, variables).await;
+    assert!(body.get("errors").is_none(), "{query}: {body}");
+    body["data"].clone()
+}
+
+async fn refused(db: &TestDb, token: Option<&str>, query: &str, variables: Value) -> (String, Value) {
+    let (_, body) = graphql_as(&db.app(), token, query, variables).await;
+    (error_code(&body).unwrap_or("none").to_owned(), body)
+}
+
+const CREATE: &str = "mutation($input: LetterWriteInput!) { createLetter(input: $input) { slug status } }";
+const OPEN: &str = "mutation($slug: String!) { openLetter(slug: $slug) { status } }";
+const SIGN: &str = "mutation($input: SignLetterInput!) { signLetter(input: $input) { updated message } }";
+const CONFIRM: &str = "mutation($token: String!) { confirmSignature(token: $token) { slug signatureCount } }";
+const LETTER: &str = "query($slug: String!, $region: String) { letter(slug: $slug) { title signatureCount \
+                      organisations(region: $region) { name town region kind organisationKind } \
+                      listedIndividuals { name } regions } }";
+
+/// The coordinator writes and opens a letter (or pledge) of `kind` taking
+/// `takes`, organised by the group alpha.
+async fn open_letter(db: &TestDb, net: &Network, slug: &str, kind: &str, takes: &str) {
+    let coordinator = token_at(db, net.coordinator.id);
+    ok(
+        db,
+        Some(&coordinator),
+        CREATE,
+        json!({ "input": {
+            "slug": slug, "kind": kind, "title": format!("Letter {slug}"),
+            "text": "Stop charging.\n\nStop sharing patient data.",
+            "addressee": "The Secretary of State for Health and Social Care",
+            "signatories": takes, "groupSlugs": ["alpha"],
+        }}),
+    )
+    .await;
+    ok(db, Some(&coordinator), OPEN, json!({ "slug": slug })).await;
+}
+
+fn individual(slug: &str, name: &str, email: &str, show: bool) -> Value {
+    json!({ "input": { "letterSlug": slug, "kind": "INDIVIDUAL", "name": name, "email": email,
+                       "postcodeArea": "LS6", "showName": show } })
+}
+
+fn practice(slug: &str, name: &str, email: &str, region: &str) -> Value {
+    json!({ "input": { "letterSlug": slug, "kind": "ORGANISATION", "name": name,
+                       "organisationKind": "GP_PRACTICE", "town": "Cardiff", "region": region,
+                       "contactName": "Practice Manager", "email": email } })
+}
+
+/// Signs, a minute after the last signature (the burst limit is per minute).
+async fn sign(db: &TestDb, variables: Value) -> Value {
+    db.clock.advance(Duration::seconds(61));
+    ok(db, None, SIGN, variables).await["signLetter"].clone()
+}
+
+/// Sends what is due and follows the newest confirmation link that reached
+/// `address`.
+async fn confirm_from_mail(db: &TestDb, sink: &SmtpSink, worker: &mut Worker, address: &str) -> Value {
+    worker.round(db.now()).await.unwrap();
+    let mails = sink.to(address);
+    let mail = mails.last().unwrap_or_else(|| panic!("no mail reached {address}"));
+    assert!(mail.subject.starts_with("Confirm your signature"), "{}", mail.subject);
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/confirm?token="))
+        .expect("a confirmation link");
+    let token = link.rsplit("token=").next().unwrap();
+    ok(db, None, CONFIRM, json!({ "token": token })).await["confirmSignature"].clone()
+}
+
+async fn letter(db: &TestDb, slug: &str, region: Option<&str>) -> Value {
+    ok(db, None, LETTER, json!({ "slug": slug, "region": region })).await["letter"].clone()
+}
+
+/// Every text value in every table, for scans that nothing was left behind.
+async fn every_text(db: &TestDb) -> String {
+    let tables = [
+        "signatures",
+        "letters",
+        "outbox",
+        "audit_entries",
+        "domain_events",
+        "users",
+        "letter_blocks",
+    ];
+    let mut all = String::new();
+    for table in tables {
+        for row in common::sql_rows(&db.conn, format!("SELECT * FROM {table}")).await {
+            for column in row.column_names() {
+                if let Ok(Some(text)) = row.try_get::<Option<String>>("", &column) {
+                    all.push_str(&text);
+                    all.push('\n');
+                }
+            }
+        }
+    }
+    all
+}
+
+on_both_databases!(
+    an_individual_signs_confirms_and_signs_again_under_the_canonical_address,
+    a_practice_pledges_and_is_found_by_region_once_approved,
+    formulas_are_refused_and_a_burst_is_limited,
+    bulk_invalidation_needs_a_condition_and_takes_exactly_its_matches,
+    retention_removes_names_and_emails_and_keeps_the_counts,
+    coordinators_alone_moderate_and_admins_alone_export_emails,
+);
+
+async fn an_individual_signs_confirms_and_signs_again_under_the_canonical_address(db: TestDb) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let net = network::build(&db.conn).await;
+    let mut worker = worker_for(&db, &sink);
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+
+    let first = sign(&db, individual("dhsc", "Sam Jones", "sam@example.org", false)).await;
+    assert_eq!(first["updated"], false);
+    assert_eq!(
+        letter(&db, "dhsc", None).await["signatureCount"],
+        0,
+        "not counted before the link"
+    );
+    let confirmed = confirm_from_mail(&db, &sink, &mut worker, "sam@example.org").await;
+    assert_eq!(confirmed["signatureCount"], 1, "counted once confirmed");
+    let shown = letter(&db, "dhsc", None).await;
+    assert_eq!(
+        shown["listedIndividuals"],
+        json!([]),
+        "not listed: Sam did not choose to be"
+    );
+    assert!(!shown.to_string().contains("Sam Jones"));
+
+    sign(
+        &db,
+        individual("dhsc", "Firstname Lastname", "firstlast@gmail.com", true),
+    )
+    .await;
+    confirm_from_mail(&db, &sink, &mut worker, "firstlast@gmail.com").await;
+    assert_eq!(letter(&db, "dhsc", None).await["signatureCount"], 2);
+
+    // The same person under the canonical rule: updated, not counted twice.
+    let again = sign(
+        &db,
+        individual("dhsc", "First Lastname", "First.Last+letters@gmail.com", true),
+    )
+    .await;
+    assert_eq!(again["updated"], true, "{again}");
+    assert!(again["message"].as_str().unwrap().contains("updated"));
+    let shown = letter(&db, "dhsc", None).await;
+    assert_eq!(shown["signatureCount"], 2, "count unchanged");
+    assert_eq!(
+        shown["listedIndividuals"],
+        json!([]),
+        "the change waits for its own link before it is shown"
+    );
+    confirm_from_mail(&db, &sink, &mut worker, "First.Last+letters@gmail.com").await;
+    let shown = letter(&db, "dhsc", None).await;
+    assert_eq!(shown["signatureCount"], 2);
+    assert_eq!(shown["listedIndividuals"], json!([{ "name": "First Lastname" }]));
+    let rows = common::sql_rows(&db.conn, "SELECT id FROM signatures").await;
+    assert_eq!(rows.len(), 2, "one row per person");
+    // Nothing personal in plain text at rest.
+    let stored = every_text(&db).await;
+    for secret in [
+        "sam@example.org",
+        "firstlast@gmail.com",
+        "Sam Jones",
+        "First Lastname",
+        "First.Last",
+    ] {
+        assert!(!stored.contains(secret), "{secret} is stored in plain text");
+    }
+}
+
+async fn a_practice_pledges_and_is_found_by_region_once_approved(db: TestDb) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let net = network::build(&db.conn).await;
+    let mut worker = worker_for(&db, &sink);
+    open_letter(&db, &net, "safe-surgeries", "PLEDGE", "ORGANISATIONS").await;
+
+    sign(
+        &db,
+        practice(
+            "safe-surgeries",
+            "Heron Road Surgery",
+            "manager@heron.example.net",
+            "Wales",
+        ),
+    )
+    .await;
+    confirm_from_mail(&db, &sink, &mut worker, "manager@heron.example.net").await;
+    let listed = letter(&db, "safe-surgeries", Some("Wales")).await;
+    assert_eq!(listed["organisations"], json!([]), "not listed before approval");
+    assert_eq!(listed["signatureCount"], 0);
+
+    let coordinator = token_at(&db, net.coordinator.id);
+    let queue = ok(
+        &db,
+        Some(&coordinator),
+        "query { letterSignatures(slug: \"safe-surgeries\", filter: { awaitingApproval: true }) \
+         { totalCount edges { node { id name emailMasked } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(queue["letterSignatures"]["totalCount"], 1);
+    let node = &queue["letterSignatures"]["edges"][0]["node"];
+    assert_eq!(node["emailMasked"], "m…@heron.example.net");
+    ok(
+        &db,
+        Some(&coordinator),
+        "mutation($ids: [ID!]!) { approveSignatures(slug: \"safe-surgeries\", ids: $ids) }",
+        json!({ "ids": [node["id"]] }),
+    )
+    .await;
+
+    let wales = letter(&db, "safe-surgeries", Some("wales")).await;
+    assert_eq!(wales["signatureCount"], 1);
+    assert_eq!(
+        wales["organisations"],
+        json!([{ "name": "Heron Road Surgery", "town": "Cardiff", "region": "Wales",
+                  "kind": "ORGANISATION", "organisationKind": "GP_PRACTICE" }])
+    );
+    assert_eq!(wales["regions"], json!(["Wales"]));
+    assert_eq!(
+        letter(&db, "safe-surgeries", Some("London")).await["organisations"],
+        json!([])
+    );
+    // A pledge takes no individuals.
+    db.clock.advance(Duration::seconds(61));
+    let (code, body) = refused(
+        &db,
+        None,
+        SIGN,
+        individual("safe-surgeries", "Sam", "sam@example.org", true),
+    )
+    .await;
+    assert_eq!(code, "BAD_USER_INPUT", "{body}");
+}
+
+async fn formulas_are_refused_and_a_burst_is_limited(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    for name in ["=HYPERLINK(\"http://x\")", "@everyone", "Visit www.example.org"] {
+        let (code, body) = refused(&db, None, SIGN, individual("dhsc", name, "sam@example.org", true)).await;
+        assert_eq!(code, "BAD_USER_INPUT", "{name}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "name");
+    }
+    // Five in a burst pass; the sixth from the same address does not.
+    db.clock.advance(Duration::minutes(5));
+    for n in 0..5 {
+        ok(
+            &db,
+            None,
+            SIGN,
+            individual("dhsc", "Sam", &format!("sam{n}@example.org"), false),
+        )
+        .await;
+    }
+    let (code, _) = refused(&db, None, SIGN, individual("dhsc", "Sam", "sam5@example.org", false)).await;
+    assert_eq!(code, "RATE_LIMITED");
+    // The page and the API spend the same budget.
+    let page = db
+        .app()
+        .post("/letters/dhsc")
+        .content_type("application/x-www-form-urlencoded")
+        .body("kind=INDIVIDUAL&name=Sam&email=sam6%40example.org")
+        .send()
+        .await;
+    page.assert_status(poem::http::StatusCode::TOO_MANY_REQUESTS);
+    // A minute on, signing works again.
+    db.clock.advance(Duration::seconds(61));
+    ok(&db, None, SIGN, individual("dhsc", "Sam", "sam5@example.org", false)).await;
+}
+
+async fn bulk_invalidation_needs_a_condition_and_takes_exactly_its_matches(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    for email in [
+        "a@spam.example",
+        "b@spam.example",
+        "c@good.example",
+        "d@notspam.example",
+    ] {
+        sign(&db, individual("dhsc", "Someone", email, false)).await;
+    }
+    let coordinator = token_at(&db, net.coordinator.id);
+    let invalidate = "mutation($c: InvalidationInput!) { invalidateSignatures(slug: \"dhsc\", condition: $c) }";
+    let (code, body) = refused(&db, Some(&coordinator), invalidate, json!({ "c": {} })).await;
+    assert_eq!(code, "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "condition");
+
+    let trends = ok(
+        &db,
+        Some(&coordinator),
+        "query { letterModeration(slug: \"dhsc\") { pending trendingDomains { key count } trendingSources { count } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(trends["letterModeration"]["pending"], 4);
+    assert_eq!(
+        trends["letterModeration"]["trendingDomains"][0],
+        json!({ "key": "spam.example", "count": 2 })
+    );
+    assert_eq!(trends["letterModeration"]["trendingSources"][0]["count"], 4);
+
+    let done = ok(
+        &db,
+        Some(&coordinator),
+        invalidate,
+        json!({ "c": { "domain": "spam.example" } }),
+    )
+    .await;
+    assert_eq!(done["invalidateSignatures"], 2);
+    let left = ok(
+        &db,
+        Some(&coordinator),
+        "query { letterSignatures(slug: \"dhsc\", filter: { status: INVALIDATED }) { edges { node { emailDomain } } } }",
+        json!({}),
+    )
+    .await;
+    let domains: Vec<&str> = left["letterSignatures"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["emailDomain"].as_str().unwrap())
+        .collect();
+    assert_eq!(domains, ["spam.example", "spam.example"]);
+
+    // A blocked domain cannot sign at all.
+    ok(
+        &db,
+        Some(&coordinator),
+        "mutation { addLetterBlock(value: \"spam.example\") { kind label } }",
+        json!({}),
+    )
+    .await;
+    db.clock.advance(Duration::seconds(61));
+    let (code, _) = refused(&db, None, SIGN, individual("dhsc", "Someone", "e@spam.example", false)).await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}
+
+async fn retention_removes_names_and_emails_and_keeps_the_counts(db: TestDb) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let net = network::build(&db.conn).await;
+    let mut worker = worker_for(&db, &sink);
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    sign(&db, individual("dhsc", "Listed Person", "listed@example.org", true)).await;
+    confirm_from_mail(&db, &sink, &mut worker, "listed@example.org").await;
+    sign(&db, individual("dhsc", "Quiet Person", "quiet@example.org", false)).await;
+    confirm_from_mail(&db, &sink, &mut worker, "quiet@example.org").await;
+    sign(
+        &db,
+        practice("dhsc", "Heron Road Surgery", "manager@heron.example.net", "Wales"),
+    )
+    .await;
+    confirm_from_mail(&db, &sink, &mut worker, "manager@heron.example.net").await;
+    let coordinator = token_at(&db, net.coordinator.id);
+    let queue = ok(
+        &db,
+        Some(&coordinator),
+        "query { letterSignatures(slug: \"dhsc\", filter: { awaitingApproval: true }) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    let id = queue["letterSignatures"]["edges"][0]["node"]["id"].clone();
+    ok(
+        &db,
+        Some(&coordinator),
+        "mutation($ids: [ID!]!) { approveSignatures(slug: \"dhsc\", ids: $ids) }",
+        json!({ "ids": [id] }),
+    )
+    .await;
+    ok(
+        &db,
+        Some(&coordinator),
+        "mutation { deliverLetter(slug: \"dhsc\") { status } }",
+        json!({}),
+    )
+    .await;
+    let before = letter(&db, "dhsc", None).await;
+    assert_eq!(before["signatureCount"], 3);
+
+    let policy = db.config().retention();
+    let purge = async |db: &TestDb| {
+        let now = db.now();
+        in_work(&db.conn, async |work| retention::purge(work, policy, now).await)
+            .await
+            .unwrap()
+    };
+    db.clock.advance(Duration::days(179));
+    assert_eq!(purge(&db).await.signatures_purged, 0, "not before the period");
+    db.clock.advance(Duration::days(2));
+    assert_eq!(purge(&db).await.signatures_purged, 3);
+    assert_eq!(purge(&db).await.signatures_purged, 0, "a second run removes nothing");
+
+    let after = letter(&db, "dhsc", None).await;
+    assert_eq!(after["signatureCount"], 3, "counts unchanged");
+    assert_eq!(
+        after["organisations"][0]["name"], "Heron Road Surgery",
+        "the public entry stays"
+    );
+    assert_eq!(after["listedIndividuals"], json!([]), "no individual name remains");
+    for row in common::sql_rows(
+        &db.conn,
+        "SELECT count(*) AS n FROM signatures WHERE name IS NOT NULL OR contact_name IS NOT NULL \
+         OR email IS NOT NULL OR email_hash IS NOT NULL OR email_domain IS NOT NULL OR source_hash IS NOT NULL",
+    )
+    .await
+    {
+        let n: i64 = row.try_get("", "n").unwrap();
+        assert_eq!(n, 0, "a personal column is left");
+    }
+    let stored = every_text(&db).await;
+    for secret in [
+        "listed@example.org",
+        "quiet@example.org",
+        "manager@heron.example.net",
+        "heron.example.net",
+        "Listed Person",
+        "Quiet Person",
+        "Practice Manager",
+    ] {
+        assert!(!stored.contains(secret), "{secret} is left in a column");
+    }
+}
+
+async fn coordinators_alone_moderate_and_admins_alone_export_emails(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    let signed = sign(&db, individual("dhsc", "Sam Jones", "sam@example.org", true)).await;
+    assert_eq!(signed["updated"], false);
+    let id = common::sql_rows(&db.conn, "SELECT id FROM signatures").await;
+    let id: Uuid = id[0].try_get("", "id").unwrap();
+
+    let coordinator_only = [
+        ("query { letterSignatures(slug: \"dhsc\") { totalCount } }", json!({})),
+        ("query { letterModeration(slug: \"dhsc\") { counted } }", json!({})),
+        ("query { letterBlocks { label } }", json!({})),
+        ("query { letterExport(slug: \"dhsc\") }", json!({})),
+        ("mutation { closeLetter(slug: \"dhsc\") { status } }", json!({})),
+        ("mutation { addLetterBlock(value: \"x.example\") { label } }", json!({})),
+        (
+            "mutation { invalidateSignatures(slug: \"dhsc\", condition: { domain: \"x.example\" }) }",
+            json!({}),
+        ),
+        (
+            "mutation($ids: [ID!]!) { approveSignatures(slug: \"dhsc\", ids: $ids) }",
+            json!({ "ids": [id] }),
+        ),
+        (
+            "query($id: ID!) { signatoryContact(signatureId: $id) { email } }",
+            json!({ "id": id }),
+        ),
+    ];
+    for persona in [
+        Persona::Anonymous,
+        Persona::Supporter,
+        Persona::Member,
+        Persona::Organiser,
+        Persona::Trainer,
+    ] {
+        let token = net.person(persona).map(|p| token_at(&db, p.id));
+        for (query, variables) in &coordinator_only {
+            let (code, body) = refused(&db, token.as_deref(), query, variables.clone()).await;
+            let expected = if persona == Persona::Anonymous {
+                "UNAUTHENTICATED"
+            } else {
+                "FORBIDDEN"
+            };
+            assert_eq!(code, expected, "{persona:?} {query}: {body}");
+            assert!(!body.to_string().contains("sam@example.org"), "{persona:?} {query}");
+        }
+    }
+    let coordinator = token_at(&db, net.coordinator.id);
+    let admin = token_at(&db, net.admin.id);
+    let (code, _) = refused(
+        &db,
+        Some(&coordinator),
+        "query { letterExport(slug: \"dhsc\", withEmails: true) }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, "FORBIDDEN", "emails are exported for admins only");
+    let audited = || async {
+        common::sql_rows(
+            &db.conn,
+            "SELECT count(*) AS n FROM audit_entries WHERE action = 'READ_SIGNATORIES'",
+        )
+        .await[0]
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    assert_eq!(audited().await, 0);
+    let contact = ok(
+        &db,
+        Some(&coordinator),
+        "query($id: ID!) { signatoryContact(signatureId: $id) { email } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert!(contact["signatoryContact"]["email"].as_str().is_some());
+    assert_eq!(audited().await, 1, "a coordinator's read is recorded");
+    let csv = ok(
+        &db,
+        Some(&admin),
+        "query { letterExport(slug: \"dhsc\", withEmails: true) }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(audited().await, 2, "an admin's export with emails is recorded");
+    let csv = csv["letterExport"].as_str().unwrap();
+    assert!(csv.starts_with("\"kind\",\"name\""), "{csv}");
+    // Nothing is counted before its link, so the export is only the header.
+    assert!(!csv.contains("sam@example.org"), "{csv}");
+}
