@@ -272,7 +272,7 @@ async fn letter_page(
 /// `GET /letters/{slug}`: the letter, its count and signatories, and the
 /// form to sign it; `?region=` narrows a pledge's directory.
 #[handler]
-pub async fn letter(
+pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<RegionQuery>,
     Data(state): Data<&AppState>,

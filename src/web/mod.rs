@@ -50,7 +50,8 @@ pub use events::index;
 pub use groups::{directory, group_page};
 pub use letters::{
     confirm as confirm_signature, confirm_page as confirm_signature_page, desk_action as desk_letter_action,
-    desk_export as desk_letter_export, desk_letter, desk_letters, index as letters_index, letter, sign as sign_letter,
+    desk_export as desk_letter_export, desk_letter, desk_letters, index as letters_index, show as letter,
+    sign as sign_letter,
 };
 pub use manage::{
     cancel_event as cancel_group_event, create_event as create_group_event, edit_event as edit_group_event,
