@@ -91,6 +91,7 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
     let beta_members = row(&[(OtherOrganiser, Page), (Coordinator, Page), (Admin, Page)], NotFound);
     let trainers = row(&[(Anonymous, SignIn), (Trainer, Page)], Forbidden);
     let admins = row(&[(Anonymous, SignIn), (Admin, Page)], Forbidden);
+    let staff = row(&[(Anonymous, SignIn), (Coordinator, Page), (Admin, Page)], Forbidden);
     let table: Vec<(&str, &dyn Fn(Persona) -> Answer)> = vec![
         ("/", &everyone),
         ("/groups", &everyone),
@@ -117,6 +118,12 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         ("/groups/beta/manage", &beta_organisers),
         ("/offers", &trainers),
         ("/admin", &admins),
+        ("/letters", &everyone),
+        ("/letters/open-letter", &everyone),
+        ("/desk/letters", &staff),
+        ("/desk/letters/open-letter", &staff),
+        ("/desk/letters/open-letter/export.csv", &staff),
+        ("/desk/letters/open-letter/export.csv?emails=on", &admins),
     ];
 
     let mut checked = 0;
