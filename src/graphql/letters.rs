@@ -51,11 +51,23 @@ macro_rules! api_enum {
 api_enum!(
     /// A joint letter, or a pledge (organisations only, with a public
     /// directory such as the Safe Surgeries network).
-    GqlLetterKind as "LetterKind" <=> LetterKind { Letter, Pledge }
+    GqlLetterKind as "LetterKind" <=> LetterKind {
+        /// A joint letter to someone, signed by organisations, people or both.
+        Letter,
+        /// A commitment that organisations make, listed in a directory.
+        Pledge,
+    }
 );
 api_enum!(
     /// Who may sign.
-    GqlTakes as "LetterSignatories" <=> Takes { Organisations, Individuals, Both }
+    GqlTakes as "LetterSignatories" <=> Takes {
+        /// Organisations only.
+        Organisations,
+        /// People only.
+        Individuals,
+        /// Organisations and people.
+        Both,
+    }
 );
 api_enum!(
     /// Where a letter is.
@@ -72,15 +84,25 @@ api_enum!(
 );
 api_enum!(
     /// Who signs: an organisation or a person.
-    GqlSignatoryKind as "SignatoryKind" <=> SignatoryKind { Organisation, Individual }
+    GqlSignatoryKind as "SignatoryKind" <=> SignatoryKind {
+        /// An organisation: listed by name once a coordinator approved it.
+        Organisation,
+        /// A person: counted, and named only if they chose.
+        Individual,
+    }
 );
 api_enum!(
     /// What kind of organisation signs.
     GqlOrganisationKind as "OrganisationKind" <=> OrganisationKind {
+        /// A trade union branch.
         UnionBranch,
+        /// A GP practice (the Safe Surgeries pledge).
         GpPractice,
+        /// A charity.
         Charity,
+        /// A student society.
         StudentSociety,
+        /// Any other organisation.
         Other,
     }
 );
@@ -126,8 +148,10 @@ impl Letter {
     }
 }
 
+/// A joint letter or a pledge, as everyone sees it.
 #[Object]
 impl Letter {
+    /// The letter's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.model.id.to_string())
     }
@@ -135,9 +159,11 @@ impl Letter {
     async fn slug(&self) -> &str {
         &self.model.slug
     }
+    /// A letter or a pledge.
     async fn kind(&self) -> GqlLetterKind {
         letters::kind_of(&self.model).into()
     }
+    /// The title.
     async fn title(&self) -> &str {
         &self.model.title
     }
@@ -158,6 +184,7 @@ impl Letter {
     async fn signatories(&self) -> GqlTakes {
         letters::takes_of(&self.model).into()
     }
+    /// Where it is: open, closed, delivered (drafts for coordinators).
     async fn status(&self) -> GqlLetterStatus {
         letters::status_of(&self.model).into()
     }
@@ -165,9 +192,11 @@ impl Letter {
     async fn open_for_signatures(&self, ctx: &Context<'_>) -> bool {
         letters::is_signable(&self.model, now(ctx))
     }
+    /// When it starts taking signatures, if set.
     async fn opens_at(&self) -> Option<DateTime<Utc>> {
         self.model.opens_at
     }
+    /// When it stops taking signatures, if set.
     async fn closes_at(&self) -> Option<DateTime<Utc>> {
         self.model.closes_at
     }
@@ -225,21 +254,27 @@ impl Letter {
 /// A signatory as everyone sees them.
 pub struct Signatory(PublicSignatory);
 
+/// A signatory everyone may see: an approved organisation, or a person
+/// who chose to be listed.
 #[Object]
 impl Signatory {
     /// The organisation's name, or the person's (who chose to be listed).
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// An organisation or a person.
     async fn kind(&self) -> GqlSignatoryKind {
         self.0.kind.into()
     }
+    /// What kind of organisation (organisations only).
     async fn organisation_kind(&self) -> Option<GqlOrganisationKind> {
         self.0.organisation_kind.map(Into::into)
     }
+    /// The organisation's town.
     async fn town(&self) -> Option<&str> {
         self.0.town.as_deref()
     }
+    /// The organisation's region.
     async fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
@@ -290,17 +325,24 @@ pub struct SignLetterResult {
 /// A letter as coordinators write it.
 #[derive(InputObject)]
 pub struct LetterWriteInput {
+    /// Its address, `/letters/{slug}`: 2 to 40 of a-z, 0-9 and inner hyphens.
     pub slug: String,
+    /// A letter or a pledge (a pledge takes organisations only).
     pub kind: GqlLetterKind,
+    /// The title; one line.
     pub title: String,
     /// Plain paragraphs separated by blank lines.
     pub text: String,
+    /// To whom it is addressed.
     pub addressee: String,
+    /// Who may sign.
     pub signatories: GqlTakes,
     /// The organising groups' slugs.
     #[graphql(default)]
     pub group_slugs: Vec<String>,
+    /// When it starts taking signatures once opened (default: at once).
     pub opens_at: Option<DateTime<Utc>>,
+    /// When it stops taking signatures (default: when closed).
     pub closes_at: Option<DateTime<Utc>>,
 }
 
@@ -323,28 +365,36 @@ impl From<LetterWriteInput> for LetterInput {
 /// Narrows a letter's signatures; every given field narrows.
 #[derive(InputObject, Default)]
 pub struct SignatureFilterInput {
+    /// Only signatures in this state.
     pub status: Option<GqlSignatureStatus>,
+    /// Only organisations, or only people.
     pub kind: Option<GqlSignatoryKind>,
     /// Organisations confirmed and waiting for approval.
     #[graphql(default)]
     pub awaiting_approval: bool,
     /// The email's domain, e.g. `example.org`.
     pub domain: Option<String>,
+    /// Signed at or after this instant.
     pub signed_after: Option<DateTime<Utc>>,
+    /// Signed before this instant.
     pub signed_before: Option<DateTime<Utc>>,
 }
 
 /// Which signatures to strike out: at least one field must be given.
 #[derive(InputObject, Default)]
 pub struct InvalidationInput {
+    /// These signatures.
     #[graphql(default)]
     pub ids: Vec<ID>,
     /// An email address (compared in its canonical form).
     pub email: Option<String>,
+    /// Every signature from this email domain, e.g. `example.org`.
     pub domain: Option<String>,
     /// A client address's fingerprint, as `letterModeration` lists it.
     pub source: Option<String>,
+    /// Signed at or after this instant.
     pub signed_after: Option<DateTime<Utc>>,
+    /// Signed before this instant.
     pub signed_before: Option<DateTime<Utc>>,
 }
 
@@ -353,35 +403,46 @@ pub struct InvalidationInput {
 /// rest, recorded).
 pub struct LetterSignature(ModeratedSignature);
 
+/// A signature as coordinators see it.
 #[Object]
 impl LetterSignature {
+    /// The signature's id (a UUID).
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// An organisation or a person.
     async fn kind(&self) -> GqlSignatoryKind {
         self.0.kind.into()
     }
+    /// The organisation's name, or the person's if they chose to be listed.
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
+    /// What kind of organisation.
     async fn organisation_kind(&self) -> Option<GqlOrganisationKind> {
         self.0.organisation_kind.map(Into::into)
     }
+    /// The organisation's town.
     async fn town(&self) -> Option<&str> {
         self.0.town.as_deref()
     }
+    /// The organisation's region.
     async fn region(&self) -> Option<&str> {
         self.0.region.as_deref()
     }
+    /// A person's postcode area (`LS6`).
     async fn postcode_area(&self) -> Option<&str> {
         self.0.postcode_area.as_deref()
     }
+    /// Whether the person chose to be listed by name.
     async fn show_name(&self) -> bool {
         self.0.show_name
     }
+    /// Waiting for its link, confirmed, or invalidated.
     async fn status(&self) -> GqlSignatureStatus {
         self.0.status.into()
     }
+    /// An organisation's approval by a coordinator.
     async fn approved(&self) -> bool {
         self.0.approved
     }
@@ -389,6 +450,7 @@ impl LetterSignature {
     async fn email_masked(&self) -> Option<&str> {
         self.0.email_masked.as_deref()
     }
+    /// The email's domain.
     async fn email_domain(&self) -> Option<&str> {
         self.0.email_domain.as_deref()
     }
@@ -396,9 +458,11 @@ impl LetterSignature {
     async fn source(&self) -> Option<&str> {
         self.0.source.as_deref()
     }
+    /// When it was (last) signed.
     async fn signed_at(&self) -> DateTime<Utc> {
         self.0.signed_at
     }
+    /// When its link was first followed.
     async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
         self.0.confirmed_at
     }
@@ -408,7 +472,9 @@ impl LetterSignature {
 /// the last hour.
 #[derive(SimpleObject)]
 pub struct SigningTrend {
+    /// The fingerprint or the domain.
     pub key: String,
+    /// Signatures in the last hour.
     pub count: u64,
 }
 
@@ -421,6 +487,7 @@ pub struct LetterModeration {
     pub pending: u64,
     /// Organisations confirmed and waiting for approval.
     pub awaiting_approval: u64,
+    /// Struck out by a coordinator.
     pub invalidated: u64,
     /// Client addresses signing fastest in the last hour.
     pub trending_sources: Vec<SigningTrend>,
@@ -431,19 +498,24 @@ pub struct LetterModeration {
 /// One signatory's private details.
 #[derive(SimpleObject)]
 pub struct SignatoryContact {
+    /// A person's name.
     pub name: Option<String>,
+    /// An organisation's contact.
     pub contact_name: Option<String>,
+    /// The address signed with.
     pub email: Option<String>,
 }
 
 /// An address or domain that may not sign.
 #[derive(SimpleObject)]
 pub struct LetterBlock {
+    /// The block's id, to lift it.
     pub id: ID,
     /// `ADDRESS` or `DOMAIN`.
     pub kind: String,
     /// The domain, or the address masked.
     pub label: String,
+    /// When it was added.
     pub created_at: DateTime<Utc>,
 }
 
@@ -481,7 +553,11 @@ impl LetterQuery {
 
     /// A letter or pledge by its slug: its text, count and listed
     /// signatories.
-    async fn letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+    async fn letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug, as in `/letters/{slug}`.")] slug: String,
+    ) -> ApiResult<Letter> {
         let model = letters::get(db(ctx), viewer(ctx), &slug).await?;
         Letter::one(ctx, model).await
     }
@@ -491,8 +567,8 @@ impl LetterQuery {
     async fn letter_signatures(
         &self,
         ctx: &Context<'_>,
-        slug: String,
-        filter: Option<SignatureFilterInput>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+        #[graphql(desc = "Which signatures; without it, all.")] filter: Option<SignatureFilterInput>,
         #[graphql(desc = "How many to return: 1 to 100, 20 if omitted.")] first: Option<i32>,
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
     ) -> ApiResult<PagedConnection<LetterSignature>> {
@@ -518,7 +594,11 @@ impl LetterQuery {
     }
 
     /// Coordinators: the counts of a letter and who signs fastest.
-    async fn letter_moderation(&self, ctx: &Context<'_>, slug: String) -> ApiResult<LetterModeration> {
+    async fn letter_moderation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+    ) -> ApiResult<LetterModeration> {
         let tally = moderation::tally(db(ctx), viewer(ctx), &slug).await?;
         let (sources, domains) = moderation::trending(db(ctx), viewer(ctx), &slug, now(ctx)).await?;
         let trend = |t: moderation::Trend| SigningTrend {
@@ -537,7 +617,11 @@ impl LetterQuery {
 
     /// Coordinators and admins: one signatory's name, contact name and
     /// email. Every read is recorded in the audit trail.
-    async fn signatory_contact(&self, ctx: &Context<'_>, signature_id: ID) -> ApiResult<SignatoryContact> {
+    async fn signatory_contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The signature's id.")] signature_id: ID,
+    ) -> ApiResult<SignatoryContact> {
         let id = parse_id("signatureId", &signature_id)?;
         let operation = operation_name(ctx);
         let found = in_work(db(ctx), async |work| {
@@ -567,8 +651,8 @@ impl LetterQuery {
     async fn letter_export(
         &self,
         ctx: &Context<'_>,
-        slug: String,
-        #[graphql(default)] with_emails: bool,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+        #[graphql(default, desc = "Admins: add each signatory's email and contact name (recorded).")] with_emails: bool,
     ) -> ApiResult<String> {
         let operation = operation_name(ctx);
         Ok(in_work(db(ctx), async |work| {
@@ -599,7 +683,11 @@ impl LetterMutation {
     /// the same address (in its canonical form: `First.Last+x@gmail.com`
     /// is `firstlast@gmail.com`) updates the signature. Limited per client
     /// address in bursts and per hour (`RATE_LIMITED`).
-    async fn sign_letter(&self, ctx: &Context<'_>, input: SignLetterInput) -> ApiResult<SignLetterResult> {
+    async fn sign_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The signature.")] input: SignLetterInput,
+    ) -> ApiResult<SignLetterResult> {
         let limits = rate_limits(ctx)?.signing;
         let mailroom = mailroom(ctx)?;
         let client = client_address(ctx).key();
@@ -627,13 +715,21 @@ impl LetterMutation {
 
     /// Confirms a signature with the secret from its emailed link; the
     /// letter it signed.
-    async fn confirm_signature(&self, ctx: &Context<'_>, token: String) -> ApiResult<Letter> {
+    async fn confirm_signature(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The `token` of the emailed link.")] token: String,
+    ) -> ApiResult<Letter> {
         let done = in_work(db(ctx), async |work| signing::confirm(work, &token, now(ctx)).await).await?;
         Letter::one(ctx, done.letter).await
     }
 
     /// Coordinators: writes a new letter or pledge, as a draft.
-    async fn create_letter(&self, ctx: &Context<'_>, input: LetterWriteInput) -> ApiResult<Letter> {
+    async fn create_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter.")] input: LetterWriteInput,
+    ) -> ApiResult<Letter> {
         let model = in_work(db(ctx), async |work| {
             letters::create(work, viewer(ctx), input.into(), now(ctx)).await
         })
@@ -642,7 +738,12 @@ impl LetterMutation {
     }
 
     /// Coordinators: rewrites a letter; `CONFLICT` once anyone has signed.
-    async fn update_letter(&self, ctx: &Context<'_>, slug: String, input: LetterWriteInput) -> ApiResult<Letter> {
+    async fn update_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug now.")] slug: String,
+        #[graphql(desc = "The letter as it is to be.")] input: LetterWriteInput,
+    ) -> ApiResult<Letter> {
         let model = in_work(db(ctx), async |work| {
             letters::update(work, viewer(ctx), &slug, input.into(), now(ctx)).await
         })
@@ -651,24 +752,41 @@ impl LetterMutation {
     }
 
     /// Coordinators: opens a draft for signatures.
-    async fn open_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+    async fn open_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+    ) -> ApiResult<Letter> {
         step(ctx, &slug, LetterAction::Open).await
     }
 
     /// Coordinators: stops taking signatures.
-    async fn close_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+    async fn close_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+    ) -> ApiResult<Letter> {
         step(ctx, &slug, LetterAction::Close).await
     }
 
     /// Coordinators: records that the letter was handed over (retention of
     /// its signatories' names and emails counts from here).
-    async fn deliver_letter(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Letter> {
+    async fn deliver_letter(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+    ) -> ApiResult<Letter> {
         step(ctx, &slug, LetterAction::Deliver).await
     }
 
     /// Coordinators: approves organisations' confirmed signatures, which
     /// then count and are listed; how many were approved.
-    async fn approve_signatures(&self, ctx: &Context<'_>, slug: String, ids: Vec<ID>) -> ApiResult<u64> {
+    async fn approve_signatures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+        #[graphql(desc = "The organisations' signatures to approve.")] ids: Vec<ID>,
+    ) -> ApiResult<u64> {
         let ids = ids
             .iter()
             .map(|id| parse_id("ids", id))
@@ -685,8 +803,8 @@ impl LetterMutation {
     async fn invalidate_signatures(
         &self,
         ctx: &Context<'_>,
-        slug: String,
-        condition: InvalidationInput,
+        #[graphql(desc = "The letter's slug.")] slug: String,
+        #[graphql(desc = "Which signatures: at least one field.")] condition: InvalidationInput,
     ) -> ApiResult<u64> {
         let which = Invalidation {
             ids: condition
@@ -708,7 +826,11 @@ impl LetterMutation {
 
     /// Coordinators: blocks an email address (kept only as a keyed hash)
     /// or a domain from signing any letter.
-    async fn add_letter_block(&self, ctx: &Context<'_>, value: String) -> ApiResult<LetterBlock> {
+    async fn add_letter_block(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "An email address or a domain (`example.org`).")] value: String,
+    ) -> ApiResult<LetterBlock> {
         Ok(in_work(db(ctx), async |work| {
             moderation::add_block(work, viewer(ctx), &value, now(ctx)).await
         })
@@ -717,7 +839,11 @@ impl LetterMutation {
     }
 
     /// Coordinators: lifts a block; whether there was one.
-    async fn remove_letter_block(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+    async fn remove_letter_block(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The block's id.")] id: ID,
+    ) -> ApiResult<bool> {
         let id = parse_id("id", &id)?;
         Ok(in_work(db(ctx), async |work| {
             moderation::remove_block(work, viewer(ctx), id).await

@@ -128,6 +128,12 @@ fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>
         .override_output_type_description::<PagedConnection<types::Request>>(
             "A page of the coordinators' queue of requests, oldest first, with how many match in all.",
         )
+        .override_output_type_description::<PagedConnection<letters::Letter>>(
+            "A page of letters and pledges, newest first, with how many match in all.",
+        )
+        .override_output_type_description::<PagedConnection<letters::LetterSignature>>(
+            "A page of a letter's signatures, oldest first, with how many match in all.",
+        )
         .override_output_type_description::<PagedConnection<types::AuditEntry>>(
             "A page of audit entries, newest first, with how many match in all.",
         )
