@@ -143,6 +143,8 @@ on_both_databases!(
     bulk_invalidation_needs_a_condition_and_takes_exactly_its_matches,
     retention_removes_names_and_emails_and_keeps_the_counts,
     coordinators_alone_moderate_and_admins_alone_export_emails,
+    the_pages_sign_confirm_moderate_and_list,
+    the_demo_has_a_letter_and_a_directory_by_region,
 );
 
 async fn an_individual_signs_confirms_and_signs_again_under_the_canonical_address(db: TestDb) {
@@ -568,4 +570,164 @@ async fn coordinators_alone_moderate_and_admins_alone_export_emails(db: TestDb) 
     assert!(csv.starts_with("\"kind\",\"name\""), "{csv}");
     // Nothing is counted before its link, so the export is only the header.
     assert!(!csv.contains("sam@example.org"), "{csv}");
+}
+
+/// A form post as a browser that holds `cookie` sends it.
+async fn post_form(db: &TestDb, path: &str, cookie: &str, body: String) -> common::pages::Answer {
+    common::pages::answer(
+        db.app()
+            .post(path)
+            .header("accept", "text/html")
+            .header("cookie", cookie)
+            .content_type("application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await,
+    )
+    .await
+}
+
+async fn the_pages_sign_confirm_moderate_and_list(db: TestDb) {
+    let Some(sink) = SmtpSink::start() else { return };
+    let net = network::build(&db.conn).await;
+    let mut worker = worker_for(&db, &sink);
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    // Linked from the home page and the organising group's page.
+    assert!(
+        common::pages::get_as(&db.app(), "/", None)
+            .await
+            .body
+            .contains("href=\"/letters\"")
+    );
+    assert!(
+        common::pages::get_as(&db.app(), "/letters", None)
+            .await
+            .body
+            .contains("href=\"/letters/dhsc\"")
+    );
+    assert!(
+        common::pages::get_as(&db.app(), "/groups/alpha", None)
+            .await
+            .body
+            .contains("href=\"/letters/dhsc\"")
+    );
+
+    let form = common::pages::get_as(&db.app(), "/letters/dhsc", None).await;
+    assert_eq!(form.status, poem::http::StatusCode::OK);
+    assert!(
+        form.body.contains("Stop sharing patient data."),
+        "the text is on the page"
+    );
+    let token = form.cookie("muster_csrf").unwrap();
+    let cookie = format!("muster_csrf={token}");
+    // A formula as a name: the form again, the problem beside the field.
+    let refused = post_form(
+        &db,
+        "/letters/dhsc",
+        &cookie,
+        format!("csrf={token}&kind=ORGANISATION&name=%3DSUM(A1)&organisationKind=CHARITY&town=Leeds&contactName=Sam&email=sam%40charity.example.org"),
+    )
+    .await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("may not start with"), "{}", refused.body);
+    let signed = post_form(
+        &db,
+        "/letters/dhsc",
+        &cookie,
+        format!("csrf={token}&kind=ORGANISATION&name=Leeds+Refugee+Welcome&organisationKind=CHARITY&town=Leeds&contactName=Sam+Contact&email=sam%40charity.example.org"),
+    )
+    .await;
+    assert_eq!(signed.status, poem::http::StatusCode::OK, "{}", signed.body);
+    assert!(signed.body.contains("Check your email"));
+
+    worker.round(db.now()).await.unwrap();
+    let mail = sink.to("sam@charity.example.org").pop().expect("the confirmation mail");
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.contains("/confirm?token="))
+        .unwrap()
+        .to_owned();
+    let path = link
+        .split_once("/letters/")
+        .map(|(_, rest)| format!("/letters/{rest}"))
+        .unwrap();
+    let landing = common::pages::get_as(&db.app(), &path, None).await;
+    assert_eq!(landing.status, poem::http::StatusCode::OK);
+    assert!(landing.body.contains("Confirm my signature"));
+    let secret = link.rsplit("token=").next().unwrap();
+    let confirmed = post_form(&db, "/letters/dhsc/confirm", "", format!("token={secret}")).await;
+    assert_eq!(confirmed.status, poem::http::StatusCode::OK, "{}", confirmed.body);
+    let again = post_form(&db, "/letters/dhsc/confirm", "", format!("token={secret}")).await;
+    assert_eq!(again.status, poem::http::StatusCode::NOT_FOUND, "a link works once");
+    assert!(
+        !common::pages::get_as(&db.app(), "/letters/dhsc", None)
+            .await
+            .body
+            .contains("Leeds Refugee Welcome")
+    );
+
+    // The coordinator approves it from the desk.
+    let session = common::pages::session_of(&db, net.coordinator.id).await;
+    let desk = common::pages::get_as(&db.app(), "/desk/letters/dhsc?awaiting=on", Some(&session)).await;
+    assert_eq!(desk.status, poem::http::StatusCode::OK);
+    assert!(
+        desk.body.contains("Leeds Refugee Welcome") && desk.body.contains("to approve"),
+        "{}",
+        desk.body
+    );
+    assert!(
+        !desk.body.contains("sam@charity.example.org"),
+        "the desk shows the address masked"
+    );
+    assert!(desk.body.contains("s…@charity.example.org"));
+    let id = common::sql_rows(
+        &db.conn,
+        "SELECT s.id FROM signatures s JOIN letters l ON l.id = s.letter_id WHERE l.slug = 'dhsc'",
+    )
+    .await;
+    let id: Uuid = id[0].try_get("", "id").unwrap();
+    let desk_token = desk.cookie("muster_csrf").unwrap();
+    let approved = post_form(
+        &db,
+        "/desk/letters/dhsc",
+        &format!("muster_csrf={desk_token}; muster_session={session}"),
+        format!("csrf={desk_token}&action=approve&id={id}"),
+    )
+    .await;
+    assert_eq!(approved.status, poem::http::StatusCode::OK, "{}", approved.body);
+    assert!(approved.body.contains("1 approved."));
+    let public = common::pages::get_as(&db.app(), "/letters/dhsc", None).await;
+    assert!(public.body.contains("Leeds Refugee Welcome"));
+    assert!(!public.body.contains("Sam Contact") && !public.body.contains("charity.example.org"));
+    // Invalidating without a condition is refused in words.
+    let refused = post_form(
+        &db,
+        "/desk/letters/dhsc",
+        &format!("muster_csrf={desk_token}; muster_session={session}"),
+        format!("csrf={desk_token}&action=invalidate"),
+    )
+    .await;
+    assert_eq!(refused.status, poem::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("at least one condition"));
+    // The export: names and towns, no emails for a coordinator.
+    let csv = common::pages::get_as(&db.app(), "/desk/letters/dhsc/export.csv", Some(&session)).await;
+    assert!(csv.body.contains("\"Leeds Refugee Welcome\""), "{}", csv.body);
+    assert!(!csv.body.contains("charity.example.org"));
+    let with_emails = common::pages::get_as(&db.app(), "/desk/letters/dhsc/export.csv?emails=on", Some(&session)).await;
+    assert_eq!(with_emails.status, poem::http::StatusCode::FORBIDDEN);
+}
+
+async fn the_demo_has_a_letter_and_a_directory_by_region(db: TestDb) {
+    muster::seed::seed_demo(&db.conn, db.now()).await.unwrap();
+    let wales = common::pages::get_as(&db.app(), "/letters/safe-surgeries?region=Wales", None).await;
+    assert_eq!(wales.status, poem::http::StatusCode::OK);
+    assert!(wales.body.contains("Heron Road Surgery"));
+    assert!(
+        !wales.body.contains("Canalside Medical Practice"),
+        "another region's practice"
+    );
+    let letter = letter(&db, "stop-charging", None).await;
+    assert_eq!(letter["signatureCount"], 14);
+    assert_eq!(letter["listedIndividuals"].as_array().unwrap().len(), 4);
 }
