@@ -145,6 +145,7 @@ on_both_databases!(
     coordinators_alone_moderate_and_admins_alone_export_emails,
     the_pages_sign_confirm_moderate_and_list,
     the_demo_has_a_letter_and_a_directory_by_region,
+    export_and_erasure_cover_signatures_made_with_the_address,
 );
 
 async fn an_individual_signs_confirms_and_signs_again_under_the_canonical_address(db: TestDb) {
@@ -730,4 +731,34 @@ async fn the_demo_has_a_letter_and_a_directory_by_region(db: TestDb) {
     let letter = letter(&db, "stop-charging", None).await;
     assert_eq!(letter["signatureCount"], 14);
     assert_eq!(letter["listedIndividuals"].as_array().unwrap().len(), 4);
+}
+
+async fn export_and_erasure_cover_signatures_made_with_the_address(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    // The supporter signs with their account's address, written otherwise.
+    let address = net.supporter.email.replace('@', "+letters@").to_uppercase();
+    sign(&db, individual("dhsc", "Supporter Signing", &address, true)).await;
+    let token = token_at(&db, net.supporter.id);
+    let export = ok(&db, Some(&token), "{ exportMyData }", json!({})).await;
+    let signatures = &export["exportMyData"]["signatures"];
+    assert_eq!(signatures[0]["letter"]["slug"], "dhsc", "{export}");
+    assert_eq!(signatures[0]["name"], "Supporter Signing");
+    ok(
+        &db,
+        Some(&token),
+        "mutation($p: String!) { deleteMyAccount(password: $p) }",
+        json!({ "p": network::PASSWORD }),
+    )
+    .await;
+    let left = common::sql_rows(
+        &db.conn,
+        "SELECT s.name, s.email, s.email_hash, s.purged_at FROM signatures s JOIN letters l ON l.id = s.letter_id \
+         WHERE l.slug = 'dhsc'",
+    )
+    .await;
+    assert_eq!(left.len(), 1, "the signature keeps its place");
+    assert_eq!(left[0].try_get::<Option<String>>("", "name").unwrap(), None);
+    assert_eq!(left[0].try_get::<Option<String>>("", "email").unwrap(), None);
+    assert_eq!(left[0].try_get::<Option<String>>("", "email_hash").unwrap(), None);
 }
