@@ -146,6 +146,7 @@ on_both_databases!(
     the_pages_sign_confirm_moderate_and_list,
     the_demo_has_a_letter_and_a_directory_by_region,
     export_and_erasure_cover_signatures_made_with_the_address,
+    a_page_of_letters_costs_the_same_statements_however_long,
 );
 
 async fn an_individual_signs_confirms_and_signs_again_under_the_canonical_address(db: TestDb) {
@@ -761,4 +762,18 @@ async fn export_and_erasure_cover_signatures_made_with_the_address(db: TestDb) {
     assert_eq!(left[0].try_get::<Option<String>>("", "name").unwrap(), None);
     assert_eq!(left[0].try_get::<Option<String>>("", "email").unwrap(), None);
     assert_eq!(left[0].try_get::<Option<String>>("", "email_hash").unwrap(), None);
+}
+
+async fn a_page_of_letters_costs_the_same_statements_however_long(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    for slug in ["one", "two", "three"] {
+        open_letter(&db, &net, slug, "LETTER", "BOTH").await;
+    }
+    let query = "query($first: Int) { letters(first: $first) { edges { node { slug signatureCount \
+                 organisingGroups { slug } organisations { name } listedIndividuals { name } } } } }";
+    let (one, body) = common::count_statements(&db, None, query, json!({ "first": 1 })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let (four, body) = common::count_statements(&db, None, query, json!({ "first": 4 })).await;
+    assert_eq!(body["data"]["letters"]["edges"].as_array().unwrap().len(), 4, "{body}");
+    assert_eq!(one, four, "statements grow with the page");
 }

@@ -27,6 +27,9 @@ use crate::{
     urls::PublicUrls,
 };
 
+/// The most signatories of one kind a letter lists in one answer.
+const MAX_LISTED: usize = 1000;
+
 macro_rules! api_enum {
     ($(#[$meta:meta])* $gql:ident as $name:literal <=> $domain:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
@@ -123,6 +126,9 @@ pub struct Letter {
     model: letter::Model,
     count: u64,
     groups: Vec<group::Model>,
+    /// Listed organisations and individuals loaded with the whole list, so
+    /// that a page of letters costs the same statements however long.
+    preloaded: Option<(Vec<PublicSignatory>, Vec<PublicSignatory>)>,
 }
 
 impl Letter {
@@ -136,9 +142,28 @@ impl Letter {
             .map(|model| Self {
                 count: counts.get(&model.id).copied().unwrap_or(0),
                 groups: groups.remove(&model.id).unwrap_or_default(),
+                preloaded: None,
                 model,
             })
             .collect())
+    }
+
+    /// [`Letter::all`] with every letter's listed signatories loaded in
+    /// two statements, for a list whose items ask for them.
+    async fn all_with_signatories(ctx: &Context<'_>, models: Vec<letter::Model>) -> ApiResult<Vec<Self>> {
+        let ids: Vec<Uuid> = models.iter().map(|l| l.id).collect();
+        let mut organisations =
+            letters::public_signatories_of(db(ctx), &ids, SignatoryKind::Organisation, MAX_LISTED).await?;
+        let mut individuals =
+            letters::public_signatories_of(db(ctx), &ids, SignatoryKind::Individual, MAX_LISTED).await?;
+        let mut all = Self::all(ctx, models).await?;
+        for letter in &mut all {
+            letter.preloaded = Some((
+                organisations.remove(&letter.model.id).unwrap_or_default(),
+                individuals.remove(&letter.model.id).unwrap_or_default(),
+            ));
+        }
+        Ok(all)
     }
 
     async fn one(ctx: &Context<'_>, model: letter::Model) -> ApiResult<Self> {
@@ -225,6 +250,14 @@ impl Letter {
         #[graphql(desc = "At most this many: 1 to 1,000, 500 if omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<Signatory>> {
         let first = u64::try_from(first.unwrap_or(500).clamp(1, 1000)).unwrap_or(500);
+        if let (Some((organisations, _)), None) = (&self.preloaded, &region) {
+            return Ok(organisations
+                .iter()
+                .take(first as usize)
+                .cloned()
+                .map(Signatory)
+                .collect());
+        }
         let rows = letters::public_signatories(
             db(ctx),
             self.model.id,
@@ -242,6 +275,14 @@ impl Letter {
         #[graphql(desc = "At most this many: 1 to 1,000, 100 if omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<Signatory>> {
         let first = u64::try_from(first.unwrap_or(100).clamp(1, 1000)).unwrap_or(100);
+        if let Some((_, individuals)) = &self.preloaded {
+            return Ok(individuals
+                .iter()
+                .take(first as usize)
+                .cloned()
+                .map(Signatory)
+                .collect());
+        }
         let rows = letters::public_signatories(db(ctx), self.model.id, SignatoryKind::Individual, None, first).await?;
         Ok(rows.into_iter().map(Signatory).collect())
     }
@@ -548,7 +589,16 @@ impl LetterQuery {
         let args = PageArgs::<letters::LetterPosition>::parse(first, after)?;
         let select = letters::listed(viewer(ctx), all);
         let page = crate::domain::pagination::keyset_page(db(ctx), select, args.after.as_ref(), args.first).await?;
-        connection(&args, page, async |rows| Letter::all(ctx, rows).await).await
+        let node = ctx.look_ahead().field("edges").field("node");
+        let signatories = node.field("organisations").exists() || node.field("listedIndividuals").exists();
+        connection(&args, page, async |rows| {
+            if signatories {
+                Letter::all_with_signatories(ctx, rows).await
+            } else {
+                Letter::all(ctx, rows).await
+            }
+        })
+        .await
     }
 
     /// A letter or pledge by its slug: its text, count and listed

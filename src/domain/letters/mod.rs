@@ -581,6 +581,35 @@ pub async fn public_signatories(
     Ok(out)
 }
 
+/// The publicly listed signatories of one kind of several letters, in one
+/// statement, at most `limit` per letter (for a list of letters).
+pub async fn public_signatories_of(
+    db: &impl ConnectionTrait,
+    letter_ids: &[Uuid],
+    kind: SignatoryKind,
+    limit: usize,
+) -> Result<HashMap<Uuid, Vec<PublicSignatory>>> {
+    let rows = signature::Entity::find()
+        .filter(signature::Column::LetterId.is_in(letter_ids.iter().copied()))
+        .filter(signature::Column::Kind.eq(kind.as_str()))
+        .filter(listed_publicly())
+        .order_by_asc(signature::Column::CreatedAt)
+        .order_by_asc(signature::Column::Id)
+        .all(db)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<PublicSignatory>> = HashMap::new();
+    for row in rows {
+        let letter_id = row.letter_id;
+        let list = out.entry(letter_id).or_default();
+        if list.len() < limit
+            && let Some(p) = public_of(row)?
+        {
+            list.push(p);
+        }
+    }
+    Ok(out)
+}
+
 /// The regions a pledge's listed organisations are in, for its filter.
 pub async fn directory_regions(db: &impl ConnectionTrait, letter_id: Uuid) -> Result<Vec<String>> {
     let mut regions: Vec<Option<String>> = signature::Entity::find()
