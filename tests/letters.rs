@@ -777,3 +777,58 @@ async fn a_page_of_letters_costs_the_same_statements_however_long(db: TestDb) {
     assert_eq!(body["data"]["letters"]["edges"].as_array().unwrap().len(), 4, "{body}");
     assert_eq!(one, four, "statements grow with the page");
 }
+
+/// The letters' pages in Chromium against the real binary and the demo's
+/// letters, each checked with axe-core at both widths: the list, a letter
+/// with its form sent empty, the pledge's directory filtered by region,
+/// the confirmation landing, and a coordinator's moderation page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_letter_pages_in_chromium() {
+    use common::browser::*;
+    let Some(browser) = Browser::start(&[]).await else {
+        return;
+    };
+    let password = "a long enough password for the browser";
+    browser.create_user(
+        "letters@browser.example.org",
+        "Letters Coordinator",
+        password,
+        &["--role", "coordinator"],
+    );
+    let (client, base) = (browser.client.clone(), browser.base.clone());
+    browser
+        .run(async {
+            client.goto(&format!("{base}/letters")).await.unwrap();
+            shoot_on_phone_and_check(&client, "letters-list", "the open letters").await;
+            client.goto(&format!("{base}/letters/stop-charging")).await.unwrap();
+            shoot_on_phone_and_check(&client, "letter", "a letter").await;
+            click(&client, "main form[method=post] button[type=submit]").await;
+            wait_for_text(&client, ".error-summary", "Not signed").await;
+            shoot_and_check(&client, "letter-errors").await;
+            client
+                .goto(&format!("{base}/letters/safe-surgeries?region=Wales"))
+                .await
+                .unwrap();
+            let listed = element(&client, "ul.signatories").await.text().await.unwrap();
+            assert!(
+                listed.contains("Heron Road Surgery") && !listed.contains("Canalside"),
+                "{listed}"
+            );
+            shoot_on_phone_and_check(&client, "pledge-directory", "the pledge's directory").await;
+            client
+                .goto(&format!("{base}/letters/stop-charging/confirm?token=x"))
+                .await
+                .unwrap();
+            shoot_and_check(&client, "letter-confirm").await;
+            sign_in(
+                &client,
+                &base,
+                "letters@browser.example.org",
+                password,
+                "/desk/letters/stop-charging",
+            )
+            .await;
+            shoot_and_check(&client, "letter-moderation").await;
+        })
+        .await;
+}

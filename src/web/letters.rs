@@ -724,7 +724,7 @@ async fn moderation_page(
             id: seen.id,
             name: seen.name.clone().unwrap_or_else(|| "(name not listed)".to_owned()),
             detail: detail.join(", "),
-            email: seen.email_masked.clone().unwrap_or_else(|| "(removed)".to_owned()),
+            email: seen.email_masked.clone().unwrap_or_else(|| "(none kept)".to_owned()),
             source: seen.source.clone().unwrap_or_default(),
             status: match seen.status {
                 SignatureStatus::Pending => "waiting for the link",
