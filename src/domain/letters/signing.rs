@@ -32,6 +32,10 @@ use crate::{
     error::{Error, FieldError, Result},
 };
 
+/// How long a confirmation link is the only one an address is sent: a
+/// signature repeated within it sends no second message.
+pub const RESEND_AFTER: Duration = Duration::minutes(10);
+
 /// A signature as given on the page or through `signLetter`.
 #[derive(Debug, Clone, Default)]
 pub struct SignatureInput {
@@ -251,14 +255,22 @@ pub async fn sign(
     let source = source_hash(client_key)?;
     within_limits(work, &source, limits, now).await?;
 
-    let secret = links::new_secret()?;
-    let token_hash = links::digest(&secret);
     let existing = signature::Entity::find()
         .filter(signature::Column::LetterId.eq(letter.id))
         .filter(signature::Column::EmailHash.is_in(hashes))
         .one(work)
         .await?;
     let updated = existing.is_some();
+    // A link sent in the last few minutes and not yet followed stays the
+    // one that works (it confirms the details as they are now), and no
+    // second message goes: signing again and again, from however many
+    // connections, sends an address at most one message per interval.
+    let recent_link = existing
+        .as_ref()
+        .filter(|s| s.confirm_token_hash.is_some() && s.signed_at > now - RESEND_AFTER)
+        .and_then(|s| s.confirm_token_hash.clone());
+    let secret = links::new_secret()?;
+    let token_hash = recent_link.clone().unwrap_or_else(|| links::digest(&secret));
     let id = existing.as_ref().map_or_else(Uuid::new_v4, |s| s.id);
     let organisation = checked.kind == SignatoryKind::Organisation;
     let sealed_name = (!organisation)
@@ -335,6 +347,12 @@ pub async fn sign(
             .insert(work)
             .await?;
         }
+    }
+    if recent_link.is_some() {
+        return Ok(Signed {
+            signature_id: id,
+            updated,
+        });
     }
     let url = mailroom
         .urls
