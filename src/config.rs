@@ -239,6 +239,9 @@ pub struct Config {
     pub rsvp_retention_days: u32,
     /// Days after a message is sent before its body is removed.
     pub outbox_retention_days: u32,
+    /// `MUSTER_SIGNATURE_RETENTION_DAYS`: after a letter is delivered or
+    /// closed, its signatories' names and emails are kept this long.
+    pub signature_retention_days: u32,
     /// Where mail goes: an SMTP server, or `.eml` files.
     pub mail: MailConfig,
     /// Days an offer waits unanswered before the trainer is chased.
@@ -283,6 +286,10 @@ pub struct RateLimitConfig {
     pub status_lookups: u32,
     /// Fetches of one private feed.
     pub feed_fetches_per_token: u32,
+    /// Signatures of letters per client address in a minute (a burst).
+    pub signatures_per_minute: u32,
+    /// Signatures of letters per client address in an hour (sustained).
+    pub signatures_per_hour: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -294,6 +301,8 @@ impl Default for RateLimitConfig {
             anonymous_requests: 5,
             status_lookups: 120,
             feed_fetches_per_token: 120,
+            signatures_per_minute: 5,
+            signatures_per_hour: 30,
         }
     }
 }
@@ -319,6 +328,7 @@ impl Config {
             audit_retention_days: self.audit_retention_days,
             rsvp_retention_days: self.rsvp_retention_days,
             outbox_retention_days: self.outbox_retention_days,
+            signature_retention_days: self.signature_retention_days,
         }
     }
 }
@@ -448,6 +458,7 @@ impl Config {
         // A month, as for attendance: long enough to answer "did you write
         // to me?", short enough that the outbox is no archive of letters.
         let outbox_retention_days = positive_days(&get, "MUSTER_OUTBOX_RETENTION_DAYS", 30)?;
+        let signature_retention_days = positive_days(&get, "MUSTER_SIGNATURE_RETENTION_DAYS", 180)?;
         let offer_chase_days = positive_days(&get, "MUSTER_OFFER_CHASE_DAYS", 3)?;
         let session_idle_days = positive_days(&get, "MUSTER_SESSION_IDLE_DAYS", 14)?;
         let session_max_days = positive_days(&get, "MUSTER_SESSION_MAX_DAYS", 30)?;
@@ -504,6 +515,8 @@ impl Config {
             anonymous_requests: per_hour("MUSTER_ANONYMOUS_REQUESTS_PER_HOUR", defaults.anonymous_requests)?,
             status_lookups: per_hour("MUSTER_STATUS_LOOKUPS_PER_HOUR", defaults.status_lookups)?,
             feed_fetches_per_token: per_hour("MUSTER_FEED_FETCHES_PER_HOUR", defaults.feed_fetches_per_token)?,
+            signatures_per_minute: per_hour("MUSTER_SIGNATURES_PER_MINUTE", defaults.signatures_per_minute)?,
+            signatures_per_hour: per_hour("MUSTER_SIGNATURES_PER_HOUR", defaults.signatures_per_hour)?,
         };
         let cors_origins = match get("MUSTER_CORS_ORIGINS") {
             None => Vec::new(),
@@ -585,6 +598,7 @@ impl Config {
             audit_retention_days,
             rsvp_retention_days,
             outbox_retention_days,
+            signature_retention_days,
             mail,
             offer_chase_days,
             sessions,

@@ -68,6 +68,7 @@ async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateT
                 message_bodies_removed = report.message_bodies_removed,
                 account_links_removed = report.account_links_removed,
                 sessions_removed = report.sessions_removed,
+                signatures_purged = report.signatures_purged,
                 "retention purge"
             )
         }

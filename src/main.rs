@@ -271,14 +271,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "purged the contact details of {} ended requests, removed {} audit entries and {} journal entries, \
                  reduced the RSVPs of {} ended events to counts, removed the bodies of {} sent messages \
-                , {} expired account links and {} ended web sessions",
+                , {} expired account links and {} ended web sessions, and the names and emails of {} signatures \
+                 of letters ended long ago",
                 report.requests_purged,
                 report.audit_entries_removed,
                 report.journal_entries_removed,
                 report.attendance_forgotten,
                 report.message_bodies_removed,
                 report.account_links_removed,
-                report.sessions_removed
+                report.sessions_removed,
+                report.signatures_purged
             );
             Ok(())
         }

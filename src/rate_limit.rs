@@ -139,6 +139,9 @@ pub struct RateLimits {
     pub account_mail_per_address: RateLimiter,
     /// Account mail per address asked about, so nobody's inbox is flooded.
     pub account_mail_per_account: RateLimiter,
+    /// Signatures of letters per client address: counted in the database
+    /// (see `domain::letters`), so one budget holds across instances.
+    pub signing: crate::domain::letters::SigningLimits,
 }
 
 impl RateLimits {
@@ -153,6 +156,10 @@ impl RateLimits {
             feed_fetches: hourly(config.feed_fetches_per_token),
             account_mail_per_address: hourly(config.register_per_address),
             account_mail_per_account: hourly(ACCOUNT_MAIL_PER_ACCOUNT),
+            signing: crate::domain::letters::SigningLimits {
+                per_minute: config.signatures_per_minute,
+                per_hour: config.signatures_per_hour,
+            },
         }
     }
 

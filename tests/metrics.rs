@@ -32,7 +32,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 67] = [
+const ROUTES: [&str; 73] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -78,6 +78,12 @@ const ROUTES: [&str; 67] = [
     "/admin/account/erase",
     "/groups/{slug}/join",
     "/desk",
+    "/desk/letters",
+    "/desk/letters/{slug}",
+    "/desk/letters/{slug}/export.csv",
+    "/letters",
+    "/letters/{slug}",
+    "/letters/{slug}/confirm",
     "/desk/requests",
     "/desk/requests/bulk",
     "/desk/requests/{id}",

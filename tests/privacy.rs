@@ -785,6 +785,7 @@ async fn purge_at(db: &TestDb, at: DateTime<Utc>) -> retention::PurgeReport {
         audit_retention_days: 365,
         rsvp_retention_days: 30,
         outbox_retention_days: 30,
+        signature_retention_days: 180,
     };
     muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
         .await

@@ -134,6 +134,12 @@ async fn every_page_answers_each_persona_as_the_table_says(db: TestDb) {
         (&topic_page, &staff),
         ("/desk/trainers", &staff),
         (&trainer_page, &staff),
+        ("/letters", &everyone),
+        ("/letters/open-letter", &everyone),
+        ("/desk/letters", &staff),
+        ("/desk/letters/open-letter", &staff),
+        ("/desk/letters/open-letter/export.csv", &staff),
+        ("/desk/letters/open-letter/export.csv?emails=on", &admins),
     ];
 
     let mut checked = 0;

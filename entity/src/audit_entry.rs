@@ -9,6 +9,8 @@ pub struct Model {
     pub actor_id: Option<Uuid>,
     pub subject_id: Option<Uuid>,
     pub request_id: Option<Uuid>,
+    /// The letter whose signatories' details were read or exported.
+    pub letter_id: Option<Uuid>,
     /// What was read or changed, e.g. `READ_EMAIL`.
     pub action: String,
     /// Why: the API operation that did it.

@@ -18,6 +18,8 @@ pub struct Model {
     pub recipient_request_id: Option<Uuid>,
     /// The new address of a pending email change.
     pub recipient_token_id: Option<Uuid>,
+    /// A letter's signatory (no account): the confirmation link.
+    pub recipient_signature_id: Option<Uuid>,
     /// Held for the recipient's daily digest rather than sent alone.
     pub digest: bool,
     pub subject: Option<String>,

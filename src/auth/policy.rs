@@ -96,6 +96,14 @@ pub enum Action<'a> {
     },
     /// The coordinators' work on requests: the queue, suggestions.
     TriageRequests,
+    /// Letters and pledges: write, open, close and deliver them, moderate
+    /// their signatures, keep the block list (coordinators and admins).
+    ManageLetters,
+    /// Read a letter's signatories' emails and contact names, one at a
+    /// time (coordinators and admins, audited).
+    ReadSignatories,
+    /// Export a letter's signatories with their emails (admins, audited).
+    ExportSignatoryEmails,
     /// See who is going to an event; `delivered_by_viewer` when the viewer
     /// is the trainer delivering it.
     ListAttendees {
@@ -164,7 +172,10 @@ pub fn authorize(viewer: &Viewer, action: Action<'_>) -> Result<Grant> {
     let allowed = match action {
         UseOwnAccount => true,
         SetUserRole | ReadAuditLog | EraseUser | ManageOutbox => viewer.is_admin(),
-        CreateGroup | ArchiveGroup | ManageTopics | ListTrainers | TriageRequests => viewer.is_staff(),
+        CreateGroup | ArchiveGroup | ManageTopics | ListTrainers | TriageRequests | ManageLetters => viewer.is_staff(),
+        ReadSignatories if viewer.is_staff() => return Ok(Grant::Audited),
+        ExportSignatoryEmails if viewer.is_admin() => return Ok(Grant::Audited),
+        ReadSignatories | ExportSignatoryEmails => false,
         SubmitRequest { group_id } => group_id.is_none_or(|g| viewer.is_staff() || viewer.is_organiser_of(g)),
         ViewRequest { requester, trainer } => viewer.is_staff() || requester || trainer,
         ReadRequestContact {
@@ -320,6 +331,13 @@ mod tests {
             ),
             ("archive group", Action::ArchiveGroup, "N F F F F F F F A A"),
             ("triage requests", Action::TriageRequests, "N F F F F F F F A A"),
+            ("manage letters", Action::ManageLetters, "N F F F F F F F A A"),
+            ("read signatories", Action::ReadSignatories, "N F F F F F F F U U"),
+            (
+                "export signatories' emails",
+                Action::ExportSignatoryEmails,
+                "N F F F F F F F F U",
+            ),
             (
                 "request for an outside organisation",
                 Action::SubmitRequest { group_id: None },

@@ -36,6 +36,9 @@ pub enum AuditAction {
     /// Someone else saw the person's answer to an event (an attendee list):
     /// who goes to which meeting is itself personal data.
     ReadAttendance,
+    /// A letter's signatories' emails or contact names were shown or
+    /// exported (`letter_id` names the letter).
+    ReadSignatories,
 }
 
 /// The action names a trail can be filtered by, in the order pages list
@@ -78,6 +81,8 @@ pub fn in_words(action: &str, reader: TrailReader) -> &'static str {
         (Some(A::EraseAccount), Subject) => "erased your account",
         (Some(A::ReadAttendance), Admin) => "read an attendance",
         (Some(A::ReadAttendance), Subject) => "saw that you answered an event",
+        (Some(A::ReadSignatories), Admin) => "read signatories' contact details",
+        (Some(A::ReadSignatories), Subject) => "saw your contact details on a letter you signed",
         (None, Admin) => "did something no longer listed",
         (None, Subject) => "read or changed your data",
     }
@@ -96,10 +101,11 @@ impl AuditAction {
             Self::ExportData => "EXPORT_DATA",
             Self::EraseAccount => "ERASE_ACCOUNT",
             Self::ReadAttendance => "READ_ATTENDANCE",
+            Self::ReadSignatories => "READ_SIGNATORIES",
         }
     }
 
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 11] = [
         Self::ReadEmail,
         Self::ChangeRole,
         Self::ApproveMembership,
@@ -110,6 +116,7 @@ impl AuditAction {
         Self::ExportData,
         Self::EraseAccount,
         Self::ReadAttendance,
+        Self::ReadSignatories,
     ];
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -150,6 +157,7 @@ pub async fn record_all(db: &impl ConnectionTrait, entries: Vec<NewAuditEntry>, 
         actor_id: Set(e.actor_id),
         subject_id: Set(e.subject_id),
         request_id: Set(e.request_id),
+        letter_id: Set(None),
         action: Set(e.action.as_str().to_owned()),
         operation: Set(e.operation),
         created_at: Set(now),

@@ -19,6 +19,7 @@ pub mod events;
 pub mod feeds;
 pub mod groups;
 pub mod journal;
+pub mod letters;
 pub mod memberships;
 pub mod notifications;
 pub mod pagination;

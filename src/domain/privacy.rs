@@ -395,6 +395,10 @@ pub async fn export_user_data(
         "auditEntries": audit_entries,
         "messagesSent": messages,
         "notificationSettings": notification_settings,
+        "signatures": match email.as_deref() {
+            Some(email) => super::letters::export_for(db, email).await?,
+            None => Value::Array(Vec::new()),
+        },
         "removedByRetention": removed_by_retention(policy, now),
     }))
 }
@@ -596,6 +600,8 @@ pub async fn erase(
             .exec(db)
             .await?;
         scrub_free_text(db, email, actor_id, now).await?;
+        // Signatures made with the address keep their place in the counts.
+        super::letters::forget_signatory(db, email, now).await?;
     }
 
     let version = subject.token_version;

@@ -48,6 +48,9 @@ pub struct RetentionPolicy {
     pub audit_retention_days: u32,
     pub rsvp_retention_days: u32,
     pub outbox_retention_days: u32,
+    /// Days a letter's signatories' names and emails are kept after it is
+    /// delivered or closed.
+    pub signature_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,6 +69,8 @@ pub struct PurgeReport {
     pub account_links_removed: u64,
     /// Web sessions past their end removed.
     pub sessions_removed: u64,
+    /// Signatures whose names and emails were removed.
+    pub signatures_purged: u64,
 }
 
 impl PurgeReport {
@@ -78,6 +83,7 @@ impl PurgeReport {
             + self.message_bodies_removed
             + self.account_links_removed
             + self.sessions_removed
+            + self.signatures_purged
             > 0
     }
 }
@@ -99,6 +105,8 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
         crate::domain::notifications::outbox::remove_old_bodies(work, policy.outbox_retention_days, now).await?;
     let account_links_removed = crate::domain::notifications::links::remove_spent(work, now).await?;
     let sessions_removed = crate::domain::sessions::remove_ended(work, now).await?;
+    let signatures_purged =
+        crate::domain::letters::purge_signatures(work, policy.signature_retention_days, now).await?;
     Ok(PurgeReport {
         requests_purged,
         audit_entries_removed,
@@ -107,6 +115,7 @@ pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> 
         message_bodies_removed,
         account_links_removed,
         sessions_removed,
+        signatures_purged,
     })
 }
 

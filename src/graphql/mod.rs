@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 mod feeds;
 mod groups;
+mod letters;
 pub mod limits;
 pub mod loaders;
 mod memberships;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     requests::RequestQuery,
     privacy::PrivacyQuery,
     notifications::NotificationQuery,
+    letters::LetterQuery,
 );
 
 /// What can be changed. All but `register`, `login`, `submitRequest`,
@@ -66,6 +68,7 @@ pub struct MutationRoot(
     requests::RequestMutation,
     privacy::PrivacyMutation,
     notifications::NotificationMutation,
+    letters::LetterMutation,
 );
 
 pub type MusterSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -124,6 +127,12 @@ fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>
         )
         .override_output_type_description::<PagedConnection<types::Request>>(
             "A page of the coordinators' queue of requests, oldest first, with how many match in all.",
+        )
+        .override_output_type_description::<PagedConnection<letters::Letter>>(
+            "A page of letters and pledges, newest first, with how many match in all.",
+        )
+        .override_output_type_description::<PagedConnection<letters::LetterSignature>>(
+            "A page of a letter's signatures, oldest first, with how many match in all.",
         )
         .override_output_type_description::<PagedConnection<types::AuditEntry>>(
             "A page of audit entries, newest first, with how many match in all.",

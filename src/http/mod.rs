@@ -86,6 +86,18 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/admin/account/erase", get(web::erase_page).post(web::erase_account))
         .at("/groups/:slug/join", poem::post(web::join_group))
         .at("/desk", get(web::desk_home))
+        .at("/desk/letters", get(web::desk_letters))
+        .at(
+            "/desk/letters/:slug",
+            get(web::desk_letter).post(web::desk_letter_action),
+        )
+        .at("/desk/letters/:slug/export.csv", get(web::desk_letter_export))
+        .at("/letters", get(web::letters_index))
+        .at("/letters/:slug", get(web::letter).post(web::sign_letter))
+        .at(
+            "/letters/:slug/confirm",
+            get(web::confirm_signature_page).post(web::confirm_signature),
+        )
         .at("/desk/requests", get(web::desk_queue))
         .at("/desk/requests/bulk", poem::post(web::desk_bulk))
         .at(

@@ -48,6 +48,7 @@ pub fn render(policy: RetentionPolicy) -> String {
     let contact_days = days(policy.retention_days);
     let audit_days = days(policy.audit_retention_days);
     let rsvp_days = days(policy.rsvp_retention_days);
+    let signature_days = days(policy.signature_retention_days);
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -82,6 +83,11 @@ how many engagements a month you take, when you are away, and the
 engagements you were asked to do.</li>
 <li><strong>Requests for a speaker or workshop</strong>: who to contact about
 it (a name and an email address) and any notes the requester wrote.</li>
+<li><strong>If you sign a letter or a pledge</strong>: your name (or your
+organisation's, its town and a contact's name), the first part of your
+postcode if you give it, your email address, whether your name may be shown,
+and a scrambled form of the connection you signed from (to stop floods). We
+never show your name unless you chose to be listed.</li>
 <li><strong>Calendar links</strong>: the names you gave your private calendar
 links. The secret part of each link is not stored, only a scrambled form
 of it that cannot be turned back into a working link.</li>
@@ -101,6 +107,8 @@ one of them sees it, that goes in your access log.</li>
 <li>Members-only events are seen by that group's members. Who is going to
 an event is seen by its group's organisers, the trainer delivering it and
 the coordinators.</li>
+<li>The email address you sign a letter with is seen only by the network's
+coordinators and admins, each look recorded.</li>
 <li>A request's contact details are seen by the requesting group's
 organisers, the trainer once assigned, and the coordinators; each look is
 recorded.</li>
@@ -115,6 +123,9 @@ cancelled).</li>
 <li>Records of who looked at your details are deleted after {audit_days}.</li>
 <li>Your RSVPs to an event are deleted {rsvp_days} after it ends: we keep how
 many came, not who.</li>
+<li>The names and email addresses of a letter's signatories are deleted
+{signature_days} after the letter is delivered or closed: we keep how many
+signed, and the organisations that signed publicly.</li>
 </ul>
 
 <h2>Seeing, copying and deleting your data</h2>
@@ -157,6 +168,7 @@ mod tests {
             audit_retention_days: 1,
             rsvp_retention_days: 14,
             outbox_retention_days: 30,
+            signature_retention_days: 180,
         });
         assert!(page.contains("90 days after the request ends"));
         assert!(page.contains("14 days after it ends"));

@@ -11,7 +11,7 @@ pub mod worker;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use entity::{account_token, outbox_message, request, user};
+use entity::{account_token, outbox_message, request, signature, user};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{
@@ -180,10 +180,16 @@ pub async fn address_of(
     row: &outbox_message::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<String>> {
-    let recipient = match (row.recipient_user_id, row.recipient_request_id, row.recipient_token_id) {
-        (Some(id), _, _) => Recipient::User(id),
-        (_, Some(id), _) => Recipient::RequestContact(id),
-        (_, _, Some(id)) => Recipient::NewAddress(id),
+    let recipient = match (
+        row.recipient_user_id,
+        row.recipient_request_id,
+        row.recipient_token_id,
+        row.recipient_signature_id,
+    ) {
+        (Some(id), _, _, _) => Recipient::User(id),
+        (_, Some(id), _, _) => Recipient::RequestContact(id),
+        (_, _, Some(id), _) => Recipient::NewAddress(id),
+        (_, _, _, Some(id)) => Recipient::Signatory(id),
         _ => return Ok(None),
     };
     let account_message = MessageKind::parse(&row.kind).is_none_or(|k| k.topic().is_none());
@@ -203,6 +209,13 @@ pub async fn address_of(
             .await?
             .filter(|t| t.used_at.is_none() && t.expires_at > now)
             .and_then(|t| t.new_email.map(|e| (Field::TokenNewEmail, t.id, e))),
+        // A signature not yet confirmed: once confirmed, invalidated or
+        // purged there is nothing to send it.
+        Recipient::Signatory(id) => signature::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .filter(|s| s.confirm_token_hash.is_some())
+            .and_then(|s| s.email.map(|e| (Field::SignatureEmail, s.id, e))),
     };
     // The address is opened only here, at sending.
     sealed

@@ -43,6 +43,7 @@ mod calendar;
 pub(crate) mod catalogue;
 #[cfg(test)]
 mod checks;
+mod letters;
 mod random;
 mod scale;
 
@@ -99,7 +100,7 @@ impl fmt::Display for SeedSummary {
 /// demo's, or topics or accounts that would collide with it.
 pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<SeedOutcome, Error> {
     let plan = build(now).map_err(Error::Internal)?;
-    write_once(db, plan, &Progress::hidden()).await
+    write_once(db, plan, &Progress::hidden(), now).await
 }
 
 /// Writes the demo network grown to exactly `events` events over a year
@@ -116,7 +117,7 @@ pub async fn seed_demo_scaled(
     events: usize,
 ) -> Result<SeedOutcome, Error> {
     let plan = scale::build(now, events)?;
-    write_once(db, plan, &Progress::hidden()).await
+    write_once(db, plan, &Progress::hidden(), now).await
 }
 
 /// [`seed_demo`], or with `scale` [`seed_demo_scaled`], saying how far it
@@ -133,12 +134,17 @@ pub async fn seed_demo_with_progress(
         Some(events) => scale::build(now, events)?,
     };
     progress.stage_done();
-    write_once(db, plan, progress).await
+    write_once(db, plan, progress, now).await
 }
 
 /// Writes a plan in one transaction, unless the demo is already there or
 /// the database holds something it would clash with.
-async fn write_once(db: &DatabaseConnection, plan: Plan, progress: &Progress) -> Result<SeedOutcome, Error> {
+async fn write_once(
+    db: &DatabaseConnection,
+    plan: Plan,
+    progress: &Progress,
+    now: DateTime<Utc>,
+) -> Result<SeedOutcome, Error> {
     let txn = db.begin().await?;
     let marker = group::Entity::find()
         .filter(group::Column::Slug.eq(GROUPS[0].slug))
@@ -156,6 +162,7 @@ async fn write_once(db: &DatabaseConnection, plan: Plan, progress: &Progress) ->
     let cache = LargeCache::open(&txn).await?;
     progress.stage("writing", Some(plan.rows()), Unit::Rows);
     plan.write(&txn, progress).await?;
+    letters::write(&txn, now).await?;
     progress.stage_done();
     cache.close(&txn).await?;
     progress.stage("committing", None, Unit::Rows);

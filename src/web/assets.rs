@@ -144,7 +144,7 @@ fn cached(
 /// and its playground, and the signed-in pages. Calendar files are for
 /// calendar apps. Everything else (events, groups, letters, the request
 /// form, the privacy notice) is for everyone to find.
-const DISALLOWED: [&str; 20] = [
+const DISALLOWED: [&str; 21] = [
     "/request/",
     "/signin",
     "/signout",
@@ -165,6 +165,7 @@ const DISALLOWED: [&str; 20] = [
     "/offers",
     "/admin",
     "/groups/*/manage",
+    "/letters/*/confirm",
 ];
 
 /// `GET /robots.txt`.

@@ -70,6 +70,8 @@ struct GroupPage {
     joining: Joining,
     /// The group's organisers' pages, for those who may use them.
     manage_path: Option<String>,
+    /// The letters and pledges it organises: (address, title).
+    letters: Vec<(String, String)>,
 }
 
 #[handler]
@@ -149,6 +151,7 @@ async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<
         description,
         summary,
         manage_path: groups::may_manage(viewer, group.id).then(|| format!("/groups/{}/manage", group.slug)),
+        letters: super::letters::of_group(state, group.id).await?,
         contact_email: group.contact_email,
         region: group.region,
         name: group.name,

@@ -19,6 +19,7 @@ mod event;
 mod events;
 mod groups;
 mod icon;
+mod letters;
 mod manage;
 mod me;
 mod numbers;
@@ -53,6 +54,11 @@ pub use desk::{
 pub use event::{event_page, rsvp};
 pub use events::index;
 pub use groups::{directory, group_page};
+pub use letters::{
+    confirm as confirm_signature, confirm_page as confirm_signature_page, desk_action as desk_letter_action,
+    desk_export as desk_letter_export, desk_letter, desk_letters, index as letters_index, show as letter,
+    sign as sign_letter,
+};
 pub use manage::{
     cancel_event as cancel_group_event, create_event as create_group_event, edit_event as edit_group_event,
     edit_event_page as edit_group_event_page, events_page as group_events_page, member_action, members_page,

@@ -76,7 +76,13 @@ pub struct Network {
     /// A topic of the catalogue.
     pub topic: Uuid,
     pub requests: RequestFixture,
+    /// An open letter (`open-letter`) organised by Alpha, with one
+    /// confirmed signature by an individual who is not listed.
+    pub letter_signature: Uuid,
 }
+
+/// The address of the open letter's one signatory.
+pub const SIGNATORY_EMAIL: &str = "signatory@outside.example.org";
 
 impl Network {
     pub fn person(&self, persona: Persona) -> Option<&Person> {
@@ -106,7 +112,7 @@ impl Network {
         ]
         .iter()
         .map(|p| p.email.as_str())
-        .chain([OUTSIDE_CONTACT_EMAIL])
+        .chain([OUTSIDE_CONTACT_EMAIL, SIGNATORY_EMAIL])
         .collect()
     }
 
@@ -187,6 +193,7 @@ pub async fn build(db: &DatabaseConnection) -> Network {
     let mut network = Network {
         // Filled in at the end, once the people and groups exist.
         requests: RequestFixture::default(),
+        letter_signature: Uuid::nil(),
         alpha,
         beta,
         supporter: add_user(db, "supporter", UserRole::Supporter, &hash).await,
@@ -226,5 +233,75 @@ pub async fn build(db: &DatabaseConnection) -> Network {
         topic: network.topic,
     };
     network.requests = requests::build(db, &ids).await;
+    network.letter_signature = add_letter(db, alpha).await;
     network
+}
+
+/// The open letter and its one signature (sealed as the domain seals it).
+async fn add_letter(db: &DatabaseConnection, group: Uuid) -> Uuid {
+    use muster::domain::{
+        letters::canonical_email,
+        sealing::{self, Field},
+    };
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = super::now();
+    let letter = entity::letter::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        slug: Set("open-letter".into()),
+        kind: Set("LETTER".into()),
+        title: Set("Stop the charges".into()),
+        body: Set("Stop charging migrants for NHS care.".into()),
+        addressee: Set("The Secretary of State".into()),
+        takes: Set("BOTH".into()),
+        status: Set("OPEN".into()),
+        opens_at: Set(None),
+        closes_at: Set(None),
+        ended_at: Set(None),
+        signatures_purged_at: Set(None),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    entity::letter_group::ActiveModel {
+        letter_id: Set(letter.id),
+        group_id: Set(group),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let id = Uuid::new_v4();
+    entity::signature::ActiveModel {
+        id: Set(id),
+        letter_id: Set(letter.id),
+        kind: Set("INDIVIDUAL".into()),
+        organisation: Set(None),
+        organisation_kind: Set(None),
+        town: Set(None),
+        region: Set(None),
+        postcode_area: Set(Some("CF10".into())),
+        name: Set(Some(
+            sealing::seal(Field::SignatureName, id, "Quiet Signatory").unwrap(),
+        )),
+        contact_name: Set(None),
+        show_name: Set(false),
+        email: Set(Some(sealing::seal(Field::SignatureEmail, id, SIGNATORY_EMAIL).unwrap())),
+        email_hash: Set(Some(sealing::lookup(&canonical_email(SIGNATORY_EMAIL)).unwrap())),
+        email_domain: Set(Some("outside.example.org".into())),
+        source_hash: Set(None),
+        confirm_token_hash: Set(None),
+        status: Set("CONFIRMED".into()),
+        approved_at: Set(None),
+        signed_at: Set(now),
+        confirmed_at: Set(Some(now)),
+        invalidated_at: Set(None),
+        created_at: Set(now),
+        purged_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    id
 }

@@ -63,10 +63,12 @@ pub enum MessageKind {
     EmailChangeNotice,
     /// Several held messages in one.
     Digest,
+    /// To a letter's signatory: the link that confirms the signature.
+    ConfirmSignature,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 24] = [
+    pub const ALL: [MessageKind; 25] = [
         Self::TrainerOffer,
         Self::OfferChaser,
         Self::EngagementReminder,
@@ -91,6 +93,7 @@ impl MessageKind {
         Self::VerifyNewEmail,
         Self::EmailChangeNotice,
         Self::Digest,
+        Self::ConfirmSignature,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl MessageKind {
             Self::VerifyNewEmail => "VERIFY_NEW_EMAIL",
             Self::EmailChangeNotice => "EMAIL_CHANGE_NOTICE",
             Self::Digest => "DIGEST",
+            Self::ConfirmSignature => "CONFIRM_SIGNATURE",
         }
     }
 
@@ -147,7 +151,8 @@ impl MessageKind {
             | Self::AccountExists
             | Self::VerifyNewEmail
             | Self::EmailChangeNotice
-            | Self::Digest => return None,
+            | Self::Digest
+            | Self::ConfirmSignature => return None,
         })
     }
 
@@ -161,6 +166,7 @@ impl MessageKind {
                 | Self::VerifyNewEmail
                 | Self::AccountExists
                 | Self::EmailChangeNotice
+                | Self::ConfirmSignature
         )
     }
 }

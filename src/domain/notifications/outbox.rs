@@ -70,6 +70,8 @@ pub enum Recipient {
     RequestContact(Uuid),
     /// The new address of a pending change, held on the account link.
     NewAddress(Uuid),
+    /// A letter's signatory (no account), by signature.
+    Signatory(Uuid),
 }
 
 impl Recipient {
@@ -79,6 +81,7 @@ impl Recipient {
             Self::User(id) => format!("user:{id}"),
             Self::RequestContact(id) => format!("contact:{id}"),
             Self::NewAddress(id) => format!("new-address:{id}"),
+            Self::Signatory(id) => format!("signatory:{id}"),
         }
     }
 }
@@ -161,10 +164,11 @@ pub async fn enqueue(
     }
     .render()
     .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("mail template: {e}")))?;
-    let (user, request, token) = match message.to {
-        Recipient::User(id) => (Some(id), None, None),
-        Recipient::RequestContact(id) => (None, Some(id), None),
-        Recipient::NewAddress(id) => (None, None, Some(id)),
+    let (user, request, token, signature) = match message.to {
+        Recipient::User(id) => (Some(id), None, None, None),
+        Recipient::RequestContact(id) => (None, Some(id), None, None),
+        Recipient::NewAddress(id) => (None, None, Some(id), None),
+        Recipient::Signatory(id) => (None, None, None, Some(id)),
     };
     let row = outbox_message::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -173,6 +177,7 @@ pub async fn enqueue(
         recipient_user_id: Set(user),
         recipient_request_id: Set(request),
         recipient_token_id: Set(token),
+        recipient_signature_id: Set(signature),
         digest: Set(message.digest),
         subject: Set(Some(message.letter.subject.clone())),
         body_text: Set(Some(text)),

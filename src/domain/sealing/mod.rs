@@ -52,14 +52,23 @@ pub enum Field {
     RequestContactEmail,
     /// `account_tokens.new_email`: where a pending email change moves to.
     TokenNewEmail,
+    /// `signatures.name`: an individual signatory's name.
+    SignatureName,
+    /// `signatures.contact_name`: an organisation's contact.
+    SignatureContactName,
+    /// `signatures.email`, found by the keyed hash of its canonical form.
+    SignatureEmail,
 }
 
 impl Field {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 7] = [
         Self::UserEmail,
         Self::RequestContactName,
         Self::RequestContactEmail,
         Self::TokenNewEmail,
+        Self::SignatureName,
+        Self::SignatureContactName,
+        Self::SignatureEmail,
     ];
 
     pub fn table(self) -> &'static str {
@@ -67,6 +76,7 @@ impl Field {
             Self::UserEmail => "users",
             Self::RequestContactName | Self::RequestContactEmail => "requests",
             Self::TokenNewEmail => "account_tokens",
+            Self::SignatureName | Self::SignatureContactName | Self::SignatureEmail => "signatures",
         }
     }
 
@@ -76,6 +86,9 @@ impl Field {
             Self::RequestContactName => "contact_name",
             Self::RequestContactEmail => "contact_email",
             Self::TokenNewEmail => "new_email",
+            Self::SignatureName => "name",
+            Self::SignatureContactName => "contact_name",
+            Self::SignatureEmail => "email",
         }
     }
 
@@ -85,7 +98,18 @@ impl Field {
         match self {
             Self::UserEmail => Some("email_hash"),
             Self::RequestContactEmail => Some("contact_email_hash"),
-            Self::RequestContactName | Self::TokenNewEmail => None,
+            Self::SignatureEmail => Some("email_hash"),
+            Self::RequestContactName | Self::TokenNewEmail | Self::SignatureName | Self::SignatureContactName => None,
+        }
+    }
+
+    /// The text its keyed hash is taken of: a signatory's address in its
+    /// canonical form (so `First.Last+x@gmail.com` finds `firstlast@gmail.com`),
+    /// every other address as it is.
+    pub fn lookup_text(self, plain: &str) -> String {
+        match self {
+            Self::SignatureEmail => crate::domain::letters::canonical_email(plain),
+            _ => plain.to_owned(),
         }
     }
 

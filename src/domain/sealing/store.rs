@@ -24,7 +24,7 @@ pub struct SealedTable {
     pub fields: &'static [Field],
 }
 
-pub const TABLES: [SealedTable; 3] = [
+pub const TABLES: [SealedTable; 4] = [
     SealedTable {
         name: "users",
         fields: &[Field::UserEmail],
@@ -36,6 +36,10 @@ pub const TABLES: [SealedTable; 3] = [
     SealedTable {
         name: "account_tokens",
         fields: &[Field::TokenNewEmail],
+    },
+    SealedTable {
+        name: "signatures",
+        fields: &[Field::SignatureName, Field::SignatureContactName, Field::SignatureEmail],
     },
 ];
 
@@ -217,7 +221,10 @@ async fn reseal_row(
         };
         update.value(Alias::new(field.column()), SimpleExpr::from(sealed));
         if let Some(hash) = field.lookup_column() {
-            update.value(Alias::new(hash), SimpleExpr::from(ring.lookup(&plain)));
+            update.value(
+                Alias::new(hash),
+                SimpleExpr::from(ring.lookup(&field.lookup_text(&plain))),
+            );
         }
         update.and_where(col(field.column()).eq(stored));
     }
