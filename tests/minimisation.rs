@@ -231,6 +231,11 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
         Personal("`web_sessions`"),
     ),
     (
+        "feed_changes",
+        &["id", "stamp"],
+        Nothing("one number that every write to what feeds are made from moves"),
+    ),
+    (
         "journal_cursors",
         &["consumer", "position", "updated_at"],
         Nothing("how far the mail worker has read the journal: a number and a time"),
