@@ -7,7 +7,11 @@
 //!   as muster sends, through sqlx, written with serde_json (no GraphQL, no
 //!   ORM; see `benches/support/baseline.rs`, which the in-process bench
 //!   shares);
-//! - `GET /trivial`: a constant.
+//! - `GET /trivial`: a constant;
+//! - `GET /static-body`: the bytes of the file `MUSTER_BENCH_STATIC_BODY`
+//!   names (the load script saves muster's public feed there), read once
+//!   and sent as a shared body: what this machine allows for a body of
+//!   that size, against which the feed's full responses are read.
 //!
 //! ```sh
 //! MUSTER_DATABASE_URL=sqlite://muster.db?mode=rwc MUSTER_BIND=127.0.0.1:8081 \
@@ -26,7 +30,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use muster::config::DatabaseUrl;
-use poem::Server;
+use poem::{EndpointExt, Response, Route, Server, endpoint::make_sync, get};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,11 +42,26 @@ async fn main() -> anyhow::Result<()> {
     let bind = std::env::var("MUSTER_BIND").unwrap_or_else(|_| "127.0.0.1:8081".into());
     let db = muster::db::connect(&DatabaseUrl::parse(&url)?).await?;
     let pool = baseline::Pool::of(&db)?;
+    let body = match std::env::var_os("MUSTER_BENCH_STATIC_BODY") {
+        Some(path) => bytes::Bytes::from(std::fs::read(&path).context("read MUSTER_BENCH_STATIC_BODY")?),
+        None => bytes::Bytes::new(),
+    };
+    let static_body = make_sync(move |_| {
+        Response::builder()
+            .content_type("text/calendar; charset=utf-8")
+            .header("etag", "\"static\"")
+            .body(body.clone())
+    });
     let acceptor = muster::server::bind(bind.parse().context("MUSTER_BIND is an address:port")?).await?;
     eprintln!("bench baseline listening on {bind}");
     Server::new_with_acceptor(acceptor)
         .idle_timeout(Duration::from_secs(30))
-        .run(baseline::endpoint(pool))
+        .run(
+            Route::new()
+                .at("/static-body", get(static_body))
+                .nest("/", baseline::endpoint(pool))
+                .boxed(),
+        )
         .await?;
     Ok(())
 }

@@ -17,11 +17,19 @@
 #   scripts/bench-http.sh --smoke         # debug build, small data, 1 s each:
 #                                         # fails only when an endpoint answers
 #                                         # wrongly, never on a figure
+#   scripts/bench-http.sh --growth "2000 20000 200000"
+#                                         # only the growth table: the feed,
+#                                         # the events page, the queue and an
+#                                         # event page at each size, beside
+#                                         # the smallest (add --postgres URL
+#                                         # to run it on PostgreSQL too)
 #
 # Options: --duration SECS, --events N (main network, default 2000),
 # --big-events N (the memory step, default 100000; 0 skips it),
-# --connections N (8), --threads N (2). Needs root only to install wrk (and
-# curl or jq if missing) with apt-get.
+# --connections N (8), --threads N (2), --growth "N N ...", --postgres URL
+# (a PostgreSQL server's admin URL; the growth step makes and drops a
+# database of its own there). Needs root only to install wrk (and curl or jq
+# if missing) with apt-get.
 # Loopback only; servers and the temp dir are removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +40,8 @@ EVENTS=2000
 BIG_EVENTS=100000
 CONNECTIONS=8
 THREADS=2
+GROWTH=""
+POSTGRES=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1; DURATION=1; EVENTS=200; BIG_EVENTS=1000 ;;
@@ -40,7 +50,9 @@ while [ $# -gt 0 ]; do
         --big-events) BIG_EVENTS=$2; shift ;;
         --connections) CONNECTIONS=$2; shift ;;
         --threads) THREADS=$2; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        --growth) GROWTH=$2; shift ;;
+        --postgres) POSTGRES=$2; shift ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -81,6 +93,9 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    if [ -n "${PG_DB:-}" ]; then
+        psql -q "$POSTGRES" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -98,10 +113,14 @@ free_port() {
     die "no free loopback port"
 }
 
-# Seeds a fresh SQLite database with about $2 events; prints its URL.
+# Seeds a fresh SQLite database (a file) or the database of a URL with
+# about $2 events; prints its URL.
 seed() {
     local file=$1 events=$2 url args=(seed-demo)
-    url="sqlite://$file?mode=rwc"
+    case "$file" in
+        postgres://*) url=$file; file=$WORK/postgres-seed ;;
+        *) url="sqlite://$file?mode=rwc" ;;
+    esac
     if "$MUSTER" seed-demo --help 2>/dev/null | grep -q -- '--scale'; then
         args+=(--scale "$events")
     else
@@ -161,6 +180,98 @@ check_graphql() {
     echo "$answer" | jq -e "$filter" >/dev/null || die "$what answered unexpectedly ($filter): $answer"
 }
 
+# --- growth: the same pages as the network grows ------------------------------
+
+# wrk_row URL [wrk options]: "req/s|p50|p99|errors" of a short run.
+wrk_row() {
+    local url=$1 out=$WORK/wrk-growth.txt
+    shift
+    wrk --latency -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$@" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed on $url"; }
+    local bad socket
+    bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+    socket=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")
+    echo "$(awk '/^Requests\/sec:/ { print $2 }' "$out")|$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")|$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")|$(( ${bad:-0} + ${socket:-0} ))"
+}
+
+# growth_on BACKEND: for each size, a fresh database, a coordinator's
+# session, and the four reads; rows "backend|size|what|bytes|req/s|p50|p99|errors".
+growth_on() {
+    local backend=$1 size url port pid jar csrf session event bytes row what path
+    for size in $GROWTH; do
+        if [ "$backend" = postgres ]; then
+            PG_DB="muster_growth_$$"
+            psql -q "$POSTGRES" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+            psql -q "$POSTGRES" -c "CREATE DATABASE $PG_DB" >/dev/null
+            url=$(seed "${POSTGRES%/*}/$PG_DB" "$size")
+        else
+            rm -f "$WORK/growth.db"*
+            url=$(seed "$WORK/growth.db" "$size")
+        fi
+        log "growth: $size events on $backend"
+        printf '%s\n' "$PASSWORD" | MUSTER_DATABASE_URL=$url MUSTER_DATA_DIR=$WORK \
+            "$MUSTER" create-user --email growth@example.org --name "Growth Desk" --role coordinator >/dev/null 2>&1 \
+            || die "create-user failed"
+        port=$(free_port)
+        start "muster-growth-$size" "$port" /healthz env \
+            MUSTER_DATABASE_URL="$url" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$port" \
+            MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR=100 "$MUSTER" serve
+        pid=$STARTED_PID
+        jar=$WORK/growth-cookies
+        rm -f "$jar"
+        curl -sS -c "$jar" -o "$WORK/signin.html" "http://127.0.0.1:$port/signin"
+        csrf=$(grep -o 'name="csrf" value="[^"]*"' "$WORK/signin.html" | head -n 1 | sed -E 's/.*value="([^"]*)"/\1/')
+        curl -sS -b "$jar" -c "$jar" -o /dev/null "http://127.0.0.1:$port/signin" \
+            --data-urlencode "csrf=$csrf" --data-urlencode "email=growth@example.org" \
+            --data-urlencode "password=$PASSWORD" --data-urlencode "next=/desk"
+        session=$(awk '$6 == "muster_session" { print $7 }' "$jar")
+        [ -n "$session" ] || die "growth: signing in set no session cookie"
+        event=$(graphql "$port" '{"query":"{ events(first: 1) { edges { node { id } } } }"}' | jq -r '.data.events.edges[0].node.id')
+        for what in "feed /calendar.ics" "events page /" "queue /desk/requests" "event page /events/$event"; do
+            path=${what##* }
+            bytes=$(curl -sS -o /dev/null -w '%{size_download}' -H "Cookie: muster_session=$session" "http://127.0.0.1:$port$path")
+            row=$(wrk_row "http://127.0.0.1:$port$path" -H "Cookie: muster_session=$session")
+            GROWTH_ROWS+=("$backend|$size|${what% *}|$bytes|$row")
+        done
+        stop "$pid"
+        if [ "$backend" = postgres ]; then
+            psql -q "$POSTGRES" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null
+            PG_DB=""
+        fi
+    done
+}
+
+if [ -n "$GROWTH" ]; then
+    PASSWORD="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    to_ms() {
+        awk -v v="$1" 'BEGIN {
+            n = v + 0
+            if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+            printf "%.2f", n
+        }'
+    }
+    GROWTH_ROWS=()
+    growth_on sqlite
+    [ -z "$POSTGRES" ] || growth_on postgres
+    echo
+    echo "growth, muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), load average" \
+        "$(cut -d' ' -f1-3 /proc/loadavg), wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+    printf '%-9s %8s %-12s %11s %9s %9s %9s %6s  %s\n' database events read bytes req/s "p50 ms" "p99 ms" errors \
+        "time per byte against the smallest"
+    declare -A FIRST
+    for row in "${GROWTH_ROWS[@]}"; do
+        IFS='|' read -r backend size what bytes rps p50 p99 bad <<<"$row"
+        # Time per byte: (1 / req/s) / bytes, against the smallest size's.
+        per_byte=$(awk -v r="$rps" -v b="$bytes" 'BEGIN { if (r > 0 && b > 0) printf "%.6g", 1 / (r * b); else print 0 }')
+        key="$backend $what"
+        [ -n "${FIRST[$key]:-}" ] || FIRST[$key]=$per_byte
+        ratio=$(awk -v a="$per_byte" -v b="${FIRST[$key]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+        printf '%-9s %8s %-12s %11s %9.0f %9s %9s %6s  %s ×\n' "$backend" "$size" "$what" "$bytes" "$rps" "$p50" "$p99" "$bad" "$ratio"
+        [ "$bad" = 0 ] || FAILED_GROWTH=1
+    done
+    [ -z "${FAILED_GROWTH:-}" ] || die "something answered wrongly during the growth runs"
+    exit 0
+fi
+
 # --- the main network ---------------------------------------------------------
 
 log "seeding $EVENTS events into a fresh SQLite database"
@@ -184,10 +295,14 @@ start muster "$PORT" /healthz env \
 MUSTER_PID=$STARTED_PID
 IDLE_RSS=$(memory_kb "$MUSTER_PID" VmRSS)
 
+# The public feed's bytes, for the baseline to serve as a static body.
+curl -sS -o "$WORK/static-feed.ics" "http://127.0.0.1:$PORT/calendar.ics"
+
 BASE_PORT=$(free_port)
 log "starting the baseline server on 127.0.0.1:$BASE_PORT"
 start baseline "$BASE_PORT" /trivial env \
-    MUSTER_DATABASE_URL="$DB_URL" MUSTER_BIND="127.0.0.1:$BASE_PORT" "$BASELINE"
+    MUSTER_DATABASE_URL="$DB_URL" MUSTER_BIND="127.0.0.1:$BASE_PORT" \
+    MUSTER_BENCH_STATIC_BODY="$WORK/static-feed.ics" "$BASELINE"
 BASE_PID=$STARTED_PID
 
 URL="http://127.0.0.1:$PORT"
@@ -316,6 +431,10 @@ STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $ETAG" "$URL
 curl -sS -D "$H" -o "$WORK/private.ics" "$URL$FEED_PATH"
 grep -q '^HTTP/1.1 200' "$H" || die "private feed: $(head -n 1 "$H")"
 head -c 15 "$WORK/private.ics" | grep -q 'BEGIN:VCALENDAR' || die "the private feed is not a calendar"
+PRIVATE_ETAG=$(header "$H" etag)
+STATUS=$(curl -sS -o /dev/null -w '%{http_code}' -H "If-None-Match: $PRIVATE_ETAG" "$URL$FEED_PATH")
+[ "$STATUS" = 304 ] || die "the private feed with If-None-Match answered $STATUS, not 304"
+cmp -s "$WORK/static-feed.ics" <(curl -sS "$BASE_URL/static-body") || die "the baseline's static body is not the feed"
 
 # The pages: each answers 200 with HTML, the signed-in ones for the
 # session (the event page shows the bench account's place).
@@ -387,10 +506,14 @@ run() {
 }
 
 run "trivial handler" baseline "$BASE_URL/trivial"
+run "static body, the feed's bytes" baseline "$BASE_URL/static-body"
+run "/healthz" muster "$URL/healthz"
 run "/calendar.ics ($FEED_EVENTS events)" muster "$URL/calendar.ics"
 run "/calendar.ics, Accept-Encoding: gzip ($GZIP_NOTE)" muster "$URL/calendar.ics" -H 'Accept-Encoding: gzip'
 run "/calendar.ics, If-None-Match (304)" muster "$URL/calendar.ics" -H "If-None-Match: $ETAG"
 run "private feed" muster "$URL$FEED_PATH"
+run "private feed, Accept-Encoding: gzip" muster "$URL$FEED_PATH" -H 'Accept-Encoding: gzip'
+run "private feed, If-None-Match (304)" muster "$URL$FEED_PATH" -H "If-None-Match: $PRIVATE_ETAG"
 run "events(first: 50) + relations" muster "$URL/graphql" -s "$WORK/events.lua"
 run "events(first: 50) hand-written" baseline "$BASE_URL/graphql" -s "$WORK/events.lua"
 run "group(slug) + next 10 events" muster "$URL/graphql" -s "$WORK/group.lua"
@@ -422,6 +545,8 @@ HANDWRITTEN_RPS=$(rps_of "events(first: 50) hand-written" baseline)
 FULL_RPS=$(rps_of "/calendar.ics ($FEED_EVENTS events)" muster)
 EVENTS_PAGE_RPS=$(rps_of "page / (public events, 60 days)" muster)
 QUEUE_RPS=$(rps_of "requests(first: 50), coordinator's queue" muster)
+STATIC_RPS=$(rps_of "static body, the feed's bytes" baseline)
+HEALTHZ_RPS=$(rps_of "/healthz" muster)
 
 echo
 echo "muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), $(nproc) cores (load average" \
@@ -432,7 +557,10 @@ for row in "${ROWS[@]}"; do
     IFS='|' read -r name server rps p50 p99 bad <<<"$row"
     case "$name" in
         "events(first: 50) + relations") against=$HANDWRITTEN_RPS; label="hand-written events" ;;
-        "/calendar.ics, If-None-Match (304)") against=$FULL_RPS; label="full /calendar.ics" ;;
+        "/calendar.ics ($FEED_EVENTS events)") against=$STATIC_RPS; label="static body (target 0.8)" ;;
+        "/calendar.ics, If-None-Match (304)"|"private feed, If-None-Match (304)") against=$HEALTHZ_RPS; label="/healthz (target 0.5)" ;;
+        "private feed") against=$FULL_RPS; label="full /calendar.ics (target 0.5)" ;;
+        "private feed, Accept"*) against=$FULL_RPS; label="full /calendar.ics" ;;
         "page /events/{id}"*|"page /me"*|"page /, Accept"*) against=$EVENTS_PAGE_RPS; label="page /" ;;
         "page /desk/"*) against=$QUEUE_RPS; label="GraphQL queue" ;;
         *) against=$TRIVIAL_RPS; label="trivial" ;;

@@ -52,6 +52,10 @@ pub struct AppState {
     pub csrf: web::csrf::CsrfKey,
     /// Public feeds rendered for their current version.
     pub feed_cache: std::sync::Arc<http::feed_cache::FeedCache>,
+    /// Private feeds rendered for their current version (a few, bounded).
+    pub private_feeds: std::sync::Arc<http::feed_cache::FeedCache>,
+    /// Each feed's version as last worked out, by change stamp.
+    pub feed_versions: std::sync::Arc<http::feed_versions::FeedVersions>,
     /// Where every front door reads `now` from.
     pub clock: clock::Clock,
     /// What `/metrics` reports (served on its own listener, not by `app`).
@@ -110,6 +114,8 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
             feed_cache,
+            private_feeds: std::sync::Arc::new(http::feed_cache::FeedCache::private()),
+            feed_versions: std::sync::Arc::new(http::feed_versions::FeedVersions::new()),
             clock,
             metrics,
             mailroom,

@@ -298,6 +298,11 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
         Personal("`letter_blocks`"),
     ),
     (
+        "feed_changes",
+        &["id", "stamp"],
+        Nothing("one number that every write to what feeds are made from moves"),
+    ),
+    (
         "journal_cursors",
         &["consumer", "position", "updated_at"],
         Nothing("how far the mail worker has read the journal: a number and a time"),

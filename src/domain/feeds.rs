@@ -107,6 +107,24 @@ pub async fn revoke_token(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid, 
 /// The owner of a live token, as a viewer; unknown, revoked or erased is
 /// `NOT_FOUND`.
 pub async fn resolve_token(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>) -> Result<Viewer> {
+    Ok(resolve_owner(db, secret, now).await?.viewer)
+}
+
+/// Whose feed a token opens, and when a calendar last read it.
+#[derive(Debug, Clone)]
+pub struct FeedOwner {
+    pub viewer: Viewer,
+    /// When the token's use was last written down (now, if it just was).
+    pub last_used_at: DateTime<Utc>,
+}
+
+/// How often a token's use is written down: the owner sees "last read",
+/// not every poll.
+pub const USE_RECORDED_EVERY: Duration = Duration::hours(1);
+
+/// The owner of a live token, with the token's last use; unknown, revoked
+/// or erased is `NOT_FOUND`.
+pub async fn resolve_owner(db: &impl ConnectionTrait, secret: &str, now: DateTime<Utc>) -> Result<FeedOwner> {
     let token = feed_token::Entity::find()
         .filter(feed_token::Column::TokenHash.eq(hash_secret(secret)))
         .filter(feed_token::Column::RevokedAt.is_null())
@@ -120,14 +138,21 @@ pub async fn resolve_token(db: &impl ConnectionTrait, secret: &str, now: DateTim
         .ok_or(Error::NotFound)?;
     // Shown to the owner so they can tell which subscriptions are in use;
     // written at most hourly, not on every poll.
-    if token.last_used_at.is_none_or(|used| now - used > Duration::hours(1)) {
-        feed_token::Entity::update_many()
-            .col_expr(feed_token::Column::LastUsedAt, sea_orm::sea_query::Expr::val(now))
-            .filter(feed_token::Column::Id.eq(token.id))
-            .exec(db)
-            .await?;
-    }
-    Ok(Viewer::User(load_signed_in(db, owner).await?))
+    let last_used_at = match token.last_used_at {
+        Some(used) if now - used <= USE_RECORDED_EVERY => used,
+        _ => {
+            feed_token::Entity::update_many()
+                .col_expr(feed_token::Column::LastUsedAt, sea_orm::sea_query::Expr::val(now))
+                .filter(feed_token::Column::Id.eq(token.id))
+                .exec(db)
+                .await?;
+            now
+        }
+    };
+    Ok(FeedOwner {
+        viewer: Viewer::User(load_signed_in(db, owner).await?),
+        last_used_at,
+    })
 }
 
 /// Filters of the public feed; each list narrows when non-empty.
@@ -188,6 +213,10 @@ pub struct FeedVersion {
     pub last_event_change: Option<DateTime<Utc>>,
     pub last_group_change: Option<DateTime<Utc>>,
     pub last_topic_change: Option<DateTime<Utc>>,
+    /// The earliest end among the events selected: the first one to leave
+    /// the window as time passes, so until then (and no write) the version
+    /// holds. A function of the rest, so it never splits one version.
+    pub first_end: Option<DateTime<Utc>>,
 }
 
 /// Latest change of every row of a table; each is one step down an index
@@ -200,22 +229,25 @@ impl FeedSelection {
     /// The feed's version: one statement, whatever the filter.
     pub async fn version(&self, db: &impl ConnectionTrait) -> Result<FeedVersion> {
         type Latest = Option<DateTime<Utc>>;
-        let row: Option<(i64, Latest, Latest, Latest)> = event::Entity::find()
+        let row: Option<(i64, Latest, Latest, Latest, Latest)> = event::Entity::find()
             .select_only()
             .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "events")
             .column_as(latest_change("events"), "last_event_change")
             .column_as(latest_change("groups"), "last_group_change")
             .column_as(latest_change("topics"), "last_topic_change")
+            .column_as(event::Column::EndsAt.min(), "first_end")
             .filter(self.condition.clone())
             .into_tuple()
             .one(db)
             .await?;
-        let (events, last_event_change, last_group_change, last_topic_change) = row.unwrap_or((0, None, None, None));
+        let (events, last_event_change, last_group_change, last_topic_change, first_end) =
+            row.unwrap_or((0, None, None, None, None));
         Ok(FeedVersion {
             events,
             last_event_change,
             last_group_change,
             last_topic_change,
+            first_end,
         })
     }
 
@@ -302,5 +334,108 @@ pub fn private_feed(owner: &Viewer, since: DateTime<Utc>) -> Result<FeedSelectio
     }
     Ok(FeedSelection {
         condition: Condition::all().add(event::Column::EndsAt.gte(since)).add(visible),
+    })
+}
+
+/// The feed change stamp (`feed_changes`, moved by triggers in the same
+/// transaction as every write to what feeds are made from): while it
+/// reads the same, nothing any feed holds has changed, except by time.
+/// One row by its key: the cheapest statement there is.
+pub async fn change_stamp(db: &impl ConnectionTrait) -> Result<i64> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT stamp FROM feed_changes WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| Error::Internal(anyhow::anyhow!("feed_changes holds no row")))?;
+    Ok(row.try_get::<i64>("", "stamp")?)
+}
+
+/// Identifies what one person's feed holds, without loading it: the facts
+/// that decide which events it carries and how (their role, their
+/// memberships, their RSVPs, their accepted engagements) and, over the
+/// events those select, the count, the latest change and the first end,
+/// with the latest change to any group (each event names its group).
+///
+/// As for [`FeedVersion`]: events are never deleted, every change a feed
+/// shows moves the event's `updated_at`, and with the facts fixed the
+/// selection only loses events as time passes. An event that enters the
+/// selection or changes in it carries the latest change; one that leaves
+/// lowers the count. So equal versions render equal bytes, and an edit to
+/// an event this person's feed does not hold leaves it alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateFeedVersion {
+    pub owner: Uuid,
+    pub role: entity::UserRole,
+    /// (group, role, status), in group order.
+    pub memberships: Vec<(Uuid, entity::MembershipRole, entity::MembershipStatus)>,
+    /// (event, status), in event order: which events they answered, and
+    /// where they have a place (venues kept for those going).
+    pub rsvps: Vec<(Uuid, entity::RsvpStatus)>,
+    /// The requests whose engagement they accepted, in order.
+    pub engagements: Vec<Uuid>,
+    pub events: i64,
+    pub last_event_change: Option<DateTime<Utc>>,
+    pub last_group_change: Option<DateTime<Utc>>,
+    /// As [`FeedVersion::first_end`].
+    pub first_end: Option<DateTime<Utc>>,
+}
+
+/// The version of `owner`'s own feed of events ending from `since` on: four
+/// small statements, whatever the feed's size, and nothing rendered.
+pub async fn private_version(
+    db: &impl ConnectionTrait,
+    owner: &Viewer,
+    since: DateTime<Utc>,
+) -> Result<PrivateFeedVersion> {
+    type Latest = Option<DateTime<Utc>>;
+    let person = owner.signed_in().ok_or(Error::NotFound)?;
+    let mut memberships: Vec<_> = person
+        .memberships
+        .iter()
+        .map(|m| (m.group_id, m.role, m.status))
+        .collect();
+    memberships.sort_by_key(|m| m.0);
+    let rsvps: Vec<(Uuid, entity::RsvpStatus)> = rsvp::Entity::find()
+        .select_only()
+        .column(rsvp::Column::EventId)
+        .column(rsvp::Column::Status)
+        .filter(rsvp::Column::UserId.eq(person.id))
+        .order_by_asc(rsvp::Column::EventId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let engagements: Vec<Uuid> = assignment::Entity::find()
+        .select_only()
+        .column(assignment::Column::RequestId)
+        .filter(assignment::Column::TrainerId.eq(person.id))
+        .filter(assignment::Column::Status.eq(AssignmentStatus::Accepted))
+        .order_by_asc(assignment::Column::RequestId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let selection = private_feed(owner, since)?;
+    let row: Option<(i64, Latest, Latest, Latest)> = event::Entity::find()
+        .select_only()
+        .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "events")
+        .column_as(event::Column::UpdatedAt.max(), "last_event_change")
+        .column_as(latest_change("groups"), "last_group_change")
+        .column_as(event::Column::EndsAt.min(), "first_end")
+        .filter(selection.condition)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (events, last_event_change, last_group_change, first_end) = row.unwrap_or((0, None, None, None));
+    Ok(PrivateFeedVersion {
+        owner: person.id,
+        role: person.role,
+        memberships,
+        rsvps,
+        engagements,
+        events,
+        last_event_change,
+        last_group_change,
+        first_end,
     })
 }

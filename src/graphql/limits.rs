@@ -157,9 +157,8 @@ pub fn check_text(query: &str, variables: &async_graphql::Variables) -> Result<(
     Ok(())
 }
 
-/// Checks one query text against the limits. A text that does not parse is
-/// let through: the schema answers it with the parser's own message.
-pub fn check(query: &str) -> Result<(), LimitExceeded> {
+/// Refuses a query text longer than the limit, before it is parsed.
+fn check_length(query: &str) -> Result<(), LimitExceeded> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(LimitExceeded::new(
             "queryLength",
@@ -169,21 +168,45 @@ pub fn check(query: &str) -> Result<(), LimitExceeded> {
             ),
         ));
     }
+    Ok(())
+}
+
+/// Checks one query text against the limits. A text that does not parse is
+/// let through: the schema answers it with the parser's own message.
+pub fn check(query: &str) -> Result<(), LimitExceeded> {
+    check_length(query)?;
     let Ok(doc) = parse_query(query) else {
         return Ok(());
     };
+    check_document(&doc)
+}
+
+/// Checks one request against the limits, parsing its query once: the
+/// document stays in the request, and the schema executes it from there
+/// instead of parsing the text again. A text that does not parse is let
+/// through, unparsed, for the schema to answer with the parser's message.
+pub fn check_request(request: &mut async_graphql::Request) -> Result<(), LimitExceeded> {
+    check_length(&request.query)?;
+    match request.parsed_query() {
+        Ok(doc) => check_document(doc),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Checks a parsed document's width: root fields, fields and aliases.
+fn check_document(doc: &ExecutableDocument) -> Result<(), LimitExceeded> {
     let mut counts = Counts::default();
     for (_, operation) in doc.operations.iter() {
         let set = &operation.node.selection_set.node;
         let mut roots = 0;
-        root_fields(&doc, set, &mut roots, &mut HashSet::new());
+        root_fields(doc, set, &mut roots, &mut HashSet::new());
         if roots > MAX_ROOT_FIELDS {
             return Err(LimitExceeded::new(
                 "rootFields",
                 format!("an operation selects more than {MAX_ROOT_FIELDS} root fields"),
             ));
         }
-        count(&doc, set, &mut counts, &mut HashSet::new());
+        count(doc, set, &mut counts, &mut HashSet::new());
     }
     if counts.fields > MAX_FIELDS {
         return Err(LimitExceeded::new(
@@ -253,6 +276,18 @@ mod tests {
         );
         assert!(check_text("{ f(q: \"\\u0000\") }", &Default::default()).is_err());
         assert!(check_text("{ me { id } }", &Default::default()).is_ok());
+    }
+
+    #[test]
+    fn a_checked_request_keeps_its_parsed_document() {
+        let mut request = async_graphql::Request::new("{ me { id } }");
+        check_request(&mut request).unwrap();
+        let parsed = request.parsed_query().unwrap();
+        assert_eq!(parsed.operations.iter().count(), 1);
+        let mut broken = async_graphql::Request::new("not graphql at all {");
+        assert!(check_request(&mut broken).is_ok(), "left for the schema to answer");
+        let mut long = async_graphql::Request::new(format!("{{ me {{ id }} }} #{}", "x".repeat(MAX_QUERY_BYTES)));
+        assert_eq!(check_request(&mut long).unwrap_err().limit, "queryLength");
     }
 
     #[test]

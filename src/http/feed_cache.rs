@@ -1,22 +1,25 @@
-//! Rendered public feeds, kept while their version is current.
+//! Rendered feeds, kept while their version is current.
 //!
-//! Calendar apps poll the same few feeds over and over; between two changes
+//! Calendar apps poll the same feeds over and over; between two changes
 //! of the data every poll would render the same bytes. A feed is rendered
-//! once per [`FeedVersion`] and its body (and, when first asked for, its
-//! gzip) is shared by every request until the version moves on. Concurrent
-//! requests for a feed that is not rendered yet wait for one render instead
-//! of each starting their own.
+//! once per version (a [`Tag`]: the digest its ETag is made from) and its
+//! body (and, when first asked for, its gzip) is shared by every request
+//! until the version moves on. Concurrent requests for a feed that is not
+//! rendered yet wait for one render instead of each starting their own.
 //!
-//! The cache only saves work: the version comes from the database on every
-//! request, so several instances behind a load balancer never serve a
-//! feed older than the data, and losing the cache loses nothing. Filters
-//! come from the query string, so anyone can make new keys: the cache is
-//! bounded in entries and bytes and drops the least recently used.
-//! Private feeds are not kept here (one per person would crowd out the
-//! shared ones, and each is fetched by one calendar), and neither is any
-//! render made for one person: what is kept is rendered for everyone
-//! (`feeds::render_selection`, with `VenueAccess::nobody()`), so it never
-//! holds a venue kept for those going.
+//! The cache only saves work: the version is known to be current before
+//! the cache is asked (see `feed_versions`), so several instances behind a
+//! load balancer never serve a feed older than the data, and losing the
+//! cache loses nothing. Filters come from the query string, so anyone can
+//! make new keys: the cache is bounded in entries and bytes and drops the
+//! least recently used.
+//!
+//! The server keeps two: one for the shared feeds, rendered for everyone
+//! (`feeds::render_selection`, with `VenueAccess::nobody()`, so it never
+//! holds a venue kept for those going), and a smaller one for private
+//! feeds, each keyed by its owner and only ever read after that owner's
+//! token was resolved, so that one person's renders cannot crowd out the
+//! shared ones or reach anyone else.
 
 use std::{
     collections::HashMap,
@@ -32,16 +35,21 @@ use bytes::Bytes;
 use flate2::{Compression, write::GzEncoder};
 use tokio::sync::OnceCell;
 
-use crate::{
-    domain::feeds::FeedVersion,
-    error::{Error, Result},
-};
+use crate::error::{Error, Result};
 
-/// Most distinct feeds kept at once.
+/// A feed's version, as the digest its ETag is written from.
+pub type Tag = [u8; 16];
+
+/// Most distinct shared feeds kept at once.
 const MAX_ENTRIES: usize = 256;
-/// Most bytes of rendered feeds kept at once (bodies and their gzips).
-/// A 2,000-event feed is about 1.3 MB, so the busiest feeds all fit.
+/// Most bytes of rendered shared feeds kept at once (bodies and their
+/// gzips). A 2,000-event feed is about 1.3 MB, so the busiest feeds all fit.
 const MAX_BYTES: usize = 128 * 1024 * 1024;
+/// Private feeds kept at once: the ones being fetched again soon (a
+/// calendar that does not send `If-None-Match`, a person on two devices).
+const MAX_PRIVATE_ENTRIES: usize = 64;
+/// Bytes of private renders kept at once.
+const MAX_PRIVATE_BYTES: usize = 24 * 1024 * 1024;
 
 /// One rendered version of a feed.
 #[derive(Debug)]
@@ -88,15 +96,17 @@ pub fn gzip(body: &[u8], level: Compression) -> Result<Bytes> {
 }
 
 struct Entry {
-    version: FeedVersion,
+    version: Tag,
     rendered: Arc<OnceCell<Arc<RenderedFeed>>>,
     last_used: u64,
 }
 
-/// The process's rendered public feeds, keyed by the feed's canonical filter.
-#[derive(Default)]
+/// The process's rendered feeds, keyed by the feed's canonical filter (or
+/// its owner).
 pub struct FeedCache {
     entries: Mutex<HashMap<String, Entry>>,
+    max_entries: usize,
+    max_bytes: usize,
     /// Counts lookups too: the recency of each entry is the count then.
     clock: AtomicU64,
     /// Lookups that rendered; the others were served by a kept render (or
@@ -113,14 +123,46 @@ pub struct FeedCacheStats {
     pub bytes: usize,
 }
 
+impl Default for FeedCache {
+    fn default() -> Self {
+        Self::with_bounds(MAX_ENTRIES, MAX_BYTES)
+    }
+}
+
 impl FeedCache {
+    /// The cache of shared feeds.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The smaller cache of private feeds.
+    pub fn private() -> Self {
+        Self::with_bounds(MAX_PRIVATE_ENTRIES, MAX_PRIVATE_BYTES)
+    }
+
+    fn with_bounds(max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            entries: Mutex::default(),
+            max_entries,
+            max_bytes,
+            clock: AtomicU64::default(),
+            misses: AtomicU64::default(),
+        }
+    }
+
+    /// The kept render of `key` at `version`, if there is one (counted as
+    /// a hit); nothing is rendered.
+    pub fn peek(&self, key: &str, version: Tag) -> Option<Arc<RenderedFeed>> {
+        let mut entries = self.lock();
+        let entry = entries.get_mut(key).filter(|entry| entry.version == version)?;
+        let rendered = entry.rendered.get()?.clone();
+        entry.last_used = self.clock.fetch_add(1, Ordering::Relaxed);
+        Some(rendered)
+    }
+
     /// The feed `key` at `version`: the kept render, or `render`'s result,
     /// which is then kept. One render runs per key and version at a time.
-    pub async fn get_or_render<F>(&self, key: &str, version: FeedVersion, render: F) -> Result<Arc<RenderedFeed>>
+    pub async fn get_or_render<F>(&self, key: &str, version: Tag, render: F) -> Result<Arc<RenderedFeed>>
     where
         F: Future<Output = Result<String>>,
     {
@@ -137,7 +179,7 @@ impl FeedCache {
     }
 
     /// The slot for `key` at `version`, replacing one of an older version.
-    fn cell(&self, key: &str, version: FeedVersion) -> Arc<OnceCell<Arc<RenderedFeed>>> {
+    fn cell(&self, key: &str, version: Tag) -> Arc<OnceCell<Arc<RenderedFeed>>> {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.lock();
         match entries.get_mut(key) {
@@ -168,7 +210,7 @@ impl FeedCache {
             .filter_map(|entry| entry.rendered.get())
             .map(|feed| feed.size())
             .sum();
-        while entries.len() > MAX_ENTRIES || bytes > MAX_BYTES {
+        while entries.len() > self.max_entries || bytes > self.max_bytes {
             let Some(oldest) = entries
                 .iter()
                 .min_by_key(|(_, entry)| entry.last_used)
@@ -222,17 +264,10 @@ mod tests {
 
     use std::sync::atomic::AtomicUsize;
 
-    use chrono::{TimeZone, Utc};
-
     use super::*;
 
-    fn version(events: i64) -> FeedVersion {
-        FeedVersion {
-            events,
-            last_event_change: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single(),
-            last_group_change: None,
-            last_topic_change: None,
-        }
+    fn version(events: u8) -> Tag {
+        [events; 16]
     }
 
     #[tokio::test]
@@ -301,6 +336,19 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
+    }
+
+    #[tokio::test]
+    async fn peek_finds_only_the_current_version_already_rendered() {
+        let cache = FeedCache::private();
+        assert!(cache.peek("mine", version(1)).is_none());
+        cache
+            .get_or_render("mine", version(1), async { Ok("body".to_owned()) })
+            .await
+            .unwrap();
+        assert_eq!(&cache.peek("mine", version(1)).unwrap().body[..], b"body");
+        assert!(cache.peek("mine", version(2)).is_none(), "another version");
+        assert!(cache.peek("yours", version(1)).is_none(), "another key");
     }
 
     #[tokio::test]

@@ -6,14 +6,18 @@
 //! when it changed. DTSTAMP is each event's last change, not the time of the
 //! request, so an unchanged feed is byte-for-byte the same.
 //!
-//! Public feeds are what every subscriber polls, so their ETag comes from
-//! the feed's [`FeedVersion`] (one aggregate query) before anything is
-//! loaded: an unchanged feed costs that query and nothing else. A changed
-//! one is rendered once per version and kept in the [`FeedCache`](feed_cache::FeedCache), with its
-//! gzip, for every request after. Rendering streams the rows, so a feed of
-//! any size needs about its own size in memory. A private feed is one
-//! person's, polled by one calendar: it is rendered on each fetch and its
-//! ETag is a hash of the body.
+//! Every feed's ETag comes from its version before anything is loaded: a
+//! public feed's [`FeedVersion`](feeds::FeedVersion) (one aggregate query), a private feed's
+//! [`PrivateFeedVersion`] (its token, its owner's facts and one aggregate
+//! over their events). The version found at a change stamp is remembered
+//! ([`FeedVersions`](super::feed_versions::FeedVersions)), so while nothing
+//! was written an unchanged feed costs one read of the stamp and nothing
+//! else. A changed one is rendered once per version and kept in a
+//! [`FeedCache`](feed_cache::FeedCache), with its gzip, for every request
+//! after: the shared cache for public feeds, a small one of its own for
+//! private feeds, which are rendered for their owner alone. Rendering
+//! streams the rows, so a feed of any size needs about its own size in
+//! memory.
 //!
 //! Clients that send `Accept-Encoding: gzip` get the feed gzipped (about an
 //! eighth of the size); that representation has its own ETag, as HTTP
@@ -36,12 +40,16 @@ use uuid::Uuid;
 use crate::{
     AppState,
     domain::{
-        feeds::{self, FeedEvents, FeedFilter, FeedSelection, FeedVersion},
+        feeds::{self, FeedEvents, FeedFilter, FeedSelection, PrivateFeedVersion},
         groups,
         venues::{ShownPlace, VenueAccess},
     },
     error::{Error, Result},
-    http::{compress::accepts_gzip, feed_cache},
+    http::{
+        compress::accepts_gzip,
+        feed_cache::{self, RenderedFeed, Tag},
+        feed_versions::Known,
+    },
     ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus},
     metrics::VersionCheck,
     urls::PublicUrls,
@@ -217,21 +225,31 @@ fn place(event: &event::Model, shown: &ShownPlace<'_>, out: &mut String) {
 
 /// A strong ETag for the identity body and one for its gzip, from a digest.
 struct Etags {
+    tag: Tag,
     identity: String,
     gzip: String,
 }
 
 impl Etags {
     fn from_digest(digest: &[u8]) -> Self {
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let mut tag = Tag::default();
+        for (to, from) in tag.iter_mut().zip(digest) {
+            *to = *from;
+        }
+        Self::of_tag(tag)
+    }
+
+    fn of_tag(tag: Tag) -> Self {
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
         Self {
+            tag,
             identity: format!("\"{hex}\""),
             gzip: format!("\"{hex}-gzip\""),
         }
     }
 
     /// From the feed's key and version: computed before anything is rendered.
-    fn of_version(feed: &str, version: &FeedVersion) -> Self {
+    fn of_version(feed: &str, version: &impl std::fmt::Debug) -> Self {
         let mut digest = Sha256::new();
         // The software's version too: a new release may render differently.
         digest.update(PRODID.as_bytes());
@@ -311,34 +329,63 @@ fn calendar_response(etags: &Etags, body: bytes::Bytes, gzipped: bool, private: 
     builder.body(shared_body(body))
 }
 
+/// The last instant a version holds with no write: until its first event
+/// leaves the window.
+fn holds_until(state: &AppState, first_end: Option<chrono::DateTime<Utc>>) -> Option<chrono::DateTime<Utc>> {
+    first_end.map(|end| end + Duration::days(state.feed_past_days.into()))
+}
+
 /// A public feed: its version first (304 when the client has it), then the
 /// kept render or a new one.
 async fn public_response(req: &Request, state: &AppState, key: &str, name: &str, selection: FeedSelection) -> Response {
     let result: Result<Response> = async {
-        let version = selection.version(&state.db).await?;
-        let etags = Etags::of_version(key, &version);
+        // Unreadable, the stamp only costs the version query.
+        let stamp = feeds::change_stamp(&state.db).await.ok();
+        let remembered = stamp.and_then(|stamp| state.feed_versions.get(key, stamp, state.clock.now()));
+        let known = match remembered {
+            Some(known) => known,
+            None => {
+                let version = selection.version(&state.db).await?;
+                let known = Known {
+                    stamp: stamp.unwrap_or_default(),
+                    tag: Etags::of_version(key, &version).tag,
+                    until: holds_until(state, version.first_end),
+                    render_key: key.to_owned(),
+                    events: usize::try_from(version.events).unwrap_or_default(),
+                };
+                if stamp.is_some() {
+                    state.feed_versions.remember(key, known.clone());
+                }
+                known
+            }
+        };
+        let etags = Etags::of_tag(known.tag);
         if etags.matched_by(req) {
             state.metrics.feed_version_checked(VersionCheck::Unchanged);
             return Ok(not_modified(req, &etags, false));
         }
         state.metrics.feed_version_checked(VersionCheck::Changed);
-        let expected = usize::try_from(version.events).unwrap_or_default();
         let rendered = state
             .feed_cache
             .get_or_render(
                 key,
-                version,
-                render_selection(&state.db, &selection, name, &state.urls, expected),
+                known.tag,
+                render_selection(&state.db, &selection, name, &state.urls, known.events),
             )
             .await?;
-        Ok(if accepts_gzip(req) {
-            calendar_response(&etags, rendered.gzip().await?, true, false)
-        } else {
-            calendar_response(&etags, rendered.body.clone(), false, false)
-        })
+        kept_response(req, &etags, &rendered, false).await
     }
     .await;
     result.unwrap_or_else(internal)
+}
+
+/// A kept render, in the encoding the client takes.
+async fn kept_response(req: &Request, etags: &Etags, rendered: &RenderedFeed, private: bool) -> Result<Response> {
+    Ok(if accepts_gzip(req) {
+        calendar_response(etags, rendered.gzip().await?, true, private)
+    } else {
+        calendar_response(etags, rendered.body.clone(), false, private)
+    })
 }
 
 /// A feed rendered for this request only; its ETag hashes the body.
@@ -426,44 +473,110 @@ pub async fn group_calendar(req: &Request, Path(slug): Path<String>, Data(state)
     public_response(req, state, &key, &group.name, selection).await
 }
 
+fn busy() -> Response {
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(
+            poem::http::header::RETRY_AFTER,
+            super::render_slots::RETRY_AFTER_SECS.to_string(),
+        )
+        .content_type("text/plain; charset=utf-8")
+        .body("busy rendering other calendars; try again in a few seconds")
+}
+
 /// `GET /feeds/{token}/calendar.ics`: a person's private calendar.
+///
+/// While the change stamp has not moved, the version known for this token
+/// answers at once: a `304`, or the owner's kept render. Otherwise the
+/// token is resolved, the owner's version worked out (a few small
+/// statements) and only a version not yet rendered is rendered, once.
 #[handler]
 pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(state): Data<&AppState>) -> Response {
     // Keyed by the token's hash: the secret itself is kept nowhere.
-    if let Err(Error::RateLimited { retry_after_secs }) =
-        state.rate_limits.feed_fetches.check(&feeds::hash_secret(&token))
-    {
+    let token_hash = feeds::hash_secret(&token);
+    if let Err(Error::RateLimited { retry_after_secs }) = state.rate_limits.feed_fetches.check(&token_hash) {
         return Response::builder()
             .status(StatusCode::TOO_MANY_REQUESTS)
             .header(poem::http::header::RETRY_AFTER, retry_after_secs.to_string())
             .content_type("text/plain; charset=utf-8")
             .body("too many fetches of this feed; try again later");
     }
-    let Some(_slot) = super::render_slots::take(super::render_slots::WAIT).await else {
-        return Response::builder()
-            .status(StatusCode::TOO_MANY_REQUESTS)
-            .header(
-                poem::http::header::RETRY_AFTER,
-                super::render_slots::RETRY_AFTER_SECS.to_string(),
-            )
-            .content_type("text/plain; charset=utf-8")
-            .body("busy rendering other calendars; try again in a few seconds");
-    };
+    let key = format!("private {token_hash}");
     let result: Result<Response> = async {
-        let owner = feeds::resolve_token(&state.db, &token, state.clock.now()).await?;
+        let now = state.clock.now();
+        let stamp = feeds::change_stamp(&state.db).await.ok();
+        if let Some(known) = stamp.and_then(|stamp| state.feed_versions.get(&key, stamp, now)) {
+            let etags = Etags::of_tag(known.tag);
+            if etags.matched_by(req) {
+                return Ok(not_modified(req, &etags, true));
+            }
+            if let Some(rendered) = state.private_feeds.peek(&known.render_key, known.tag) {
+                return kept_response(req, &etags, &rendered, true).await;
+            }
+        }
+        let owner = feeds::resolve_owner(&state.db, &token, now).await?;
         let since = since(state);
-        let selection = feeds::private_feed(&owner, since)?;
-        // Its ETag hashes the body, so a place taken or given up (the
-        // venue shown or not) is a new version to the calendar.
-        let access = VenueAccess::for_feed(&state.db, &owner, since).await?;
-        let body = render_selection_for(&state.db, &selection, "My muster calendar", &state.urls, 0, access).await?;
-        rendered_response(req, body, true).await
+        let version = feeds::private_version(&state.db, &owner.viewer, since).await?;
+        let known = private_known(state, &owner, &version, stamp);
+        if stamp.is_some() {
+            state.feed_versions.remember(&key, known.clone());
+        }
+        let etags = Etags::of_tag(known.tag);
+        if etags.matched_by(req) {
+            return Ok(not_modified(req, &etags, true));
+        }
+        let rendered = match state.private_feeds.peek(&known.render_key, known.tag) {
+            Some(rendered) => rendered,
+            None => {
+                let Some(_slot) = super::render_slots::take(super::render_slots::WAIT).await else {
+                    return Ok(busy());
+                };
+                let selection = feeds::private_feed(&owner.viewer, since)?;
+                let access = VenueAccess::for_feed(&state.db, &owner.viewer, since).await?;
+                let render = render_selection_for(
+                    &state.db,
+                    &selection,
+                    "My muster calendar",
+                    &state.urls,
+                    known.events,
+                    access,
+                );
+                state
+                    .private_feeds
+                    .get_or_render(&known.render_key, known.tag, render)
+                    .await?
+            }
+        };
+        kept_response(req, &etags, &rendered, true).await
     }
     .await;
     match result {
         Ok(response) => response,
-        Err(Error::NotFound) => not_found(),
+        Err(Error::NotFound) => {
+            state.feed_versions.forget(&key);
+            not_found()
+        }
         Err(err) => internal(err),
+    }
+}
+
+/// What is remembered of a private feed's version: it holds until its
+/// first event leaves the window or its token's use is next written down.
+fn private_known(
+    state: &AppState,
+    owner: &feeds::FeedOwner,
+    version: &PrivateFeedVersion,
+    stamp: Option<i64>,
+) -> Known {
+    let use_due = owner.last_used_at + feeds::USE_RECORDED_EVERY;
+    let until = holds_until(state, version.first_end).map_or(use_due, |until| until.min(use_due));
+    Known {
+        stamp: stamp.unwrap_or_default(),
+        // The owner's id is in the version: equal tags are one person's.
+        tag: Etags::of_version("private", version).tag,
+        until: Some(until),
+        render_key: format!("private {}", version.owner),
+        events: usize::try_from(version.events).unwrap_or_default(),
     }
 }
 

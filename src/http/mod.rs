@@ -3,6 +3,7 @@
 mod access_log;
 pub mod compress;
 pub mod feed_cache;
+pub mod feed_versions;
 pub mod feeds;
 mod graphql;
 mod health;
