@@ -1036,6 +1036,7 @@ async fn add_failed_message(database: &str, to: &str) {
         recipient_user_id: Set(Some(person.id)),
         recipient_request_id: Set(None),
         recipient_token_id: Set(None),
+        recipient_signature_id: Set(None),
         digest: Set(false),
         subject: Set(Some("An offer".to_owned())),
         body_text: Set(Some("text".to_owned())),

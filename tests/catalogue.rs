@@ -718,6 +718,7 @@ async fn add_failed_message(db: &TestDb, to: Uuid) -> Uuid {
         recipient_user_id: Set(Some(to)),
         recipient_request_id: Set(None),
         recipient_token_id: Set(None),
+        recipient_signature_id: Set(None),
         digest: Set(false),
         subject: Set(Some("An offer".to_owned())),
         body_text: Set(Some("text".to_owned())),
