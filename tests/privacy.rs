@@ -649,10 +649,7 @@ fn comparable(mut document: Value) -> Value {
     object.remove("auditEntries");
     // The retention boundaries are "now minus the period", so two exports
     // either side of a second's turn differ in them and in nothing else.
-    if let Some(retention) = object
-        .get_mut("removedByRetention")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(retention) = object.get_mut("removedByRetention").and_then(Value::as_object_mut) {
         retention.retain(|name, _| !name.ends_with("Before"));
     }
     document
