@@ -646,9 +646,12 @@ async fn exception_for(
 
 async fn save(db: &impl ConnectionTrait, mut change: exception::ActiveModel, now: DateTime<Utc>) -> Result<()> {
     change.updated_at = Set(now);
-    // A new exception's id is `Set`, an existing one's `Unchanged`: `save`
-    // inserts the first and updates the second.
-    change.save(db).await?;
+    // A new exception's id is `Set`, an existing one's `Unchanged`.
+    if change.id.is_set() {
+        change.insert(db).await?;
+    } else {
+        change.update(db).await?;
+    }
     Ok(())
 }
 
