@@ -33,6 +33,8 @@ on_both_databases!(
     occurrences_are_events_with_their_own_places,
     refusals_name_the_part_and_write_nothing,
     a_page_mixing_series_and_single_events_keeps_its_statement_count,
+    a_series_is_one_vevent_in_the_feed,
+    the_feed_expands_as_the_server_does,
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -445,4 +447,240 @@ async fn a_page_mixing_series_and_single_events_keeps_its_statement_count(db: Te
     let small = statements_for(&db, &net, 5).await;
     let large = statements_for(&db, &net, 50).await;
     assert_eq!(small, large, "statements for 5 events vs 50");
+}
+
+/// The group's feed, as text.
+async fn group_feed<E: poem::Endpoint>(client: &poem::test::TestClient<E>) -> String {
+    let response = client.get("/groups/alpha/calendar.ics").send().await;
+    response.assert_status_is_ok();
+    response.0.into_body().into_string().await.unwrap()
+}
+
+/// Occurrence ids of a created series.
+fn ids(series: &Value) -> Vec<String> {
+    series["occurrences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_series_is_one_vevent_in_the_feed(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let organiser = net.token(Persona::Organiser);
+    let singles = group_feed(&client).await.matches("BEGIN:VEVENT").count();
+    let series = create_series(
+        &client,
+        &net,
+        series_input(
+            "Weekly stall",
+            "2031-05-06T17:00:00Z",
+            "2031-05-06T19:00:00Z",
+            "FREQ=WEEKLY;COUNT=52",
+        ),
+    )
+    .await;
+    let feed = group_feed(&client).await;
+    assert_eq!(feed.matches("BEGIN:VEVENT").count(), singles + 1, "{feed}");
+    assert!(feed.contains("RRULE:FREQ=WEEKLY;COUNT=52\r\n"), "{feed}");
+    assert!(
+        feed.contains("DTSTART;TZID=Europe/London:20310506T180000\r\n"),
+        "{feed}"
+    );
+    assert!(feed.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n"), "{feed}");
+    assert!(feed.contains("TZOFFSETTO:+0100\r\n") && feed.contains("TZOFFSETTO:+0000\r\n"));
+    // One cancelled, one moved: two overriding VEVENTs, same UID.
+    let occurrences = ids(&series);
+    graphql_as(
+        &client,
+        organiser.as_deref(),
+        "mutation($id: ID!) { cancelOccurrence(id: $id) { id } }",
+        json!({ "id": occurrences[1] }),
+    )
+    .await;
+    graphql_as(
+        &client,
+        organiser.as_deref(),
+        "mutation($id: ID!) { updateOccurrence(id: $id, input: { title: \"Stall at the market\" }) { id } }",
+        json!({ "id": occurrences[2] }),
+    )
+    .await;
+    let feed = group_feed(&client).await;
+    assert_eq!(feed.matches("BEGIN:VEVENT").count(), singles + 3, "{feed}");
+    assert!(
+        feed.contains("RECURRENCE-ID;TZID=Europe/London:20310513T180000\r\n"),
+        "{feed}"
+    );
+    assert!(feed.contains("STATUS:CANCELLED\r\n"));
+    assert!(feed.contains("SUMMARY:Stall at the market\r\n"));
+    // Independent readers take it.
+    let parsed = ical::IcalParser::new(feed.as_bytes()).next().unwrap().unwrap();
+    assert_eq!(parsed.events.len(), singles + 3);
+    assert_eq!(parsed.timezones.len(), 1);
+}
+
+/// A small deterministic generator: the same rules on every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+/// Random rules over two years across the Europe/London changes, with a
+/// cancelled and a moved occurrence each: the server's own occurrences
+/// equal what Python's `recurring-ical-events` and ical.js make of the feed.
+async fn the_feed_expands_as_the_server_does(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let organiser = net.token(Persona::Organiser);
+    let mut random = Lcg(18);
+    let weekdays = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    let mut expected: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for n in 0..12 {
+        // Starts between 00:00 and 23:30 local, on a day in 2031.
+        let day = chrono::NaiveDate::from_ymd_opt(2031, 1, 1).unwrap() + Duration::days(random.next(365) as i64);
+        let time =
+            chrono::NaiveTime::from_hms_opt(random.next(24) as u32, [0, 30][random.next(2) as usize], 0).unwrap();
+        let weekday = weekdays[day.weekday().num_days_from_monday() as usize];
+        let interval = 1 + random.next(3);
+        let rule = match random.next(4) {
+            0 => format!("FREQ=WEEKLY;INTERVAL={interval};COUNT={}", 20 + random.next(60)),
+            1 => {
+                let other = weekdays[random.next(7) as usize];
+                format!("FREQ=WEEKLY;BYDAY={weekday},{other};UNTIL=20330101T000000Z")
+            }
+            2 => {
+                let nth = (day.day() as i64 - 1) / 7 + 1;
+                let nth = if nth == 5 { -1 } else { nth };
+                format!(
+                    "FREQ=MONTHLY;INTERVAL={interval};BYDAY={nth}{weekday};COUNT={}",
+                    6 + random.next(18)
+                )
+            }
+            _ => format!("FREQ=MONTHLY;BYMONTHDAY={};UNTIL=20330601T000000Z", day.day()),
+        };
+        let local = day.and_time(time);
+        let start = muster::domain::recurrence::resolve_local(London, local);
+        let input = series_input(
+            &format!("Series {n}"),
+            &start.to_rfc3339(),
+            &(start + Duration::minutes(90)).to_rfc3339(),
+            &rule,
+        );
+        let series = create_series(&client, &net, input).await;
+        let occurrences = ids(&series);
+        let cancel = &occurrences[random.next(occurrences.len() as u64) as usize];
+        let moved = &occurrences[random.next(occurrences.len() as u64) as usize];
+        if cancel != moved {
+            let (_, body) = graphql_as(
+                &client,
+                organiser.as_deref(),
+                "mutation($id: ID!) { cancelOccurrence(id: $id) { id } }",
+                json!({ "id": cancel }),
+            )
+            .await;
+            assert!(body.get("errors").is_none(), "{body}");
+            let (_, body) = graphql_as(
+                &client,
+                organiser.as_deref(),
+                "mutation($id: ID!) { event(id: $id) { startsAt } }"
+                    .replace("mutation", "query")
+                    .as_str(),
+                json!({ "id": moved }),
+            )
+            .await;
+            let was = at(body["data"]["event"]["startsAt"].as_str().unwrap());
+            let (_, body) = graphql_as(
+                &client,
+                organiser.as_deref(),
+                "mutation($id: ID!, $s: DateTime!, $e: DateTime!) { updateOccurrence(id: $id, input: { startsAt: $s, endsAt: $e }) { id } }",
+                json!({ "id": moved, "s": was + Duration::hours(26), "e": was + Duration::hours(27) }),
+            )
+            .await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+        let (_, body) = graphql_as(
+            &client,
+            organiser.as_deref(),
+            "query($id: ID!) { event(id: $id) { occurrenceOf { id occurrences { startsAt status } } } }",
+            json!({ "id": occurrences[0] }),
+        )
+        .await;
+        let of = &body["data"]["event"]["occurrenceOf"];
+        let mut instances: Vec<(String, String)> = of["occurrences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                let start = at(o["startsAt"].as_str().unwrap())
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                let status = if o["status"] == "CANCELLED" {
+                    "CANCELLED"
+                } else {
+                    "CONFIRMED"
+                };
+                (start, status.to_owned())
+            })
+            .collect();
+        instances.sort();
+        expected.insert(format!("{}@", of["id"].as_str().unwrap()), instances);
+    }
+    let feed = group_feed(&client).await;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &feed).unwrap();
+    let ical_js = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/ical-js/node_modules/ical.js/dist/ical.js"
+    );
+    let readers: [(&str, Vec<&str>); 2] = [
+        (
+            "python3",
+            vec![concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/expand_ics.py")],
+        ),
+        (
+            "node",
+            vec![
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/expand_ics.mjs"),
+                ical_js,
+            ],
+        ),
+    ];
+    for (program, args) in readers {
+        // The file goes right after the script.
+        let mut argv: Vec<std::ffi::OsString> = vec![args[0].into(), file.path().into()];
+        argv.extend(args.iter().skip(1).map(std::ffi::OsString::from));
+        let output = std::process::Command::new(program).args(&argv).output();
+        let output = match output {
+            Ok(output) if output.status.success() => output,
+            other => {
+                let why = format!("{program} could not expand the feed: {other:?}");
+                if std::env::var_os("CI").is_some() {
+                    panic!("{why}");
+                }
+                eprintln!("skipped: {why}");
+                continue;
+            }
+        };
+        let found: std::collections::BTreeMap<String, Vec<(String, String)>> =
+            serde_json::from_slice(&output.stdout).unwrap();
+        let found: std::collections::BTreeMap<String, Vec<(String, String)>> = found
+            .into_iter()
+            .map(|(uid, mut instances)| {
+                instances.sort();
+                (uid.split('@').next().unwrap().to_owned() + "@", instances)
+            })
+            .collect();
+        for (uid, instances) in &expected {
+            assert_eq!(found.get(uid), Some(instances), "{program}: {uid}\n{feed}");
+        }
+    }
 }

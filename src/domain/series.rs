@@ -202,6 +202,44 @@ pub async fn occurrences(db: &impl ConnectionTrait, series_id: Uuid) -> Result<V
         .await?)
 }
 
+/// The series as one event, for the VEVENT that carries its rule: its
+/// shared fields, the first occurrence's times, its own sequence and dates.
+pub fn template(series: &event_series::Model, first: &event::Model) -> event::Model {
+    let zone = zone_of(series).unwrap_or(chrono_tz::Europe::London);
+    let starts_at = resolve_local(zone, series.local_starts_at);
+    event::Model {
+        id: series.id,
+        title: series.title.clone(),
+        description: series.description.clone(),
+        starts_at,
+        ends_at: resolve_local(zone, series.local_ends_at),
+        timezone: series.timezone.clone(),
+        venue: series.venue.clone(),
+        address: series.address.clone(),
+        online_url: series.online_url.clone(),
+        kind: series.kind,
+        group_id: series.group_id,
+        topic_id: series.topic_id,
+        visibility: series.visibility,
+        status: EventStatus::Scheduled,
+        sequence: series.sequence,
+        capacity: series.capacity,
+        request_id: None,
+        created_by: None,
+        cancelled_at: None,
+        created_at: series.created_at,
+        updated_at: series.updated_at.max(first.created_at),
+        going_count_kept: None,
+        waitlisted_count_kept: None,
+        attendance_forgotten_at: None,
+        venue_visibility: series.venue_visibility,
+        town: series.town.clone(),
+        postcode_area: series.postcode_area.clone(),
+        series_id: None,
+        original_starts_at: Some(starts_at),
+    }
+}
+
 /// What an occurrence should look like: the series' fields, its start by
 /// the rule, and its exception's changes.
 fn desired(

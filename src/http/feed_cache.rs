@@ -232,6 +232,7 @@ mod tests {
             last_event_change: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).single(),
             last_group_change: None,
             last_topic_change: None,
+            last_series_change: None,
         }
     }
 
