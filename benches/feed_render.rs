@@ -6,6 +6,10 @@
 //! several runs for each, their ratio, and the time per event (flat when
 //! rendering grows linearly). Run without `--bench` (as `cargo test` does)
 //! it renders each size once as a smoke check and times nothing.
+//!
+//! Recurring events: the expansion of 1,000 series over a year, and the
+//! feed of a network with 200 series and 2,000 single events beside the
+//! same 2,000 single events alone.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::{fmt::Write, hint::black_box, time::Instant};
@@ -13,11 +17,104 @@ use std::{fmt::Write, hint::black_box, time::Instant};
 use chrono::{Duration, TimeZone, Utc};
 use entity::EventKind;
 use muster::{
-    domain::feeds::FeedEvents,
+    domain::{
+        feeds::{FeedEvents, SeriesInFeed},
+        recurrence::{Rule, Timing},
+    },
     fixtures::{EventBuilder, GroupBuilder},
-    http::feeds::render,
+    http::feeds::{render, render_with_series},
     urls::PublicUrls,
 };
+
+/// `n` series of a year, weekly, fortnightly or monthly, as stored.
+fn series(n: usize) -> Vec<(entity::event_series::Model, Timing)> {
+    let created = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let rules = [
+        "FREQ=WEEKLY;UNTIL=20271231T235959Z",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20271231T235959Z",
+        "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20271231T235959Z",
+        "FREQ=MONTHLY;BYDAY=2TU;COUNT=12",
+    ];
+    (0..n)
+        .map(|i| {
+            let rule = rules[i % rules.len()];
+            // A start the rule makes: the first matching day of 2027 at 19:00.
+            let mut day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+            let start = loop {
+                let local = day.and_hms_opt(19, 0, 0).unwrap();
+                let timing = Timing {
+                    zone: chrono_tz::Europe::London,
+                    local_start: local,
+                    local_end: local + Duration::hours(2),
+                    rule: Rule::parse(rule, chrono_tz::Europe::London).unwrap(),
+                };
+                if timing.expand().is_ok() {
+                    break timing;
+                }
+                day += Duration::days(1);
+            };
+            let model = entity::event_series::Model {
+                id: uuid::Uuid::new_v4(),
+                title: format!("Open meeting {i}"),
+                description: "Everyone welcome: news, plans and a cup of tea.".into(),
+                timezone: "Europe/London".into(),
+                local_starts_at: start.local_start,
+                local_ends_at: start.local_end,
+                rrule: start.rule.to_rrule(),
+                venue: Some("Community Centre, Room 2".into()),
+                address: None,
+                online_url: None,
+                venue_visibility: entity::VenueVisibility::Public,
+                town: None,
+                postcode_area: None,
+                kind: EventKind::Meeting,
+                group_id: None,
+                topic_id: None,
+                visibility: entity::EventVisibility::Public,
+                capacity: None,
+                sequence: 0,
+                import_uid: None,
+                created_by: None,
+                created_at: created,
+                updated_at: created,
+            };
+            (model, start)
+        })
+        .collect()
+}
+
+/// The series with their occurrences as rows, the third one cancelled.
+fn series_in_feed(n: usize) -> Vec<SeriesInFeed> {
+    series(n)
+        .into_iter()
+        .map(|(model, timing)| {
+            let occurrences = timing
+                .expand()
+                .unwrap()
+                .into_iter()
+                .enumerate()
+                .map(|(k, o)| {
+                    let mut row = EventBuilder::new(model.created_at)
+                        .title(model.title.clone())
+                        .description(model.description.clone())
+                        .starting(o.starts_at)
+                        .venue("Community Centre, Room 2".to_owned())
+                        .kind(EventKind::Meeting)
+                        .cancelled_at((k == 2).then_some(model.created_at))
+                        .build();
+                    row.ends_at = o.ends_at;
+                    row.series_id = Some(model.id);
+                    row.original_starts_at = Some(o.starts_at);
+                    row
+                })
+                .collect();
+            SeriesInFeed {
+                series: model,
+                occurrences,
+            }
+        })
+        .collect()
+}
 
 fn events(n: usize) -> FeedEvents {
     let start = Utc.with_ymd_and_hms(2027, 1, 1, 18, 0, 0).unwrap();
@@ -88,9 +185,29 @@ fn main() {
             assert_eq!(body.matches("BEGIN:VEVENT").count(), n);
             assert!(body.ends_with("END:VCALENDAR\r\n"));
         }
+        let mixed = series_in_feed(3);
+        let body = render_with_series("muster events", &mixed, &events(5), &urls);
+        // Three series, a cancelled occurrence each, five single events.
+        assert_eq!(body.matches("BEGIN:VEVENT").count(), 3 + 3 + 5, "{body}");
+        assert_eq!(body.matches("BEGIN:VTIMEZONE").count(), 1);
         println!("feed_render: smoke run passed (cargo bench --bench feed_render measures)");
         return;
     }
+    let stored = series(1_000);
+    let expansion = median_micros(11, || stored.iter().map(|(_, t)| t.expand().unwrap().len()).sum());
+    let occurrences: usize = stored.iter().map(|(_, t)| t.expand().unwrap().len()).sum();
+    println!(
+        "expanding 1,000 series over a year ({occurrences} occurrences): {expansion:.0} µs, {:.0} ns/occurrence",
+        expansion * 1000.0 / occurrences as f64
+    );
+    let (mixed, singles) = (series_in_feed(200), events(2_000));
+    let with_series = median_micros(11, || {
+        render_with_series("muster events", &mixed, &singles, &urls).len()
+    });
+    let alone = median_micros(11, || render("muster events", &singles, &urls).len());
+    println!(
+        "feed of 200 series + 2,000 single events: {with_series:.0} µs; the 2,000 single events alone: {alone:.0} µs"
+    );
     println!(
         "{:>8} {:>14} {:>14} {:>8} {:>12} {:>12}",
         "events", "render (µs)", "baseline (µs)", "ratio", "ns/event", "bytes"

@@ -284,6 +284,30 @@ fn rows() -> Vec<Row> {
             expected: "N X X X A X A A",
         },
         Row {
+            covers: &["createEventSeries"],
+            query: "mutation($s: DateTime!, $e: DateTime!) { createEventSeries(input: { first: { title: \"Stall\", startsAt: $s, endsAt: $e, kind: ACTION, groupSlug: \"alpha\" }, rrule: \"FREQ=MONTHLY;BYDAY=1SA;COUNT=6\" }) { id occurrences { id } } }",
+            variables: |_, _| json!({ "s": "2031-03-01T10:00:00Z", "e": "2031-03-01T12:00:00Z" }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["updateEventSeries"],
+            query: "mutation($id: ID!) { updateEventSeries(id: $id, input: { fields: { title: \"Weekly stall (moved)\" } }) { sequence } }",
+            variables: |net, _| json!({ "id": net.alpha_series_occurrence }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["cancelOccurrence"],
+            query: "mutation($id: ID!) { cancelOccurrence(id: $id) { status } }",
+            variables: |net, _| json!({ "id": net.alpha_series_occurrence }),
+            expected: "N F F A F F A A",
+        },
+        Row {
+            covers: &["updateOccurrence"],
+            query: "mutation($id: ID!) { updateOccurrence(id: $id, input: { title: \"Stall at the market\" }) { title } }",
+            variables: |net, _| json!({ "id": net.alpha_series_occurrence }),
+            expected: "N F F A F F A A",
+        },
+        Row {
             covers: &["rsvp"],
             query: "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
             variables: |net, _| json!({ "id": net.alpha_public_event }),
@@ -661,9 +685,51 @@ fn every_operation_has_a_row() {
     );
 }
 
+/// A public weekly series of Alpha, four Tuesdays from next week; returns
+/// its second occurrence.
+async fn add_weekly_series(db: &sea_orm::DatabaseConnection, alpha: uuid::Uuid) -> uuid::Uuid {
+    use sea_orm::{ActiveModelTrait, Set};
+    let now = common::now();
+    let day = (now + chrono::Duration::days(7)).date_naive();
+    let start = day.and_hms_opt(19, 0, 0).unwrap();
+    let series = entity::event_series::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        title: Set("Weekly stall".into()),
+        description: Set(String::new()),
+        timezone: Set("Europe/London".into()),
+        local_starts_at: Set(start),
+        local_ends_at: Set(start + chrono::Duration::hours(2)),
+        rrule: Set("FREQ=WEEKLY;COUNT=4".into()),
+        venue: Set(Some("Market square".into())),
+        address: Set(None),
+        online_url: Set(None),
+        venue_visibility: Set(entity::VenueVisibility::Public),
+        town: Set(None),
+        postcode_area: Set(None),
+        kind: Set(entity::EventKind::Action),
+        group_id: Set(Some(alpha)),
+        topic_id: Set(None),
+        visibility: Set(entity::EventVisibility::Public),
+        capacity: Set(None),
+        sequence: Set(0),
+        import_uid: Set(None),
+        created_by: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let rows = muster::domain::series::regenerate(db, None, &series, now)
+        .await
+        .unwrap();
+    rows[1].id
+}
+
 async fn role_by_operation_table(backend: Backend) {
     let Some(db) = TestDb::new(backend).await else { return };
-    let network = network::build(&db.conn).await;
+    let mut network = network::build(&db.conn).await;
+    network.alpha_series_occurrence = add_weekly_series(&db.conn, network.alpha).await;
     let template = Arc::new(db.into_template().await);
     let network = Arc::new(network);
 

@@ -42,6 +42,11 @@ pub struct Model {
     /// The outward part of the postcode (`LS6`), public even when the
     /// venue is kept.
     pub postcode_area: Option<String>,
+    /// The series this event is an occurrence of, if any.
+    pub series_id: Option<Uuid>,
+    /// An occurrence's start by its series' rule, before any change to it:
+    /// what names it (iCalendar's RECURRENCE-ID).
+    pub original_starts_at: Option<DateTimeUtc>,
 }
 
 belongs_to!(Group => group by GroupId);

@@ -53,6 +53,8 @@ pub mod assignment;
 pub mod audit_entry;
 pub mod domain_event;
 pub mod event;
+pub mod event_series;
+pub mod event_series_exception;
 pub mod feed_token;
 pub mod group;
 pub mod journal_cursor;

@@ -13,6 +13,7 @@ mod m20261204_000001_notifications;
 mod m20261205_000001_web_sessions;
 mod m20261207_000001_venues_for_going;
 mod m20261207_000002_sealed_fields;
+mod m20261207_000020_event_series;
 mod m20261207_000030_feed_changes;
 mod m20261207_000040_letters;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_web_sessions::Migration),
             Box::new(m20261207_000001_venues_for_going::Migration),
             Box::new(m20261207_000002_sealed_fields::Migration),
+            Box::new(m20261207_000020_event_series::Migration),
             Box::new(m20261207_000030_feed_changes::Migration),
             Box::new(m20261207_000040_letters::Migration),
         ]

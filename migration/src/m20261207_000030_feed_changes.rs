@@ -24,6 +24,13 @@ pub struct Migration;
 /// (table, what writes move the stamp, a name for the trigger).
 const WATCHED: &[(&str, &str, &str)] = &[
     ("events", "INSERT OR UPDATE OR DELETE", "events"),
+    // A series is written whole from its own row and its exceptions.
+    ("event_series", "INSERT OR UPDATE OR DELETE", "event_series"),
+    (
+        "event_series_exceptions",
+        "INSERT OR UPDATE OR DELETE",
+        "series_exceptions",
+    ),
     ("groups", "INSERT OR UPDATE OR DELETE", "groups"),
     ("topics", "INSERT OR UPDATE OR DELETE", "topics"),
     ("rsvps", "INSERT OR UPDATE OR DELETE", "rsvps"),

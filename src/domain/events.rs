@@ -127,7 +127,7 @@ pub struct NewEvent {
     pub capacity: Option<i32>,
 }
 
-async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Result<()> {
+pub(crate) async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Result<()> {
     if let Some(id) = topic_id
         && topic::Entity::find_by_id(id).count(db).await? == 0
     {
@@ -138,15 +138,15 @@ async fn ensure_topic(db: &impl ConnectionTrait, topic_id: Option<Uuid>) -> Resu
 
 /// A new event's fields as checked, ready to store.
 pub struct CheckedEvent {
-    title: SingleLine,
-    description: MultiLine,
-    timezone: String,
-    venue: Option<SingleLine>,
-    address: Option<MultiLine>,
-    online_url: Option<WebAddress>,
-    town: Option<SingleLine>,
-    postcode_area: Option<PostcodeArea>,
-    capacity: Option<i32>,
+    pub title: SingleLine,
+    pub description: MultiLine,
+    pub timezone: String,
+    pub venue: Option<SingleLine>,
+    pub address: Option<MultiLine>,
+    pub online_url: Option<WebAddress>,
+    pub town: Option<SingleLine>,
+    pub postcode_area: Option<PostcodeArea>,
+    pub capacity: Option<i32>,
 }
 
 /// Checks everything typed into a new event, every field at once and
@@ -241,6 +241,8 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
         venue_visibility: Set(new.venue_visibility),
         town: Set(town.map(String::from)),
         postcode_area: Set(postcode_area.map(String::from)),
+        series_id: Set(None),
+        original_starts_at: Set(None),
     };
     let created = model.insert(db).await?;
     journal::record(
@@ -288,7 +290,7 @@ pub async fn get_visible(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -
     }
 }
 
-async fn get_manageable(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
+pub(crate) async fn get_manageable(db: &impl ConnectionTrait, viewer: &Viewer, id: Uuid) -> Result<event::Model> {
     // Anonymous callers learn they must sign in, not whether the event exists.
     authorize(viewer, Action::UseOwnAccount)?;
     let event = get_visible(db, viewer, id).await?;
@@ -314,6 +316,9 @@ pub async fn update_event(
     let event = get_manageable(txn, viewer, id).await?;
     if event.status == EventStatus::Cancelled {
         return Err(Error::validation("id", "a cancelled event cannot be changed"));
+    }
+    if event.series_id.is_some() {
+        return occurrence_change(txn, viewer, event, changes, now).await;
     }
     let starts_at = changes.starts_at.unwrap_or(event.starts_at);
     let ends_at = changes.ends_at.unwrap_or(event.ends_at);
@@ -432,9 +437,83 @@ pub async fn update_event(
     Ok(updated)
 }
 
+/// A change to one occurrence of a series, made through `updateEvent` or
+/// the organisers' form: what an occurrence may have of its own (time,
+/// place, title, description) becomes its exception; the rest belongs to
+/// the whole series and is refused here.
+async fn occurrence_change(
+    txn: &Work,
+    viewer: &Viewer,
+    event: event::Model,
+    changes: EventChanges,
+    now: DateTime<Utc>,
+) -> Result<event::Model> {
+    let series_wide = [
+        changes
+            .timezone
+            .as_ref()
+            .is_some_and(|z| *z != event.timezone)
+            .then_some("timezone"),
+        changes
+            .venue_visibility
+            .is_some_and(|v| v != event.venue_visibility)
+            .then_some("venueVisibility"),
+        changes
+            .town
+            .as_ref()
+            .is_some_and(|t| *t != event.town)
+            .then_some("town"),
+        changes
+            .postcode_area
+            .as_ref()
+            .is_some_and(|p| *p != event.postcode_area)
+            .then_some("postcodeArea"),
+        changes.kind.is_some_and(|k| k != event.kind).then_some("kind"),
+        changes
+            .topic_id
+            .as_ref()
+            .is_some_and(|t| *t != event.topic_id)
+            .then_some("topicId"),
+        changes
+            .visibility
+            .is_some_and(|v| v != event.visibility)
+            .then_some("visibility"),
+        changes
+            .capacity
+            .as_ref()
+            .is_some_and(|c| *c != event.capacity)
+            .then_some("capacity"),
+    ];
+    if let Some(field) = series_wide.into_iter().flatten().next() {
+        return Err(Error::validation(
+            field,
+            "belongs to the whole recurring event: change it with updateEventSeries",
+        ));
+    }
+    let keep = |change: Option<Option<String>>, old: &Option<String>| match change {
+        Some(new) if new != *old => new,
+        _ => None,
+    };
+    let occurrence = crate::domain::series::OccurrenceChanges {
+        starts_at: changes.starts_at.filter(|s| *s != event.starts_at),
+        ends_at: changes.ends_at.filter(|e| *e != event.ends_at),
+        title: changes.title.filter(|t| *t != event.title),
+        description: changes.description.filter(|d| *d != event.description),
+        venue: keep(changes.venue, &event.venue),
+        address: keep(changes.address, &event.address),
+        online_url: keep(changes.online_url, &event.online_url),
+    };
+    crate::domain::series::update_occurrence(txn, viewer, event.id, occurrence, now).await
+}
+
 /// Cancels an event; it stays, marked cancelled, so calendars learn of it.
+/// An occurrence of a series is cancelled as its exception, so that the
+/// series keeps it cancelled.
 pub async fn cancel_event(db: &Work, viewer: &Viewer, id: Uuid, now: DateTime<Utc>) -> Result<event::Model> {
     let event = get_manageable(db, viewer, id).await?;
+    if event.series_id.is_some() && event.status == EventStatus::Scheduled {
+        return crate::domain::series::cancel_occurrence(db, viewer, id, now).await;
+    }
     mark_cancelled(db, viewer.user_id(), event, now).await
 }
 

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
-use entity::{AssignmentStatus, EventKind, EventVisibility, assignment, event, feed_token, group, rsvp, user};
+use entity::{
+    AssignmentStatus, EventKind, EventVisibility, assignment, event, event_series, feed_token, group, rsvp, user,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Set,
@@ -217,6 +219,8 @@ pub struct FeedVersion {
     /// the window as time passes, so until then (and no write) the version
     /// holds. A function of the rest, so it never splits one version.
     pub first_end: Option<DateTime<Utc>>,
+    /// A series is written whole from its own row, so its change counts.
+    pub last_series_change: Option<DateTime<Utc>>,
 }
 
 /// Latest change of every row of a table; each is one step down an index
@@ -229,25 +233,27 @@ impl FeedSelection {
     /// The feed's version: one statement, whatever the filter.
     pub async fn version(&self, db: &impl ConnectionTrait) -> Result<FeedVersion> {
         type Latest = Option<DateTime<Utc>>;
-        let row: Option<(i64, Latest, Latest, Latest, Latest)> = event::Entity::find()
+        let row: Option<(i64, Latest, Latest, Latest, Latest, Latest)> = event::Entity::find()
             .select_only()
             .column_as(sea_orm::sea_query::Expr::cust("COUNT(*)"), "events")
             .column_as(latest_change("events"), "last_event_change")
             .column_as(latest_change("groups"), "last_group_change")
             .column_as(latest_change("topics"), "last_topic_change")
             .column_as(event::Column::EndsAt.min(), "first_end")
+            .column_as(latest_change("event_series"), "last_series_change")
             .filter(self.condition.clone())
             .into_tuple()
             .one(db)
             .await?;
-        let (events, last_event_change, last_group_change, last_topic_change, first_end) =
-            row.unwrap_or((0, None, None, None, None));
+        let (events, last_event_change, last_group_change, last_topic_change, first_end, last_series_change) =
+            row.unwrap_or((0, None, None, None, None, None));
         Ok(FeedVersion {
             events,
             last_event_change,
             last_group_change,
             last_topic_change,
             first_end,
+            last_series_change,
         })
     }
 
@@ -256,6 +262,66 @@ impl FeedSelection {
             .filter(self.condition.clone())
             .order_by_asc(event::Column::StartsAt)
             .order_by_asc(event::Column::Id)
+    }
+
+    /// The series with an occurrence in the feed: each is written whole
+    /// (one VEVENT with its rule, and its changed occurrences), whatever
+    /// window or filter selected it.
+    pub async fn series(&self, db: &impl ConnectionTrait) -> Result<Vec<SeriesInFeed>> {
+        let ids: Vec<Uuid> = event::Entity::find()
+            .select_only()
+            .column(event::Column::SeriesId)
+            .distinct()
+            .filter(self.condition.clone())
+            .filter(event::Column::SeriesId.is_not_null())
+            .into_tuple::<Option<Uuid>>()
+            .all(db)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut rows: HashMap<Uuid, Vec<event::Model>> = HashMap::new();
+        for row in event::Entity::find()
+            .filter(event::Column::SeriesId.is_in(ids.iter().copied()))
+            .order_by_asc(event::Column::OriginalStartsAt)
+            .order_by_asc(event::Column::Id)
+            .all(db)
+            .await?
+        {
+            if let Some(id) = row.series_id {
+                rows.entry(id).or_default().push(row);
+            }
+        }
+        Ok(event_series::Entity::find()
+            .filter(event_series::Column::Id.is_in(ids))
+            .order_by_asc(event_series::Column::LocalStartsAt)
+            .order_by_asc(event_series::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|series| {
+                let occurrences = rows.remove(&series.id).unwrap_or_default();
+                SeriesInFeed { series, occurrences }
+            })
+            .collect())
+    }
+
+    /// The single events (no series) one at a time, in start order.
+    pub async fn stream_single<'a, C>(
+        &self,
+        db: &'a C,
+    ) -> Result<impl futures_util::Stream<Item = std::result::Result<event::Model, sea_orm::DbErr>> + Send + 'a>
+    where
+        C: ConnectionTrait + sea_orm::StreamTrait + Send,
+    {
+        Ok(self
+            .query()
+            .filter(event::Column::SeriesId.is_null())
+            .stream(db)
+            .await?)
     }
 
     /// The events with their groups, all in memory: for small feeds and tests.
@@ -275,6 +341,12 @@ impl FeedSelection {
     {
         Ok(self.query().stream(db).await?)
     }
+}
+
+/// A series in a feed, with all its occurrences in order.
+pub struct SeriesInFeed {
+    pub series: event_series::Model,
+    pub occurrences: Vec<event::Model>,
 }
 
 /// Every group by id: a feed names the group of each event, and a network

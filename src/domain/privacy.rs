@@ -489,6 +489,19 @@ const FREE_TEXT: &[(&str, &str, bool)] = &[
     ("groups", "description", true),
     ("topics", "description", true),
     ("trainer_unavailability", "note", false),
+    // A recurring event's shared text and its single occurrences' changes:
+    // its occurrences are regenerated from these.
+    ("event_series", "title", true),
+    ("event_series", "description", true),
+    ("event_series", "venue", true),
+    ("event_series", "address", true),
+    ("event_series", "online_url", true),
+    ("event_series", "town", true),
+    ("event_series_exceptions", "title", true),
+    ("event_series_exceptions", "description", true),
+    ("event_series_exceptions", "venue", true),
+    ("event_series_exceptions", "address", true),
+    ("event_series_exceptions", "online_url", true),
 ];
 
 /// The columns of an event that might quote an address.

@@ -131,7 +131,7 @@ pub struct UpdateEventInput {
     pub capacity: MaybeUndefined<i32>,
 }
 
-fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+pub(super) fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
@@ -139,8 +139,53 @@ fn change<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     }
 }
 
-fn parse_optional_id(field: &str, id: Option<ID>) -> Result<Option<Uuid>, Error> {
+pub(super) fn parse_optional_id(field: &str, id: Option<ID>) -> Result<Option<Uuid>, Error> {
     id.map(|id| parse_id(field, &id)).transpose()
+}
+
+/// The domain's new event from the API's input.
+pub(super) fn new_event(input: CreateEventInput) -> Result<NewEvent, Error> {
+    Ok(NewEvent {
+        title: input.title,
+        description: input.description,
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        timezone: input.timezone,
+        venue: input.venue,
+        address: input.address,
+        online_url: input.online_url,
+        venue_visibility: input.venue_visibility.into(),
+        town: input.town,
+        postcode_area: input.postcode_area,
+        kind: input.kind.into(),
+        group_slug: input.group_slug,
+        topic_id: parse_optional_id("topicId", input.topic_id)?,
+        visibility: input.visibility.into(),
+        capacity: input.capacity,
+    })
+}
+
+/// The domain's changes from the API's input.
+pub(super) fn event_changes(input: UpdateEventInput) -> Result<EventChanges, Error> {
+    Ok(EventChanges {
+        title: input.title,
+        description: input.description,
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        timezone: input.timezone,
+        venue: change(input.venue),
+        address: change(input.address),
+        online_url: change(input.online_url),
+        venue_visibility: input.venue_visibility.map(Into::into),
+        town: change(input.town),
+        postcode_area: change(input.postcode_area),
+        kind: input.kind.map(Into::into),
+        topic_id: change(input.topic_id)
+            .map(|id| parse_optional_id("topicId", id))
+            .transpose()?,
+        visibility: input.visibility.map(Into::into),
+        capacity: change(input.capacity),
+    })
 }
 
 #[derive(Default)]
@@ -224,24 +269,7 @@ impl EventMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "What, when and where, what kind, and who may see it.")] input: CreateEventInput,
     ) -> ApiResult<Event> {
-        let new = NewEvent {
-            title: input.title,
-            description: input.description,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
-            timezone: input.timezone,
-            venue: input.venue,
-            address: input.address,
-            online_url: input.online_url,
-            venue_visibility: input.venue_visibility.into(),
-            town: input.town,
-            postcode_area: input.postcode_area,
-            kind: input.kind.into(),
-            group_slug: input.group_slug,
-            topic_id: parse_optional_id("topicId", input.topic_id)?,
-            visibility: input.visibility.into(),
-            capacity: input.capacity,
-        };
+        let new = new_event(input)?;
         Ok(Event(
             in_work(db(ctx), async |work| {
                 events::create_event(work, viewer(ctx), new, now(ctx)).await
@@ -257,25 +285,7 @@ impl EventMutation {
         #[graphql(desc = "The event to change.")] id: ID,
         #[graphql(desc = "Only the fields to change; the others stay as they are.")] input: UpdateEventInput,
     ) -> ApiResult<Event> {
-        let changes = EventChanges {
-            title: input.title,
-            description: input.description,
-            starts_at: input.starts_at,
-            ends_at: input.ends_at,
-            timezone: input.timezone,
-            venue: change(input.venue),
-            address: change(input.address),
-            online_url: change(input.online_url),
-            venue_visibility: input.venue_visibility.map(Into::into),
-            town: change(input.town),
-            postcode_area: change(input.postcode_area),
-            kind: input.kind.map(Into::into),
-            topic_id: change(input.topic_id)
-                .map(|id| parse_optional_id("topicId", id))
-                .transpose()?,
-            visibility: input.visibility.map(Into::into),
-            capacity: change(input.capacity),
-        };
+        let changes = event_changes(input)?;
         Ok(Event(
             in_work(db(ctx), async |work| {
                 events::update_event(work, viewer(ctx), parse_id("id", &id)?, changes, now(ctx)).await

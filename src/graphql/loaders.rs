@@ -6,7 +6,9 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use chrono::{DateTime, Utc};
-use entity::{assignment, event, group, request, request_transition, rsvp, topic, trainer_unavailability, user};
+use entity::{
+    assignment, event, event_series, group, request, request_transition, rsvp, topic, trainer_unavailability, user,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -85,6 +87,7 @@ macro_rules! per_id {
 by_id!(UserById => user as Person, Person::from);
 by_id!(GroupById => group as group::Model, std::convert::identity);
 by_id!(EventById => event as event::Model, std::convert::identity);
+by_id!(SeriesById => event_series as event_series::Model, std::convert::identity);
 by_id!(TopicById => topic as topic::Model, std::convert::identity);
 by_id!(RequestById => request as request::Model, std::convert::identity);
 

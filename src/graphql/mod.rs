@@ -16,6 +16,7 @@ pub mod pagination;
 mod prime;
 mod privacy;
 mod requests;
+mod series;
 mod topics;
 mod trainers;
 pub mod types;
@@ -62,6 +63,7 @@ pub struct MutationRoot(
     groups::GroupMutation,
     memberships::MembershipMutation,
     events::EventMutation,
+    series::SeriesMutation,
     feeds::FeedMutation,
     topics::TopicMutation,
     trainers::TrainerMutation,

@@ -23,7 +23,7 @@ use crate::graphql::{
     error::{ApiError, ApiResult},
     loaders::{
         ActiveMemberCount, AppLoader, AssignmentsOfRequest, EventOfRequest, ExactVenue, GoingCount, GroupById,
-        HistoryOfRequest, RequestLoader, TopicById, TrainerAway, TrainerCoverage, UserById, ViewerRsvp,
+        HistoryOfRequest, RequestLoader, SeriesById, TopicById, TrainerAway, TrainerCoverage, UserById, ViewerRsvp,
         WindowsOfRequest,
     },
 };
@@ -103,6 +103,15 @@ pub async fn events(ctx: &Context<'_>, events: &[event::Model]) -> ApiResult<()>
             unique(events.iter().filter_map(|e| e.topic_id))
                 .into_iter()
                 .map(TopicById),
+        )
+        .await?;
+    }
+    if selects(&nodes, &["occurrenceOf"]) {
+        load_now(
+            loader,
+            unique(events.iter().filter_map(|e| e.series_id))
+                .into_iter()
+                .map(SeriesById),
         )
         .await?;
     }

@@ -23,9 +23,12 @@
 //! eighth of the size); that representation has its own ETag, as HTTP
 //! asks, and either tag answers `304`.
 
-use std::time::Duration as StdDuration;
+use std::{
+    collections::{BTreeMap, HashMap},
+    time::Duration as StdDuration,
+};
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{EventKind, EventStatus, EventVisibility, event, group};
 use futures_util::TryStreamExt;
 use poem::{
@@ -40,8 +43,8 @@ use uuid::Uuid;
 use crate::{
     AppState,
     domain::{
-        feeds::{self, FeedEvents, FeedFilter, FeedSelection, PrivateFeedVersion},
-        groups,
+        feeds::{self, FeedEvents, FeedFilter, FeedSelection, PrivateFeedVersion, SeriesInFeed},
+        groups, series,
         venues::{ShownPlace, VenueAccess},
     },
     error::{Error, Result},
@@ -50,7 +53,7 @@ use crate::{
         feed_cache::{self, RenderedFeed, Tag},
         feed_versions::Known,
     },
-    ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus},
+    ical::{CalendarMeta, CalendarWriter, EventEntry, EventStatus as IcsStatus, SeriesTimes},
     metrics::VersionCheck,
     urls::PublicUrls,
 };
@@ -58,6 +61,13 @@ use crate::{
 const PRODID: &str = concat!("-//muster//muster ", env!("CARGO_PKG_VERSION"), "//EN");
 /// How often calendar apps are asked to refresh.
 const REFRESH: StdDuration = StdDuration::from_secs(60 * 60);
+
+/// How one VEVENT is timed.
+enum How<'a> {
+    Single,
+    Series(&'a SeriesTimes<'a>),
+    Occurrence(&'a str, chrono::NaiveDateTime),
+}
 
 /// Writes events into one calendar as they arrive, reusing its buffers:
 /// nothing is allocated per event beyond the output's growth.
@@ -71,6 +81,8 @@ pub struct FeedRenderer<'a> {
     location: String,
     uid: String,
     link: String,
+    /// The kind of the event being written.
+    category: &'static str,
 }
 
 impl<'a> FeedRenderer<'a> {
@@ -98,10 +110,99 @@ impl<'a> FeedRenderer<'a> {
             location: String::new(),
             uid: String::new(),
             link: String::new(),
+            category: "",
         }
     }
 
     pub fn push(&mut self, event: &event::Model, group: Option<&group::Model>) {
+        self.fill(event, group);
+        self.urls.write_event_uid(&mut self.uid, event.id);
+        self.emit(event, How::Single);
+    }
+
+    /// The VTIMEZONEs the series' times name, each covering its series.
+    pub fn timezones(&mut self, series: &[SeriesInFeed]) {
+        let mut spans: BTreeMap<&str, (DateTime<Utc>, DateTime<Utc>)> = BTreeMap::new();
+        for one in series {
+            let (Some(first), Some(last)) = (one.occurrences.first(), one.occurrences.last()) else {
+                continue;
+            };
+            let from = first.original_starts_at.unwrap_or(first.starts_at).min(first.starts_at);
+            let to = last.ends_at.max(last.original_starts_at.unwrap_or(last.ends_at));
+            let span = spans.entry(one.series.timezone.as_str()).or_insert((from, to));
+            span.0 = span.0.min(from);
+            span.1 = span.1.max(to);
+        }
+        for (name, (from, to)) in spans {
+            if let Ok(zone) = name.parse::<chrono_tz::Tz>() {
+                self.calendar
+                    .timezone(zone, from - Duration::days(7), to + Duration::days(7));
+            }
+        }
+    }
+
+    /// A series as one VEVENT with its rule, the occurrences it no longer
+    /// has as EXDATEs, and an overriding VEVENT (RECURRENCE-ID) for each
+    /// occurrence that differs from the rule: cancelled ones stay, marked
+    /// cancelled, as single events do. A row the rule no longer makes is
+    /// written as a single event of its own.
+    pub fn push_series(&mut self, one: &SeriesInFeed, group: Option<&group::Model>) {
+        let series = &one.series;
+        let (Ok(timing), Some(first)) = (series::timing_of(series), one.occurrences.first()) else {
+            for row in &one.occurrences {
+                self.push(row, group);
+            }
+            return;
+        };
+        let instances = timing.expand().unwrap_or_default();
+        let by_original: HashMap<DateTime<Utc>, &event::Model> = one
+            .occurrences
+            .iter()
+            .filter_map(|row| row.original_starts_at.map(|at| (at, row)))
+            .collect();
+        let exdates: Vec<chrono::NaiveDateTime> = instances
+            .iter()
+            .filter(|o| !by_original.contains_key(&o.starts_at))
+            .map(|o| timing.nominal_local(o.starts_at))
+            .collect();
+        let template = series::template(series, first);
+        self.fill(&template, group);
+        // The series' link is its first occurrence's page.
+        self.urls.write_event_page(&mut self.link, first.id);
+        self.urls.write_event_uid(&mut self.uid, series.id);
+        let times = SeriesTimes {
+            tzid: &series.timezone,
+            local_start: timing.local_start,
+            local_end: timing.local_end,
+            rrule: &series.rrule,
+            exdates: &exdates,
+        };
+        self.emit(&template, How::Series(&times));
+        let duration = timing.duration();
+        let instants: std::collections::HashSet<DateTime<Utc>> = instances.iter().map(|o| o.starts_at).collect();
+        for row in &one.occurrences {
+            let Some(original) = row.original_starts_at.filter(|at| instants.contains(at)) else {
+                self.push(row, group);
+                continue;
+            };
+            let differs = row.status == EventStatus::Cancelled
+                || row.starts_at != original
+                || row.ends_at != original + duration
+                || row.title != series.title
+                || row.description != series.description
+                || row.venue != series.venue
+                || row.address != series.address
+                || row.online_url != series.online_url;
+            if differs {
+                self.fill(row, group);
+                self.urls.write_event_uid(&mut self.uid, series.id);
+                self.emit(row, How::Occurrence(&series.timezone, timing.nominal_local(original)));
+            }
+        }
+    }
+
+    /// Fills the reused buffers with what `event` shows.
+    fn fill(&mut self, event: &event::Model, group: Option<&group::Model>) {
         let cancelled = event.status == EventStatus::Cancelled;
         self.summary.clear();
         // Some calendar apps drop cancelled entries silently; the title
@@ -113,13 +214,18 @@ impl<'a> FeedRenderer<'a> {
         let shown = self.access.shown(event);
         describe(event, &shown, group, &mut self.description);
         place(event, &shown, &mut self.location);
-        self.urls.write_event_uid(&mut self.uid, event.id);
         // The event's page: everything about it, and a signed-in person's
         // place. A members-only event's page answers only those who may
         // see it, as the feed does; the online link is in the description.
         self.urls.write_event_page(&mut self.link, event.id);
+        self.category = kind_label(event.kind);
+    }
+
+    /// Writes `event` as the buffers describe it.
+    fn emit(&mut self, event: &event::Model, how: How<'_>) {
+        let cancelled = event.status == EventStatus::Cancelled;
         let url = Some(self.link.as_str());
-        self.calendar.event(&EventEntry {
+        let entry = EventEntry {
             uid: &self.uid,
             dtstamp: event.updated_at,
             starts_at: event.starts_at,
@@ -136,9 +242,14 @@ impl<'a> FeedRenderer<'a> {
             sequence: event.sequence.max(0) as u32,
             created: event.created_at,
             last_modified: event.updated_at,
-            categories: &[kind_label(event.kind)],
+            categories: std::slice::from_ref(&self.category),
             timezone: Some(&event.timezone),
-        });
+        };
+        match how {
+            How::Single => self.calendar.event(&entry),
+            How::Series(times) => self.calendar.series_event(&entry, times),
+            How::Occurrence(tzid, recurrence_id) => self.calendar.occurrence_event(&entry, tzid, recurrence_id),
+        }
     }
 
     pub fn finish(self) -> String {
@@ -149,6 +260,20 @@ impl<'a> FeedRenderer<'a> {
 /// Renders events already in memory as one calendar for everyone.
 pub fn render(name: &str, events: &FeedEvents, urls: &PublicUrls) -> String {
     let mut renderer = FeedRenderer::new(name, urls, events.len());
+    for (event, group) in events {
+        renderer.push(event, group.as_ref());
+    }
+    renderer.finish()
+}
+
+/// Renders series and single events already in memory as one calendar
+/// for everyone, as a streamed feed would write them.
+pub fn render_with_series(name: &str, series: &[SeriesInFeed], events: &FeedEvents, urls: &PublicUrls) -> String {
+    let mut renderer = FeedRenderer::new(name, urls, events.len() + series.len());
+    renderer.timezones(series);
+    for one in series {
+        renderer.push_series(one, None);
+    }
     for (event, group) in events {
         renderer.push(event, group.as_ref());
     }
@@ -178,7 +303,13 @@ async fn render_selection_for(
 ) -> Result<String> {
     let groups = feeds::groups_by_id(db).await?;
     let mut renderer = FeedRenderer::for_viewer(name, urls, expected_events, access);
-    let mut rows = selection.stream(db).await?;
+    let series = selection.series(db).await?;
+    renderer.timezones(&series);
+    for one in &series {
+        let group = one.series.group_id.and_then(|id| groups.get(&id));
+        renderer.push_series(one, group);
+    }
+    let mut rows = selection.stream_single(db).await?;
     while let Some(event) = rows.try_next().await? {
         let group = event.group_id.and_then(|id| groups.get(&id));
         renderer.push(&event, group);

@@ -11,4 +11,4 @@
 
 mod writer;
 
-pub use writer::{CalendarMeta, CalendarWriter, EventEntry, EventStatus, escape_text};
+pub use writer::{CalendarMeta, CalendarWriter, EventEntry, EventStatus, SeriesTimes, escape_text};

@@ -13,7 +13,9 @@
 //!   a `%XX` in a URI;
 //! - a value cannot start a new line, property or component: CR and LF become
 //!   the TEXT escape `\n` and other control characters are dropped;
-//! - all times are UTC (`…Z`), so no VTIMEZONE is needed.
+//! - single events' times are UTC (`…Z`); a recurring event's are local
+//!   with `TZID`, and the caller writes that zone's VTIMEZONE
+//!   ([`CalendarWriter::timezone`]).
 //!
 //! Folds are placed between two non-whitespace characters where the line
 //! allows it: some parsers (the `ical` crate among them) trim whitespace at
@@ -24,7 +26,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono_tz::{OffsetComponents, OffsetName, Tz};
 
 /// RFC 5545 3.1: lines SHOULD NOT be longer than 75 octets, excluding CRLF.
 const MAX_LINE_OCTETS: usize = 75;
@@ -103,6 +108,42 @@ pub struct EventEntry<'a> {
     pub timezone: Option<&'a str>,
 }
 
+/// How a recurring event is written: its first occurrence's local times in
+/// its zone, its rule (already checked and canonical, so plain ASCII with
+/// no character that needs escaping) and its removed occurrences.
+#[derive(Clone, Copy, Debug)]
+pub struct SeriesTimes<'a> {
+    pub tzid: &'a str,
+    pub local_start: NaiveDateTime,
+    pub local_end: NaiveDateTime,
+    pub rrule: &'a str,
+    pub exdates: &'a [NaiveDateTime],
+}
+
+enum Timing<'a> {
+    Utc,
+    Series(&'a SeriesTimes<'a>),
+    Occurrence {
+        tzid: &'a str,
+        recurrence_id: NaiveDateTime,
+    },
+}
+
+/// `YYYYMMDDTHHMMSS`, a local (floating or zoned) date-time.
+fn push_local(out: &mut String, value: NaiveDateTime) {
+    let _ = write!(out, "{}", value.format("%Y%m%dT%H%M%S"));
+}
+
+/// `+HHMM` or `-HHMM` (with seconds when there are any).
+fn push_offset(out: &mut String, seconds: i32) {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.unsigned_abs();
+    let _ = write!(out, "{sign}{:02}{:02}", s / 3600, s / 60 % 60);
+    if !s.is_multiple_of(60) {
+        let _ = write!(out, "{:02}", s % 60);
+    }
+}
+
 /// Builds one calendar file in a single `String`.
 ///
 /// Call [`CalendarWriter::event`] for each event, then
@@ -147,11 +188,47 @@ impl CalendarWriter {
     }
 
     pub fn event(&mut self, event: &EventEntry<'_>) {
+        self.event_timed(event, &Timing::Utc);
+    }
+
+    /// A recurring event's own VEVENT: its first occurrence's local times
+    /// with `TZID` (the zone's VTIMEZONE must be in the file: see
+    /// [`CalendarWriter::timezone`]), its `RRULE` and the `EXDATE`s of
+    /// occurrences it no longer has.
+    pub fn series_event(&mut self, event: &EventEntry<'_>, series: &SeriesTimes<'_>) {
+        self.event_timed(event, &Timing::Series(series));
+    }
+
+    /// One occurrence of a series that differs from the rule (cancelled,
+    /// moved, renamed): same UID as the series, named by the local start
+    /// the rule gave it (`RECURRENCE-ID` with `TZID`); its own times in UTC.
+    pub fn occurrence_event(&mut self, event: &EventEntry<'_>, tzid: &str, recurrence_id: NaiveDateTime) {
+        self.event_timed(event, &Timing::Occurrence { tzid, recurrence_id });
+    }
+
+    fn event_timed(&mut self, event: &EventEntry<'_>, timing: &Timing<'_>) {
         self.fixed_line("BEGIN:VEVENT");
         self.text_property("UID", event.uid);
         self.datetime_property("DTSTAMP", &event.dtstamp);
-        self.datetime_property("DTSTART", &event.starts_at);
-        self.datetime_property("DTEND", &event.ends_at);
+        match timing {
+            Timing::Utc | Timing::Occurrence { .. } => {
+                self.datetime_property("DTSTART", &event.starts_at);
+                self.datetime_property("DTEND", &event.ends_at);
+            }
+            Timing::Series(series) => {
+                self.local_property("DTSTART", series.tzid, series.local_start);
+                self.local_property("DTEND", series.tzid, series.local_end);
+                self.begin_property("RRULE");
+                self.push_run(series.rrule);
+                self.end_line();
+                for exdate in series.exdates {
+                    self.local_property("EXDATE", series.tzid, *exdate);
+                }
+            }
+        }
+        if let Timing::Occurrence { tzid, recurrence_id } = timing {
+            self.local_property("RECURRENCE-ID", tzid, *recurrence_id);
+        }
         self.text_property("SUMMARY", event.summary);
         if !event.description.is_empty() {
             self.text_property("DESCRIPTION", event.description);
@@ -189,6 +266,71 @@ impl CalendarWriter {
             self.text_property("X-MUSTER-TIMEZONE", timezone);
         }
         self.fixed_line("END:VEVENT");
+    }
+
+    /// A VTIMEZONE for `zone` covering `from`..`to`: the offset in force at
+    /// `from`, then every change up to `to`, read from chrono-tz's tables.
+    /// Parsers that map a TZID to their own zone database ignore it; those
+    /// that do not (Outlook, ical.js) need it.
+    pub fn timezone(&mut self, zone: Tz, from: DateTime<Utc>, to: DateTime<Utc>) {
+        self.fixed_line("BEGIN:VTIMEZONE");
+        self.text_property("TZID", zone.name());
+        let offset_at = |at: DateTime<Utc>| zone.offset_from_utc_datetime(&at.naive_utc());
+        let first = offset_at(from);
+        self.observance(first, first, from);
+        let mut at = from;
+        while at < to {
+            let next = (at + chrono::Duration::days(1)).min(to);
+            let before = offset_at(at);
+            if offset_at(next).fix() != before.fix() {
+                // The change lies in (at, next]: narrow it to the second.
+                let (mut low, mut high) = (at, next);
+                while high - low > chrono::Duration::seconds(1) {
+                    let middle = low + (high - low) / 2;
+                    if offset_at(middle).fix() == before.fix() {
+                        low = middle;
+                    } else {
+                        high = middle;
+                    }
+                }
+                self.observance(before, offset_at(high), high);
+            }
+            at = next;
+        }
+        self.fixed_line("END:VTIMEZONE");
+    }
+
+    /// One observance: from `start` (an instant) on, `to` is in force.
+    fn observance(&mut self, from: chrono_tz::TzOffset, to: chrono_tz::TzOffset, start: DateTime<Utc>) {
+        let daylight = to.dst_offset() != chrono::Duration::zero();
+        self.fixed_line(if daylight { "BEGIN:DAYLIGHT" } else { "BEGIN:STANDARD" });
+        // DTSTART is the local time just before the change, in the old offset.
+        let local = start.naive_utc() + chrono::Duration::seconds(i64::from(from.fix().local_minus_utc()));
+        self.begin_property("DTSTART");
+        push_local(&mut self.out, local);
+        self.end_line();
+        self.begin_property("TZOFFSETFROM");
+        push_offset(&mut self.out, from.fix().local_minus_utc());
+        self.end_line();
+        self.begin_property("TZOFFSETTO");
+        push_offset(&mut self.out, to.fix().local_minus_utc());
+        self.end_line();
+        if let Some(name) = to.abbreviation() {
+            self.text_property("TZNAME", name);
+        }
+        self.fixed_line(if daylight { "END:DAYLIGHT" } else { "END:STANDARD" });
+    }
+
+    /// `NAME;TZID=zone:YYYYMMDDTHHMMSS`. IANA names hold only letters,
+    /// digits, `/`, `_`, `-` and `+`: a parameter value needing no quotes.
+    fn local_property(&mut self, name: &str, tzid: &str, value: NaiveDateTime) {
+        self.out.push_str(name);
+        self.out.push_str(";TZID=");
+        self.out.push_str(tzid);
+        self.out.push(':');
+        self.value_start = self.out.len();
+        push_local(&mut self.out, value);
+        self.end_line();
     }
 
     /// Closes the calendar and hands over the text; consuming `self` makes an

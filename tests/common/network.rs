@@ -75,6 +75,9 @@ pub struct Network {
     pub beta_members_event: Uuid,
     /// A topic of the catalogue.
     pub topic: Uuid,
+    /// An occurrence of a public weekly series of Alpha, for the tests that
+    /// add one (`tests/authorization.rs`); nil otherwise.
+    pub alpha_series_occurrence: Uuid,
     pub requests: RequestFixture,
     /// An open letter (`open-letter`) organised by Alpha, with one
     /// confirmed signature by an individual who is not listed.
@@ -208,6 +211,7 @@ pub async fn build(db: &DatabaseConnection) -> Network {
         alpha_members_event: add_event(db, "Alpha planning", alpha, EventVisibility::Members).await,
         beta_members_event: add_event(db, "Beta planning", beta, EventVisibility::Members).await,
         topic: add_topic(db, "intro-nhs-charging", "Introduction to NHS charging").await,
+        alpha_series_occurrence: Uuid::nil(),
     };
     use MembershipRole::*;
     use MembershipStatus::*;

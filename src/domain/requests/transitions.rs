@@ -386,6 +386,8 @@ async fn create_event(
         venue_visibility: Set(VenueVisibility::Public),
         town: Set(request.town.clone()),
         postcode_area: Set(request.postcode_area.clone()),
+        series_id: Set(None),
+        original_starts_at: Set(None),
     }
     .insert(db)
     .await?)

@@ -10,8 +10,10 @@ use crate::{
     graphql::{
         context::{db, loader, now, operation_name, viewer},
         error::ApiResult,
-        loaders::{ExactVenue, GoingCount, GroupById, TopicById, ViewerRsvp},
-        types::{GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlVenueVisibility, Group, Rsvp, Topic},
+        loaders::{ExactVenue, GoingCount, GroupById, SeriesById, TopicById, ViewerRsvp},
+        types::{
+            EventSeries, GqlEventKind, GqlEventStatus, GqlEventVisibility, GqlVenueVisibility, Group, Rsvp, Topic,
+        },
     },
     urls::PublicUrls,
 };
@@ -165,6 +167,21 @@ impl Event {
     async fn group(&self, ctx: &Context<'_>) -> ApiResult<Option<Group>> {
         let Some(id) = self.0.group_id else { return Ok(None) };
         Ok(loader(ctx)?.load_one(GroupById(id)).await?.map(Group))
+    }
+
+    /// The recurring event this is an occurrence of; null for a single event.
+    async fn occurrence_of(&self, ctx: &Context<'_>) -> ApiResult<Option<EventSeries>> {
+        let Some(id) = self.0.series_id else { return Ok(None) };
+        Ok(loader(ctx)?.load_one(SeriesById(id)).await?.map(|series| EventSeries {
+            series,
+            occurrences: None,
+        }))
+    }
+
+    /// An occurrence's start by its series' rule, before any change to it
+    /// (iCalendar's RECURRENCE-ID); null for a single event.
+    async fn original_starts_at(&self) -> Option<DateTime<Utc>> {
+        self.0.original_starts_at
     }
 
     /// The catalogue topic it is about; null when it has none.
