@@ -41,6 +41,7 @@ use crate::{
     AppState,
     auth::Viewer,
     domain::{
+        csv,
         desk::{self, DeskFilter, QueueCursor, QueueRow, UrgencyFilter},
         desk_numbers, in_work,
         requests::{self, RequestFilter, transitions},
@@ -580,17 +581,6 @@ pub async fn bulk(req: &Request, Data(state): Data<&AppState>, body: Body) -> Re
         .unwrap_or_else(internal)
 }
 
-/// A CSV cell: quoted, and one a spreadsheet would run as a formula
-/// (starting with `= + - @`, a tab or a carriage return) prefixed with `'`.
-pub fn csv_cell(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    format!("\"{}\"", safe.replace('"', "\"\""))
-}
-
 /// The chosen requests as CSV: what the queue shows, no contact details.
 async fn export(state: &AppState, viewer: &Viewer, ids: &[Uuid]) -> Result<Response> {
     let now = state.clock.now();
@@ -614,7 +604,7 @@ async fn export(state: &AppState, viewer: &Viewer, ids: &[Uuid]) -> Result<Respo
             row.due.map(|d| d.to_rfc3339()).unwrap_or_default(),
             r.created_at.to_rfc3339(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        let line: Vec<String> = cells.iter().map(|c| csv::cell(c)).collect();
         csv.push_str(&line.join(","));
         csv.push_str("\r\n");
     }
@@ -925,16 +915,6 @@ pub async fn request_action(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_cells_are_prefixed_and_quotes_doubled() {
-        assert_eq!(csv_cell("=SUM(A1)"), "\"'=SUM(A1)\"");
-        assert_eq!(csv_cell("+44"), "\"'+44\"");
-        assert_eq!(csv_cell("-1"), "\"'-1\"");
-        assert_eq!(csv_cell("@x"), "\"'@x\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("Riverside"), "\"Riverside\"");
-    }
 
     #[test]
     fn the_address_keeps_only_understood_filters() {

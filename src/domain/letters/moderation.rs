@@ -535,7 +535,11 @@ pub async fn export_csv(
     if with_emails {
         header.extend(["contact name", "email"]);
     }
-    let mut out = header.iter().map(|h| rules::csv_cell(h)).collect::<Vec<_>>().join(",");
+    let mut out = header
+        .iter()
+        .map(|h| crate::domain::csv::cell(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push_str("\r\n");
     let mut unlisted = 0u64;
     let mut emails = Vec::new();
@@ -577,11 +581,19 @@ pub async fn export_csv(
             }
             cells.push(email);
         }
-        out.push_str(&cells.iter().map(|c| rules::csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| crate::domain::csv::cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push_str("\r\n");
     }
     if unlisted > 0 {
-        out.push_str(&rules::csv_cell(&format!("and {unlisted} more individuals who signed")));
+        out.push_str(&crate::domain::csv::cell(&format!(
+            "and {unlisted} more individuals who signed"
+        )));
         out.push_str("\r\n");
     }
     if with_emails {

@@ -69,18 +69,6 @@ pub fn mask_email(raw: &str) -> String {
     }
 }
 
-/// A CSV cell that a spreadsheet will show as text, never run: a value
-/// starting with `= + - @`, a tab or a carriage return gets a leading `'`,
-/// and every cell is quoted with inner quotes doubled.
-pub fn csv_cell(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    format!("\"{}\"", safe.replace('"', "\"\""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,13 +103,6 @@ mod tests {
         ] {
             assert_eq!(name_problem(good), None, "{good}");
         }
-    }
-
-    #[test]
-    fn cells_never_start_a_formula() {
-        assert_eq!(csv_cell("=1+1"), "\"'=1+1\"");
-        assert_eq!(csv_cell("Say \"hi\""), "\"Say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("Leeds"), "\"Leeds\"");
     }
 
     #[test]
