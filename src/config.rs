@@ -500,12 +500,17 @@ impl Config {
         let per_hour = |variable: &'static str, default: u32| -> Result<u32, ConfigError> {
             match get(variable) {
                 None => Ok(default),
-                Some(raw) => raw.trim().parse::<u32>().ok().filter(|n| *n <= 100_000).ok_or_else(|| {
-                    ConfigError::new(
-                        variable,
-                        format!("`{raw}` is not a number of attempts an hour from 0 to 100000"),
-                    )
-                }),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n <= 100_000_000)
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            variable,
+                            format!("`{raw}` is not a number of attempts an hour from 0 to 100000000"),
+                        )
+                    }),
             }
         };
         let rate_limits = RateLimitConfig {
