@@ -308,6 +308,12 @@ fn rows() -> Vec<Row> {
             expected: "N F F A F F A A",
         },
         Row {
+            covers: &["importEvents"],
+            query: "mutation($ics: String!) { importEvents(groupSlug: \"alpha\", ics: $ics) { created { uid } } }",
+            variables: |_, _| json!({ "ics": "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:stall-1\r\nSUMMARY:Stall\r\nDTSTART:20310301T100000Z\r\nDTEND:20310301T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" }),
+            expected: "N F F A F F A A",
+        },
+        Row {
             covers: &["rsvp"],
             query: "mutation($id: ID!) { rsvp(eventId: $id) { status } }",
             variables: |net, _| json!({ "id": net.alpha_public_event }),

@@ -47,6 +47,9 @@ pub struct Model {
     /// An occurrence's start by its series' rule, before any change to it:
     /// what names it (iCalendar's RECURRENCE-ID).
     pub original_starts_at: Option<DateTimeUtc>,
+    /// The UID a calendar file gave this event, when it was imported: how
+    /// importing the file again finds it.
+    pub import_uid: Option<String>,
 }
 
 belongs_to!(Group => group by GroupId);

@@ -145,6 +145,25 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table("events")
+                    .add_column(text_null("import_uid"))
+                    .take(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_events_group_import_uid")
+                    .table("events")
+                    .col("group_id")
+                    .col("import_uid")
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("ix_events_series_original")
@@ -161,7 +180,9 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         db.execute_unprepared("DROP INDEX IF EXISTS ix_events_series_original")
             .await?;
-        for column in ["original_starts_at", "series_id"] {
+        db.execute_unprepared("DROP INDEX IF EXISTS ix_events_group_import_uid")
+            .await?;
+        for column in ["import_uid", "original_starts_at", "series_id"] {
             manager
                 .alter_table(Table::alter().table("events").drop_column(column).take())
                 .await?;

@@ -243,6 +243,7 @@ pub async fn create_event(db: &Work, viewer: &Viewer, new: NewEvent, now: DateTi
         postcode_area: Set(postcode_area.map(String::from)),
         series_id: Set(None),
         original_starts_at: Set(None),
+        import_uid: Set(None),
     };
     let created = model.insert(db).await?;
     journal::record(

@@ -13,6 +13,7 @@ pub mod account_links;
 pub mod accounts;
 pub mod audit;
 pub mod batch;
+pub mod calendar_import;
 pub mod csv;
 pub mod desk;
 pub mod desk_numbers;

@@ -76,7 +76,12 @@ fn local_times(zone: Tz, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> (N
 
 /// Checks a rule with the series' timing and expands it: every refusal
 /// (`BAD_USER_INPUT` naming the part) before anything is written.
-fn check_timing(timezone: &str, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, rrule: &str) -> Result<Timing> {
+pub(crate) fn check_timing(
+    timezone: &str,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    rrule: &str,
+) -> Result<Timing> {
     let zone = Tz::from_str(timezone).map_err(|_| Error::validation("timezone", "is not an IANA time zone"))?;
     let (local_start, local_end) = local_times(zone, starts_at, ends_at);
     let timing = Timing {
@@ -96,6 +101,21 @@ pub async fn create_series(
     work: &Work,
     viewer: &Viewer,
     new: NewSeries,
+    now: DateTime<Utc>,
+) -> Result<(event_series::Model, Vec<event::Model>)> {
+    create_series_from(work, viewer, new, None, &[], now).await
+}
+
+/// [`create_series`], remembering the UID a calendar file gave the series
+/// so that importing the file again finds it, with the file's exceptions
+/// in place before the occurrences are made (a removed one never gets a
+/// row).
+pub(crate) async fn create_series_from(
+    work: &Work,
+    viewer: &Viewer,
+    new: NewSeries,
+    import_uid: Option<String>,
+    exceptions: &[WantedException],
     now: DateTime<Utc>,
 ) -> Result<(event_series::Model, Vec<event::Model>)> {
     let group = match new.event.group_slug.as_deref() {
@@ -122,10 +142,13 @@ pub async fn create_series(
         checked,
         &timing,
         group_id,
-        None,
+        import_uid,
         now,
     )
     .await?;
+    for want in exceptions.iter().filter(|w| !w.is_plain()) {
+        write_exception(work, series.id, want, now).await?;
+    }
     let rows = regenerate(work, viewer.user_id(), &series, now).await?;
     Ok((series, rows))
 }
@@ -237,6 +260,7 @@ pub fn template(series: &event_series::Model, first: &event::Model) -> event::Mo
         postcode_area: series.postcode_area.clone(),
         series_id: None,
         original_starts_at: Some(starts_at),
+        import_uid: series.import_uid.clone(),
     }
 }
 
@@ -691,6 +715,94 @@ async fn save(db: &impl ConnectionTrait, mut change: exception::ActiveModel, now
         change.update(db).await?;
     }
     Ok(())
+}
+
+/// What a calendar file says of one occurrence: removed from the rule
+/// (EXDATE), cancelled, or changed (`None` leaves a field as the series has
+/// it). Fields are checked by the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WantedException {
+    pub original_starts_at: DateTime<Utc>,
+    pub removed: bool,
+    pub cancelled: bool,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub online_url: Option<String>,
+}
+
+impl WantedException {
+    fn matches(&self, kept: &exception::Model) -> bool {
+        self.removed == kept.removed
+            && self.cancelled == kept.cancelled
+            && self.starts_at == kept.starts_at
+            && self.ends_at == kept.ends_at
+            && self.title == kept.title
+            && self.description == kept.description
+            && self.venue == kept.venue
+            && self.address == kept.address
+            && self.online_url == kept.online_url
+    }
+
+    /// Nothing to keep: the occurrence as the rule makes it.
+    fn is_plain(&self) -> bool {
+        *self
+            == WantedException {
+                original_starts_at: self.original_starts_at,
+                ..Default::default()
+            }
+    }
+}
+
+async fn write_exception(work: &Work, series_id: Uuid, want: &WantedException, now: DateTime<Utc>) -> Result<()> {
+    let mut change = exception_for(work, series_id, want.original_starts_at, now).await?;
+    change.removed = Set(want.removed);
+    change.cancelled = Set(want.cancelled);
+    change.starts_at = Set(want.starts_at);
+    change.ends_at = Set(want.ends_at);
+    change.title = Set(want.title.clone());
+    change.description = Set(want.description.clone());
+    change.venue = Set(want.venue.clone());
+    change.address = Set(want.address.clone());
+    change.online_url = Set(want.online_url.clone());
+    save(work, change, now).await
+}
+
+/// Makes a series' exceptions say what `wanted` says (an import's): each
+/// is written as given, exceptions `wanted` does not name are kept, and the
+/// rows are regenerated once. Returns whether anything changed. The caller
+/// has checked the viewer may manage the series.
+pub(crate) async fn set_exceptions(
+    work: &Work,
+    actor: Option<Uuid>,
+    series: &event_series::Model,
+    wanted: &[WantedException],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let kept: HashMap<DateTime<Utc>, exception::Model> = exception::Entity::find()
+        .filter(exception::Column::SeriesId.eq(series.id))
+        .all(work)
+        .await?
+        .into_iter()
+        .map(|c| (c.original_starts_at, c))
+        .collect();
+    let mut changed = false;
+    for want in wanted {
+        match kept.get(&want.original_starts_at) {
+            Some(found) if want.matches(found) => continue,
+            None if want.is_plain() => continue,
+            _ => {}
+        }
+        write_exception(work, series.id, want, now).await?;
+        changed = true;
+    }
+    if changed {
+        regenerate(work, actor, series, now).await?;
+    }
+    Ok(changed)
 }
 
 /// An occurrence the viewer may manage, with its series, locked.

@@ -2,6 +2,7 @@
 //! domain has its own Query/Mutation part, merged here.
 
 mod accounts;
+mod calendar_import;
 pub mod context;
 pub mod error;
 mod events;
@@ -64,6 +65,7 @@ pub struct MutationRoot(
     memberships::MembershipMutation,
     events::EventMutation,
     series::SeriesMutation,
+    calendar_import::ImportMutation,
     feeds::FeedMutation,
     topics::TopicMutation,
     trainers::TrainerMutation,

@@ -388,6 +388,7 @@ async fn create_event(
         postcode_area: Set(request.postcode_area.clone()),
         series_id: Set(None),
         original_starts_at: Set(None),
+        import_uid: Set(None),
     }
     .insert(db)
     .await?)
