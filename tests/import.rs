@@ -9,6 +9,9 @@
 
 mod common;
 
+use common::pages::{Answer, answer, get_as, session_of};
+use poem::http::header;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use common::{
     TestDb, error_code as code, graphql_as,
@@ -44,6 +47,7 @@ on_both_databases!(
     a_dry_run_reports_and_writes_nothing,
     bad_files_are_refused_whole_and_write_nothing,
     only_the_groups_organisers_and_staff_may_import,
+    the_import_page_previews_then_imports,
 );
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -526,4 +530,134 @@ async fn only_the_groups_organisers_and_staff_may_import(db: TestDb) {
     )
     .await;
     assert_eq!(code(&body), Some("NOT_FOUND"), "{body}");
+}
+
+const PAGE: &str = "/groups/alpha/manage/import";
+
+/// Posts the import form as a browser does: multipart, with the file (or
+/// the previewed text sent back) and the anti-forgery token.
+async fn post_import(db: &TestDb, session: &str, csrf: &str, fields: &[(&str, &str)], file: Option<&str>) -> Answer {
+    let boundary = "----muster-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields.iter().copied().chain([("csrf", csrf)]) {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    if let Some(file) = file {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"alpha.ics\"\r\nContent-Type: text/calendar\r\n\r\n{file}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let client = db.app();
+    let request = client
+        .post(PAGE)
+        .header(header::COOKIE, format!("muster_csrf={csrf}; muster_session={session}"))
+        .header(header::ACCEPT, "text/html")
+        .content_type(format!("multipart/form-data; boundary={boundary}"))
+        .body(body);
+    answer(request.send().await).await
+}
+
+/// The text the preview sends back with its confirmation, as a browser
+/// sends a textarea's value.
+fn previewed_text(page: &str) -> String {
+    let start = page.find("<textarea name=\"ics\"").unwrap();
+    let start = start + page[start..].find('>').unwrap() + 1;
+    let end = start + page[start..].find("</textarea>").unwrap();
+    let text = page[start..end].strip_prefix('\n').unwrap_or(&page[start..end]);
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n")
+}
+
+async fn the_import_page_previews_then_imports(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    // Who may open it.
+    let anonymous = get_as(&client, PAGE, None).await;
+    assert_eq!(anonymous.status, 303);
+    assert!(anonymous.location().unwrap().starts_with("/signin?next="));
+    let member = session_of(&db, net.member.id).await;
+    assert_eq!(get_as(&client, PAGE, Some(&member)).await.status, 403);
+    let organiser = session_of(&db, net.organiser.id).await;
+    let opened = get_as(&client, PAGE, Some(&organiser)).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(opened.body.contains("enctype=\"multipart/form-data\""));
+    let events = get_as(&client, "/groups/alpha/manage/events", Some(&organiser)).await;
+    assert!(
+        events.body.contains(&format!("href=\"{PAGE}\"")),
+        "linked from the events page"
+    );
+    let csrf = opened.cookie("muster_csrf").unwrap();
+
+    // A forged token or a member's session writes nothing.
+    let before = counts(&db).await;
+    let forged = post_import(&db, &organiser, "forged.1.AAAA", &[("step", "import")], Some(GOOGLE)).await;
+    assert_eq!(forged.status, 403);
+    let refused = post_import(&db, &member, &csrf, &[("step", "import")], Some(GOOGLE)).await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(counts(&db).await, before);
+
+    // No file: said, nothing written.
+    let empty = post_import(&db, &organiser, &csrf, &[("step", "preview")], None).await;
+    assert_eq!(empty.status, 400);
+    assert!(empty.body.contains("Choose the calendar file"));
+
+    // A bad file: each problem said with its event.
+    let bad = GOOGLE.replace("RRULE:FREQ=MONTHLY;BYDAY=2TU", "RRULE:FREQ=YEARLY");
+    let refused = post_import(&db, &organiser, &csrf, &[("step", "preview")], Some(&bad)).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Alpha monthly meeting"), "{}", refused.body);
+    assert!(refused.body.contains("FREQ=YEARLY is not supported"));
+    assert_eq!(counts(&db).await, before);
+
+    // The preview: what would happen, and nothing written.
+    let preview = post_import(
+        &db,
+        &organiser,
+        &csrf,
+        &[("step", "preview"), ("visibility", "public")],
+        Some(GOOGLE),
+    )
+    .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(preview.body.contains("Would be added (4)"), "{}", preview.body);
+    assert!(preview.body.contains("Not imported (1)"));
+    assert!(preview.body.contains("marked private in the calendar"));
+    assert!(!preview.body.contains("people.example.org"), "no attendee shown");
+    assert_eq!(counts(&db).await, before);
+
+    // The confirmation sends back what was previewed.
+    let csrf = preview.cookie("muster_csrf").unwrap_or(csrf);
+    let text = previewed_text(&preview.body);
+    let done = post_import(
+        &db,
+        &organiser,
+        &csrf,
+        &[("step", "import"), ("visibility", "public"), ("ics", &text)],
+        None,
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Imported."), "{}", done.body);
+    assert!(done.body.contains("Added (4)"));
+    let listed = alpha_events(&db, &net).await;
+    let stall = titled(&listed, "Stall outside the hospital")[0];
+    assert_eq!(stall["visibility"], "PUBLIC");
+    assert!(
+        done.body
+            .contains(&format!("/events/{}", stall["id"].as_str().unwrap()))
+    );
+
+    // The same file again: up to date.
+    let again = post_import(&db, &organiser, &csrf, &[("step", "import")], Some(GOOGLE)).await;
+    assert!(again.body.contains("Already up to date (4)"), "{}", again.body);
+    assert!(!again.body.contains("Added ("));
 }

@@ -31,6 +31,10 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/groups/:slug/manage/members", poem::post(web::member_action))
         .at("/groups/:slug/manage/events", get(web::group_events_page))
         .at(
+            "/groups/:slug/manage/import",
+            get(web::group_import_page).post(web::import_group_calendar),
+        )
+        .at(
             "/groups/:slug/manage/events/new",
             get(web::new_group_event_page).post(web::create_group_event),
         )

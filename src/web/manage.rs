@@ -60,7 +60,7 @@ const MAX_EVENTS: u64 = 100;
 /// Recorded as the reason of the audited reads of members' emails.
 const MEMBERS_PAGE: &str = "groupMembersPage";
 
-fn base(slug: &str) -> String {
+pub(super) fn base(slug: &str) -> String {
     format!("/groups/{slug}/manage")
 }
 
@@ -81,7 +81,7 @@ pub struct Shell {
 }
 
 impl Shell {
-    fn of(group: &group::Model, tab: Tab) -> Self {
+    pub(super) fn of(group: &group::Model, tab: Tab) -> Self {
         Self {
             group_name: group.name.clone(),
             slug: group.slug.clone(),
@@ -96,9 +96,9 @@ impl Shell {
 }
 
 /// Who is asking, and the group they may manage.
-struct Managed {
-    viewer: Viewer,
-    group: group::Model,
+pub(super) struct Managed {
+    pub(super) viewer: Viewer,
+    pub(super) group: group::Model,
 }
 
 fn to_sign_in(back_to: &str) -> Response {
@@ -115,7 +115,7 @@ fn forbidden() -> Response {
 
 /// Lets in the group's organisers and staff; anyone else gets their answer
 /// (see the module's header). `back_to` is where signing in returns.
-async fn enter(req: &Request, state: &AppState, slug: &str, back_to: &str) -> Result<Managed, Response> {
+pub(super) async fn enter(req: &Request, state: &AppState, slug: &str, back_to: &str) -> Result<Managed, Response> {
     let viewer = viewer_of(req, state).await.map_err(internal)?;
     if viewer.user_id().is_none() {
         return Err(to_sign_in(back_to));
@@ -130,13 +130,19 @@ async fn enter(req: &Request, state: &AppState, slug: &str, back_to: &str) -> Re
 }
 
 /// A fresh anti-forgery token for the forms of a page.
-fn token(state: &AppState) -> Result<String> {
+pub(super) fn token(state: &AppState) -> Result<String> {
     state.csrf.issue(state.clock.now())
 }
 
 /// Renders an organisers' page: its token's cookie scoped to the group's
 /// organisers' pages, and kept from every cache but the reader's.
-fn private_page(state: &AppState, slug: &str, status: StatusCode, view: &impl Template, token: &str) -> Response {
+pub(super) fn private_page(
+    state: &AppState,
+    slug: &str,
+    status: StatusCode,
+    view: &impl Template,
+    token: &str,
+) -> Response {
     let mut response = page(status, view);
     let cookie = CsrfKey::cookie_header_at(token, state.urls.is_secure(), &base(slug));
     if let Ok(value) = cookie.parse() {
@@ -150,12 +156,12 @@ fn private_page(state: &AppState, slug: &str, status: StatusCode, view: &impl Te
 
 /// A refusal the page says in words, with its status; `None` for what
 /// [`failed`] answers.
-fn in_words(err: &Error) -> Option<(StatusCode, String)> {
+pub(super) fn in_words(err: &Error) -> Option<(StatusCode, String)> {
     refusal::in_words(err).map(|words| (refusal::status(err), words))
 }
 
 /// A page that could not be shown: not found, refused, or our failure.
-fn failed(err: Error) -> Response {
+pub(super) fn failed(err: Error) -> Response {
     match err {
         Error::NotFound => not_found_page(),
         Error::Forbidden | Error::Unauthenticated => forbidden(),
@@ -367,6 +373,7 @@ struct EventsPage {
     upcoming: Vec<EventRow>,
     recent: Vec<EventRow>,
     new_path: String,
+    import_path: String,
 }
 
 /// `GET /groups/{slug}/manage/events`: upcoming, then recent; cancelled
@@ -415,6 +422,7 @@ async fn render_events(state: &AppState, managed: &Managed) -> Result<Response> 
         upcoming,
         recent,
         new_path: format!("{}/events/new", base(&group.slug)),
+        import_path: format!("{}/import", base(&group.slug)),
     };
     let token = token(state)?;
     Ok(private_page(state, &group.slug, StatusCode::OK, &view, &token))

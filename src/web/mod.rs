@@ -21,6 +21,7 @@ mod groups;
 mod icon;
 mod letters;
 mod manage;
+mod manage_import;
 mod me;
 mod numbers;
 mod offers;
@@ -66,6 +67,7 @@ pub use manage::{
     profile_page as group_profile_page, requests_page as group_requests_page, save_profile,
     submit_request as submit_group_request,
 };
+pub use manage_import::{import as import_group_calendar, import_page as group_import_page};
 pub use me::{
     change_email, change_name, change_password, create_feed, data_page, delete_account, delete_page, download_data,
     feeds_page, join_group, leave_group, overview, profile_page, revoke_feed,

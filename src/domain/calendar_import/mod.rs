@@ -26,7 +26,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use read::{Entry, Problems};
-pub use read::{MAX_ENTRIES, MAX_ICS_BYTES};
+pub use read::{MAX_ENTRIES, MAX_ICS_BYTES, without_people};
 
 use crate::{
     auth::{Action, Viewer, authorize},

@@ -292,6 +292,29 @@ pub fn read(text: &str) -> Result<Calendar> {
     Ok(Calendar { entries: masters })
 }
 
+/// Properties that name people; never read, and dropped from [`without_people`].
+const PEOPLE: [&str; 3] = ["ATTENDEE", "ORGANIZER", "CONTACT"];
+
+/// The file without the properties that name people (attendees, organisers,
+/// contacts), folded lines and all: it imports exactly as the whole file
+/// does, and is what a preview may send back to the browser.
+pub fn without_people(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut dropping = false;
+    for line in text.split_inclusive('\n') {
+        let continued = line.starts_with(' ') || line.starts_with('\t');
+        if !continued {
+            let name_end = line.find([';', ':']).unwrap_or(line.len());
+            let name = line[..name_end].trim().to_ascii_uppercase();
+            dropping = PEOPLE.contains(&name.as_str());
+        }
+        if !dropping {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 enum Read {
     Entry(Box<Entry>),
     Change(String, Override),
@@ -697,6 +720,23 @@ mod tests {
         assert_eq!(series.overrides[0].title, "Weekly (moved)");
         assert_eq!(read.entries[1].uid, "lonely/20270126T190000Z");
         assert!(read.entries[1].rrule.is_none());
+    }
+
+    #[test]
+    fn people_are_dropped_with_their_folded_lines() {
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Stall\r\nATTENDEE;CN=Jo Example;PARTSTAT=ACCEPTED:mailto:jo@peop\r\n le.example.org\r\norganizer;CN=Sam:mailto:sam@people.example.org\r\nDTSTART:20310301T100000Z\r\nEND:VEVENT\r\n",
+        );
+        let kept = without_people(&text);
+        assert!(
+            !kept.contains("people.example.org") && !kept.contains("le.example") && !kept.contains("Jo Example"),
+            "{kept}"
+        );
+        assert!(kept.contains("SUMMARY:Stall\r\nDTSTART:20310301T100000Z\r\n"));
+        assert_eq!(
+            read(&kept).unwrap().entries[0].starts_at(),
+            read(&text).unwrap().entries[0].starts_at()
+        );
     }
 
     #[test]
