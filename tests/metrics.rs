@@ -32,7 +32,7 @@ const SECRET: &str = "metrics-test-secret-0123456789abcdef0123";
 
 /// Every route template of the route table, and `unmatched`: the only
 /// values the `route` label may take.
-const ROUTES: [&str; 73] = [
+const ROUTES: [&str; 74] = [
     "/",
     "/groups",
     "/groups/{slug}",
@@ -42,6 +42,7 @@ const ROUTES: [&str; 73] = [
     "/groups/{slug}/manage/events/new",
     "/groups/{slug}/manage/events/{id}",
     "/groups/{slug}/manage/events/{id}/cancel",
+    "/groups/{slug}/manage/import",
     "/groups/{slug}/manage/profile",
     "/groups/{slug}/manage/requests",
     "/groups/{slug}/manage/requests/new",

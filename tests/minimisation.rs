@@ -392,7 +392,7 @@ const COLUMNS: &[(&str, &[&str], Holds)] = &[
              erasure scrubs an address quoted in the town as in the venue",
         ),
     ),
-    ("events", &["series_id", "original_starts_at"], IDS),
+    ("events", &["series_id", "original_starts_at", "import_uid"], IDS),
     (
         "event_series",
         &[
