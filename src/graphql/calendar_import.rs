@@ -24,6 +24,7 @@ pub struct ImportedEvent {
     /// The entry's UID in the file (with the occurrence's start after a `/`
     /// for a changed occurrence whose series the file does not hold).
     pub uid: String,
+    /// Its title (SUMMARY).
     pub title: String,
     /// The event's start, or a series' first occurrence's.
     pub starts_at: DateTime<Utc>,
@@ -41,8 +42,11 @@ pub struct ImportedEvent {
 /// An entry of the file that was not imported.
 #[derive(SimpleObject)]
 pub struct SkippedImportEvent {
+    /// The entry's UID in the file.
     pub uid: String,
+    /// Its title (SUMMARY).
     pub title: String,
+    /// When it starts.
     pub starts_at: DateTime<Utc>,
     /// Why: private in the calendar, cancelled there, or cancelled in muster.
     pub reason: String,
@@ -53,9 +57,13 @@ pub struct SkippedImportEvent {
 pub struct ImportEventsResult {
     /// Whether this was a dry run: then nothing was written.
     pub dry_run: bool,
+    /// Entries new to the group: created (or, in a dry run, to be).
     pub created: Vec<ImportedEvent>,
+    /// Entries imported before that the file changed: updated in place.
     pub updated: Vec<ImportedEvent>,
+    /// Entries imported before, as the file has them.
     pub unchanged: Vec<ImportedEvent>,
+    /// Entries of the file not imported, each with the reason.
     pub skipped: Vec<SkippedImportEvent>,
     /// Events imported from a file before that this file no longer holds.
     /// They are left as they are: cancel them in muster if they are off.
