@@ -142,6 +142,7 @@ async fn a_google_export_becomes_the_groups_events(db: TestDb) {
     // The private entry is named in the report and nowhere else.
     assert_eq!(uids(&report["skipped"]), ["5p4o3i2u1y0t9r8e7w6q@google.com"]);
     assert!(report["skipped"][0]["reason"].as_str().unwrap().contains("private"));
+    assert_eq!(report["skipped"][0]["title"], "A private entry");
 
     let series = report["created"]
         .as_array()
@@ -631,6 +632,12 @@ async fn the_import_page_previews_then_imports(db: TestDb) {
     assert!(preview.body.contains("Would be added (4)"), "{}", preview.body);
     assert!(preview.body.contains("Not imported (1)"));
     assert!(preview.body.contains("marked private in the calendar"));
+    assert!(!preview.body.contains("clinic"), "not even a private entry's title");
+    assert!(
+        preview.body.contains("Tue 14 Jan 2031, 19:00–21:00"),
+        "{}",
+        preview.body
+    );
     assert!(!preview.body.contains("people.example.org"), "no attendee shown");
     assert_eq!(counts(&db).await, before);
 

@@ -28,6 +28,8 @@ pub struct ImportedEvent {
     pub title: String,
     /// The event's start, or a series' first occurrence's.
     pub starts_at: DateTime<Utc>,
+    /// Its end.
+    pub ends_at: DateTime<Utc>,
     /// Whether it repeats (a series in muster).
     pub recurring: bool,
     /// How many events it is in muster: 1, or a series' occurrences.
@@ -44,10 +46,13 @@ pub struct ImportedEvent {
 pub struct SkippedImportEvent {
     /// The entry's UID in the file.
     pub uid: String,
-    /// Its title (SUMMARY).
+    /// Its title (SUMMARY); for an entry marked private, only "A private
+    /// entry".
     pub title: String,
     /// When it starts.
     pub starts_at: DateTime<Utc>,
+    /// When it ends.
+    pub ends_at: DateTime<Utc>,
     /// Why: private in the calendar, cancelled there, or cancelled in muster.
     pub reason: String,
 }
@@ -75,6 +80,7 @@ fn entry(found: ImportedEntry, dry_run: bool) -> ImportedEvent {
         uid: found.uid,
         title: found.title,
         starts_at: found.starts_at,
+        ends_at: found.ends_at,
         recurring: found.recurring,
         occurrences: i32::try_from(found.occurrences).unwrap_or(i32::MAX),
         event_id: (!dry_run)
@@ -90,6 +96,7 @@ fn skipped(found: SkippedEntry) -> SkippedImportEvent {
         uid: found.uid,
         title: found.title,
         starts_at: found.starts_at,
+        ends_at: found.ends_at,
         reason: found.reason,
     }
 }

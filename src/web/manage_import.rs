@@ -6,7 +6,6 @@
 //! the server in between.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
 use futures_util::stream;
 use poem::{
     Body, Request, Response, handler,
@@ -86,10 +85,6 @@ impl ImportPage {
     }
 }
 
-fn when_of(starts_at: DateTime<Utc>) -> String {
-    when(starts_at, starts_at)
-}
-
 fn rows(entries: Vec<ImportedEntry>, link: bool) -> Vec<ReportRow> {
     entries
         .into_iter()
@@ -103,7 +98,7 @@ fn rows(entries: Vec<ImportedEntry>, link: bool) -> Vec<ReportRow> {
             };
             ReportRow {
                 title: entry.title,
-                when: when_of(entry.starts_at),
+                when: when(entry.starts_at, entry.ends_at),
                 detail,
                 page_path: link
                     .then_some(entry.event_id)
@@ -144,7 +139,7 @@ fn parts(report: ImportReport, done: bool) -> Vec<ReportPart> {
                 .into_iter()
                 .map(|s| ReportRow {
                     title: s.title,
-                    when: when_of(s.starts_at),
+                    when: when(s.starts_at, s.ends_at),
                     detail: Some(s.reason),
                     page_path: None,
                 })
@@ -267,9 +262,9 @@ pub async fn import(req: &Request, Path(slug): Path<String>, Data(state): Data<&
             view.done = sent.import;
             view.parts = parts(report, sent.import);
             if !sent.import {
-                // Sent back for the confirmation, without the attendees
-                // and organisers the import never reads.
-                view.previewed = Some(calendar_import::without_people(&ics));
+                // Sent back for the confirmation, without the attendees,
+                // organisers and private entries the import never takes.
+                view.previewed = Some(calendar_import::without_personal_parts(&ics));
             }
             private_page(state, &slug, StatusCode::OK, &view, &view.csrf_token.clone())
         }

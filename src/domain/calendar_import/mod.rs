@@ -26,7 +26,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use read::{Entry, Problems};
-pub use read::{MAX_ENTRIES, MAX_ICS_BYTES, without_people};
+pub use read::{MAX_ENTRIES, MAX_ICS_BYTES, without_personal_parts};
 
 use crate::{
     auth::{Action, Viewer, authorize},
@@ -65,6 +65,7 @@ pub struct ImportedEntry {
     pub uid: String,
     pub title: String,
     pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
     /// 1 for a single event; a series' occurrences.
     pub occurrences: usize,
     /// The event, or a series' first occurrence.
@@ -79,8 +80,10 @@ pub struct ImportedEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedEntry {
     pub uid: String,
+    /// The entry's title; for a private entry, only that it is private.
     pub title: String,
     pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
     pub reason: String,
 }
 
@@ -128,9 +131,11 @@ pub async fn import_events(
     let mut planned = Vec::new();
     for entry in calendar.entries {
         if entry.private {
-            report
-                .skipped
-                .push(skipped(&entry, "marked private in the calendar, so it is not imported"));
+            // Not even its title is repeated: a private entry is often
+            // someone's own appointment.
+            let mut left_out = skipped(&entry, "marked private in the calendar, so it is not imported");
+            left_out.title = "A private entry".to_owned();
+            report.skipped.push(left_out);
             continue;
         }
         match plan(entry, &group.slug, options, now) {
@@ -174,6 +179,7 @@ pub async fn import_events(
                 uid,
                 title: left.title,
                 starts_at: left.starts_at,
+                ends_at: left.ends_at,
                 occurrences: 1,
                 event_id: Some(left.id),
                 recurring: false,
@@ -188,6 +194,7 @@ pub async fn import_events(
                 uid,
                 title: left.title.clone(),
                 starts_at: first.starts_at,
+                ends_at: first.ends_at,
                 occurrences: rows.len(),
                 event_id: Some(first.id),
                 recurring: true,
@@ -214,6 +221,7 @@ fn skipped(entry: &Entry, reason: &str) -> SkippedEntry {
         uid: entry.uid.clone(),
         title: entry.title.clone(),
         starts_at: entry.starts_at(),
+        ends_at: entry.ends_at(),
         reason: reason.to_owned(),
     }
 }
@@ -402,6 +410,7 @@ fn imported(item: &Planned, occurrences: usize, event_id: Option<Uuid>) -> Impor
         uid: item.entry.uid.clone(),
         title: item.new.title.clone(),
         starts_at: item.new.starts_at,
+        ends_at: item.new.ends_at,
         occurrences,
         event_id,
         recurring: item.rrule.is_some(),

@@ -292,25 +292,55 @@ pub fn read(text: &str) -> Result<Calendar> {
     Ok(Calendar { entries: masters })
 }
 
-/// Properties that name people; never read, and dropped from [`without_people`].
+/// Properties that name people; never read, and dropped by [`without_personal_parts`].
 const PEOPLE: [&str; 3] = ["ATTENDEE", "ORGANIZER", "CONTACT"];
 
-/// The file without the properties that name people (attendees, organisers,
-/// contacts), folded lines and all: it imports exactly as the whole file
-/// does, and is what a preview may send back to the browser.
-pub fn without_people(text: &str) -> String {
+/// The file without what names people: the properties that do (attendees,
+/// organisers, contacts, folded lines and all) and the entries marked
+/// private. It imports exactly as the whole file does (neither is ever
+/// imported), and is what a preview may send back to the browser.
+pub fn without_personal_parts(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // The lines of the VEVENT being read, kept back until its end says
+    // whether it is private.
+    let mut event: Option<(String, bool)> = None;
     let mut dropping = false;
     for line in text.split_inclusive('\n') {
         let continued = line.starts_with(' ') || line.starts_with('\t');
         if !continued {
             let name_end = line.find([';', ':']).unwrap_or(line.len());
             let name = line[..name_end].trim().to_ascii_uppercase();
+            let value = line[name_end..]
+                .trim_start_matches([';', ':'])
+                .trim()
+                .to_ascii_uppercase();
             dropping = PEOPLE.contains(&name.as_str());
+            if name == "BEGIN" && value == "VEVENT" {
+                event = Some((String::new(), false));
+            }
+            if name == "CLASS"
+                && (value == "PRIVATE" || value == "CONFIDENTIAL")
+                && let Some((_, private)) = event.as_mut()
+            {
+                *private = true;
+            }
         }
         if !dropping {
-            out.push_str(line);
+            match event.as_mut() {
+                Some((kept, _)) => kept.push_str(line),
+                None => out.push_str(line),
+            }
         }
+        if !continued
+            && line.trim().eq_ignore_ascii_case("END:VEVENT")
+            && let Some((kept, private)) = event.take()
+            && !private
+        {
+            out.push_str(&kept);
+        }
+    }
+    if let Some((kept, _)) = event {
+        out.push_str(&kept);
     }
     out
 }
@@ -723,11 +753,12 @@ mod tests {
     }
 
     #[test]
-    fn people_are_dropped_with_their_folded_lines() {
+    fn people_and_private_entries_are_dropped_with_their_folded_lines() {
         let text = calendar(
-            "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Stall\r\nATTENDEE;CN=Jo Example;PARTSTAT=ACCEPTED:mailto:jo@peop\r\n le.example.org\r\norganizer;CN=Sam:mailto:sam@people.example.org\r\nDTSTART:20310301T100000Z\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Stall\r\nATTENDEE;CN=Jo Example;PARTSTAT=ACCEPTED:mailto:jo@peop\r\n le.example.org\r\norganizer;CN=Sam:mailto:sam@people.example.org\r\nDTSTART:20310301T100000Z\r\nEND:VEVENT\r\n\
+             BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:Jo at the clinic\r\nCLASS:PRIVATE\r\nDTSTART:20310302T100000Z\r\nEND:VEVENT\r\n",
         );
-        let kept = without_people(&text);
+        let kept = without_personal_parts(&text);
         assert!(
             !kept.contains("people.example.org") && !kept.contains("le.example") && !kept.contains("Jo Example"),
             "{kept}"
