@@ -30,6 +30,7 @@ on_both_databases!(
     the_queue_costs_the_same_statements_for_5_and_50_requests,
     the_request_page_costs_the_same_statements_for_2_and_200_trainers,
     delivery_is_recorded_and_the_queue_filters_by_who_assigned,
+    forms_without_their_token_are_refused_and_change_nothing,
 );
 
 /// The anti-forgery token of a page the session opened.
@@ -440,4 +441,57 @@ async fn delivery_is_recorded_and_the_queue_filters_by_who_assigned(db: TestDb) 
     )
     .await;
     assert!(missing.body.contains("Requests (0)"), "{}", missing.body);
+}
+
+/// The desk's forms (bulk decline, and each step on a request's page)
+/// posted with a forged anti-forgery token, or from another site, are
+/// refused (403) and change nothing.
+async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let client = db.app();
+    let id = add_request(&db, &net, "Forged Tenants", 20).await;
+    let coordinator = session_of(&db, net.coordinator.id).await;
+    let page = format!("/desk/requests/{id}");
+    let token = csrf_of(&client, &page, &coordinator).await;
+    let version = state_of(&db, id).await.version.to_string();
+    let picked = id.to_string();
+    let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "/desk/requests/bulk",
+            vec![("id", &picked), ("action", "decline"), ("reason", "forged")],
+        ),
+        (
+            &page,
+            vec![("version", &version), ("action", "decline"), ("reason", "forged")],
+        ),
+        (
+            &page,
+            vec![("version", &version), ("action", "cancel"), ("note", "forged")],
+        ),
+    ];
+    for (path, fields) in &forms {
+        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
+                .finish();
+            let refused = answer(
+                client
+                    .post(*path)
+                    .header(
+                        header::COOKIE,
+                        format!("muster_csrf={token}; muster_session={coordinator}"),
+                    )
+                    .header("sec-fetch-site", site)
+                    .header(header::ACCEPT, "text/html")
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
+        }
+    }
+    assert_eq!(state_of(&db, id).await.state, RequestState::Submitted);
+    assert_eq!(declines_of(&db, id).await, 0);
 }

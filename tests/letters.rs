@@ -10,6 +10,7 @@ use chrono::Duration;
 use common::{
     TestDb, error_code, graphql_as,
     network::{self, Network, Persona},
+    on_disk,
     smtp::SmtpSink,
 };
 use muster::{
@@ -156,6 +157,7 @@ on_both_databases!(
     the_demo_has_a_letter_and_a_directory_by_region,
     export_and_erasure_cover_signatures_made_with_the_address,
     a_page_of_letters_costs_the_same_statements_however_long,
+    forms_without_their_token_are_refused_and_change_nothing,
 );
 
 async fn an_individual_signs_confirms_and_signs_again_under_the_canonical_address(db: TestDb) {
@@ -471,6 +473,9 @@ async fn retention_removes_names_and_emails_and_keeps_the_counts(db: TestDb) {
     assert_eq!(purge(&db).await.signatures_purged, 0, "not before the period");
     db.clock.advance(Duration::days(2));
     assert_eq!(purge(&db).await.signatures_purged, 3);
+    // As the purge job and `muster purge` do after a purge that removed
+    // something: freed pages and the write-ahead log are overwritten.
+    muster::domain::privacy::wipe_erased(&db.conn).await;
     assert_eq!(purge(&db).await.signatures_purged, 0, "a second run removes nothing");
 
     let after = letter(&db, "dhsc", None).await;
@@ -502,6 +507,11 @@ async fn retention_removes_names_and_emails_and_keeps_the_counts(db: TestDb) {
         "Practice Manager",
     ] {
         assert!(!stored.contains(secret), "{secret} is left in a column");
+        // Nor in the SQLite file's bytes: free pages and the log included.
+        assert!(
+            matches!(on_disk(&db, secret), None | Some(0)),
+            "{secret} is left on disk"
+        );
     }
 }
 
@@ -856,4 +866,64 @@ async fn the_letter_pages_in_chromium() {
             shoot_and_check(&client, "letter-moderation").await;
         })
         .await;
+}
+
+/// The letter's signing form and the coordinators' moderation form,
+/// posted with a forged anti-forgery token or from another site, are
+/// refused (403) and change nothing.
+async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    open_letter(&db, &net, "dhsc", "LETTER", "BOTH").await;
+    let form = common::pages::get_as(&db.app(), "/letters/dhsc", None).await;
+    let public_token = form.cookie("muster_csrf").expect("an anti-forgery cookie");
+    let session = common::pages::session_of(&db, net.coordinator.id).await;
+    let desk = common::pages::get_as(&db.app(), "/desk/letters/dhsc", Some(&session)).await;
+    let desk_token = desk.cookie("muster_csrf").unwrap();
+    let forms = [
+        (
+            "/letters/dhsc",
+            format!("muster_csrf={public_token}"),
+            public_token.as_str(),
+            "kind=INDIVIDUAL&name=Sam&email=sam%40example.org",
+        ),
+        (
+            "/desk/letters/dhsc",
+            format!("muster_csrf={desk_token}; muster_session={session}"),
+            desk_token.as_str(),
+            "action=close",
+        ),
+    ];
+    let before = common::sql_rows(&db.conn, "SELECT id FROM signatures").await.len();
+    for (path, cookie, token, fields) in &forms {
+        for (csrf, site) in [("forged.token", "same-origin"), (*token, "cross-site")] {
+            let refused = common::pages::answer(
+                db.app()
+                    .post(*path)
+                    .header("accept", "text/html")
+                    .header("cookie", cookie.as_str())
+                    .header("sec-fetch-site", site)
+                    .content_type("application/x-www-form-urlencoded")
+                    .body(format!("csrf={csrf}&{fields}"))
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(
+                refused.status,
+                poem::http::StatusCode::FORBIDDEN,
+                "{path} {site}: {}",
+                refused.body
+            );
+        }
+    }
+    let after = common::sql_rows(&db.conn, "SELECT id FROM signatures").await.len();
+    assert_eq!(after, before, "nothing signed");
+    let (_, body) = graphql_as(
+        &db.app(),
+        None,
+        "query { letter(slug: \"dhsc\") { status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["letter"]["status"], "OPEN", "{body}");
 }

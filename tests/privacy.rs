@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::{
     Backend, TestDb, binary, error_code, graphql_as,
     network::{self, Network, PASSWORD, Persona},
+    on_disk,
 };
 use entity::{
     EventKind, RequestState, RsvpStatus, audit_entry, event, request, rsvp, trainer_topic, trainer_unavailability, user,
@@ -184,28 +185,6 @@ async fn find_everywhere(db: &TestDb, needle: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// How often `needle` stands in the raw bytes of the SQLite database file
-/// and its write-ahead log together, ignoring ASCII letter case: free pages
-/// and the log's old copies of pages included, which no query sees. `None`
-/// on PostgreSQL, whose files an application cannot reach (README says
-/// what its operators must do).
-fn on_disk(db: &TestDb, needle: &str) -> Option<usize> {
-    let file = muster::config::DatabaseUrl::parse(&db.url)
-        .ok()?
-        .sqlite_file()?
-        .to_path_buf();
-    let needle = needle.to_ascii_lowercase().into_bytes();
-    let mut count = 0;
-    for suffix in ["", "-wal"] {
-        let Ok(bytes) = std::fs::read(format!("{}{suffix}", file.display())) else {
-            continue;
-        };
-        let bytes = bytes.to_ascii_lowercase();
-        count += bytes.windows(needle.len()).filter(|w| *w == needle.as_slice()).count();
-    }
-    Some(count)
 }
 
 on_both_databases!(

@@ -391,7 +391,13 @@ impl Browser {
     /// fails the test if a step did.
     pub async fn run(self, steps: impl std::future::Future<Output = ()>) {
         use futures_util::FutureExt;
-        let outcome = std::panic::AssertUnwindSafe(steps).catch_unwind().await;
+        let walk = async {
+            steps.await;
+            // Every page the walk opened, signed in or not, loaded from
+            // muster alone: Chromium's own network log says so.
+            assert_only_muster(&requests_made(&self.client).await, &self.base);
+        };
+        let outcome = std::panic::AssertUnwindSafe(walk).catch_unwind().await;
         let _ = self.client.clone().close().await;
         if let Err(panic) = outcome {
             std::panic::resume_unwind(panic);

@@ -457,3 +457,25 @@ pub async fn count_statements(db: &TestDb, token: Option<&str>, query: &str, var
     let (_, body) = graphql_as(&client, token, query, variables).await;
     (counter.load(Ordering::SeqCst), body)
 }
+
+/// How often `needle` stands in the raw bytes of the SQLite database file
+/// and its write-ahead log together, ignoring ASCII letter case: free pages
+/// and the log's old copies of pages included, which no query sees. `None`
+/// on PostgreSQL, whose files an application cannot reach (README says
+/// what its operators must do).
+pub fn on_disk(db: &TestDb, needle: &str) -> Option<usize> {
+    let file = muster::config::DatabaseUrl::parse(&db.url)
+        .ok()?
+        .sqlite_file()?
+        .to_path_buf();
+    let needle = needle.to_ascii_lowercase().into_bytes();
+    let mut count = 0;
+    for suffix in ["", "-wal"] {
+        let Ok(bytes) = std::fs::read(format!("{}{suffix}", file.display())) else {
+            continue;
+        };
+        let bytes = bytes.to_ascii_lowercase();
+        count += bytes.windows(needle.len()).filter(|w| *w == needle.as_slice()).count();
+    }
+    Some(count)
+}
