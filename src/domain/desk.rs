@@ -41,8 +41,10 @@ pub const URGENT_DAYS: i64 = 14;
 pub const WEEK_DAYS: i64 = 7;
 /// How many workflow steps the desk's recent activity lists.
 pub const RECENT_STEPS: u64 = 20;
-/// The most requests one queue reads before paging (far beyond a
-/// network's open work; what lies beyond is still counted).
+/// The most requests one queue reads before paging: far beyond a
+/// network's open work. A filter that selects more (all delivered requests
+/// of several years, say) orders, pages and counts only the 5,000 made
+/// first; the open work a coordinator filters for never comes near it.
 pub const MAX_QUEUE: u64 = 5000;
 
 /// How soon a request needs a coordinator, by [`due`].
