@@ -82,7 +82,8 @@ impl AppState {
         let urls = urls::PublicUrls::new(&config.public_url);
         let rate_limits = std::sync::Arc::new(rate_limit::RateLimits::new(&config.rate_limits));
         hashing::start(config.password_hashers);
-        let feed_cache = std::sync::Arc::new(http::feed_cache::FeedCache::new());
+        let (feed_cache, private_feeds) = http::feed_cache::FeedCache::within(config.feed_cache_mib);
+        let feed_cache = std::sync::Arc::new(feed_cache);
         let metrics = std::sync::Arc::new(metrics::Metrics::new(
             db.clone(),
             feed_cache.clone(),
@@ -114,7 +115,7 @@ impl AppState {
             cors_origins: config.cors_origins.clone(),
             csrf: web::csrf::CsrfKey::derive(jwt_secret),
             feed_cache,
-            private_feeds: std::sync::Arc::new(http::feed_cache::FeedCache::private()),
+            private_feeds: std::sync::Arc::new(private_feeds),
             feed_versions: std::sync::Arc::new(http::feed_versions::FeedVersions::new()),
             clock,
             metrics,

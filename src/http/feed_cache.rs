@@ -43,13 +43,13 @@ pub type Tag = [u8; 16];
 /// Most distinct shared feeds kept at once.
 const MAX_ENTRIES: usize = 256;
 /// Most bytes of rendered shared feeds kept at once (bodies and their
-/// gzips). A 2,000-event feed is about 1.3 MB, so the busiest feeds all fit.
-const MAX_BYTES: usize = 128 * 1024 * 1024;
+/// gzips) when no budget is set: 64 MiB, four fifths of
+/// `MUSTER_FEED_CACHE_MB`'s default. A 2,000-event feed is about 1.3 MB,
+/// so the busiest feeds fit.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Private feeds kept at once: the ones being fetched again soon (a
 /// calendar that does not send `If-None-Match`, a person on two devices).
 const MAX_PRIVATE_ENTRIES: usize = 64;
-/// Bytes of private renders kept at once.
-const MAX_PRIVATE_BYTES: usize = 24 * 1024 * 1024;
 
 /// One rendered version of a feed.
 #[derive(Debug)]
@@ -135,9 +135,19 @@ impl FeedCache {
         Self::default()
     }
 
-    /// The smaller cache of private feeds.
+    /// The caches of shared and of private feeds within `mib` MiB of
+    /// renders: four fifths for shared feeds, one fifth for private ones.
+    pub fn within(mib: usize) -> (Self, Self) {
+        let bytes = mib * 1024 * 1024;
+        (
+            Self::with_bounds(MAX_ENTRIES, bytes / 5 * 4),
+            Self::with_bounds(MAX_PRIVATE_ENTRIES, bytes / 5),
+        )
+    }
+
+    /// The smaller cache of private feeds, with the default budget.
     pub fn private() -> Self {
-        Self::with_bounds(MAX_PRIVATE_ENTRIES, MAX_PRIVATE_BYTES)
+        Self::within(MAX_BYTES / 4 * 5 / (1024 * 1024)).1
     }
 
     fn with_bounds(max_entries: usize, max_bytes: usize) -> Self {
