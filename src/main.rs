@@ -131,6 +131,9 @@ impl From<RoleArg> for entity::UserRole {
 }
 
 fn main() -> ExitCode {
+    // Before any thread: large blocks (rendered feeds) go back to the
+    // kernel when freed (see the allocator crate).
+    allocator::return_large_blocks();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
