@@ -301,6 +301,17 @@ async fn filters_and_paging(db: TestDb) {
     assert!(!titles(&anonymous(json!({ "search": "stall" })).await).contains(&"Stall 5".to_owned()));
     let changes = anonymous(json!({ "updatedSince": before_cancel.to_rfc3339() })).await;
     assert_eq!(titles(&changes), ["Stall 5"], "{changes}");
+
+    // An event still running at `from` is listed, however long before it
+    // began (up to an event's longest, 31 days).
+    let mut vigil = event_input("Stall vigil");
+    vigil["startsAt"] = json!("2031-03-06T09:00:00Z");
+    vigil["endsAt"] = json!("2031-04-05T09:00:00Z");
+    create_as(&client, &net, vigil).await;
+    assert_eq!(
+        titles(&anonymous(json!({ "search": "stall", "from": "2031-04-04T00:00:00Z" })).await),
+        ["Stall vigil", "Stall 4", "Stall 6", "Stall 7"]
+    );
 }
 
 const RSVP: &str = "mutation($id: ID!) { rsvp(eventId: $id) { status } }";

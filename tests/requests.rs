@@ -238,6 +238,22 @@ async fn an_anonymous_request_goes_from_submission_to_a_cancelled_engagement(db:
     )
     .await;
     assert_eq!(outside["errors"][0]["extensions"]["field"], "slot", "{outside}");
+    // The engagement becomes an event, so it keeps to an event's length.
+    let (_, too_long) = graphql_as(
+        &client,
+        second_trainer.as_deref(),
+        RESPOND,
+        json!({ "id": second_assignment, "accept": true, "slot": range(day(20, 10), day(52, 12)) }),
+    )
+    .await;
+    assert_eq!(too_long["errors"][0]["extensions"]["field"], "slot", "{too_long}");
+    assert!(
+        too_long["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("31 days at most"),
+        "{too_long}"
+    );
     let slot = (day(20, 10), day(20, 12));
     let (_, accepted) = graphql_as(
         &client,

@@ -16,6 +16,7 @@ mod m20261207_000002_sealed_fields;
 mod m20261207_000020_event_series;
 mod m20261207_000030_feed_changes;
 mod m20261207_000040_letters;
+mod m20261207_000050_events_by_visibility_and_start;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_event_series::Migration),
             Box::new(m20261207_000030_feed_changes::Migration),
             Box::new(m20261207_000040_letters::Migration),
+            Box::new(m20261207_000050_events_by_visibility_and_start::Migration),
         ]
     }
 }

@@ -22,7 +22,7 @@ use crate::{
         Work,
         groups::{escape_like, get_by_slug},
         journal::{self, DomainEvent},
-        pagination::{Page, keyset_page, two_column_position},
+        pagination::{Page, Rows, keyset_page, keyset_rows, two_column_position},
         values::{AllValid, MultiLine, PostcodeArea, SingleLine, WebAddress, in_range},
     },
     error::{Error, Result},
@@ -33,8 +33,10 @@ pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
 const MAX_PLACE_CHARS: usize = 300;
 const MAX_TOWN_CHARS: usize = 100;
 const MAX_CAPACITY: i32 = 100_000;
-/// Longer than any day of action; catches a mistyped year.
-const MAX_DURATION_DAYS: i64 = 31;
+/// Longer than any day of action; catches a mistyped year. Lists rely on
+/// it (see `filter_condition`), so every event a write makes keeps to it,
+/// an accepted engagement's included.
+pub const MAX_DURATION_DAYS: i64 = 31;
 pub const DEFAULT_TIMEZONE: &str = "Europe/London";
 
 /// What a kind of event is called on pages and in calendars' categories.
@@ -717,10 +719,22 @@ pub fn topic_condition(topic_slugs: &[String]) -> Condition {
 
 fn filter_condition(filter: &EventFilter, scope: &EventScope, now: DateTime<Utc>) -> Condition {
     // The scope is an OR of its own: it is nested, never extended.
+    let from = filter.from.unwrap_or(now);
+    // No event lasts longer than MAX_DURATION_DAYS (every write checks
+    // it), so one still running at `from` began at most that long before.
+    // Saying so bounds the list by start time as well as end: the database
+    // reads the window's events in start order from an index, and stops at
+    // the page, instead of reading every event that ends later to order
+    // them (the cost grew with the whole future calendar).
     let mut condition = Condition::all()
         .add(scope_condition(scope))
-        .add(event::Column::EndsAt.gte(filter.from.unwrap_or(now)))
+        .add(event::Column::EndsAt.gte(from))
         .add(group_condition(&filter.group_slugs, &filter.regions));
+    // A day more: an occurrence of a series is its local times resolved
+    // again, an hour longer in UTC when it spans a change of the clocks.
+    if let Some(earliest_start) = from.checked_sub_signed(Duration::days(MAX_DURATION_DAYS + 1)) {
+        condition = condition.add(event::Column::StartsAt.gte(earliest_start));
+    }
     if let Some(to) = filter.to {
         condition = condition.add(event::Column::StartsAt.lt(to));
     }
@@ -759,6 +773,21 @@ pub async fn list_events(
     Ok(keyset_page(db, event::Entity::find().filter(condition), after, limit)
         .await?
         .into())
+}
+
+/// [`list_events`] without the count of the whole list, for the pages,
+/// which say only whether more follow: one statement whose cost is the
+/// page's, however many events the filter selects.
+pub async fn list_events_uncounted(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    filter: &EventFilter,
+    after: Option<&EventPosition>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Rows<event::Model>> {
+    let condition = filter_condition(filter, &event_scope(viewer), now);
+    keyset_rows(db, event::Entity::find().filter(condition), after, limit).await
 }
 
 #[cfg(test)]

@@ -138,9 +138,35 @@ macro_rules! two_column_position {
 }
 pub(crate) use two_column_position;
 
-/// The page of at most `first` rows of `select` (already filtered and
-/// scoped, unordered) after `after`, in `P`'s order, with the count of
-/// the whole list.
+/// One page of a list without the list's count, for pages that show only
+/// whether more follow: it costs what the page costs, however long the
+/// list (a count reads every row the filter selects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rows<M> {
+    pub rows: Vec<M>,
+    /// Whether rows follow the last one of this page.
+    pub has_next_page: bool,
+}
+
+/// The rows of the page of at most `first` rows of `select` (already
+/// filtered and scoped, unordered) after `after`, in `P`'s order: one
+/// statement.
+pub async fn keyset_rows<P: Position>(
+    db: &impl ConnectionTrait,
+    select: Select<P::Entity>,
+    after: Option<&P>,
+    first: u64,
+) -> Result<Rows<<P::Entity as EntityTrait>::Model>>
+where
+    <P::Entity as EntityTrait>::Model: Sync,
+{
+    let mut rows = page_query(select, after, first).all(db).await?;
+    let has_next_page = rows.len() as u64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok(Rows { rows, has_next_page })
+}
+
+/// [`keyset_rows`] with the count of the whole list: two statements.
 pub async fn keyset_page<P: Position>(
     db: &impl ConnectionTrait,
     select: Select<P::Entity>,
@@ -151,9 +177,7 @@ where
     <P::Entity as EntityTrait>::Model: Sync,
 {
     let total_count = select.clone().count(db).await?;
-    let mut rows = page_query(select, after, first).all(db).await?;
-    let has_next_page = rows.len() as u64 > first;
-    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    let Rows { rows, has_next_page } = keyset_rows(db, select, after, first).await?;
     Ok(Page {
         rows,
         has_next_page,

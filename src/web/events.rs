@@ -124,7 +124,7 @@ async fn render(req: &Request, state: &AppState) -> Result<Response> {
             .collect(),
         ..EventFilter::default()
     };
-    let listed = events::list_events(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
+    let listed = events::list_events_uncounted(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
 
     let by_id: HashMap<_, _> = all_groups.iter().map(|g| (g.id, g.clone())).collect();
     let region_names: BTreeSet<&str> = all_groups.iter().map(|g| g.region.as_str()).collect();
@@ -168,7 +168,7 @@ async fn render(req: &Request, state: &AppState) -> Result<Response> {
         kinds,
         filtered: !pairs.is_empty(),
         events: listed
-            .events
+            .rows
             .iter()
             .map(|e| EventView::new(e, &by_id, &state.urls))
             .collect(),

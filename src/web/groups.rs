@@ -128,7 +128,7 @@ async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<
         group_slugs: vec![group.slug.clone()],
         ..EventFilter::default()
     };
-    let listed = events::list_events(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
+    let listed = events::list_events_uncounted(&state.db, &Viewer::Anonymous, &filter, None, MAX_EVENTS, now).await?;
     let groups_by_id = HashMap::from([(group.id, group.clone())]);
     let description = paragraphs(&group.description);
     let summary = summary(&group.description).unwrap_or_else(|| {
@@ -144,7 +144,7 @@ async fn render(slug: &str, state: &AppState, viewer: &Viewer) -> Result<Option<
             format!("the public events of {}", group.name),
         ),
         events: listed
-            .events
+            .rows
             .iter()
             .map(|e| EventView::new(e, &groups_by_id, &state.urls))
             .collect(),

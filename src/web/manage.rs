@@ -397,9 +397,9 @@ async fn render_events(state: &AppState, managed: &Managed) -> Result<Response> 
         include_cancelled: Some(true),
         ..EventFilter::default()
     };
-    let listed = events::list_events(&state.db, viewer, &filter, None, MAX_EVENTS, now).await?;
+    let listed = events::list_events_uncounted(&state.db, viewer, &filter, None, MAX_EVENTS, now).await?;
     let (mut recent, mut upcoming) = (Vec::new(), Vec::new());
-    for event in &listed.events {
+    for event in &listed.rows {
         let row = EventRow {
             title: event.title.clone(),
             kind: kind_label(event.kind),

@@ -67,13 +67,14 @@ async fn render(state: &AppState) -> Result<String> {
     let mut after: Option<EventPosition> = None;
     while count < MAX_URLS {
         let limit = BATCH.min((MAX_URLS - count) as u64);
-        let page = events::list_events(&state.db, &Viewer::Anonymous, &filter, after.as_ref(), limit, now).await?;
-        for event in &page.events {
+        let page =
+            events::list_events_uncounted(&state.db, &Viewer::Anonymous, &filter, after.as_ref(), limit, now).await?;
+        for event in &page.rows {
             let lastmod = event.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             push_url(&mut out, &state.urls.event_page(event.id), Some(&lastmod));
         }
-        count += page.events.len();
-        match page.events.last() {
+        count += page.rows.len();
+        match page.rows.last() {
             Some(last) if page.has_next_page => {
                 after = Some(EventPosition {
                     starts_at: last.starts_at,

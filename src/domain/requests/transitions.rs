@@ -13,7 +13,7 @@
 //!
 //! A step that fails anywhere rolls all of it back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::{
     AssignmentStatus, EventKind, EventStatus, EventVisibility, RequestKind, RequestState, VenueVisibility, assignment,
     event, group, request, request_transition, trainer_profile, trainer_topic, user,
@@ -34,7 +34,7 @@ use crate::{
     auth::{Action, Viewer, authorize},
     domain::{
         Work,
-        events::{DEFAULT_TIMEZONE, MAX_TITLE_CHARS, mark_cancelled},
+        events::{DEFAULT_TIMEZONE, MAX_DURATION_DAYS, MAX_TITLE_CHARS, mark_cancelled},
         journal::{self, DomainEvent},
         lock_row,
         values::MultiLine,
@@ -270,6 +270,13 @@ pub async fn respond(
         }
         if slot.starts_at <= now {
             return Err(Error::validation("slot", "must be in the future"));
+        }
+        // The engagement becomes an event, and events keep to this length.
+        if slot.ends_at - slot.starts_at > Duration::days(MAX_DURATION_DAYS) {
+            return Err(Error::validation(
+                "slot",
+                format!("may last {MAX_DURATION_DAYS} days at most"),
+            ));
         }
         let windows = windows(work, &[request_id])
             .await?
