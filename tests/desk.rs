@@ -16,8 +16,12 @@ use common::{
     TestDb, day,
     network::{self, Network, Persona},
 };
-use entity::{RequestState, assignment, audit_entry, request, request_transition};
-use muster::fixtures::{RequestBuilder, TrainerBuilder, UserBuilder};
+use entity::{RequestState, UserRole, assignment, audit_entry, request, request_transition};
+use muster::{
+    auth::{Viewer, viewer::SignedIn},
+    domain::desk::{self, DeskFilter, QueueRow, Urgency, UrgencyFilter},
+    fixtures::{RequestBuilder, TrainerBuilder, UserBuilder},
+};
 use poem::{Endpoint, http::header, test::TestClient};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -31,6 +35,7 @@ on_both_databases!(
     the_request_page_costs_the_same_statements_for_2_and_200_trainers,
     delivery_is_recorded_and_the_queue_filters_by_who_assigned,
     forms_without_their_token_are_refused_and_change_nothing,
+    the_database_orders_filters_and_pages_the_queue_as_the_rule_says,
 );
 
 /// The anti-forgery token of a page the session opened.
@@ -494,4 +499,160 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
     }
     assert_eq!(state_of(&db, id).await.state, RequestState::Submitted);
     assert_eq!(declines_of(&db, id).await, 0);
+}
+
+/// The queue is ordered, filtered by urgency, counted and paged by SQL;
+/// `desk::due` is the rule it is shown by. Requests of every shape the
+/// rule tells apart, read every way: the order is passed, then soonest
+/// due, then oldest; each urgency filter keeps what `Urgency` says; the
+/// tiles count what the filters show; and a page at a time walks the same
+/// order.
+async fn the_database_orders_filters_and_pages_the_queue_as_the_rule_says(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let now = db.now();
+    let coordinator = Viewer::User(SignedIn {
+        id: net.coordinator.id,
+        role: UserRole::Coordinator,
+        is_trainer: false,
+        memberships: Vec::new(),
+    });
+    let hours = |h: i64| now + Duration::hours(h);
+    let submitted = |name: &str, made_hours_ago: i64| {
+        RequestBuilder::new(net.topic, now - Duration::hours(made_hours_ago)).organisation(name)
+    };
+    let shapes = [
+        // Every window over: passed.
+        submitted("Every window over", 300).window(hours(-100), hours(-90)),
+        // Under way: due now, and tied with the next, older one.
+        submitted("Under way", 200).window(hours(-5), hours(40)),
+        submitted("Under way, older", 250).window(hours(-2), hours(30)),
+        // The first window over, the second ahead: due at the second.
+        submitted("Second window", 100)
+            .window(hours(-50), hours(-40))
+            .window(hours(24 * 5), hours(24 * 5 + 3)),
+        submitted("In ten days", 90).window(hours(24 * 10), hours(24 * 10 + 4)),
+        submitted("In twenty days", 80).window(hours(24 * 20), hours(24 * 21)),
+        submitted("Same start, newer", 10).window(hours(24 * 10), hours(24 * 10 + 2)),
+        // Confirmed: due at the engagement, not the window.
+        submitted("Engaged in three days", 70)
+            .window(hours(24), hours(24 * 9))
+            .assigned(net.coordinator.id, net.trainer.id)
+            .slot(hours(24 * 3), hours(24 * 3 + 2))
+            .accepted(),
+        // Confirmed, the engagement begun: passed.
+        submitted("Engagement begun", 60)
+            .window(hours(-30), hours(30))
+            .assigned(net.coordinator.id, net.trainer.id)
+            .slot(hours(-1), hours(1))
+            .accepted(),
+    ];
+    let expected = [
+        "Every window over",
+        "Engagement begun",
+        "Under way, older",
+        "Under way",
+        "Engaged in three days",
+        "Second window",
+        "In ten days",
+        "Same start, newer",
+        "In twenty days",
+    ];
+    let ours: Vec<String> = expected.iter().map(|name| (*name).to_owned()).collect();
+    for shape in shapes {
+        shape.insert(&db.conn).await.unwrap();
+    }
+    // The network's own requests are in the queue too; the order is
+    // asserted on ours, the counts on all.
+    let names = |rows: &[QueueRow]| -> Vec<String> {
+        rows.iter()
+            .filter_map(|r| r.request.organisation_name.clone())
+            .filter(|name| ours.contains(name))
+            .collect()
+    };
+    let open = || DeskFilter {
+        base: muster::domain::requests::RequestFilter {
+            states: vec![RequestState::Submitted, RequestState::Assigned, RequestState::Confirmed],
+            ..Default::default()
+        },
+        ..DeskFilter::default()
+    };
+    let read = |urgency: Option<UrgencyFilter>| {
+        let (db, coordinator) = (&db, &coordinator);
+        async move {
+            let filter = DeskFilter { urgency, ..open() };
+            desk::queue(&db.conn, coordinator, &filter, None, 100, now)
+                .await
+                .unwrap()
+        }
+    };
+    let all = read(None).await;
+    let mine = names(&all.rows);
+    assert_eq!(mine, expected, "passed first, then soonest due, then oldest");
+    // The SQL order is the order of the rule's own key.
+    let mut by_rule = all.rows.clone();
+    by_rule.sort_by_key(|row| {
+        (
+            row.due.filter(|_| row.urgency != Urgency::Passed),
+            row.request.created_at,
+            row.request.id,
+        )
+    });
+    assert_eq!(names(&by_rule), mine);
+    assert_eq!(all.total_count, all.rows.len());
+
+    for (urgency, keeps) in [
+        (UrgencyFilter::Passed, &[Urgency::Passed][..]),
+        (UrgencyFilter::Week, &[Urgency::ThisWeek][..]),
+        (
+            UrgencyFilter::Urgent,
+            &[Urgency::Passed, Urgency::ThisWeek, Urgency::Soon][..],
+        ),
+    ] {
+        let filtered = read(Some(urgency)).await;
+        let expected: Vec<QueueRow> = all
+            .rows
+            .iter()
+            .filter(|row| keeps.contains(&row.urgency))
+            .cloned()
+            .collect();
+        assert_eq!(names(&filtered.rows), names(&expected), "{urgency:?}");
+        assert_eq!(filtered.total_count, expected.len(), "{urgency:?}");
+    }
+
+    // The tiles count what the filters show.
+    let counts = desk::counts(&db.conn, &coordinator, Duration::days(3), now)
+        .await
+        .unwrap();
+    let of = |state: RequestState, keep: &dyn Fn(Urgency) -> bool| {
+        all.rows
+            .iter()
+            .filter(|r| r.request.state == state && keep(r.urgency))
+            .count()
+    };
+    assert_eq!(counts.new, of(RequestState::Submitted, &|_| true));
+    assert_eq!(
+        counts.unassigned_urgent,
+        of(RequestState::Submitted, &|u| u != Urgency::Later)
+    );
+    assert_eq!(
+        counts.confirmed_this_week,
+        of(RequestState::Confirmed, &|u| u == Urgency::ThisWeek)
+    );
+    assert_eq!(counts.confirmed_this_week, 1, "the engagement in three days");
+
+    // A page at a time, through the cursor as the address carries it.
+    let mut walked = Vec::new();
+    let mut after: Option<desk::QueueCursor> = None;
+    loop {
+        let page = desk::queue(&db.conn, &coordinator, &open(), after.as_ref(), 2, now)
+            .await
+            .unwrap();
+        walked.extend(page.rows.iter().map(|r| r.request.id));
+        match page.next {
+            Some(next) => after = desk::QueueCursor::decode(&next.encode()),
+            None => break,
+        }
+        assert!(walked.len() <= all.rows.len(), "the walk does not end");
+    }
+    assert_eq!(walked, all.rows.iter().map(|r| r.request.id).collect::<Vec<_>>());
 }

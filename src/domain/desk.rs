@@ -17,11 +17,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{AssignmentStatus, RequestState, assignment, group, request, request_transition, topic};
+use entity::{AssignmentStatus, RequestState, assignment, group, request, request_transition, request_window, topic};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, Func},
+    sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
 
@@ -41,11 +41,6 @@ pub const URGENT_DAYS: i64 = 14;
 pub const WEEK_DAYS: i64 = 7;
 /// How many workflow steps the desk's recent activity lists.
 pub const RECENT_STEPS: u64 = 20;
-/// The most requests one queue reads before paging: far beyond a
-/// network's open work. A filter that selects more (all delivered requests
-/// of several years, say) orders, pages and counts only the 5,000 made
-/// first; the open work a coordinator filters for never comes near it.
-pub const MAX_QUEUE: u64 = 5000;
 
 /// How soon a request needs a coordinator, by [`due`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -113,7 +108,9 @@ impl UrgencyFilter {
         }
     }
 
-    fn keeps(self, urgency: Urgency) -> bool {
+    /// The rule `urgency_condition` says in SQL (the desk's tests hold
+    /// the two equal).
+    pub fn keeps(self, urgency: Urgency) -> bool {
         match self {
             Self::Urgent => urgency != Urgency::Later,
             Self::Week => urgency == Urgency::ThisWeek,
@@ -167,18 +164,21 @@ pub struct QueueCursor {
 }
 
 impl QueueCursor {
+    /// Times in nanoseconds: SQLite keeps them so, and a cursor that
+    /// dropped a digit would fall before its own row and repeat it.
     pub fn encode(&self) -> String {
-        let due = self.due.map_or("-".to_owned(), |d| d.timestamp_micros().to_string());
-        format!("{due}.{}.{}", self.created_at.timestamp_micros(), self.id)
+        let nanos = |at: DateTime<Utc>| at.timestamp_nanos_opt().unwrap_or(i64::MAX).to_string();
+        let due = self.due.map_or("-".to_owned(), nanos);
+        format!("{due}.{}.{}", nanos(self.created_at), self.id)
     }
 
     pub fn decode(raw: &str) -> Option<Self> {
         let mut parts = raw.splitn(3, '.');
         let due = match parts.next()? {
             "-" => None,
-            micros => Some(DateTime::from_timestamp_micros(micros.parse().ok()?)?),
+            nanos => Some(DateTime::from_timestamp_nanos(nanos.parse().ok()?)),
         };
-        let created_at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+        let created_at = DateTime::from_timestamp_nanos(parts.next()?.parse().ok()?);
         let id = Uuid::parse_str(parts.next()?).ok()?;
         Some(Self { due, created_at, id })
     }
@@ -200,14 +200,54 @@ fn text_condition(text: &str) -> Condition {
         .add(Expr::expr(Func::lower(Expr::col(request::Column::OrganisationName))).like(pattern))
 }
 
-/// The requests a desk filter selects, with their urgency, in the queue's
-/// order: three statements.
-async fn rows(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    filter: &DeskFilter,
-    now: DateTime<Utc>,
-) -> Result<Vec<QueueRow>> {
+/// When a request is due, as SQL over a row of `requests`: [`due`] with
+/// passed requests as NULL, which is the first part of the queue's order
+/// ([`QueueRow::key`]). The database orders, pages and counts the queue
+/// with it, so a filter selecting thousands of requests moves one page of
+/// rows, not all of them; `due` stays the rule the rows are shown by, and
+/// the tests hold the two to the same order.
+fn sort_due(now: DateTime<Utc>) -> Expr {
+    let accepted = || -> Expr {
+        Query::select()
+            .expr(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt))))
+            .from(assignment::Entity)
+            .and_where(
+                Expr::col((assignment::Entity, assignment::Column::RequestId))
+                    .equals((request::Entity, request::Column::Id)),
+            )
+            .and_where(assignment::Column::Status.eq(AssignmentStatus::Accepted))
+            .take()
+            .into()
+    };
+    // The start of the first window not yet over (`due` without the
+    // engagement, before it is brought forward to now).
+    let open_window = || -> Expr {
+        Query::select()
+            .expr(Func::min(Expr::col((
+                request_window::Entity,
+                request_window::Column::StartsAt,
+            ))))
+            .from(request_window::Entity)
+            .and_where(
+                Expr::col((request_window::Entity, request_window::Column::RequestId))
+                    .equals((request::Entity, request::Column::Id)),
+            )
+            .and_where(Expr::col((request_window::Entity, request_window::Column::EndsAt)).gt(now))
+            .take()
+            .into()
+    };
+    Expr::case(
+        accepted().is_not_null(),
+        Expr::case(accepted().lt(now), Expr::null()).finally(accepted()),
+    )
+    .case(open_window().is_null(), Expr::null())
+    .case(open_window().lt(now), Expr::val(now))
+    .finally(open_window())
+    .into()
+}
+
+/// What a desk filter selects, as SQL (its urgency too).
+fn selection(viewer: &Viewer, filter: &DeskFilter, now: DateTime<Utc>) -> Result<Condition> {
     let mut condition = requests::filter_condition(&filter.base);
     if filter.assigned_by_me {
         let me = viewer.user_id().ok_or(Error::Unauthenticated)?;
@@ -230,24 +270,94 @@ async fn rows(
     if filter.attendance_missing {
         condition = condition.add(request::Column::Attendance.is_null());
     }
-    let found = request::Entity::find()
-        .filter(condition)
+    if let Some(urgency) = filter.urgency {
+        condition = condition.add(urgency_condition(urgency, now));
+    }
+    Ok(condition)
+}
+
+/// [`UrgencyFilter::keeps`] as SQL: a due date that is not passed is never
+/// before now, so "within N days" is "at most now + N days".
+fn urgency_condition(urgency: UrgencyFilter, now: DateTime<Utc>) -> Condition {
+    let due = sort_due(now);
+    match urgency {
+        UrgencyFilter::Passed => Condition::all().add(due.is_null()),
+        UrgencyFilter::Week => Condition::all().add(due.lte(now + Duration::days(WEEK_DAYS))),
+        UrgencyFilter::Urgent => Condition::any()
+            .add(due.clone().is_null())
+            .add(due.lte(now + Duration::days(URGENT_DAYS))),
+    }
+}
+
+/// The rows after `after` in the queue's order, as SQL.
+fn after_condition(after: &QueueCursor, now: DateTime<Utc>) -> Condition {
+    let due = sort_due(now);
+    let later_made = Condition::any()
+        .add(request::Column::CreatedAt.gt(after.created_at))
+        .add(
+            Condition::all()
+                .add(request::Column::CreatedAt.eq(after.created_at))
+                .add(request::Column::Id.gt(after.id)),
+        );
+    match after.due {
+        // Among the passed: the later made, then everything not passed.
+        None => Condition::any()
+            .add(Condition::all().add(due.clone().is_null()).add(later_made))
+            .add(due.is_not_null()),
+        Some(at) => Condition::all().add(due.clone().is_not_null()).add(
+            Condition::any()
+                .add(due.clone().gt(at))
+                .add(Condition::all().add(due.eq(at)).add(later_made)),
+        ),
+    }
+}
+
+/// The requests `condition` selects after `after`, at most `limit`, in
+/// the queue's order, with their windows and urgency: three statements.
+async fn ordered_rows(
+    db: &impl ConnectionTrait,
+    condition: Condition,
+    after: Option<&QueueCursor>,
+    limit: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Vec<QueueRow>> {
+    let due_in_sql = sort_due(now);
+    let mut select = request::Entity::find().filter(condition);
+    if let Some(after) = after {
+        select = select.filter(after_condition(after, now));
+    }
+    // Passed (NULL) first on both databases: PostgreSQL sorts NULL last.
+    let passed_first: Expr = Expr::case(due_in_sql.clone().is_null(), 0).finally(1).into();
+    let mut select = select
+        .order_by(passed_first, Order::Asc)
+        .order_by(due_in_sql, Order::Asc)
         .order_by_asc(request::Column::CreatedAt)
-        .order_by_asc(request::Column::Id)
-        .limit(MAX_QUEUE)
-        .all(db)
-        .await?;
+        .order_by_asc(request::Column::Id);
+    if let Some(limit) = limit {
+        select = select.limit(limit);
+    }
+    let found = select.all(db).await?;
     let ids: Vec<Uuid> = found.iter().map(|r| r.id).collect();
     let mut windows = requests::windows(db, &ids).await?;
-    let accepted: HashMap<Uuid, Span> = assignment::Entity::find()
+    let mut accepted: HashMap<Uuid, Span> = HashMap::new();
+    for engagement in assignment::Entity::find()
         .filter(assignment::Column::RequestId.is_in(ids.iter().copied()))
         .filter(assignment::Column::Status.eq(AssignmentStatus::Accepted))
         .all(db)
         .await?
-        .into_iter()
-        .map(|a| (a.request_id, Span::new(a.starts_at, a.ends_at)))
-        .collect();
-    let mut rows: Vec<QueueRow> = found
+    {
+        // The earliest, as the SQL order takes it.
+        let slot = Span::new(engagement.starts_at, engagement.ends_at);
+        accepted
+            .entry(engagement.request_id)
+            .and_modify(|kept| {
+                if slot.starts_at < kept.starts_at {
+                    *kept = slot;
+                }
+            })
+            .or_insert(slot);
+    }
+    Ok(found
         .into_iter()
         .map(|request| {
             let windows = windows.remove(&request.id).unwrap_or_default();
@@ -259,13 +369,11 @@ async fn rows(
                 due,
             }
         })
-        .filter(|row| filter.urgency.is_none_or(|u| u.keeps(row.urgency)))
-        .collect();
-    rows.sort_by_key(QueueRow::key);
-    Ok(rows)
+        .collect())
 }
 
-/// The coordinators' queue, most urgent first, `limit` rows after `after`.
+/// The coordinators' queue, most urgent first, `limit` rows after `after`:
+/// four statements, ordered, paged and counted by the database.
 pub async fn queue(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
@@ -275,18 +383,15 @@ pub async fn queue(
     now: DateTime<Utc>,
 ) -> Result<QueuePage> {
     authorize(viewer, Action::TriageRequests)?;
-    let all = rows(db, viewer, filter, now).await?;
-    let total_count = all.len();
-    let mut rest: Vec<QueueRow> = all
-        .into_iter()
-        .filter(|row| after.is_none_or(|a| row.key() > *a))
-        .collect();
-    let next = (rest.len() > limit).then(|| rest[limit - 1].key());
-    rest.truncate(limit);
+    let condition = selection(viewer, filter, now)?;
+    let total_count = request::Entity::find().filter(condition.clone()).count(db).await?;
+    let mut rows = ordered_rows(db, condition, after, Some(limit as u64 + 1), now).await?;
+    let next = (rows.len() > limit).then(|| rows[limit - 1].key());
+    rows.truncate(limit);
     Ok(QueuePage {
-        rows: rest,
+        rows,
         next,
-        total_count,
+        total_count: usize::try_from(total_count).unwrap_or(usize::MAX),
     })
 }
 
@@ -317,15 +422,7 @@ pub async fn counts(
     now: DateTime<Utc>,
 ) -> Result<DeskCounts> {
     authorize(viewer, Action::TriageRequests)?;
-    let open = DeskFilter {
-        base: RequestFilter {
-            states: vec![RequestState::Submitted, RequestState::Assigned, RequestState::Confirmed],
-            ..RequestFilter::default()
-        },
-        ..DeskFilter::default()
-    };
-    let open = rows(db, viewer, &open, now).await?;
-    let in_state = |state: RequestState| open.iter().filter(move |r| r.request.state == state);
+    let tiles = open_tiles(db, now).await?;
     let offers_overdue = assignment::Entity::find()
         .filter(assignment::Column::Status.eq(AssignmentStatus::Proposed))
         .filter(assignment::Column::CreatedAt.lte(now - chase_after))
@@ -340,22 +437,53 @@ pub async fn counts(
         )
         .count(db)
         .await?;
+    let count = |n: Option<i64>| usize::try_from(n.unwrap_or(0)).unwrap_or(usize::MAX);
     Ok(DeskCounts {
-        new: in_state(RequestState::Submitted).count(),
-        offers_waiting: in_state(RequestState::Assigned).count(),
+        new: count(tiles.0),
+        offers_waiting: count(tiles.1),
         offers_overdue: usize::try_from(offers_overdue).unwrap_or(usize::MAX),
-        unassigned_urgent: in_state(RequestState::Submitted)
-            .filter(|r| UrgencyFilter::Urgent.keeps(r.urgency))
-            .count(),
-        confirmed_this_week: in_state(RequestState::Confirmed)
-            .filter(|r| UrgencyFilter::Week.keeps(r.urgency))
-            .count(),
+        unassigned_urgent: count(tiles.2),
+        confirmed_this_week: count(tiles.3),
         delivered_without_attendance: request::Entity::find()
             .filter(request::Column::State.eq(RequestState::Delivered))
             .filter(request::Column::Attendance.is_null())
             .count(db)
             .await?,
     })
+}
+
+/// The open requests' tiles in one statement: new, offers waiting, new
+/// and urgent, confirmed for this week (each what the queue shows with
+/// the tile's filter; `SUM` is NULL when nothing is open).
+async fn open_tiles(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)> {
+    let in_state = |state: RequestState| request::Column::State.eq(state);
+    let tally = |condition: Condition| -> Expr { Func::sum(Expr::case(condition, 1).finally(0)).into() };
+    let tiles = request::Entity::find()
+        .select_only()
+        .expr(tally(Condition::all().add(in_state(RequestState::Submitted))))
+        .expr(tally(Condition::all().add(in_state(RequestState::Assigned))))
+        .expr(tally(
+            Condition::all()
+                .add(in_state(RequestState::Submitted))
+                .add(urgency_condition(UrgencyFilter::Urgent, now)),
+        ))
+        .expr(tally(
+            Condition::all()
+                .add(in_state(RequestState::Confirmed))
+                .add(urgency_condition(UrgencyFilter::Week, now)),
+        ))
+        .filter(request::Column::State.is_in([
+            RequestState::Submitted,
+            RequestState::Assigned,
+            RequestState::Confirmed,
+        ]))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(tiles.unwrap_or_default())
 }
 
 /// A workflow step as the desk's recent activity lists it.
@@ -504,7 +632,7 @@ pub async fn export(
         only: request_ids.to_vec(),
         ..DeskFilter::default()
     };
-    rows(db, viewer, &chosen, now).await
+    ordered_rows(db, selection(viewer, &chosen, now)?, None, None, now).await
 }
 
 /// Groups' names by id (public): one statement.
