@@ -37,7 +37,10 @@ pub async fn connect(url: &DatabaseUrl) -> Result<DatabaseConnection, DbErr> {
     } else {
         options.max_connections(16);
     }
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    // Counted for `/metrics`, nothing recorded of the statement itself.
+    db.set_metric_callback(|_| crate::metrics::statement_sent());
+    Ok(db)
 }
 
 /// Applies every pending migration; a no-op on an up-to-date database.

@@ -19,7 +19,10 @@
 use std::{
     borrow::Cow,
     fmt,
-    sync::{Arc, atomic::AtomicI64},
+    sync::{
+        Arc,
+        atomic::{AtomicI64, AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -38,6 +41,17 @@ use prometheus_client::{
 use sea_orm::{DatabaseConnection, DatabaseConnectionType};
 
 use crate::{hashing, http::feed_cache::FeedCache, rate_limit::RateLimits};
+
+/// Statements sent to the database by this process, every connection
+/// `db::connect` made. One count for the process, as the hashing pool's:
+/// the growth benchmark divides it by the requests answered to show that
+/// statements per request do not grow with the network.
+static DB_STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// One statement sent (called by the connection's metric callback).
+pub fn statement_sent() {
+    DB_STATEMENTS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// Upper bounds of the request latency buckets, in seconds: a feed from the
 /// cache is a millisecond or two, a login tens of milliseconds (argon2), a
@@ -462,6 +476,14 @@ impl Collector for ReadAtScrape {
                 pool.max.into(),
             )?;
         }
+
+        let statements = ConstCounter::new(DB_STATEMENTS.load(Ordering::Relaxed));
+        statements.encode(encoder.encode_descriptor(
+            "db_statements",
+            "Statements sent to the database by this process, by every app in it.",
+            None,
+            statements.metric_type(),
+        )?)?;
 
         let cache = self.feed_cache.stats();
         family(

@@ -237,6 +237,7 @@ fn assert_families_present(families: &BTreeMap<String, (String, Vec<Sample>)>, f
         ("muster_http_requests_in_flight", "gauge"),
         ("muster_db_pool_connections", "gauge"),
         ("muster_db_pool_max_connections", "gauge"),
+        ("muster_db_statements", "counter"),
         ("muster_feed_cache_lookups", "counter"),
         ("muster_feed_cache_entries", "gauge"),
         ("muster_feed_cache_bytes", "gauge"),
@@ -307,6 +308,27 @@ async fn metrics_are_served_apart_from_the_app_and_parse(db: TestDb) {
         text.contains("muster_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1"),
         "{text}"
     );
+
+    // Statements are counted: a page that reads the database moves the
+    // count (the process's, so other tests running meanwhile only add).
+    let statements = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|line| line.strip_prefix("muster_db_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no statement count: {text}"))
+    };
+    let before = statements(&text);
+    app.get("/groups/alpha").send().await.assert_status_is_ok();
+    let after = metrics
+        .get("/metrics")
+        .send()
+        .await
+        .0
+        .into_body()
+        .into_string()
+        .await
+        .unwrap();
+    assert!(statements(&after) > before, "{before} then {after}");
 
     let open = metrics
         .get("/metrics")
