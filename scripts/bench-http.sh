@@ -28,8 +28,10 @@
 # --big-events N (the memory step, default 100000; 0 skips it),
 # --connections N (8), --threads N (2), --growth "N N ...", --postgres URL
 # (a PostgreSQL server's admin URL; the growth step makes and drops a
-# database of its own there). Needs root only to install wrk (and curl or jq
-# if missing) with apt-get.
+# database of its own there), --muster PATH (a muster binary built before,
+# to measure an earlier commit in the same run of the harness; the baseline
+# server is then the bench_baseline example beside it). Needs root only to
+# install wrk (and curl or jq if missing) with apt-get.
 # Loopback only; servers and the temp dir are removed on exit, also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +44,7 @@ CONNECTIONS=8
 THREADS=2
 GROWTH=""
 POSTGRES=""
+GIVEN_MUSTER=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1; DURATION=1; EVENTS=200; BIG_EVENTS=1000 ;;
@@ -52,7 +55,8 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --growth) GROWTH=$2; shift ;;
         --postgres) POSTGRES=$2; shift ;;
-        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+        --muster) GIVEN_MUSTER=$(realpath "$2"); shift ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -71,17 +75,24 @@ if [ ${#MISSING[@]} -gt 0 ]; then
 fi
 for tool in wrk curl jq gzip; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 
-if [ "$SMOKE" = 1 ]; then
-    PROFILE=debug
-    log "building muster and the baseline server (debug)"
-    cargo build --quiet --bin muster --example bench_baseline
+if [ -n "$GIVEN_MUSTER" ]; then
+    PROFILE="given binary $GIVEN_MUSTER"
+    MUSTER=$GIVEN_MUSTER
+    BASELINE=$(dirname "$GIVEN_MUSTER")/examples/bench_baseline
+    [ -x "$BASELINE" ] || BASELINE=$(dirname "$GIVEN_MUSTER")/bench_baseline
 else
-    PROFILE=release
-    log "building muster and the baseline server (release)"
-    cargo build --quiet --release --bin muster --example bench_baseline
+    if [ "$SMOKE" = 1 ]; then
+        PROFILE=debug
+        log "building muster and the baseline server (debug)"
+        cargo build --quiet --bin muster --example bench_baseline
+    else
+        PROFILE=release
+        log "building muster and the baseline server (release)"
+        cargo build --quiet --release --bin muster --example bench_baseline
+    fi
+    MUSTER=$PWD/target/$PROFILE/muster
+    BASELINE=$PWD/target/$PROFILE/examples/bench_baseline
 fi
-MUSTER=$PWD/target/$PROFILE/muster
-BASELINE=$PWD/target/$PROFILE/examples/bench_baseline
 
 WORK=$(mktemp -d)
 PIDS=()
@@ -193,10 +204,20 @@ wrk_row() {
     echo "$(awk '/^Requests\/sec:/ { print $2 }' "$out")|$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")|$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")|$(( ${bad:-0} + ${socket:-0} ))"
 }
 
+# counter PORT NAME: the sum of a counter's samples on a metrics listener.
+counter() {
+    curl -sS "http://127.0.0.1:$1/metrics" | awk -v name="$2" '
+        $1 == name || index($1, name "{") == 1 { sum += $NF } END { printf "%.0f", sum }'
+}
+
 # growth_on BACKEND: for each size, a fresh database, a coordinator's
-# session, and the four reads; rows "backend|size|what|bytes|req/s|p50|p99|errors".
+# session, and the four reads; rows
+# "backend|size|what|bytes|req/s|p50|p99|errors|statements per request".
+# Statements per request are the server's statement count over the run
+# divided by the requests it answered (its own jobs add a few a minute).
 growth_on() {
-    local backend=$1 size url port pid jar csrf session event bytes row what path
+    local backend=$1 size url port mport pid jar csrf session event bytes row what path
+    local statements requests per_request
     for size in $GROWTH; do
         if [ "$backend" = postgres ]; then
             PG_DB="muster_growth_$$"
@@ -217,8 +238,16 @@ growth_on() {
         # seconds at 200,000 events and sign-ins time out behind it.
         MUSTER_DATABASE_URL=$url MUSTER_DATA_DIR=$WORK "$MUSTER" purge >/dev/null 2>&1 || die "purge failed"
         port=$(free_port)
+        mport=$(free_port)
+        # A command substitution's subshell draws from the same $RANDOM
+        # sequence as the one before it unless the parent moves it on.
+        while [ "$mport" = "$port" ]; do
+            : "$RANDOM"
+            mport=$(free_port)
+        done
         start "muster-growth-$size" "$port" /healthz env \
             MUSTER_DATABASE_URL="$url" MUSTER_DATA_DIR="$WORK" MUSTER_BIND="127.0.0.1:$port" \
+            MUSTER_METRICS_BIND="127.0.0.1:$mport" \
             MUSTER_LOGIN_PER_ACCOUNT_PER_HOUR=100 "$MUSTER" serve
         pid=$STARTED_PID
         jar=$WORK/growth-cookies
@@ -234,8 +263,13 @@ growth_on() {
         for what in "feed /calendar.ics" "events page /" "queue /desk/requests" "event page /events/$event"; do
             path=${what##* }
             bytes=$(curl -sS -o /dev/null -w '%{size_download}' -H "Cookie: muster_session=$session" "http://127.0.0.1:$port$path")
+            statements=$(counter "$mport" muster_db_statements_total)
+            requests=$(counter "$mport" muster_http_requests_total)
             row=$(wrk_row "http://127.0.0.1:$port$path" -H "Cookie: muster_session=$session")
-            GROWTH_ROWS+=("$backend|$size|${what% *}|$bytes|$row")
+            per_request=$(awk -v s="$(( $(counter "$mport" muster_db_statements_total) - statements ))" \
+                -v r="$(( $(counter "$mport" muster_http_requests_total) - requests ))" \
+                'BEGIN { if (r > 0) printf "%.2f", s / r; else print "-" }')
+            GROWTH_ROWS+=("$backend|$size|${what% *}|$bytes|$row|$per_request")
         done
         stop "$pid"
         if [ "$backend" = postgres ]; then
@@ -260,17 +294,18 @@ if [ -n "$GROWTH" ]; then
     echo
     echo "growth, muster $(git describe --always --dirty 2>/dev/null || echo '?') ($PROFILE), load average" \
         "$(cut -d' ' -f1-3 /proc/loadavg), wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
-    printf '%-9s %8s %-12s %11s %9s %9s %9s %6s  %s\n' database events read bytes req/s "p50 ms" "p99 ms" errors \
-        "time per byte against the smallest"
+    printf '%-9s %8s %-12s %11s %9s %9s %9s %6s %9s  %s\n' database events read bytes req/s "p50 ms" "p99 ms" errors \
+        "stmts/req" "time per byte against the smallest"
     declare -A FIRST
     for row in "${GROWTH_ROWS[@]}"; do
-        IFS='|' read -r backend size what bytes rps p50 p99 bad <<<"$row"
+        IFS='|' read -r backend size what bytes rps p50 p99 bad per_request <<<"$row"
         # Time per byte: (1 / req/s) / bytes, against the smallest size's.
         per_byte=$(awk -v r="$rps" -v b="$bytes" 'BEGIN { if (r > 0 && b > 0) printf "%.6g", 1 / (r * b); else print 0 }')
         key="$backend $what"
         [ -n "${FIRST[$key]:-}" ] || FIRST[$key]=$per_byte
         ratio=$(awk -v a="$per_byte" -v b="${FIRST[$key]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-        printf '%-9s %8s %-12s %11s %9.0f %9s %9s %6s  %s ×\n' "$backend" "$size" "$what" "$bytes" "$rps" "$p50" "$p99" "$bad" "$ratio"
+        printf '%-9s %8s %-12s %11s %9.0f %9s %9s %6s %9s  %s ×\n' "$backend" "$size" "$what" "$bytes" "$rps" "$p50" "$p99" "$bad" \
+            "$per_request" "$ratio"
         [ "$bad" = 0 ] || FAILED_GROWTH=1
     done
     [ -z "${FAILED_GROWTH:-}" ] || die "something answered wrongly during the growth runs"
