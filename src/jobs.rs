@@ -53,7 +53,7 @@ pub fn start_retention(db: DatabaseConnection, policy: RetentionPolicy, clock: C
 
 /// One purge, logged by counts only.
 async fn purge_once(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) {
-    match crate::domain::in_work(db, async |work| retention::purge(work, policy, now).await).await {
+    match retention::purge(db, policy, now).await {
         Ok(report) => {
             // Only after a purge that removed something: emptying the log
             // makes new writers wait for the readers.

@@ -264,10 +264,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Purge => {
             let policy = config.retention();
-            let report =
-                muster::domain::in_work(&database, async |work| retention::purge(work, policy, Utc::now()).await)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
+            let report = retention::purge(&database, policy, Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("purge: {e}"))?;
             if report.removed_anything() {
                 muster::domain::privacy::wipe_erased(&database).await;
             }

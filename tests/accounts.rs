@@ -719,11 +719,7 @@ async fn sessions_end_when_idle_and_at_their_limit() {
 
     let third = sessions::start(&db.conn, &member, None, policy, start).await.unwrap();
     let policy_of_purge = db.config().retention();
-    let report = in_work(&db.conn, async |work| {
-        retention::purge(work, policy_of_purge, at(31)).await
-    })
-    .await
-    .unwrap();
+    let report = retention::purge(&db.conn, policy_of_purge, at(31)).await.unwrap();
     assert_eq!(report.sessions_removed, 1, "{report:?}");
     assert!(!resolve(third, at(1)).await);
 }

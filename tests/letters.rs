@@ -465,9 +465,7 @@ async fn retention_removes_names_and_emails_and_keeps_the_counts(db: TestDb) {
     let policy = db.config().retention();
     let purge = async |db: &TestDb| {
         let now = db.now();
-        in_work(&db.conn, async |work| retention::purge(work, policy, now).await)
-            .await
-            .unwrap()
+        retention::purge(&db.conn, policy, now).await.unwrap()
     };
     db.clock.advance(Duration::days(179));
     assert_eq!(purge(&db).await.signatures_purged, 0, "not before the period");

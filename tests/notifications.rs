@@ -652,14 +652,10 @@ async fn sent_mail_is_kept_briefly_listed_in_the_export_and_erased_with_the_acco
     );
     let policy = db.config().retention();
     let early = db.now() + Duration::days(29);
-    let report = in_work(&db.conn, async |work| retention::purge(work, policy, early).await)
-        .await
-        .unwrap();
+    let report = retention::purge(&db.conn, policy, early).await.unwrap();
     assert_eq!(report.message_bodies_removed, 0, "{report:?}");
     let late = db.now() + Duration::days(31);
-    let report = in_work(&db.conn, async |work| retention::purge(work, policy, late).await)
-        .await
-        .unwrap();
+    let report = retention::purge(&db.conn, policy, late).await.unwrap();
     assert!(report.message_bodies_removed >= 2, "{report:?}");
     assert_eq!(bodies(&db).await, 0);
     let kept = common::sql_rows(&db.conn, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NOT NULL").await[0]

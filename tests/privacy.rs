@@ -193,6 +193,7 @@ on_both_databases!(
     reads_of_my_email_and_of_contact_details_are_in_my_access_log,
     my_export_holds_everything_about_me_and_no_secrets,
     retention_purges_what_ended_long_enough_ago,
+    a_backlog_is_purged_in_batches_of_their_own,
     muster_purge_keeps_179_days_and_purges_181,
     attendance_is_reduced_to_counts_a_month_after_an_event,
     internal_errors_say_nothing_of_the_database,
@@ -766,9 +767,7 @@ async fn purge_at(db: &TestDb, at: DateTime<Utc>) -> retention::PurgeReport {
         outbox_retention_days: 30,
         signature_retention_days: 180,
     };
-    muster::domain::in_work(&db.conn, async |work| retention::purge(work, policy, at).await)
-        .await
-        .unwrap()
+    retention::purge(&db.conn, policy, at).await.unwrap()
 }
 
 async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
@@ -841,6 +840,105 @@ async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
     // journal entry of 29 days ago.
     let later = purge(now + Duration::days(2)).await;
     assert_eq!((later.requests_purged, later.journal_entries_removed), (1, 1));
+}
+
+/// A backlog (after an upgrade or a long stop) is purged a batch at a
+/// time, each batch its own unit of work, so no one transaction holds the
+/// write lock for all of it; the batches together do what one pass would.
+async fn a_backlog_is_purged_in_batches_of_their_own(db: TestDb) {
+    let net = network::build(&db.conn).await;
+    let now = common::now();
+    for i in 0..5 {
+        let reference = format!("REQ-BATCH-{i}");
+        add_request(
+            &db.conn,
+            &net,
+            NewRequest {
+                reference: &reference,
+                state: RequestState::Delivered,
+                ended_at: Some(now - Duration::days(200 + i)),
+                submitted_by: Some(net.organiser.id),
+                contact_name: "Dr Contact",
+                contact_email: "contact@surgery.example.org",
+                notes: "Call 07700 900123",
+            },
+        )
+        .await;
+        add_audit(&db.conn, net.member.id, net.organiser.id, now - Duration::days(400 + i)).await;
+    }
+    let mut ended = Vec::new();
+    for i in 0..5 {
+        let event = EventBuilder::new(now - Duration::days(60))
+            .title(format!("Stall {i} long ago"))
+            .group(net.alpha)
+            .starting(now - Duration::days(40 + i))
+            .lasting(Duration::hours(2))
+            .insert(&db.conn)
+            .await
+            .unwrap();
+        add_rsvp(
+            &db.conn,
+            event.id,
+            net.member.id,
+            RsvpStatus::Going,
+            now - Duration::days(50),
+        )
+        .await;
+        ended.push(event.id);
+    }
+    let policy = RetentionPolicy {
+        retention_days: 180,
+        audit_retention_days: 365,
+        rsvp_retention_days: 30,
+        outbox_retention_days: 30,
+        signature_retention_days: 180,
+    };
+
+    let mut total = retention::PurgeReport::default();
+    let mut batches = 0;
+    loop {
+        let (batch, more) = muster::domain::in_work(&db.conn, async |work| {
+            retention::purge_batch(work, policy, now, 2).await
+        })
+        .await
+        .unwrap();
+        batches += 1;
+        assert!(
+            batch.requests_purged <= 2 && batch.audit_entries_removed <= 2 && batch.attendance_forgotten <= 2,
+            "{batch:?}"
+        );
+        total.requests_purged += batch.requests_purged;
+        total.audit_entries_removed += batch.audit_entries_removed;
+        total.attendance_forgotten += batch.attendance_forgotten;
+        if !more {
+            break;
+        }
+        assert!(batches < 20, "the batches do not end");
+    }
+    assert!(batches >= 3, "five of each, two a batch: {batches}");
+    assert_eq!((total.requests_purged, total.audit_entries_removed), (5, 5));
+    assert!(total.attendance_forgotten >= 5, "{total:?}");
+    let left = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.is_in(ended.clone()))
+        .count(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every ended event's RSVPs are counts now");
+    let kept = event::Entity::find()
+        .filter(event::Column::Id.is_in(ended))
+        .all(&db.conn)
+        .await
+        .unwrap();
+    assert!(kept.iter().all(|e| e.going_count_kept == Some(1)), "{kept:?}");
+    let purged = request::Entity::find()
+        .filter(request::Column::Reference.starts_with("REQ-BATCH-"))
+        .all(&db.conn)
+        .await
+        .unwrap();
+    assert!(purged.iter().all(|r| r.contact_email.is_none() && r.notes.is_empty()));
+    // Nothing is left for a whole purge to find.
+    let again = retention::purge(&db.conn, policy, now).await.unwrap();
+    assert!(!again.removed_anything(), "{again:?}");
 }
 
 async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {

@@ -25,18 +25,31 @@
 //!   sending, and their rows a day after they expired.
 //!
 //! Only counts are reported, never what was removed.
+//!
+//! A purge works in batches, each its own unit of work ([`purge`]): after
+//! an upgrade, a long stop or a first import, the backlog can be years of
+//! ended events and requests, and done in one transaction it held SQLite's
+//! write lock for seconds (8.5 s for a seeded network of 200,000 events),
+//! long enough for sign-ins waiting behind it to fail. Between batches
+//! other writers take their turn.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{RsvpStatus, audit_entry, domain_event, event, request, rsvp};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, Func, Query},
 };
+use uuid::Uuid;
 
 use crate::{
-    domain::{Work, workflow::ENDED},
+    domain::{Work, in_work, workflow::ENDED},
     error::Result,
 };
+
+/// Rows each batched part of a purge touches in one unit of work: small
+/// enough that a batch holds the write lock for milliseconds, large enough
+/// that an hour's worth is one batch.
+pub const PURGE_BATCH: u64 = 500;
 
 /// Days a journal entry is kept (fixed: no consumer needs more, and a
 /// setting can come with the first that does).
@@ -88,39 +101,107 @@ impl PurgeReport {
     }
 }
 
-/// Removes what has outlived its retention period as of `now`, in the
-/// caller's unit of work. Running it again at once removes nothing.
-pub async fn purge(work: &Work, policy: RetentionPolicy, now: DateTime<Utc>) -> Result<PurgeReport> {
-    let requests_purged = purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now).await?;
+impl PurgeReport {
+    fn add(&mut self, batch: &Self) {
+        self.requests_purged += batch.requests_purged;
+        self.audit_entries_removed += batch.audit_entries_removed;
+        self.journal_entries_removed += batch.journal_entries_removed;
+        self.attendance_forgotten += batch.attendance_forgotten;
+        self.message_bodies_removed += batch.message_bodies_removed;
+        self.account_links_removed += batch.account_links_removed;
+        self.sessions_removed += batch.sessions_removed;
+        self.signatures_purged += batch.signatures_purged;
+    }
+}
+
+/// Removes what has outlived its retention period as of `now`, batch
+/// after batch, each batch its own unit of work, until one finds nothing
+/// left. Running it again at once removes nothing. Should a batch fail,
+/// the ones before it stay done, and the next purge goes on from there.
+pub async fn purge(db: &DatabaseConnection, policy: RetentionPolicy, now: DateTime<Utc>) -> Result<PurgeReport> {
+    let mut report = PurgeReport::default();
+    loop {
+        let (batch, more) = in_work(db, async |work| purge_batch(work, policy, now, PURGE_BATCH).await).await?;
+        report.add(&batch);
+        if !more {
+            return Ok(report);
+        }
+    }
+}
+
+/// One batch of [`purge`] in the caller's unit of work: at most `batch`
+/// rows of each of the parts a backlog can make large (requests' contact
+/// details, audit and journal entries, ended events' RSVPs), and all of
+/// the rest. Says whether a part filled its batch, so more may be left.
+pub async fn purge_batch(
+    work: &Work,
+    policy: RetentionPolicy,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<(PurgeReport, bool)> {
+    let requests_purged =
+        purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now, batch).await?;
     let audit_entries_removed =
-        remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into())).await?;
-    let journal_entries_removed = domain_event::Entity::delete_many()
-        .filter(domain_event::Column::CreatedAt.lt(now - Duration::days(JOURNAL_RETENTION_DAYS)))
-        .exec(work)
-        .await?
-        .rows_affected;
-    let attendance_forgotten =
-        forget_attendance(work, now - Duration::days(policy.rsvp_retention_days.into()), now).await?;
+        remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into()), batch).await?;
+    let journal_entries_removed =
+        remove_journal_entries(work, now - Duration::days(JOURNAL_RETENTION_DAYS), batch).await?;
+    let attendance_forgotten = forget_attendance(
+        work,
+        now - Duration::days(policy.rsvp_retention_days.into()),
+        now,
+        batch,
+    )
+    .await?;
     let message_bodies_removed =
         crate::domain::notifications::outbox::remove_old_bodies(work, policy.outbox_retention_days, now).await?;
     let account_links_removed = crate::domain::notifications::links::remove_spent(work, now).await?;
     let sessions_removed = crate::domain::sessions::remove_ended(work, now).await?;
     let signatures_purged =
         crate::domain::letters::purge_signatures(work, policy.signature_retention_days, now).await?;
-    Ok(PurgeReport {
+    let more = [
         requests_purged,
         audit_entries_removed,
         journal_entries_removed,
         attendance_forgotten,
-        message_bodies_removed,
-        account_links_removed,
-        sessions_removed,
-        signatures_purged,
-    })
+    ]
+    .iter()
+    .any(|&done| done >= batch);
+    Ok((
+        PurgeReport {
+            requests_purged,
+            audit_entries_removed,
+            journal_entries_removed,
+            attendance_forgotten,
+            message_bodies_removed,
+            account_links_removed,
+            sessions_removed,
+            signatures_purged,
+        },
+        more,
+    ))
 }
 
-/// Clears the contact details of requests that ended at or before `cutoff`.
-async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
+/// Clears the contact details of at most `batch` requests that ended at or
+/// before `cutoff`.
+async fn purge_contact_details(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64> {
+    let due: Vec<Uuid> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::State.is_in(ENDED))
+        .filter(request::Column::EndedAt.lte(cutoff))
+        .filter(request::Column::ContactPurgedAt.is_null())
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
     let result = request::Entity::update_many()
         .col_expr(request::Column::ContactName, Expr::value(Option::<String>::None))
         .col_expr(request::Column::ContactEmail, Expr::value(Option::<String>::None))
@@ -128,9 +209,7 @@ async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>,
         .col_expr(request::Column::Notes, Expr::value(""))
         .col_expr(request::Column::ContactPurgedAt, Expr::value(now))
         .col_expr(request::Column::UpdatedAt, Expr::value(now))
-        .filter(request::Column::State.is_in(ENDED))
-        .filter(request::Column::EndedAt.lte(cutoff))
-        .filter(request::Column::ContactPurgedAt.is_null())
+        .filter(request::Column::Id.is_in(due))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -143,7 +222,14 @@ async fn purge_contact_details(db: &impl ConnectionTrait, cutoff: DateTime<Utc>,
 /// adds them to its counts when it has ended again. An ended event takes
 /// no RSVP, so none can arrive between the count and the delete. Neither
 /// `sequence` nor `updated_at` moves: no calendar shows who is going.
-async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64> {
+///
+/// At most `batch` events at a time.
+async fn forget_attendance(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64> {
     // The status is one of the enum's fixed spellings, written into the
     // statement: bound values in custom SQL are numbered per expression,
     // which SQLite would read as one shared parameter.
@@ -154,6 +240,22 @@ async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now
         ))
     };
     let has_rsvps = Expr::cust("EXISTS (SELECT 1 FROM rsvps WHERE rsvps.event_id = events.id)");
+    let due: Vec<Uuid> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::EndsAt.lte(cutoff))
+        .filter(
+            Condition::any()
+                .add(event::Column::AttendanceForgottenAt.is_null())
+                .add(has_rsvps),
+        )
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
     let marked = event::Entity::update_many()
         .col_expr(
             event::Column::GoingCountKept,
@@ -170,32 +272,47 @@ async fn forget_attendance(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, now
                 Expr::value(now),
             ])),
         )
-        .filter(event::Column::EndsAt.lte(cutoff))
-        .filter(
-            Condition::any()
-                .add(event::Column::AttendanceForgottenAt.is_null())
-                .add(has_rsvps),
-        )
+        .filter(event::Column::Id.is_in(due.iter().copied()))
         .exec(db)
         .await?;
     rsvp::Entity::delete_many()
-        .filter(
-            rsvp::Column::EventId.in_subquery(
-                Query::select()
-                    .column(event::Column::Id)
-                    .from(event::Entity)
-                    .and_where(event::Column::EndsAt.lte(cutoff))
-                    .to_owned(),
-            ),
-        )
+        .filter(rsvp::Column::EventId.is_in(due))
         .exec(db)
         .await?;
     Ok(marked.rows_affected)
 }
 
-async fn remove_audit_entries(db: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<u64> {
+/// Removes at most `batch` audit entries written before `cutoff`.
+async fn remove_audit_entries(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, batch: u64) -> Result<u64> {
     let result = audit_entry::Entity::delete_many()
-        .filter(audit_entry::Column::CreatedAt.lt(cutoff))
+        .filter(
+            audit_entry::Column::Id.in_subquery(
+                Query::select()
+                    .column(audit_entry::Column::Id)
+                    .from(audit_entry::Entity)
+                    .and_where(audit_entry::Column::CreatedAt.lt(cutoff))
+                    .limit(batch)
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Removes at most `batch` journal entries recorded before `cutoff`.
+async fn remove_journal_entries(db: &impl ConnectionTrait, cutoff: DateTime<Utc>, batch: u64) -> Result<u64> {
+    let result = domain_event::Entity::delete_many()
+        .filter(
+            domain_event::Column::Id.in_subquery(
+                Query::select()
+                    .column(domain_event::Column::Id)
+                    .from(domain_event::Entity)
+                    .and_where(domain_event::Column::CreatedAt.lt(cutoff))
+                    .limit(batch)
+                    .to_owned(),
+            ),
+        )
         .exec(db)
         .await?;
     Ok(result.rows_affected)
