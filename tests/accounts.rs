@@ -689,7 +689,7 @@ async fn every_revocation_ends_web_sessions() {
 /// the purge removes what has ended.
 #[tokio::test]
 async fn sessions_end_when_idle_and_at_their_limit() {
-    use muster::domain::{in_work, retention, sessions};
+    use muster::domain::{retention, sessions};
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     let net = network::build(&db.conn).await;
     let policy = db.config().sessions;

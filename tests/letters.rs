@@ -15,7 +15,7 @@ use common::{
 };
 use muster::{
     config::MailConfig,
-    domain::{in_work, retention},
+    domain::retention,
     mail::{Mailer, worker::Worker},
 };
 use serde_json::{Value, json};

@@ -610,7 +610,7 @@ async fn mail_about_a_members_only_event_names_no_title_or_venue() {
 /// lists what was sent; erasure removes every message to the person.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sent_mail_is_kept_briefly_listed_in_the_export_and_erased_with_the_account() {
-    use muster::domain::{in_work, retention};
+    use muster::domain::retention;
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
     let Some(sink) = SmtpSink::start() else { return };
     let net = network::build(&db.conn).await;
