@@ -29,15 +29,27 @@
 //! Entries hold a digest and the hash of a private feed's token (never the
 //! secret); they are bounded, and dropped wholesale when full, which only
 //! costs the next request of each feed its query.
+//!
+//! Requests that arrive while a stamp read is running share the next one
+//! ([`FeedVersions::stamp`]): each needs a read that began after it
+//! arrived, and any such read will do. At rest every request reads for
+//! itself; under load one statement answers all the requests that came
+//! in during the read before it.
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard, PoisonError},
+    future::Future,
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 
 use super::feed_cache::Tag;
+use crate::{domain::feeds, error::Result};
 
 /// Most feeds remembered at once: a national network's subscribers, with
 /// room to spare, at about 200 bytes each.
@@ -65,11 +77,50 @@ pub struct Known {
 #[derive(Default)]
 pub struct FeedVersions {
     entries: Mutex<HashMap<String, Known>>,
+    stamp_reads: SharedReads,
+}
+
+/// Reads shared by the requests that wait for one (see the module's
+/// header).
+#[derive(Default)]
+struct SharedReads {
+    /// Reads begun so far: a read numbered above what a request saw here
+    /// on arrival began after it arrived.
+    begun: AtomicU64,
+    /// The last read that succeeded, by number. Held while a read runs, so
+    /// the requests arriving meanwhile wait for it and then share the next.
+    latest: tokio::sync::Mutex<Option<(u64, i64)>>,
+}
+
+impl SharedReads {
+    async fn read<F>(&self, read: impl FnOnce() -> F) -> Option<i64>
+    where
+        F: Future<Output = Result<i64>>,
+    {
+        let seen = self.begun.load(Ordering::SeqCst);
+        let mut latest = self.latest.lock().await;
+        if let Some((number, value)) = *latest
+            && number > seen
+        {
+            return Some(value);
+        }
+        let number = self.begun.fetch_add(1, Ordering::SeqCst) + 1;
+        let value = read().await.ok()?;
+        *latest = Some((number, value));
+        Some(value)
+    }
 }
 
 impl FeedVersions {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The change stamp as of a read that began after this call: every
+    /// write committed before it is counted. `None` when it cannot be
+    /// read (the caller then works the version out from the database).
+    pub async fn stamp(&self, db: &DatabaseConnection) -> Option<i64> {
+        self.stamp_reads.read(|| feeds::change_stamp(db)).await
     }
 
     /// The version of `feed` if it is known to hold at `stamp` and `now`.
@@ -119,9 +170,67 @@ impl FeedVersions {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use std::sync::Arc;
+
     use chrono::{Duration, TimeZone};
 
     use super::*;
+
+    #[tokio::test]
+    async fn requests_at_rest_read_for_themselves_and_those_that_wait_share_a_later_read() {
+        let reads = Arc::new(SharedReads::default());
+        let count = Arc::new(AtomicU64::new(0));
+        let counted = || {
+            let count = count.clone();
+            async move { Ok(i64::try_from(count.fetch_add(1, Ordering::SeqCst)).unwrap() + 1) }
+        };
+        assert_eq!(reads.read(counted).await, Some(1));
+        assert_eq!(reads.read(counted).await, Some(2), "one after another, each reads");
+
+        // A read held open; three requests arrive during it.
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let slow = tokio::spawn({
+            let (reads, count) = (reads.clone(), count.clone());
+            async move {
+                reads
+                    .read(|| async move {
+                        released.await.unwrap();
+                        Ok(i64::try_from(count.fetch_add(1, Ordering::SeqCst)).unwrap() + 1)
+                    })
+                    .await
+            }
+        });
+        while reads.begun.load(Ordering::SeqCst) < 3 {
+            tokio::task::yield_now().await;
+        }
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let (reads, count) = (reads.clone(), count.clone());
+                tokio::spawn(async move {
+                    reads
+                        .read(|| async move { Ok(i64::try_from(count.fetch_add(1, Ordering::SeqCst)).unwrap() + 1) })
+                        .await
+                })
+            })
+            .collect();
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        assert_eq!(slow.await.unwrap(), Some(3));
+        for request in waiting {
+            // Not the read that was running when they came: the one after.
+            assert_eq!(request.await.unwrap(), Some(4));
+        }
+        assert_eq!(count.load(Ordering::SeqCst), 4, "the three shared one read");
+
+        // A failed read answers None and leaves the next to read again.
+        let failed = reads
+            .read(|| async { Err(crate::error::Error::Internal(anyhow::anyhow!("down"))) })
+            .await;
+        assert_eq!(failed, None);
+        assert_eq!(reads.read(counted).await, Some(5));
+    }
 
     fn known(stamp: i64, until: Option<DateTime<Utc>>) -> Known {
         Known {

@@ -471,7 +471,7 @@ fn holds_until(state: &AppState, first_end: Option<chrono::DateTime<Utc>>) -> Op
 async fn public_response(req: &Request, state: &AppState, key: &str, name: &str, selection: FeedSelection) -> Response {
     let result: Result<Response> = async {
         // Unreadable, the stamp only costs the version query.
-        let stamp = feeds::change_stamp(&state.db).await.ok();
+        let stamp = state.feed_versions.stamp(&state.db).await;
         let remembered = stamp.and_then(|stamp| state.feed_versions.get(key, stamp, state.clock.now()));
         let known = match remembered {
             Some(known) => known,
@@ -635,7 +635,7 @@ pub async fn private_calendar(req: &Request, Path(token): Path<String>, Data(sta
     let key = format!("private {token_hash}");
     let result: Result<Response> = async {
         let now = state.clock.now();
-        let stamp = feeds::change_stamp(&state.db).await.ok();
+        let stamp = state.feed_versions.stamp(&state.db).await;
         if let Some(known) = stamp.and_then(|stamp| state.feed_versions.get(&key, stamp, now)) {
             let etags = Etags::of_tag(known.tag);
             if etags.matched_by(req) {
