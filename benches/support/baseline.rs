@@ -176,8 +176,9 @@ const GROUP_COLUMNS: &str = r#""groups"."id", "groups"."slug", "groups"."name", 
 const TOPIC_COLUMNS: &str = r#""topics"."id", "topics"."slug", "topics"."name", "topics"."description", "topics"."typical_duration_minutes", "topics"."archived_at", "topics"."created_at", "topics"."updated_at""#;
 
 /// The visibility rule for an anonymous viewer and the default filter
-/// (still running, not cancelled), as sea-orm writes it: the empty group
-/// and topic filters are its two `TRUE`s.
+/// (still running, so begun at most an event's longest before now; not
+/// cancelled), as sea-orm writes it: the empty group and topic filters are
+/// its two `TRUE`s.
 fn event_filter(sql: &mut Sql) {
     sql.push(r#" WHERE ("events"."visibility" = "#)
         .param()
@@ -185,8 +186,16 @@ fn event_filter(sql: &mut Sql) {
         .param()
         .push(r#" AND 1 = 2)) AND "events"."ends_at" >= "#)
         .param()
-        .push(r#" AND TRUE AND TRUE AND "events"."status" = "#)
+        .push(r#" AND TRUE AND "events"."starts_at" >= "#)
+        .param()
+        .push(r#" AND TRUE AND "events"."status" = "#)
         .param();
+}
+
+/// The earliest start the list reads from: `domain::events` bounds it by
+/// the longest an event may last, and a day more.
+fn earliest_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - chrono::Duration::days(muster::domain::events::MAX_DURATION_DAYS + 1)
 }
 
 /// The same function for each driver: the statements are the same, only
@@ -205,6 +214,7 @@ macro_rules! page_on {
                 .bind("PUBLIC")
                 .bind("MEMBERS")
                 .bind(now)
+                .bind(earliest_start(now))
                 .bind("SCHEDULED")
                 .fetch_one(pool)
                 .await?;
@@ -218,6 +228,7 @@ macro_rules! page_on {
                 .bind("PUBLIC")
                 .bind("MEMBERS")
                 .bind(now)
+                .bind(earliest_start(now))
                 .bind("SCHEDULED")
                 .bind((first + 1) as i64)
                 .fetch_all(pool)
