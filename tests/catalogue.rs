@@ -19,7 +19,10 @@ use chrono::{DateTime, Duration, Utc};
 use common::{
     TestDb, day,
     network::{self, Persona},
-    pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of, shows_address},
+    pages::{
+        Answer, answer, assert_forgeries_refused, assert_no_foreign_email, assert_sent_to_sign_in,
+        count_page_statements, get_as, session_of, shows_address,
+    },
 };
 use entity::{UserRole, audit_entry, outbox_message, topic, trainer_profile, trainer_region, trainer_topic};
 use muster::{
@@ -850,40 +853,9 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
         ("/admin/outbox/retry", &admin, vec![]),
     ];
     for (path, session, fields) in &forms {
-        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
-                .finish();
-            let refused = answer(
-                client
-                    .post(*path)
-                    .header(header::COOKIE, format!("muster_csrf={token}; muster_session={session}"))
-                    .header("sec-fetch-site", site)
-                    .header(header::ACCEPT, "text/html")
-                    .content_type("application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await,
-            )
-            .await;
-            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
-        }
-        let anonymous = answer(
-            client
-                .post(*path)
-                .header(header::COOKIE, format!("muster_csrf={signed_out}"))
-                .header(header::ACCEPT, "text/html")
-                .content_type("application/x-www-form-urlencoded")
-                .body(format!("csrf={signed_out}"))
-                .send()
-                .await,
-        )
-        .await;
-        assert_eq!(anonymous.status, 303, "{path}");
-        assert!(
-            anonymous.location().is_some_and(|l| l.starts_with("/signin?next=")),
-            "{path}"
-        );
+        let cookie = format!("muster_csrf={token}; muster_session={session}");
+        assert_forgeries_refused(&client, path, &cookie, &token, fields).await;
+        assert_sent_to_sign_in(&client, path, &signed_out).await;
     }
     let topics = topic::Entity::find().all(&db.conn).await.unwrap();
     assert_eq!(topics.len(), 1, "no topic added");

@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of};
+use common::pages::{
+    Answer, answer, assert_forgeries_refused, assert_no_foreign_email, count_page_statements, get_as, session_of,
+};
 
 use chrono::Duration;
 use common::{
@@ -474,28 +476,9 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
             vec![("version", &version), ("action", "cancel"), ("note", "forged")],
         ),
     ];
+    let cookie = format!("muster_csrf={token}; muster_session={coordinator}");
     for (path, fields) in &forms {
-        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
-                .finish();
-            let refused = answer(
-                client
-                    .post(*path)
-                    .header(
-                        header::COOKIE,
-                        format!("muster_csrf={token}; muster_session={coordinator}"),
-                    )
-                    .header("sec-fetch-site", site)
-                    .header(header::ACCEPT, "text/html")
-                    .content_type("application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await,
-            )
-            .await;
-            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
-        }
+        assert_forgeries_refused(&client, path, &cookie, &token, fields).await;
     }
     assert_eq!(state_of(&db, id).await.state, RequestState::Submitted);
     assert_eq!(declines_of(&db, id).await, 0);

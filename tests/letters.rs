@@ -877,42 +877,25 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
     let session = common::pages::session_of(&db, net.coordinator.id).await;
     let desk = common::pages::get_as(&db.app(), "/desk/letters/dhsc", Some(&session)).await;
     let desk_token = desk.cookie("muster_csrf").unwrap();
-    let forms = [
+    type Form<'a> = (&'a str, String, &'a str, Vec<(&'a str, &'a str)>);
+    let forms: [Form; 2] = [
         (
             "/letters/dhsc",
             format!("muster_csrf={public_token}"),
             public_token.as_str(),
-            "kind=INDIVIDUAL&name=Sam&email=sam%40example.org",
+            vec![("kind", "INDIVIDUAL"), ("name", "Sam"), ("email", "sam@example.org")],
         ),
         (
             "/desk/letters/dhsc",
             format!("muster_csrf={desk_token}; muster_session={session}"),
             desk_token.as_str(),
-            "action=close",
+            vec![("action", "close")],
         ),
     ];
     let before = common::sql_rows(&db.conn, "SELECT id FROM signatures").await.len();
+    let client = db.app();
     for (path, cookie, token, fields) in &forms {
-        for (csrf, site) in [("forged.token", "same-origin"), (*token, "cross-site")] {
-            let refused = common::pages::answer(
-                db.app()
-                    .post(*path)
-                    .header("accept", "text/html")
-                    .header("cookie", cookie.as_str())
-                    .header("sec-fetch-site", site)
-                    .content_type("application/x-www-form-urlencoded")
-                    .body(format!("csrf={csrf}&{fields}"))
-                    .send()
-                    .await,
-            )
-            .await;
-            assert_eq!(
-                refused.status,
-                poem::http::StatusCode::FORBIDDEN,
-                "{path} {site}: {}",
-                refused.body
-            );
-        }
+        common::pages::assert_forgeries_refused(&client, path, cookie, token, fields).await;
     }
     let after = common::sql_rows(&db.conn, "SELECT id FROM signatures").await.len();
     assert_eq!(after, before, "nothing signed");

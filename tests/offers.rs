@@ -11,7 +11,10 @@
 
 mod common;
 
-use common::pages::{Answer, answer, assert_no_foreign_email, count_page_statements, get_as, session_of};
+use common::pages::{
+    Answer, answer, assert_forgeries_refused, assert_no_foreign_email, assert_sent_to_sign_in, count_page_statements,
+    get_as, session_of,
+};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
@@ -680,40 +683,9 @@ async fn forms_without_their_token_are_refused_and_change_nothing(db: TestDb) {
         ),
     ];
     for (path, session, fields) in &forms {
-        for (csrf, site) in [("forged.token", "same-origin"), (token.as_str(), "cross-site")] {
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
-                .finish();
-            let refused = answer(
-                client
-                    .post(*path)
-                    .header(header::COOKIE, format!("muster_csrf={token}; muster_session={session}"))
-                    .header("sec-fetch-site", site)
-                    .header(header::ACCEPT, "text/html")
-                    .content_type("application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await,
-            )
-            .await;
-            assert_eq!(refused.status, 403, "{path} {site}: {}", refused.body);
-        }
-        let anonymous = answer(
-            client
-                .post(*path)
-                .header(header::COOKIE, format!("muster_csrf={signed_out}"))
-                .header(header::ACCEPT, "text/html")
-                .content_type("application/x-www-form-urlencoded")
-                .body(format!("csrf={signed_out}"))
-                .send()
-                .await,
-        )
-        .await;
-        assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(
-            anonymous.location().is_some_and(|l| l.starts_with("/signin?next=")),
-            "{path}"
-        );
+        let cookie = format!("muster_csrf={token}; muster_session={session}");
+        assert_forgeries_refused(&client, path, &cookie, &token, fields).await;
+        assert_sent_to_sign_in(&client, path, &signed_out).await;
     }
     assert_eq!(proposal(&db, &net).await.status, AssignmentStatus::Proposed);
     let away = trainer_unavailability::Entity::find().count(&db.conn).await.unwrap();

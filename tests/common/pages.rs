@@ -126,3 +126,56 @@ fn an_address_is_found_whole() {
     assert!(shows_address("organiser@x.org", "organiser@x.org"));
     assert!(!shows_address("other-organiser@x.org", "organiser@x.org"));
 }
+
+/// Posts the form `fields` to `path` as the browser with `cookie` (which
+/// holds its real anti-forgery `token`), twice without a token that holds:
+/// once with a forged token from the same site, once with the real one
+/// from another site. Asserts both are refused with 403; what the form
+/// would have changed is for the caller to check.
+pub async fn assert_forgeries_refused<E: Endpoint>(
+    client: &TestClient<E>,
+    path: &str,
+    cookie: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+) {
+    for (csrf, site) in [("forged.token", "same-origin"), (token, "cross-site")] {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields.iter().copied().chain([("csrf", csrf)]))
+            .finish();
+        let refused = answer(
+            client
+                .post(path)
+                .header(header::COOKIE, cookie)
+                .header("sec-fetch-site", site)
+                .header(header::ACCEPT, "text/html")
+                .content_type("application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path} {site}: {}", refused.body);
+    }
+}
+
+/// Posts to `path` from a browser not signed in (holding the token the
+/// sign-in page gave it): sent to sign in, nothing done.
+pub async fn assert_sent_to_sign_in<E: Endpoint>(client: &TestClient<E>, path: &str, signed_out_token: &str) {
+    let anonymous = answer(
+        client
+            .post(path)
+            .header(header::COOKIE, format!("muster_csrf={signed_out_token}"))
+            .header(header::ACCEPT, "text/html")
+            .content_type("application/x-www-form-urlencoded")
+            .body(format!("csrf={signed_out_token}"))
+            .send()
+            .await,
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER, "{path}");
+    assert!(
+        anonymous.location().is_some_and(|l| l.starts_with("/signin?next=")),
+        "{path}"
+    );
+}
