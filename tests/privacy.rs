@@ -925,7 +925,7 @@ async fn a_backlog_is_purged_in_batches_of_their_own(db: TestDb) {
         .unwrap();
     assert_eq!(left, 0, "every ended event's RSVPs are counts now");
     let kept = event::Entity::find()
-        .filter(event::Column::Id.is_in(ended))
+        .filter(event::Column::Id.is_in(ended.clone()))
         .all(&db.conn)
         .await
         .unwrap();
@@ -939,6 +939,31 @@ async fn a_backlog_is_purged_in_batches_of_their_own(db: TestDb) {
     // Nothing is left for a whole purge to find.
     let again = retention::purge(&db.conn, policy, now).await.unwrap();
     assert!(!again.removed_anything(), "{again:?}");
+
+    // An event reduced to counts that holds an RSVP again (moved, taken
+    // up, ended again) adds it to its counts at the next purge.
+    add_rsvp(
+        &db.conn,
+        ended[0],
+        net.organiser.id,
+        RsvpStatus::Going,
+        now - Duration::days(45),
+    )
+    .await;
+    let regained = retention::purge(&db.conn, policy, now).await.unwrap();
+    assert_eq!(regained.attendance_forgotten, 1, "{regained:?}");
+    let counted = event::Entity::find_by_id(ended[0])
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counted.going_count_kept, Some(2));
+    let left = rsvp::Entity::find()
+        .filter(rsvp::Column::EventId.eq(ended[0]))
+        .count(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 async fn attendance_is_reduced_to_counts_a_month_after_an_event(db: TestDb) {

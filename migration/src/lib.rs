@@ -17,6 +17,7 @@ mod m20261207_000020_event_series;
 mod m20261207_000030_feed_changes;
 mod m20261207_000040_letters;
 mod m20261207_000050_events_by_visibility_and_start;
+mod m20261207_000060_purge_indexes;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_feed_changes::Migration),
             Box::new(m20261207_000040_letters::Migration),
             Box::new(m20261207_000050_events_by_visibility_and_start::Migration),
+            Box::new(m20261207_000060_purge_indexes::Migration),
         ]
     }
 }

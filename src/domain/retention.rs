@@ -36,7 +36,7 @@
 use chrono::{DateTime, Duration, Utc};
 use entity::{RsvpStatus, audit_entry, domain_event, event, request, rsvp};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, Func, Query},
 };
 use uuid::Uuid;
@@ -139,12 +139,9 @@ pub async fn purge_batch(
     now: DateTime<Utc>,
     batch: u64,
 ) -> Result<(PurgeReport, bool)> {
-    let requests_purged =
-        purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now, batch).await?;
-    let audit_entries_removed =
-        remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into()), batch).await?;
-    let journal_entries_removed =
-        remove_journal_entries(work, now - Duration::days(JOURNAL_RETENTION_DAYS), batch).await?;
+    // First: its selection reads the most (every live RSVP, to find ended
+    // events holding RSVPs again), and on SQLite a transaction takes the
+    // write lock at its first write, so it reads before any part writes.
     let attendance_forgotten = forget_attendance(
         work,
         now - Duration::days(policy.rsvp_retention_days.into()),
@@ -152,6 +149,12 @@ pub async fn purge_batch(
         batch,
     )
     .await?;
+    let requests_purged =
+        purge_contact_details(work, now - Duration::days(policy.retention_days.into()), now, batch).await?;
+    let audit_entries_removed =
+        remove_audit_entries(work, now - Duration::days(policy.audit_retention_days.into()), batch).await?;
+    let journal_entries_removed =
+        remove_journal_entries(work, now - Duration::days(JOURNAL_RETENTION_DAYS), batch).await?;
     let message_bodies_removed =
         crate::domain::notifications::outbox::remove_old_bodies(work, policy.outbox_retention_days, now).await?;
     let account_links_removed = crate::domain::notifications::links::remove_spent(work, now).await?;
@@ -192,9 +195,9 @@ async fn purge_contact_details(
     let due: Vec<Uuid> = request::Entity::find()
         .select_only()
         .column(request::Column::Id)
-        .filter(request::Column::State.is_in(ENDED))
-        .filter(request::Column::EndedAt.lte(cutoff))
         .filter(request::Column::ContactPurgedAt.is_null())
+        .filter(request::Column::EndedAt.lte(cutoff))
+        .filter(request::Column::State.is_in(ENDED))
         .limit(batch)
         .into_tuple()
         .all(db)
@@ -239,20 +242,34 @@ async fn forget_attendance(
             status.as_str()
         ))
     };
-    let has_rsvps = Expr::cust("EXISTS (SELECT 1 FROM rsvps WHERE rsvps.event_id = events.id)");
-    let due: Vec<Uuid> = event::Entity::find()
+    // Ended and never looked at (found by their index, without reading the
+    // events done before) ...
+    let mut due: Vec<Uuid> = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
+        .filter(event::Column::AttendanceForgottenAt.is_null())
         .filter(event::Column::EndsAt.lte(cutoff))
-        .filter(
-            Condition::any()
-                .add(event::Column::AttendanceForgottenAt.is_null())
-                .add(has_rsvps),
-        )
         .limit(batch)
         .into_tuple()
         .all(db)
         .await?;
+    // ... and looked at before but holding RSVPs again: found from the
+    // RSVPs, which only events not yet reduced to counts have.
+    let room = batch.saturating_sub(due.len() as u64);
+    if room > 0 {
+        let regained: Vec<Uuid> = rsvp::Entity::find()
+            .select_only()
+            .column(rsvp::Column::EventId)
+            .distinct()
+            .inner_join(event::Entity)
+            .filter(event::Column::AttendanceForgottenAt.is_not_null())
+            .filter(event::Column::EndsAt.lte(cutoff))
+            .limit(room)
+            .into_tuple()
+            .all(db)
+            .await?;
+        due.extend(regained);
+    }
     if due.is_empty() {
         return Ok(0);
     }
