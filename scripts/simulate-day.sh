@@ -30,7 +30,8 @@
 #
 # Options: --duration SECS (60), --steps N (4), --compress K (15),
 # --subscribers N (20000), --private-share PCT (15), --group-share PCT (25),
-# --events N (2000), --calibrate SECS (10). Loopback only; bounded (steps ×
+# --events N (2000), --calibrate SECS (10), --muster PATH (a muster binary
+# built before, instead of building this checkout). Loopback only; bounded (steps ×
 # duration plus set-up), stops by itself; the server and the temp dir are
 # removed on exit, also on failure. Needs root only to install wrk.
 set -euo pipefail
@@ -45,6 +46,7 @@ PRIVATE_SHARE=15
 GROUP_SHARE=25
 EVENTS=2000
 CALIBRATE=10
+GIVEN_MUSTER=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --smoke) SMOKE=1; DURATION=3; STEPS=2; SUBSCRIBERS=400; EVENTS=200; CALIBRATE=1 ;;
@@ -56,7 +58,8 @@ while [ $# -gt 0 ]; do
         --group-share) GROUP_SHARE=$2; shift ;;
         --events) EVENTS=$2; shift ;;
         --calibrate) CALIBRATE=$2; shift ;;
-        -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+        --muster) GIVEN_MUSTER=$(realpath "$2"); shift ;;
+        -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -74,15 +77,20 @@ if [ ${#MISSING[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${MISSING[@]}" ca-certificates >/dev/null
 fi
 
-if [ "$SMOKE" = 1 ]; then
-    PROFILE=debug
-    cargo build --quiet --bin muster
+if [ -n "$GIVEN_MUSTER" ]; then
+    PROFILE="given binary"
+    MUSTER=$GIVEN_MUSTER
 else
-    PROFILE=release
-    log "building muster (release)"
-    cargo build --quiet --release --bin muster
+    if [ "$SMOKE" = 1 ]; then
+        PROFILE=debug
+        cargo build --quiet --bin muster
+    else
+        PROFILE=release
+        log "building muster (release)"
+        cargo build --quiet --release --bin muster
+    fi
+    MUSTER=$PWD/target/$PROFILE/muster
 fi
-MUSTER=$PWD/target/$PROFILE/muster
 LUA=$PWD/scripts/simulate-day/class.lua
 
 WORK=$(mktemp -d)
