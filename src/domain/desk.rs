@@ -200,50 +200,58 @@ fn text_condition(text: &str) -> Condition {
         .add(Expr::expr(Func::lower(Expr::col(request::Column::OrganisationName))).like(pattern))
 }
 
-/// When a request is due, as SQL over a row of `requests`: [`due`] with
-/// passed requests as NULL, which is the first part of the queue's order
-/// ([`QueueRow::key`]). The database orders, pages and counts the queue
-/// with it, so a filter selecting thousands of requests moves one page of
-/// rows, not all of them; `due` stays the rule the rows are shown by, and
-/// the tests hold the two to the same order.
-fn sort_due(now: DateTime<Utc>) -> Expr {
-    let accepted = || -> Expr {
-        Query::select()
-            .expr(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt))))
-            .from(assignment::Entity)
-            .and_where(
-                Expr::col((assignment::Entity, assignment::Column::RequestId))
-                    .equals((request::Entity, request::Column::Id)),
+/// Where a passed request sorts in [`queue_key`]: before any due date.
+const PASSED: DateTime<Utc> = DateTime::UNIX_EPOCH;
+
+/// The first part of the queue's order as SQL over a row of `requests`:
+/// [`due`], with a passed request at [`PASSED`] (first). The database
+/// orders, pages and counts the queue with it, so a filter selecting
+/// thousands of requests moves one page of rows, not all of them; `due`
+/// stays the rule the rows are shown by, and the tests hold the two to the
+/// same order. Two subqueries, each read once per row: the accepted
+/// engagement's start (or [`PASSED`] once begun), else the first open
+/// window's start brought forward to now, else [`PASSED`].
+fn queue_key(now: DateTime<Utc>) -> Expr {
+    let engagement: Expr = Query::select()
+        .expr(
+            Expr::case(
+                Expr::expr(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt)))).lt(now),
+                PASSED,
             )
-            .and_where(assignment::Column::Status.eq(AssignmentStatus::Accepted))
-            .take()
-            .into()
-    };
-    // The start of the first window not yet over (`due` without the
-    // engagement, before it is brought forward to now).
-    let open_window = || -> Expr {
-        Query::select()
-            .expr(Func::min(Expr::col((
+            .finally(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt)))),
+        )
+        .from(assignment::Entity)
+        .and_where(
+            Expr::col((assignment::Entity, assignment::Column::RequestId))
+                .equals((request::Entity, request::Column::Id)),
+        )
+        .and_where(assignment::Column::Status.eq(AssignmentStatus::Accepted))
+        .take()
+        .into();
+    let open_window: Expr = Query::select()
+        .expr(
+            Expr::case(
+                Expr::expr(Func::min(Expr::col((
+                    request_window::Entity,
+                    request_window::Column::StartsAt,
+                ))))
+                .lt(now),
+                now,
+            )
+            .finally(Func::min(Expr::col((
                 request_window::Entity,
                 request_window::Column::StartsAt,
-            ))))
-            .from(request_window::Entity)
-            .and_where(
-                Expr::col((request_window::Entity, request_window::Column::RequestId))
-                    .equals((request::Entity, request::Column::Id)),
-            )
-            .and_where(Expr::col((request_window::Entity, request_window::Column::EndsAt)).gt(now))
-            .take()
-            .into()
-    };
-    Expr::case(
-        accepted().is_not_null(),
-        Expr::case(accepted().lt(now), Expr::null()).finally(accepted()),
-    )
-    .case(open_window().is_null(), Expr::null())
-    .case(open_window().lt(now), Expr::val(now))
-    .finally(open_window())
-    .into()
+            )))),
+        )
+        .from(request_window::Entity)
+        .and_where(
+            Expr::col((request_window::Entity, request_window::Column::RequestId))
+                .equals((request::Entity, request::Column::Id)),
+        )
+        .and_where(Expr::col((request_window::Entity, request_window::Column::EndsAt)).gt(now))
+        .take()
+        .into();
+    Func::coalesce([engagement, open_window, Expr::val(PASSED)]).into()
 }
 
 /// What a desk filter selects, as SQL (its urgency too).
@@ -279,19 +287,20 @@ fn selection(viewer: &Viewer, filter: &DeskFilter, now: DateTime<Utc>) -> Result
 /// [`UrgencyFilter::keeps`] as SQL: a due date that is not passed is never
 /// before now, so "within N days" is "at most now + N days".
 fn urgency_condition(urgency: UrgencyFilter, now: DateTime<Utc>) -> Condition {
-    let due = sort_due(now);
+    let key = queue_key(now);
     match urgency {
-        UrgencyFilter::Passed => Condition::all().add(due.is_null()),
-        UrgencyFilter::Week => Condition::all().add(due.lte(now + Duration::days(WEEK_DAYS))),
-        UrgencyFilter::Urgent => Condition::any()
-            .add(due.clone().is_null())
-            .add(due.lte(now + Duration::days(URGENT_DAYS))),
+        UrgencyFilter::Passed => Condition::all().add(key.eq(PASSED)),
+        UrgencyFilter::Week => Condition::all()
+            .add(key.clone().gt(PASSED))
+            .add(key.lte(now + Duration::days(WEEK_DAYS))),
+        UrgencyFilter::Urgent => Condition::all().add(key.lte(now + Duration::days(URGENT_DAYS))),
     }
 }
 
 /// The rows after `after` in the queue's order, as SQL.
 fn after_condition(after: &QueueCursor, now: DateTime<Utc>) -> Condition {
-    let due = sort_due(now);
+    let key = queue_key(now);
+    let at = after.due.unwrap_or(PASSED);
     let later_made = Condition::any()
         .add(request::Column::CreatedAt.gt(after.created_at))
         .add(
@@ -299,17 +308,9 @@ fn after_condition(after: &QueueCursor, now: DateTime<Utc>) -> Condition {
                 .add(request::Column::CreatedAt.eq(after.created_at))
                 .add(request::Column::Id.gt(after.id)),
         );
-    match after.due {
-        // Among the passed: the later made, then everything not passed.
-        None => Condition::any()
-            .add(Condition::all().add(due.clone().is_null()).add(later_made))
-            .add(due.is_not_null()),
-        Some(at) => Condition::all().add(due.clone().is_not_null()).add(
-            Condition::any()
-                .add(due.clone().gt(at))
-                .add(Condition::all().add(due.eq(at)).add(later_made)),
-        ),
-    }
+    Condition::any()
+        .add(key.clone().gt(at))
+        .add(Condition::all().add(key.eq(at)).add(later_made))
 }
 
 /// The requests `condition` selects after `after`, at most `limit`, in
@@ -321,16 +322,12 @@ async fn ordered_rows(
     limit: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Vec<QueueRow>> {
-    let due_in_sql = sort_due(now);
     let mut select = request::Entity::find().filter(condition);
     if let Some(after) = after {
         select = select.filter(after_condition(after, now));
     }
-    // Passed (NULL) first on both databases: PostgreSQL sorts NULL last.
-    let passed_first: Expr = Expr::case(due_in_sql.clone().is_null(), 0).finally(1).into();
     let mut select = select
-        .order_by(passed_first, Order::Asc)
-        .order_by(due_in_sql, Order::Asc)
+        .order_by(queue_key(now), Order::Asc)
         .order_by_asc(request::Column::CreatedAt)
         .order_by_asc(request::Column::Id);
     if let Some(limit) = limit {
