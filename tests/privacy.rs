@@ -756,18 +756,21 @@ async fn my_export_holds_everything_about_me_and_no_secrets(db: TestDb) {
     assert!(stderr.contains("no account") && !stderr.contains("nobody@"), "{stderr}");
 }
 
+/// The default periods: 180 days for contacts, 365 for audit entries, 30
+/// for RSVPs and message bodies, 180 for signatures.
+const DEFAULT_POLICY: RetentionPolicy = RetentionPolicy {
+    retention_days: 180,
+    audit_retention_days: 365,
+    rsvp_retention_days: 30,
+    outbox_retention_days: 30,
+    signature_retention_days: 180,
+};
+
 /// One retention purge at `at`, with the default periods (180 days for
 /// contacts, 365 for audit entries, 30 for RSVPs), in a unit of work of its
 /// own.
 async fn purge_at(db: &TestDb, at: DateTime<Utc>) -> retention::PurgeReport {
-    let policy = RetentionPolicy {
-        retention_days: 180,
-        audit_retention_days: 365,
-        rsvp_retention_days: 30,
-        outbox_retention_days: 30,
-        signature_retention_days: 180,
-    };
-    retention::purge(&db.conn, policy, at).await.unwrap()
+    retention::purge(&db.conn, DEFAULT_POLICY, at).await.unwrap()
 }
 
 async fn retention_purges_what_ended_long_enough_ago(db: TestDb) {
@@ -886,14 +889,7 @@ async fn a_backlog_is_purged_in_batches_of_their_own(db: TestDb) {
         .await;
         ended.push(event.id);
     }
-    let policy = RetentionPolicy {
-        retention_days: 180,
-        audit_retention_days: 365,
-        rsvp_retention_days: 30,
-        outbox_retention_days: 30,
-        signature_retention_days: 180,
-    };
-
+    let policy = DEFAULT_POLICY;
     let mut total = retention::PurgeReport::default();
     let mut batches = 0;
     loop {
