@@ -910,7 +910,10 @@ async fn the_walk(browser: &mut Browser, second: &Client, trainer: &Client, pass
     click(trainer, &format!("#topic-{topic_id}")).await;
     fill(trainer, &[("regions", "Wales"), ("monthlyCap", "3")]).await;
     click(trainer, "form[action='/offers/profile'] button[type=submit]").await;
-    wait_for_url(trainer, "/offers").await;
+    // The page after the save, not the one the form was sent from (also
+    // at /offers): the away form's fields set on the old page are lost
+    // when the new one loads.
+    wait_for_url(trainer, "done=profile").await;
     set_value(trainer, "away-startsAt", &local_at(21, 9)).await;
     set_value(trainer, "away-endsAt", &local_at(21, 13)).await;
     fill(trainer, &[("away-note", "hospital shift")]).await;
