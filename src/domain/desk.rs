@@ -21,7 +21,7 @@ use entity::{AssignmentStatus, RequestState, assignment, group, request, request
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Iterable, Order, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, Func, Query},
+    sea_query::{Expr, ExprTrait, Func, IntoTableRef, Query},
 };
 use uuid::Uuid;
 
@@ -212,46 +212,43 @@ const PASSED: DateTime<Utc> = DateTime::UNIX_EPOCH;
 /// engagement's start (or [`PASSED`] once begun), else the first open
 /// window's start brought forward to now, else [`PASSED`].
 fn queue_key(now: DateTime<Utc>) -> Expr {
-    let engagement: Expr = Query::select()
-        .expr(
-            Expr::case(
-                Expr::expr(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt)))).lt(now),
-                PASSED,
-            )
-            .finally(Func::min(Expr::col((assignment::Entity, assignment::Column::StartsAt)))),
-        )
-        .from(assignment::Entity)
-        .and_where(
-            Expr::col((assignment::Entity, assignment::Column::RequestId))
-                .equals((request::Entity, request::Column::Id)),
-        )
-        .and_where(assignment::Column::Status.eq(AssignmentStatus::Accepted))
-        .take()
-        .into();
-    let open_window: Expr = Query::select()
-        .expr(
-            Expr::case(
-                Expr::expr(Func::min(Expr::col((
-                    request_window::Entity,
-                    request_window::Column::StartsAt,
-                ))))
-                .lt(now),
-                now,
-            )
-            .finally(Func::min(Expr::col((
-                request_window::Entity,
-                request_window::Column::StartsAt,
-            )))),
-        )
-        .from(request_window::Entity)
-        .and_where(
-            Expr::col((request_window::Entity, request_window::Column::RequestId))
-                .equals((request::Entity, request::Column::Id)),
-        )
-        .and_where(Expr::col((request_window::Entity, request_window::Column::EndsAt)).gt(now))
-        .take()
-        .into();
+    let engagement = earliest_start(
+        assignment::Entity,
+        Expr::col((assignment::Entity, assignment::Column::StartsAt)),
+        Expr::col((assignment::Entity, assignment::Column::RequestId)),
+        assignment::Column::Status.eq(AssignmentStatus::Accepted),
+        PASSED,
+        now,
+    );
+    let open_window = earliest_start(
+        request_window::Entity,
+        Expr::col((request_window::Entity, request_window::Column::StartsAt)),
+        Expr::col((request_window::Entity, request_window::Column::RequestId)),
+        Expr::col((request_window::Entity, request_window::Column::EndsAt)).gt(now),
+        now,
+        now,
+    );
     Func::coalesce([engagement, open_window, Expr::val(PASSED)]).into()
+}
+
+/// The earliest `start` of the request's rows in `table` that `only`
+/// keeps, as a subquery read once per request, with `if_before_now` in its
+/// place when that is before `now`; NULL when no row is kept.
+fn earliest_start(
+    table: impl IntoTableRef,
+    start: Expr,
+    request_id: Expr,
+    only: Expr,
+    if_before_now: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Expr {
+    Query::select()
+        .expr(Expr::case(Expr::expr(Func::min(start.clone())).lt(now), if_before_now).finally(Func::min(start)))
+        .from(table)
+        .and_where(request_id.equals((request::Entity, request::Column::Id)))
+        .and_where(only)
+        .take()
+        .into()
 }
 
 /// What a desk filter selects, as SQL (its urgency too).
