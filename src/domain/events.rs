@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{EventKind, EventStatus, EventVisibility, VenueVisibility, event, group, topic};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, QueryTrait, Set,
+    QueryFilter, QuerySelect, QueryTrait, Select, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use uuid::Uuid;
@@ -769,10 +769,14 @@ pub async fn list_events(
     limit: u64,
     now: DateTime<Utc>,
 ) -> Result<EventPage> {
-    let condition = filter_condition(filter, &event_scope(viewer), now);
-    Ok(keyset_page(db, event::Entity::find().filter(condition), after, limit)
+    Ok(keyset_page(db, visible(viewer, filter, now), after, limit)
         .await?
         .into())
+}
+
+/// The events `filter` selects that `viewer` may see, unordered.
+fn visible(viewer: &Viewer, filter: &EventFilter, now: DateTime<Utc>) -> Select<event::Entity> {
+    event::Entity::find().filter(filter_condition(filter, &event_scope(viewer), now))
 }
 
 /// [`list_events`] without the count of the whole list, for the pages,
@@ -786,8 +790,7 @@ pub async fn list_events_uncounted(
     limit: u64,
     now: DateTime<Utc>,
 ) -> Result<Rows<event::Model>> {
-    let condition = filter_condition(filter, &event_scope(viewer), now);
-    keyset_rows(db, event::Entity::find().filter(condition), after, limit).await
+    keyset_rows(db, visible(viewer, filter, now), after, limit).await
 }
 
 #[cfg(test)]
